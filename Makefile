@@ -1,0 +1,16 @@
+# The two commands of the README. Both set everything up first (scripts/bootstrap.sh).
+.PHONY: demo test bootstrap lint bench
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+## Serve the web map on synthetic demo data at http://127.0.0.1:8050
+demo: bootstrap
+	.venv/bin/gisapp demo
+
+## Run the whole test suite (database tests on the project's own PostGIS, browser tests in Chromium)
+test: bootstrap
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: bootstrap
+	.venv/bin/python -m ruff check gisapp tests bench

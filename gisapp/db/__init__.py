@@ -1,0 +1,1 @@
+"""Database access: the local PostGIS manager, the engine, the migrator."""

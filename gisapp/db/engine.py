@@ -1,0 +1,58 @@
+"""The engine (made once per process and URL) and transaction helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from gisapp.errors import SetupError
+from gisapp.settings import Settings, get_settings
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """The URL in use: the external database if configured, else the local cluster's."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        url = settings.database_url
+        # Accept plain postgresql:// URLs; we talk psycopg 3.
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    from gisapp.db.cluster import LocalCluster
+
+    return LocalCluster(settings).url()
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, future=True)
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """The process-wide engine for the configured database."""
+    return _engine_for(database_url(settings))
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise a SetupError with a sentence when the database cannot be reached."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise SetupError(f"Cannot reach the database at {where}: {reason}. Is it running? "
+                         "For the local one run `gisapp db up`; for an external one check GISAPP_DATABASE_URL."
+                         ) from exc
+
+
+@contextmanager
+def transaction(engine: Engine | None = None) -> Iterator[Connection]:
+    """A connection inside one transaction, committed on success, rolled back on error."""
+    engine = engine or get_engine()
+    with engine.begin() as conn:
+        yield conn

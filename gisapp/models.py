@@ -1,0 +1,447 @@
+"""SQLAlchemy 2 typed models mirroring ``sql/migrations`` (the SQL is the source of truth).
+
+tests/db/test_models_match_schema.py checks that every mapped column exists in the migrated
+database with the same nullability, so the two cannot drift silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from geoalchemy2 import Geometry
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, Numeric, SmallInteger, Text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SRID = 4490  # CGCS2000 geographic (lon/lat)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Versioned:
+    """Columns of every editable table: optimistic locking and who/when (set by triggers)."""
+
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    updated_by: Mapped[str] = mapped_column(Text, server_default="current_user")
+
+
+# -- reference tables ------------------------------------------------------------------------
+
+class LandUseCode(Base):
+    __tablename__ = "land_use_codes"
+    __table_args__ = {"schema": "land"}
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    is_green: Mapped[bool] = mapped_column(Boolean)
+
+
+class LegacyLandUseCode(Base):
+    __tablename__ = "legacy_land_use_codes"
+    __table_args__ = {"schema": "land"}
+    legacy_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    system: Mapped[str] = mapped_column(Text)
+    name_zh: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(ForeignKey("land.land_use_codes.code"))
+
+
+class ParcelStatus(Base):
+    __tablename__ = "parcel_statuses"
+    __table_args__ = {"schema": "land"}
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    sort: Mapped[int] = mapped_column(SmallInteger)
+
+
+class ParcelStatusTransition(Base):
+    __tablename__ = "parcel_status_transitions"
+    __table_args__ = {"schema": "land"}
+    from_status: Mapped[str] = mapped_column(ForeignKey("land.parcel_statuses.code"), primary_key=True)
+    to_status: Mapped[str] = mapped_column(ForeignKey("land.parcel_statuses.code"), primary_key=True)
+
+
+# -- zones and parcels -----------------------------------------------------------------------
+
+class District(Versioned, Base):
+    __tablename__ = "districts"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+
+
+class Zone(Versioned, Base):
+    __tablename__ = "zones"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    district_id: Mapped[int] = mapped_column(ForeignKey("land.districts.id"))
+    kind: Mapped[str] = mapped_column(Text)
+    approved_on: Mapped[dt.date | None] = mapped_column(Date)
+    approved_area_m2: Mapped[float | None] = mapped_column(Float)
+    approved_area_is_demo: Mapped[bool] = mapped_column(Boolean)
+    region: Mapped[str] = mapped_column(Text)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ZoneBoundary(Versioned, Base):
+    __tablename__ = "zone_boundaries"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("land.zones.id"))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    approval_ref: Mapped[str | None] = mapped_column(Text)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False)
+    area_m2: Mapped[float | None] = mapped_column(Float, server_default=None)
+    source_crs: Mapped[str] = mapped_column(Text)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean)
+
+
+class Enterprise(Versioned, Base):
+    __tablename__ = "enterprises"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str | None] = mapped_column(Text, unique=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    industry: Mapped[str | None] = mapped_column(Text)
+    size_class: Mapped[str] = mapped_column(Text)
+    established_on: Mapped[dt.date | None] = mapped_column(Date)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean)
+
+
+class Parcel(Versioned, Base):
+    __tablename__ = "parcels"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("land.zones.id"))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False)
+    #: generated by PostGIS: ST_Area(geom::geography), m² on the ellipsoid
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    land_use_code: Mapped[str] = mapped_column(ForeignKey("land.land_use_codes.code"))
+    legacy_land_use_code: Mapped[str | None] = mapped_column(ForeignKey("land.legacy_land_use_codes.legacy_code"))
+    status: Mapped[str] = mapped_column(ForeignKey("land.parcel_statuses.code"))
+    status_since: Mapped[dt.date | None] = mapped_column(Date)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("land.enterprises.id"))
+    plot_ratio_min: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    plot_ratio_max: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    floor_area_m2: Mapped[float | None] = mapped_column(Float)
+    building_footprint_m2: Mapped[float | None] = mapped_column(Float)
+    office_living_area_m2: Mapped[float | None] = mapped_column(Float)
+    source_crs: Mapped[str] = mapped_column(Text)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean)
+
+
+class ParcelStatusChange(Base):
+    __tablename__ = "parcel_status_history"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
+    from_status: Mapped[str | None] = mapped_column(ForeignKey("land.parcel_statuses.code"))
+    to_status: Mapped[str] = mapped_column(ForeignKey("land.parcel_statuses.code"))
+    changed_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- grants, progress, metrics -------------------------------------------------------------
+
+class LandGrant(Versioned, Base):
+    __tablename__ = "land_grants"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("land.enterprises.id"))
+    contract_no: Mapped[str] = mapped_column(Text, unique=True)
+    supply_method: Mapped[str] = mapped_column(Text)
+    announced_on: Mapped[dt.date | None] = mapped_column(Date)
+    granted_on: Mapped[dt.date] = mapped_column(Date)
+    delivery_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    delivered_on: Mapped[dt.date | None] = mapped_column(Date)
+    agreed_start_on: Mapped[dt.date | None] = mapped_column(Date)
+    agreed_completion_on: Mapped[dt.date | None] = mapped_column(Date)
+    term_years: Mapped[int | None] = mapped_column(SmallInteger)
+    price_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    total_investment_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    is_standardized: Mapped[bool] = mapped_column(Boolean)
+    is_major_project: Mapped[bool] = mapped_column(Boolean)
+    industry: Mapped[str | None] = mapped_column(Text)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean)
+
+
+class GrantRequirement(Versioned, Base):
+    __tablename__ = "grant_requirements"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("land.land_grants.id"))
+    indicator: Mapped[str] = mapped_column(Text)
+    review_stage: Mapped[str] = mapped_column(Text)
+    min_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    max_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+
+
+class GrantReview(Versioned, Base):
+    __tablename__ = "grant_reviews"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("land.land_grants.id"))
+    review_stage: Mapped[str] = mapped_column(Text)
+    reviewed_on: Mapped[dt.date] = mapped_column(Date)
+    indicator: Mapped[str] = mapped_column(Text)
+    actual_value: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ConstructionProgress(Versioned, Base):
+    __tablename__ = "construction_progress"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
+    reported_on: Mapped[dt.date] = mapped_column(Date)
+    started_on: Mapped[dt.date | None] = mapped_column(Date)
+    should_develop_area_m2: Mapped[float | None] = mapped_column(Float)
+    developed_area_m2: Mapped[float | None] = mapped_column(Float)
+    invested_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    total_investment_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    accepted_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class ConstructionSuspension(Versioned, Base):
+    __tablename__ = "construction_suspensions"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
+    suspended_from: Mapped[dt.date] = mapped_column(Date)
+    resumed_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class IdleExemption(Versioned, Base):
+    __tablename__ = "idle_exemptions"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
+    reason_code: Mapped[str] = mapped_column(Text)
+    from_on: Mapped[dt.date] = mapped_column(Date)
+    to_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class EnterpriseMetrics(Versioned, Base):
+    __tablename__ = "enterprise_metrics"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("land.enterprises.id"))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    grading_category: Mapped[str] = mapped_column(Text)
+    revenue_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    tax_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    value_added_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    energy_tce: Mapped[Decimal | None] = mapped_column(Numeric(14, 3))
+    electricity_kwh: Mapped[Decimal | None] = mapped_column(Numeric(16, 1))
+    emissions_t: Mapped[Decimal | None] = mapped_column(Numeric(14, 3))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    rd_spend_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+
+
+class MixedUsePilot(Versioned, Base):
+    __tablename__ = "mixed_use_pilots"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"), unique=True)
+    approved_on: Mapped[dt.date] = mapped_column(Date)
+    pilot_ref: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class MixedUseComponent(Versioned, Base):
+    __tablename__ = "mixed_use_components"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
+    land_use_code: Mapped[str] = mapped_column(ForeignKey("land.land_use_codes.code"))
+    floor_share_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    floor_area_m2: Mapped[float | None] = mapped_column(Float)
+
+
+class GreenArea(Versioned, Base):
+    __tablename__ = "green_areas"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
+    measured_on: Mapped[dt.date] = mapped_column(Date)
+    green_area_m2: Mapped[float] = mapped_column(Float)
+
+
+# -- quotas, assessments, performance ------------------------------------------------------
+
+class QuotaAccount(Versioned, Base):
+    __tablename__ = "quota_accounts"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    resource: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("land.quota_accounts.id"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("land.districts.id"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("land.zones.id"))
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("land.land_grants.id"))
+    name: Mapped[str] = mapped_column(Text)
+
+
+class QuotaLedgerEntry(Versioned, Base):
+    __tablename__ = "quota_ledger"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    resource: Mapped[str] = mapped_column(Text)
+    entry_type: Mapped[str] = mapped_column(Text)
+    from_account_id: Mapped[int | None] = mapped_column(ForeignKey("land.quota_accounts.id"))
+    to_account_id: Mapped[int | None] = mapped_column(ForeignKey("land.quota_accounts.id"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 3))
+    recorded_on: Mapped[dt.date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class QuotaRequest(Versioned, Base):
+    __tablename__ = "quota_requests"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    resource: Mapped[str] = mapped_column(Text)
+    account_id: Mapped[int] = mapped_column(ForeignKey("land.quota_accounts.id"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 3))
+    requested_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(Text)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ZoneAssessment(Versioned, Base):
+    __tablename__ = "zone_assessments"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("land.zones.id"))
+    kind: Mapped[str] = mapped_column(Text)
+    document_ref: Mapped[str | None] = mapped_column(Text)
+    approved_on: Mapped[dt.date] = mapped_column(Date)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class ZoneIndicatorValue(Versioned, Base):
+    __tablename__ = "zone_indicator_values"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("land.zones.id"))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    category: Mapped[str] = mapped_column(Text)
+    indicator: Mapped[str] = mapped_column(Text)
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+
+
+# -- rules, users, audit -------------------------------------------------------------------
+
+class ParameterOverride(Versioned, Base):
+    __tablename__ = "parameter_overrides"
+    __table_args__ = {"schema": "rules"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    value = mapped_column(JSONB, nullable=False)
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("land.zones.id"))
+    year: Mapped[int | None] = mapped_column(SmallInteger)
+    source: Mapped[str] = mapped_column(Text)
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+
+
+class AssessmentRun(Base):
+    __tablename__ = "assessment_runs"
+    __table_args__ = {"schema": "rules"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    zone_codes = mapped_column(ARRAY(Text), nullable=True)
+    rule_names = mapped_column(ARRAY(Text), nullable=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    started_by: Mapped[str] = mapped_column(Text)
+    finding_count: Mapped[int | None] = mapped_column(Integer)
+
+
+class Finding(Versioned, Base):
+    __tablename__ = "findings"
+    __table_args__ = {"schema": "rules"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("rules.assessment_runs.id"))
+    rule: Mapped[str] = mapped_column(Text)
+    rule_version: Mapped[str] = mapped_column(Text)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("land.zones.id"))
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("land.parcels.id"))
+    subject_type: Mapped[str] = mapped_column(Text)
+    subject_id: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text)
+    is_positive: Mapped[bool] = mapped_column(Boolean)
+    parameters = mapped_column(JSONB, nullable=False)
+    evidence = mapped_column(JSONB, nullable=False)
+    explanation_zh: Mapped[str] = mapped_column(Text)
+    explanation_en: Mapped[str] = mapped_column(Text)
+    review_status: Mapped[str] = mapped_column(Text)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class User(Versioned, Base):
+    __tablename__ = "users"
+    __table_args__ = {"schema": "auth"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(Text, unique=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserZone(Base):
+    __tablename__ = "user_zones"
+    __table_args__ = {"schema": "auth"}
+    user_id: Mapped[int] = mapped_column(ForeignKey("auth.users.id"), primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("land.zones.id"), primary_key=True)
+
+
+class ChangeLogEntry(Base):
+    __tablename__ = "change_log"
+    __table_args__ = {"schema": "audit"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    txid: Mapped[int] = mapped_column(BigInteger)
+    table_schema: Mapped[str] = mapped_column(Text)
+    table_name: Mapped[str] = mapped_column(Text)
+    row_id: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    old_row = mapped_column(JSONB, nullable=True)
+    new_row = mapped_column(JSONB, nullable=True)
+    db_user: Mapped[str] = mapped_column(Text)
+    app_user: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,61 @@
+"""Settings: the only reader of the environment (variables prefixed GISAPP_, or a .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SOURCE_ROOT = PACKAGE_DIR.parent
+
+
+def _default_project_root() -> Path:
+    # In a source checkout the data folder sits next to pyproject.toml, wherever the
+    # process was started (a notebook in notebooks/ must find the same database).
+    if (SOURCE_ROOT / "pyproject.toml").exists():
+        return SOURCE_ROOT
+    return Path.cwd()
+
+
+class Settings(BaseSettings):
+    """Configuration of one gisapp installation.
+
+    Example:
+        >>> Settings(database_url="postgresql+psycopg://u@db/gis").uses_local_cluster
+        False
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GISAPP_", env_file=".env", extra="ignore")
+
+    #: External PostGIS (production). When set, no local cluster is started.
+    database_url: str | None = None
+    #: Project data folder holding the private PostgreSQL cluster.
+    data_dir: Path = _default_project_root() / ".gisapp"
+    db_port: int = 54329
+    db_name: str = "gisapp"
+    db_superuser: str = "gis"
+    #: Directory holding initdb/pg_ctl; found automatically when empty.
+    pg_bin_dir: Path | None = None
+    #: Unprivileged system user that runs PostgreSQL when gisapp runs as root.
+    db_os_user: str = "postgres"
+
+    web_host: str = "127.0.0.1"
+    web_port: int = 8050
+    secret_key: str | None = None
+    language: str = "zh"
+    tianditu_key: str | None = None
+
+    sql_dir: Path = SOURCE_ROOT / "sql"
+    layers_dir: Path = SOURCE_ROOT / "layers"
+
+    @property
+    def uses_local_cluster(self) -> bool:
+        return not self.database_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set up everything gisapp needs on this machine; quick and a no-op when run again.
+#   - as root on Debian: install the missing system packages (PostGIS, Chromium + driver)
+#   - a virtualenv in .venv with the package and its test extras
+# As a non-root user (or in the conda env of environment.yml) nothing is installed with apt:
+# PostgreSQL + PostGIS must already be there, and `gisapp db up` says so if they are not.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_MAJOR="${GISAPP_PG_MAJOR:-15}"
+missing=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    for pkg in "postgresql-${PG_MAJOR}" "postgresql-${PG_MAJOR}-postgis-3" chromium chromium-driver; do
+        have_pkg "$pkg" || missing+=("$pkg")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "bootstrap: installing Debian packages: ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    echo "bootstrap: creating .venv"
+    "$PYTHON" -m venv .venv
+fi
+
+# Reinstall only when the dependency list changed.
+stamp=".venv/.gisapp-deps-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+    echo "bootstrap: installing Python packages into .venv (about a minute the first time)"
+    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q -e ".[test]"
+    rm -f .venv/.gisapp-deps-*
+    touch "$stamp"
+fi
