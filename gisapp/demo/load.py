@@ -25,9 +25,9 @@ from gisapp.errors import GisappError
 
 # demo blocks: ~1.5-2 ha with 20 m roads; benchmark blocks: ~0.4 ha, denser
 DEMO_BLOCK = (150.0, 120.0, 20.0)
-BENCH_BLOCK = (70.0, 55.0, 12.0)
+BENCH_BLOCK = (60.0, 50.0, 10.0)
 BENCH_ZONE_SIDE_M = 3000.0
-SHANGHAI_BBOX = (120.95, 30.75, 121.85, 31.55)  # mainland, for benchmark zones
+SHANGHAI_BBOX = (120.90, 30.70, 121.95, 31.70)  # mainland, for benchmark zones
 
 
 def _zone_tables(rng: np.random.Generator):
@@ -62,7 +62,7 @@ def _benchmark_zones(count: int, zones: pd.DataFrame, local_bounds: dict, distri
     """Square synthetic zones on a grid over Shanghai, clear of the real zones."""
     x0, y0 = to_local(SHANGHAI_BBOX[0], SHANGHAI_BBOX[1])
     x1, y1 = to_local(SHANGHAI_BBOX[2], SHANGHAI_BBOX[3])
-    pitch = BENCH_ZONE_SIDE_M + 600
+    pitch = BENCH_ZONE_SIDE_M + 400
     real = shapely.union_all(list(local_bounds.values())).buffer(1000)
     xs, ys = np.meshgrid(np.arange(x0, x1 - BENCH_ZONE_SIDE_M, pitch), np.arange(y0, y1 - BENCH_ZONE_SIDE_M, pitch))
     squares = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + BENCH_ZONE_SIDE_M, ys.ravel() + BENCH_ZONE_SIDE_M)

@@ -281,30 +281,31 @@ def build_requirements_and_reviews(grants: pd.DataFrame, progress: pd.DataFrame,
     """Performance requirements of standardized grants; acceptance reviews of the built ones,
     about one in five failing one indicator."""
     std = grants[grants["is_standardized"]]
+    n = len(std)
     accepted = progress.dropna(subset=["accepted_on"]).set_index("parcel_id")["accepted_on"]
-    req_rows, rev_rows = [], []
-    for _, g in std.iterrows():
-        failing = rng.random() < 0.2
-        fail_ind = REQUIREMENTS[int(rng.integers(0, len(REQUIREMENTS)))][0]
-        review_on = accepted.get(g["parcel_id"])
-        for ind, lo, hi in REQUIREMENTS:
-            vmin = round(float(rng.uniform(*lo)), 2) if lo else None
-            vmax = round(float(rng.uniform(*hi)), 3) if hi else None
-            req_rows.append((g["id"], ind, "acceptance", vmin, vmax))
-            if review_on is None or pd.isna(review_on):
-                continue
-            if vmin is not None and vmax is not None:
-                actual = rng.uniform(vmin, vmax)
-                if failing and ind == fail_ind:
-                    actual = vmin * 0.85
-            elif vmin is not None:
-                actual = vmin * (rng.uniform(0.7, 0.95) if failing and ind == fail_ind else rng.uniform(1.0, 1.6))
-            else:
-                actual = vmax * (rng.uniform(1.05, 1.4) if failing and ind == fail_ind else rng.uniform(0.5, 1.0))
-            rev_rows.append((g["id"], "acceptance", review_on, ind, round(float(actual), 4)))
-    req = pd.DataFrame(req_rows, columns=["grant_id", "indicator", "review_stage", "min_value", "max_value"])
+    review_on = std["parcel_id"].map(accepted).to_numpy(dtype="datetime64[D]")
+    reviewed = ~np.isnat(review_on)
+    failing = rng.random(n) < 0.2
+    fail_ind = rng.integers(0, len(REQUIREMENTS), n)
+    req_frames, rev_frames = [], []
+    for k, (ind, lo, hi) in enumerate(REQUIREMENTS):
+        vmin = np.round(rng.uniform(*lo, n), 2) if lo else np.full(n, np.nan)
+        vmax = np.round(rng.uniform(*hi, n), 3) if hi else np.full(n, np.nan)
+        fails = failing & (fail_ind == k)
+        if lo and hi:
+            actual = np.where(fails, vmin * 0.85, rng.uniform(vmin, vmax))
+        elif lo:
+            actual = vmin * np.where(fails, rng.uniform(0.7, 0.95, n), rng.uniform(1.0, 1.6, n))
+        else:
+            actual = vmax * np.where(fails, rng.uniform(1.05, 1.4, n), rng.uniform(0.5, 1.0, n))
+        req_frames.append(pd.DataFrame({"grant_id": std["id"].to_numpy(), "indicator": ind,
+                                        "review_stage": "acceptance", "min_value": vmin, "max_value": vmax}))
+        rev_frames.append(pd.DataFrame({"grant_id": std["id"].to_numpy()[reviewed], "review_stage": "acceptance",
+                                        "reviewed_on": review_on[reviewed], "indicator": ind,
+                                        "actual_value": np.round(actual[reviewed], 4)}))
+    req = pd.concat(req_frames, ignore_index=True).sort_values(["grant_id"], kind="stable", ignore_index=True)
+    rev = pd.concat(rev_frames, ignore_index=True).sort_values(["grant_id"], kind="stable", ignore_index=True)
     req.insert(0, "id", np.arange(1, len(req) + 1))
-    rev = pd.DataFrame(rev_rows, columns=["grant_id", "review_stage", "reviewed_on", "indicator", "actual_value"])
     rev.insert(0, "id", np.arange(1, len(rev) + 1))
     return req, rev
 
@@ -399,33 +400,38 @@ def build_mixed_use(parcels: pd.DataFrame, rng: np.random.Generator) -> tuple[pd
     return comp, pilots
 
 
+STATUS_PATHS = {
+    "granted_unbuilt": ["granted_unbuilt"],
+    "under_construction": ["granted_unbuilt", "under_construction"],
+    "completed": ["granted_unbuilt", "under_construction", "completed"],
+    "in_production": ["granted_unbuilt", "under_construction", "completed", "in_production"],
+    "idle": ["granted_unbuilt", "idle"],
+    "low_efficiency": ["granted_unbuilt", "under_construction", "completed", "in_production", "low_efficiency"],
+    "in_disposal": ["granted_unbuilt", "under_construction", "in_disposal"],
+    "transferred": ["granted_unbuilt", "under_construction", "completed", "in_production", "transferred"],
+    "reclaimed": ["granted_unbuilt", "idle", "reclaimed"],
+}
+
+
 def build_status_history(parcels: pd.DataFrame, grants: pd.DataFrame) -> pd.DataFrame:
-    """A plausible history ending in each parcel's current status (first step: approval)."""
-    g = grants.set_index("parcel_id")
-    rows = []
-    path_of = {
-        "granted_unbuilt": ["granted_unbuilt"],
-        "under_construction": ["granted_unbuilt", "under_construction"],
-        "completed": ["granted_unbuilt", "under_construction", "completed"],
-        "in_production": ["granted_unbuilt", "under_construction", "completed", "in_production"],
-        "idle": ["granted_unbuilt", "idle"],
-        "low_efficiency": ["granted_unbuilt", "under_construction", "completed", "in_production", "low_efficiency"],
-        "in_disposal": ["granted_unbuilt", "under_construction", "in_disposal"],
-        "transferred": ["granted_unbuilt", "under_construction", "completed", "in_production", "transferred"],
-        "reclaimed": ["granted_unbuilt", "idle", "reclaimed"],
-    }
-    for pid, status in zip(parcels["id"].to_numpy(), parcels["status"].to_numpy()):
-        steps = path_of.get(status)
-        if not steps or pid not in g.index:
+    """A history along the allowed graph ending in each granted parcel's current status."""
+    granted_on = grants.set_index("parcel_id")["granted_on"]
+    frames = []
+    for status, steps in STATUS_PATHS.items():
+        p = parcels[(parcels["status"] == status) & parcels["id"].isin(granted_on.index)]
+        if p.empty:
             continue
-        day = g.at[pid, "granted_on"]
+        start = p["id"].map(granted_on).to_numpy(dtype="datetime64[D]")
+        day = start
         prev = "approved_unsupplied"
         for k, step in enumerate(steps):
-            rows.append((pid, prev, step, day, "合成数据：演示历史"))
+            frames.append(pd.DataFrame({"parcel_id": p["id"].to_numpy(), "from_status": prev, "to_status": step,
+                                        "changed_on": np.minimum(day, AS_OF), "step": k}))
             prev = step
             day = day + np.timedelta64(200 + 150 * k, "D")
-    hist = pd.DataFrame(rows, columns=["parcel_id", "from_status", "to_status", "changed_on", "reason"])
-    hist["changed_on"] = np.minimum(hist["changed_on"].to_numpy(dtype="datetime64[D]"), AS_OF)
+    hist = pd.concat(frames, ignore_index=True).sort_values(["parcel_id", "step"], ignore_index=True)
+    hist = hist.drop(columns="step")
+    hist["reason"] = "合成数据：演示历史"
     hist.insert(0, "id", np.arange(1, len(hist) + 1))
     hist["changed_by"] = "demo-loader"
     return hist

@@ -1,0 +1,1 @@
+"""The Dash web app. The only package that imports dash or flask."""
