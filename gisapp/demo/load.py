@@ -100,16 +100,21 @@ def build_dataset(total_parcels: int | None = None, seed: int = 20210115) -> dic
     if total_parcels and total_parcels > demo_count:
         per_zone = grid_parcels(MultiPolygon([shapely.box(0, 0, BENCH_ZONE_SIDE_M, BENCH_ZONE_SIDE_M)]),
                                 *BENCH_BLOCK, np.random.default_rng(0)).size
-        n_bench = math.ceil((total_parcels - demo_count) / per_zone)
+        # rotated grids fit a few blocks less than the unrotated estimate: keep a margin
+        n_bench = math.ceil((total_parcels - demo_count) / per_zone * 1.08) + 1
         bzones, bbounds = _benchmark_zones(n_bench, zones, local_bounds, districts, rng)
-        zones = pd.concat([zones, bzones], ignore_index=True)
-        boundaries = pd.concat([boundaries, bbounds], ignore_index=True)
         remaining = total_parcels - demo_count
+        used = []
         for zid in bzones["id"]:
+            if remaining <= 0:
+                break
+            used.append(zid)
             polys = grid_parcels(local_bounds[zid], *BENCH_BLOCK, rng)[:remaining]
             remaining -= polys.size
             parcel_polys.append(polys)
             parcel_zone.append(np.full(polys.size, zid))
+        zones = pd.concat([zones, bzones[bzones["id"].isin(used)]], ignore_index=True)
+        boundaries = pd.concat([boundaries, bbounds[bbounds["zone_id"].isin(used)]], ignore_index=True)
     polys = np.concatenate(parcel_polys)
     zone_ids = np.concatenate(parcel_zone)
     prefix = dict(zip(zones["id"], zones["prefix"]))
@@ -120,6 +125,7 @@ def build_dataset(total_parcels: int | None = None, seed: int = 20210115) -> dic
         "zone_id": zone_ids,
         "area_local_m2": shapely.area(polys),
         "geom": to_4490(as_multipolygons(polys)),
+        "is_synthetic": True,
     })
     green_short = int(zones.loc[zones["code"] == GREEN_SHORT_ZONE, "id"].iloc[0])
     parcels = records.build_parcel_attributes(parcels, dict(zip(zones["id"], zones["code"])), green_short, rng)

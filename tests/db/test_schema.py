@@ -1,0 +1,103 @@
+"""Schema facts: models mirror the SQL, geometry columns are EPSG:4490 with GiST indexes,
+editable tables are versioned and audited."""
+
+import sqlalchemy as sa
+
+from gisapp import models
+
+
+def test_every_mapped_column_exists_with_the_same_nullability(engine):
+    insp = sa.inspect(engine)
+    for mapper in models.Base.registry.mappers:
+        table = mapper.local_table
+        db_cols = {c["name"]: c for c in insp.get_columns(table.name, schema=table.schema)}
+        assert set(db_cols) == {c.name for c in table.columns}, f"{table.schema}.{table.name} columns differ"
+        for col in table.columns:
+            if col.primary_key:
+                continue
+            assert db_cols[col.name]["nullable"] == col.nullable, f"{table.schema}.{table.name}.{col.name}"
+
+
+def test_geometry_columns_are_4490_with_gist_indexes(engine):
+    with engine.connect() as conn:
+        cols = conn.execute(sa.text(
+            "SELECT f_table_schema, f_table_name, f_geometry_column, srid, type FROM geometry_columns "
+            "WHERE f_table_schema = 'land'")).all()
+        assert cols
+        for schema, table, column, srid, gtype in cols:
+            assert srid == 4490, f"{schema}.{table}.{column}"
+            assert gtype == "MULTIPOLYGON"
+            has_gist = conn.execute(sa.text(
+                "SELECT count(*) FROM pg_indexes WHERE schemaname = :s AND tablename = :t "
+                "AND indexdef ILIKE '%USING gist (' || :c || ')%'"), {"s": schema, "t": table, "c": column}).scalar()
+            assert has_gist, f"{schema}.{table}.{column} has no GiST index"
+
+
+def test_every_editable_table_has_version_triggers_and_audit(engine):
+    with engine.connect() as conn:
+        tables = conn.execute(sa.text(
+            "SELECT table_schema || '.' || table_name FROM information_schema.columns "
+            "WHERE column_name = 'version' AND table_schema IN ('land', 'rules', 'auth')")).scalars().all()
+        assert "land.parcels" in tables and "land.land_grants" in tables
+        for qualified in tables:
+            triggers = set(conn.execute(sa.text(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) AND NOT tgisinternal"),
+                {"t": qualified}).scalars())
+            assert {"touch_row", "audit_change"} <= triggers, qualified
+
+
+def test_update_bumps_version_and_is_audited_with_user_and_reason(engine):
+    with engine.begin() as conn:
+        pid, version = conn.execute(sa.text("SELECT id, version FROM land.parcels ORDER BY id LIMIT 1")).one()
+        conn.execute(sa.text("SELECT set_config('gisapp.user', 'tester', true), "
+                             "set_config('gisapp.reason', 'unit test', true)"))
+        conn.execute(sa.text("UPDATE land.parcels SET floor_area_m2 = 1234.5 WHERE id = :id"), {"id": pid})
+        new_version, by = conn.execute(sa.text("SELECT version, updated_by FROM land.parcels WHERE id = :id"),
+                                       {"id": pid}).one()
+        audit = conn.execute(sa.text(
+            "SELECT action, app_user, reason, new_row ->> 'floor_area_m2', old_row ->> 'geom' FROM audit.change_log "
+            "WHERE table_name = 'parcels' AND row_id = :id ORDER BY id DESC LIMIT 1"), {"id": str(pid)}).one()
+        conn.rollback()
+    assert new_version == version + 1 and by == "tester"
+    assert audit[:4] == ("UPDATE", "tester", "unit test", "1234.5")
+    assert audit[4].startswith("SRID=4490;MULTIPOLYGON"), "the old geometry is kept so a parcel can be shown as it was"
+
+
+def test_parcel_area_is_generated_and_cannot_be_forged(engine):
+    with engine.connect() as conn:
+        try:
+            conn.execute(sa.text("UPDATE land.parcels SET area_m2 = 1 WHERE id = 1"))
+            raised = False
+        except sa.exc.DBAPIError as exc:
+            raised = "generated" in str(exc)
+        conn.rollback()
+    assert raised
+
+
+def test_invalid_geometry_is_refused(engine):
+    bowtie = "SRID=4490;MULTIPOLYGON(((121.5 31.2,121.6 31.3,121.6 31.2,121.5 31.3,121.5 31.2)))"
+    with engine.connect() as conn:
+        zone_id = conn.execute(sa.text("SELECT min(id) FROM land.zones")).scalar()
+        try:
+            conn.execute(sa.text(
+                "INSERT INTO land.parcels (code, zone_id, geom, land_use_code, status) "
+                "VALUES ('BAD-1', :z, ST_GeomFromEWKT(:g), '1001', 'approved_unsupplied')"), {"z": zone_id, "g": bowtie})
+            refused = False
+        except sa.exc.IntegrityError as exc:
+            refused = "parcels_geom_check" in str(exc)
+        conn.rollback()
+    assert refused
+
+
+def test_status_transitions_graph_is_connected_from_approval(engine):
+    with engine.connect() as conn:
+        edges = conn.execute(sa.text("SELECT from_status, to_status FROM land.parcel_status_transitions")).all()
+        statuses = set(conn.execute(sa.text("SELECT code FROM land.parcel_statuses")).scalars())
+    reach, frontier = {"approved_unsupplied"}, ["approved_unsupplied"]
+    while frontier:
+        node = frontier.pop()
+        for a, b in edges:
+            if a == node and b not in reach:
+                reach.add(b)
+                frontier.append(b)
+    assert reach == statuses

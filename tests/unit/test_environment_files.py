@@ -1,0 +1,36 @@
+"""pyproject.toml and environment.yml list the same dependencies with the same ranges."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CONDA_ONLY = {"python", "postgresql", "postgis"}
+
+
+def _norm(spec: str) -> tuple[str, str]:
+    spec = spec.replace(" ", "")
+    match = re.match(r"^([A-Za-z0-9_.\-]+)(\[[^\]]*\])?(.*)$", spec)
+    name, _, ranges = match.groups()
+    return name.lower().replace("_", "-"), ",".join(sorted(ranges.split(","))) if ranges else ""
+
+
+def test_pyproject_and_environment_yml_agree():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pip_deps = dict(_norm(d) for d in pyproject["dependencies"] + pyproject["optional-dependencies"]["test"])
+    conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+    conda_deps = dict(_norm(d) for d in conda if isinstance(d, str))
+    conda_deps = {k: v for k, v in conda_deps.items() if k not in CONDA_ONLY}
+    assert conda_deps == pip_deps
+
+
+def test_readme_opens_with_the_two_commands_and_ci_calls_the_test_one():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```(?:sh|bash)?\n(.*?)```", readme, re.S)
+    assert blocks, "README has no command block"
+    first = blocks[0].strip().splitlines()
+    commands = [line for line in first if line and not line.startswith("#")]
+    assert commands == ["make demo", "make test"]
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
