@@ -409,6 +409,7 @@ class Finding(Versioned, Base):
     review_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    is_current: Mapped[bool] = mapped_column(Boolean)
 
 
 class User(Versioned, Base):
