@@ -12,7 +12,8 @@ missing=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    for pkg in "postgresql-${PG_MAJOR}" "postgresql-${PG_MAJOR}-postgis-3" chromium chromium-driver; do
+    # fonts-wqy-zenhei: Chinese glyphs for headless Chromium (browser tests, screenshots)
+    for pkg in "postgresql-${PG_MAJOR}" "postgresql-${PG_MAJOR}-postgis-3" chromium chromium-driver fonts-wqy-zenhei; do
         have_pkg "$pkg" || missing+=("$pkg")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
@@ -32,8 +33,9 @@ fi
 stamp=".venv/.gisapp-deps-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
     echo "bootstrap: installing Python packages into .venv (about a minute the first time)"
-    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q -e ".[test]"
+    # pipefail keeps pip's exit status; grep only drops notes about absent local package folders
+    .venv/bin/python -m pip install -q --upgrade pip 2>&1 | { grep -v "is ignored: it is neither" || true; }
+    .venv/bin/python -m pip install -q -e ".[test]" 2>&1 | { grep -v "is ignored: it is neither" || true; }
     rm -f .venv/.gisapp-deps-*
     touch "$stamp"
 fi
