@@ -182,7 +182,8 @@ def _table_columns(conn, table: str) -> list[str]:
     return list(rows)
 
 
-def _copy_frame(raw, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
+def _copy_frame(raw, table: str, frame: pd.DataFrame, columns: list[str], chunk: int = 200_000) -> None:
+    """COPY ``frame`` into ``land.<table>`` as CSV text, in chunks (fast for a million rows)."""
     cols = [c for c in columns if c in frame.columns]
     data = frame[cols].copy()
     for col in cols:
@@ -190,15 +191,16 @@ def _copy_frame(raw, table: str, frame: pd.DataFrame, columns: list[str]) -> Non
         if (col == "id" or col.endswith("_id") or col in ("year", "term_years", "employees")) \
                 and data[col].dtype.kind == "f":
             data[col] = data[col].astype("Int64")
+        elif data[col].dtype.kind == "M":
+            data[col] = data[col].dt.strftime("%Y-%m-%d")
     if "geom" in cols:
         geoms = shapely.set_srid(np.asarray(data["geom"]), 4490)
         data["geom"] = shapely.to_wkb(geoms, hex=True, include_srid=True)  # EWKB carries the SRID
-    with raw.cursor() as cur:
-        collist = ", ".join(cols)
-        with cur.copy(f"COPY land.{table} ({collist}) FROM STDIN") as copy:
-            for row in data.itertuples(index=False, name=None):
-                copy.write_row([None if (v is None or (not isinstance(v, str) and pd.isna(v))) else
-                                (v.item() if isinstance(v, np.generic) else v) for v in row])
+    # CSV: an unquoted empty field is NULL, so missing values need no marker
+    sql = f"COPY land.{table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)"
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        for start in range(0, len(data), chunk):
+            copy.write(data.iloc[start:start + chunk].to_csv(header=False, index=False))
 
 
 def demo_loaded(engine: sa.Engine) -> bool:

@@ -36,8 +36,10 @@ def test_geometry_columns_are_4490_with_gist_indexes(engine):
 def test_every_editable_table_has_version_triggers_and_audit(engine):
     with engine.connect() as conn:
         tables = conn.execute(sa.text(
-            "SELECT table_schema || '.' || table_name FROM information_schema.columns "
-            "WHERE column_name = 'version' AND table_schema IN ('land', 'rules', 'auth')")).scalars().all()
+            "SELECT c.table_schema || '.' || c.table_name FROM information_schema.columns c "
+            "JOIN information_schema.tables t USING (table_schema, table_name) "
+            "WHERE c.column_name = 'version' AND t.table_type = 'BASE TABLE' "
+            "AND c.table_schema IN ('land', 'rules', 'auth')")).scalars().all()
         assert "land.parcels" in tables and "land.land_grants" in tables
         for qualified in tables:
             triggers = set(conn.execute(sa.text(
