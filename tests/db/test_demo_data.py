@@ -168,3 +168,21 @@ def test_city_scale_generation_adds_benchmark_zones():
     assert len(frames["parcels"]) == 12000
     assert (frames["zones"]["kind"] == "benchmark").sum() >= 1
     assert dt.date(2026, 6, 30) == DEMO_AS_OF
+
+
+def test_every_foreign_key_of_the_loaded_data_holds(engine):
+    """The bulk load skips per-row FK checks (replica mode): check every relation here."""
+    with engine.connect() as conn:
+        fks = conn.execute(sa.text("""
+            SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, af.attname
+            FROM pg_constraint c
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+            JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1]
+            WHERE c.contype = 'f' AND cardinality(c.conkey) = 1
+              AND c.connamespace = 'land'::regnamespace""")).all()
+        assert len(fks) > 20
+        for table, column, ref_table, ref_column in fks:
+            orphans = conn.execute(sa.text(
+                f'SELECT count(*) FROM {table} t WHERE t."{column}" IS NOT NULL AND NOT EXISTS '
+                f'(SELECT 1 FROM {ref_table} r WHERE r."{ref_column}" = t."{column}")')).scalar()
+            assert orphans == 0, f"{table}.{column} -> {ref_table}.{ref_column}: {orphans} orphans"
