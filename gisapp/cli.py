@@ -156,8 +156,178 @@ def demo() -> None:
         click.echo("synthetic demo data already loaded")
     else:
         click.echo(load_demo(engine))
+    from gisapp.queries.users import ensure_demo_accounts
+
+    accounts = ensure_demo_accounts(engine, settings.data_dir / "demo_accounts.txt")
+    if accounts:
+        click.echo("sign in with a demo account (user, password, role; kept in .gisapp/demo_accounts.txt):")
+        click.echo("\n".join(accounts))
     click.echo(f"serving on http://{settings.web_host}:{settings.web_port}/  (synthetic demo data; Ctrl+C stops)")
     create_app().run(host=settings.web_host, port=settings.web_port, debug=False)
+
+
+# -- rules -----------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Assess as of this date (YYYY-MM-DD; default today).")
+@click.option("--zone", "zones", multiple=True, help="Zone code (repeat for several; default all zones).")
+@click.option("--rule", "rules", multiple=True, help="Rule name (repeat for several; default all registered rules).")
+@friendly
+def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...]) -> None:
+    """Run the policy rules and store their findings (rules.findings)."""
+    from gisapp.db.engine import get_engine
+    from gisapp.rules.assess import run_assessment
+
+    ensure_database()
+    summary = run_assessment(get_engine(), as_of.date() if as_of else None, zones or None, rules or None)
+    click.echo(f"assessment run {summary.run_id} as of {summary.as_of.isoformat()}"
+               f" ({', '.join(summary.zone_codes) if summary.zone_codes else 'all zones'}):"
+               f" {summary.finding_count} findings, {summary.superseded} previous findings superseded,"
+               f" {summary.carried_reviews} reviews carried over")
+    click.echo(summary.table())
+    click.echo("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in summary.seconds.items()))
+
+
+# -- users ---------------------------------------------------------------------------------------
+
+@main.group()
+def users() -> None:
+    """Accounts of the web app: bureau_admin, bureau_viewer, zone_editor (bound to zones), analyst."""
+
+
+def _new_password(password: str | None) -> str:
+    # Prompted (hidden, typed twice) unless given; --password is for scripts and tests.
+    return password or click.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True,
+              type=click.Choice(["bureau_admin", "bureau_viewer", "zone_editor", "analyst"]))
+@click.option("--zone", "zones", multiple=True, help="Zone code a zone_editor edits (repeat for several).")
+@click.option("--name", "display_name", default=None, help="Name shown in the app (default: the user name).")
+@click.option("--password", default=None, help="Omit to be prompted.")
+@friendly
+def users_add(username: str, role: str, zones: tuple[str, ...], display_name: str | None,
+              password: str | None) -> None:
+    """Create an account."""
+    from gisapp.db.engine import get_engine
+    from gisapp.queries.users import add_user
+
+    ensure_database()
+    account = add_user(get_engine(), username, _new_password(password), role, zones, display_name)
+    zones_text = f": {', '.join(account.zone_codes)}" if account.zone_codes else ""
+    click.echo(f"added {account.username} ({account.role}{zones_text})")
+
+
+@users.command("list")
+@friendly
+def users_list() -> None:
+    """List the accounts."""
+    from gisapp.db.engine import get_engine
+    from gisapp.queries.users import list_users
+
+    ensure_database()
+    for a in list_users(get_engine()):
+        state = "disabled" if a.disabled else "active"
+        click.echo(f"{a.username}\t{a.role}\t{','.join(a.zone_codes) or '-'}\t{state}\t{a.display_name}")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable the account again.")
+@friendly
+def users_disable(username: str, enable: bool) -> None:
+    """Disable an account (its open sessions end at their next request)."""
+    from gisapp.db.engine import get_engine
+    from gisapp.queries.users import set_disabled
+
+    ensure_database()
+    account = set_disabled(get_engine(), username, disabled=not enable)
+    click.echo(f"{account.username} is now {'disabled' if account.disabled else 'enabled'}")
+
+
+@users.command("zones")
+@click.argument("username")
+@click.option("--zone", "zones", multiple=True, required=True, help="Zone code (repeat for several).")
+@friendly
+def users_zones(username: str, zones: tuple[str, ...]) -> None:
+    """Bind a zone editor to exactly these zones."""
+    from gisapp.db.engine import get_engine
+    from gisapp.queries.users import set_user_zones
+
+    ensure_database()
+    account = set_user_zones(get_engine(), username, zones)
+    click.echo(f"{account.username} edits {', '.join(account.zone_codes)}")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password", default=None, help="Omit to be prompted.")
+@friendly
+def users_passwd(username: str, password: str | None) -> None:
+    """Set a new password (the account's open sessions end)."""
+    from gisapp.db.engine import get_engine
+    from gisapp.queries.users import set_password
+
+    ensure_database()
+    account = set_password(get_engine(), username, _new_password(password))
+    click.echo(f"new password set for {account.username}")
+
+
+# -- import and export (gisapp/io) -----------------------------------------------------------------
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(["parcels", "zones", "metrics"]))
+@click.argument("file", type=click.Path(path_type=str))
+@click.option("--crs", default=None, help="CRS of the file when it names none or names it wrongly: EPSG:4490, "
+              "EPSG:4549/4550 (CGCS2000 Gauss-Krüger CM 120°E/123°E), gcj02 (Gaode/Tencent), bd09 (Baidu).")
+@click.option("--layer", default=None, help="Layer, sheet or zip member when the file holds several.")
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--repair", is_flag=True, help="Repair invalid geometries (make_valid) instead of refusing them.")
+@click.option("--update-existing", is_flag=True, help="Update rows whose key (code; parcel and year) already exists.")
+@click.option("--report", "report_path", type=click.Path(path_type=str), default=None,
+              help="Write every problem to this CSV file (file, where, field, problem, severity).")
+@friendly
+def import_cmd(kind: str, file: str, crs: str | None, layer: str | None, dry_run: bool, repair: bool,
+               update_existing: bool, report_path: str | None) -> None:
+    """Import parcels, zones or metrics from GeoPackage, Shapefile (zip or folder), GeoJSON, KML, CSV or
+    Excel. All or nothing: a file with any error writes nothing and its report says why."""
+    from gisapp.db.engine import get_engine
+    from gisapp.io.importer import ImportRejected, import_file
+
+    ensure_database()
+    try:
+        result = import_file(get_engine(), kind, file, crs=crs, layer=layer, dry_run=dry_run, repair=repair,
+                             update_existing=update_existing)
+    except ImportRejected as exc:
+        if report_path:
+            exc.result.report.to_csv(report_path)
+        raise
+    if report_path:
+        result.report.to_csv(report_path)
+    click.echo(result.describe())
+
+
+@main.command("export")
+@click.argument("layer_id")
+@click.argument("file", type=click.Path(path_type=str))
+@click.option("--format", "fmt", default=None, help="gpkg, shp (zip), geojson, csv, xlsx or kml (default: from "
+              "the file suffix).")
+@click.option("--crs", default="EPSG:4490", show_default=True, help="CRS to write: an EPSG code, gcj02 or bd09.")
+@click.option("--zone", default=None, help="Only this zone (layers with a zone_code field).")
+@click.option("--bbox", default=None, help="Only features in minx,miny,maxx,maxy (degrees, EPSG:4490).")
+@click.option("--as-of", "as_of", default=None, help="Read the layer as of this date (YYYY-MM-DD).")
+@friendly
+def export_cmd(layer_id: str, file: str, fmt: str | None, crs: str, zone: str | None, bbox: str | None,
+               as_of: str | None) -> None:
+    """Export a declared layer (or a filtered part of it) to a file."""
+    from gisapp import api
+
+    ensure_database()
+    path = api.export(layer_id, file, format=fmt, crs=crs, zone=zone, bbox=bbox, as_of=as_of)
+    click.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -446,3 +446,24 @@ class ChangeLogEntry(Base):
     db_user: Mapped[str] = mapped_column(Text)
     app_user: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportRecord(Base):
+    """One file import that wrote data (sql/migrations/0400_create_import_log.sql)."""
+
+    __tablename__ = "imports"
+    __table_args__ = {"schema": "audit"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[str] = mapped_column(Text)
+    source_crs: Mapped[str | None] = mapped_column(Text)
+    rows_in_file: Mapped[int] = mapped_column(Integer)
+    inserted: Mapped[int] = mapped_column(Integer, server_default="0")
+    updated: Mapped[int] = mapped_column(Integer, server_default="0")
+    warnings: Mapped[int] = mapped_column(Integer, server_default="0")
+    bulk: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    options = mapped_column(JSONB, nullable=False, server_default="{}")
+    imported_by: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8050
     secret_key: str | None = None
+    #: Send the session cookie over HTTPS only (set true behind TLS).
+    cookie_secure: bool = False
     language: str = "zh"
     tianditu_key: str | None = None
 

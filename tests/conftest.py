@@ -57,3 +57,125 @@ def demo_frames():
     from gisapp.demo.load import build_dataset
 
     return build_dataset()
+
+
+# -- accounts and signing in (the web app requires a session for every page, callback, route) ----
+
+@pytest.fixture(scope="module")
+def isolated_engine(engine, settings, cluster):
+    """For tests that commit edits: a separate migrated database with the demo data, made the
+    process's database (``get_engine()``, the web app, ``make_user``) for one test module, so the
+    shared test database keeps its demo data intact for everyone else. Dropped afterwards."""
+    from gisapp.db.engine import get_engine
+    from gisapp.db.migrate import migrate
+    from gisapp.demo.load import load_demo
+
+    if cluster is None:
+        pytest.skip("needs the project's local cluster (GISAPP_DATABASE_URL points elsewhere)")
+    name = f"{settings.db_name}_iso"
+    cluster.drop_database(name)
+    cluster.create_database(name)
+    before = os.environ.get("GISAPP_DB_NAME")
+    os.environ["GISAPP_DB_NAME"] = name
+    get_settings.cache_clear()
+    eng = get_engine()
+    try:
+        migrate(eng, settings.sql_dir)
+        load_demo(eng, replace=True)
+        yield eng
+    finally:
+        eng.dispose()
+        if before is None:
+            os.environ.pop("GISAPP_DB_NAME", None)
+        else:
+            os.environ["GISAPP_DB_NAME"] = before
+        get_settings.cache_clear()
+        cluster.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def make_user(engine):
+    """Factory: ``make_user(role, zones=(), username=None, password=None)`` creates an account in
+    the process's current database (the test database, or ``isolated_engine``'s while that is in
+    use) and returns it as ``TestUser(username, password, role, zones)``.
+
+    Roles: bureau_admin, bureau_viewer, zone_editor (give zone codes), analyst.
+    """
+    import itertools
+    from collections import namedtuple
+
+    from gisapp.db.engine import get_engine
+    from gisapp.queries.users import add_user
+
+    test_user = namedtuple("TestUser", "username password role zones")
+    counter = itertools.count(1)
+
+    def make(role: str, zones=(), username: str | None = None, password: str | None = None):
+        name = username or f"t{next(counter)}.{role.replace('_', '-')}"
+        secret = password or f"pw-{name}-0123"
+        add_user(get_engine(), name, secret, role, tuple(zones))
+        return test_user(name, secret, role, tuple(zones))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def login():
+    """``login(target, username, password, base_url=None)`` signs ``target`` in through /login:
+    a Flask test client, a ``requests.Session`` (give base_url) or a Selenium WebDriver (give
+    base_url). Returns the response (or the driver's current URL). Raises AssertionError when
+    the sign-in is refused."""
+    import re
+
+    def _token(html: str) -> str:
+        match = re.search(r'name="csrf" value="([^"]+)"', html)
+        assert match, "the sign-in page has no form token"
+        return match.group(1)
+
+    def do_login(target, username: str, password: str, base_url: str | None = None):
+        if hasattr(target, "find_element"):  # Selenium WebDriver
+            from selenium.webdriver.common.by import By
+            from selenium.webdriver.support.ui import WebDriverWait
+
+            target.get(f"{base_url}/login")
+            target.find_element(By.ID, "login-username").send_keys(username)
+            target.find_element(By.ID, "login-password").send_keys(password)
+            target.find_element(By.ID, "login-submit").click()
+            WebDriverWait(target, 15).until(lambda d: "/login" not in d.current_url
+                                            or d.find_elements(By.ID, "login-error"))
+            assert "/login" not in target.current_url, f"sign-in of {username} refused"
+            return target.current_url
+        prefix = base_url or ""
+        page = target.get(f"{prefix}/login")
+        html = page.text if isinstance(getattr(page, "text", None), str) else page.get_data(as_text=True)
+        resp = target.post(f"{prefix}/login", data={"username": username, "password": password,
+                                                    "csrf": _token(html), "next": "/"},
+                           **({"allow_redirects": False} if base_url else {}))
+        assert resp.status_code == 302, f"sign-in of {username} refused ({resp.status_code})"
+        return resp
+
+    return do_login
+
+
+@pytest.fixture(scope="module")
+def isolated_server(isolated_engine):
+    """The app on 127.0.0.1:<free port> in a thread, on ``isolated_engine``'s database (for tests
+    that commit edits through the running server); yields its base URL."""
+    import socket
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from gisapp.web.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = make_server("127.0.0.1", port, create_app().server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="gisapp-isolated-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

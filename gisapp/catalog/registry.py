@@ -25,6 +25,11 @@ def load_layers(layers_dir: Path) -> dict[str, Layer]:
         if layer.id != path.stem:
             raise InputError(f"layer declaration {path.name} has id {layer.id!r}; the id must equal the file name")
         layers[layer.id] = layer
+    for layer in layers.values():
+        agg = layer.aggregate
+        if agg and (agg.into not in layers or agg.target_key not in layers[agg.into].field_names):
+            raise InputError(f"layer declaration {layer.id}.yml: aggregate.into {agg.into!r} must name a declared "
+                             f"layer with a field {agg.target_key!r}")
     return dict(sorted(layers.items(), key=lambda kv: kv[1].order))
 
 

@@ -27,6 +27,8 @@ class FieldDecl(BaseModel):
     name: str
     label: Text
     unit: str | None = None
+    #: shown only in this UI language (e.g. name_zh in Chinese, name_en in English)
+    lang: Literal["zh", "en"] | None = None
 
     @field_validator("name")
     @classmethod
@@ -80,6 +82,23 @@ class Zoom(BaseModel):
     max: int = Field(22, ge=0, le=22)
 
 
+class Aggregate(BaseModel):
+    """How a layer is summarised below its ``detail_min_zoom``: its features counted per feature
+    of another layer (e.g. parcels per zone), drawn with that layer's geometry."""
+
+    model_config = ConfigDict(extra="forbid")
+    into: str = "zones"        # the layer whose features carry the summary
+    key: str = "zone_code"     # field of this layer naming the target feature
+    target_key: str = "code"   # field of the target layer matched by ``key``
+
+    @field_validator("into", "key", "target_key")
+    @classmethod
+    def _ident(cls, v: str) -> str:
+        if not IDENT.match(v):
+            raise ValueError(f"{v!r} is not a plain snake_case identifier")
+        return v
+
+
 class Access(BaseModel):
     model_config = ConfigDict(extra="forbid")
     read: list[str] = Field(default_factory=lambda: sorted(ROLES))
@@ -112,6 +131,10 @@ class Layer(BaseModel):
     #: below this zoom the viewport endpoint returns nothing but a count (zoom in to see)
     detail_min_zoom: int = Field(0, ge=0, le=22)
     max_features: int = Field(20000, ge=1, le=200000)
+    #: below detail_min_zoom: counts per zone (or another layer); without it only a total count
+    aggregate: Aggregate | None = None
+    #: what a click on a feature opens: the parcel (by the feature's ``code``) or the feature itself
+    detail: Literal["parcel", "feature"] = "feature"
     visible: bool = True
     order: int = 100
     access: Access = Field(default_factory=Access)
@@ -140,11 +163,20 @@ class Layer(BaseModel):
                 raise ValueError(f"{group} names fields not declared in 'fields': {missing}")
         if self.style.field and self.style.field not in names:
             raise ValueError(f"style field {self.style.field!r} is not declared in 'fields'")
+        if self.detail == "parcel" and "code" not in names:
+            raise ValueError("detail: parcel needs a 'code' field holding the parcel code")
+        if self.aggregate and self.aggregate.key not in names:
+            raise ValueError(f"aggregate key {self.aggregate.key!r} is not declared in 'fields'")
         return self
 
     @property
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    def popup_fields(self, lang: str) -> list[FieldDecl]:
+        """The popup's fields for a UI language (fields tagged with another language left out)."""
+        decls = {f.name: f for f in self.fields}
+        return [decls[name] for name in self.popup if decls[name].lang in (None, lang)]
 
     def label(self, field: str, lang: str) -> str:
         for f in self.fields:

@@ -24,10 +24,23 @@ def legend(layer: Layer, lang: str = "zh") -> list[LegendItem]:
     return [LegendItem(style.color, layer.title.get(lang))]
 
 
-def hideout(layer: Layer) -> dict:
-    """Parameters for ``gisapp.style`` in web/assets/gisapp.js."""
+def category_label(layer: Layer, value: object, lang: str = "zh") -> str | None:
+    """The legend label of a style value (e.g. ``"class_d"`` -> ``"D 类（低效候选）"``), or None."""
+    for c in layer.style.categories:
+        if str(c.value) == str(value):
+            return c.label.get(lang)
+    return None
+
+
+def hideout(layer: Layer, count_label: str | None = None) -> dict:
+    """Parameters for ``gisapp.style`` in web/assets/gisapp.js.
+
+    ``count_label`` (e.g. ``"{count} 个"``) labels the zone-level aggregates drawn at low zooms.
+    """
     s = layer.style
     return {
+        "layer": layer.id,
+        "countLabel": count_label,
         "kind": s.kind,
         "field": s.field,
         "color": s.color,

@@ -62,11 +62,20 @@ def resolve_params(spec: RuleSpec, overrides: pd.DataFrame | None = None, *, as_
     then year, then city-wide), and among equals the latest ``effective_from`` not after
     ``as_of``; otherwise the rule's default applies.
     """
+    return resolve_params_with_provenance(spec, overrides, as_of=as_of, zone_id=zone_id, year=year)[0]
+
+
+def resolve_params_with_provenance(spec: RuleSpec, overrides: pd.DataFrame | None = None, *, as_of: dt.date,
+                                   zone_id: int | None = None, year: int | None = None
+                                   ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Like :func:`resolve_params`, with the provenance stored with a finding: for each
+    parameter its value, source and effective date, taken from the override when one applies."""
     values = {p.name: p.default for p in spec.params}
+    provenance = param_provenance(spec, values)
     if overrides is None or overrides.empty:
-        return values
+        return values, provenance
     mine = overrides[(overrides["rule"] == spec.name) & (pd.to_datetime(overrides["effective_from"]).dt.date <= as_of)]
-    for name in values:
+    for name in list(values):
         cand = mine[mine["name"] == name]
         if cand.empty:
             continue
@@ -79,7 +88,10 @@ def resolve_params(spec: RuleSpec, overrides: pd.DataFrame | None = None, *, as_
         best = cand.sort_values(["specificity", "effective_from"]).iloc[-1]
         value = best["value"]
         values[name] = json.loads(value) if isinstance(value, str) else value
-    return values
+        provenance[name] = {"value": values[name], "source": str(best["source"]),
+                            "effective_from": pd.Timestamp(best["effective_from"]).date().isoformat(),
+                            "override": True}
+    return values, provenance
 
 
 def param_provenance(spec: RuleSpec, values: dict[str, Any]) -> dict[str, Any]:

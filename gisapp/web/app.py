@@ -24,11 +24,20 @@ def create_app(settings: Settings | None = None) -> Dash:
         suppress_callback_exceptions=True,
         update_title=None,
     )
-    from gisapp.web.routes import api
+    from gisapp.web.auth import init_auth
+    from gisapp.web.edit_api import edit_api
+    from gisapp.web.import_page import import_page
+    from gisapp.web.routes import api, tiles
 
+    # sign-in first: its guard runs before every route, page and callback
+    init_auth(app, settings)
     app.server.register_blueprint(api)
+    app.server.register_blueprint(tiles)
+    app.server.register_blueprint(edit_api)
+    app.server.register_blueprint(import_page)
     app.layout = html.Div([
         dcc.Store(id="app-lang", storage_type="local", data=settings.language),
+        html.Div(id="app-user", className="user-bar"),
         dash.page_container,
     ], id="app-root")
     return app

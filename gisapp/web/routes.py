@@ -1,43 +1,139 @@
-"""Flask routes: the layer catalogue and per-viewport features. Adapters only: parse, call
-``queries``, shape the answer; bad input is a 4xx with a reason, never a query."""
+"""Flask routes: the layer catalogue, per-viewport features, vector tiles, search, parcel detail
+and dashboard exports. Adapters only: parse, call ``queries``, shape the answer; bad input is a
+4xx with a reason, never a query. Nothing is cached: a saved edit shows on the next request.
+"""
 
 from __future__ import annotations
+
+import io
 
 from flask import Blueprint, Response, jsonify, request
 
 from gisapp.catalog.registry import all_layers, get_layer
 from gisapp.db.engine import get_engine
 from gisapp.errors import InputError, NotFoundError
-from gisapp.queries.features import BBox, features_geojson, parse_zoom
+from gisapp.i18n import LANGUAGES
+from gisapp.queries import dashboard
+from gisapp.queries.features import (
+    BBox,
+    feature_properties,
+    features,
+    parse_format,
+    parse_properties,
+    parse_zoom,
+)
+from gisapp.queries.parcel import parcel_detail
+from gisapp.queries.search import search
+from gisapp.queries.tiles import TileAddress, tile
+from gisapp.render.style import legend
+from gisapp.web.tables import localized_frame
 
 api = Blueprint("api", __name__, url_prefix="/api")
+tiles = Blueprint("tiles", __name__, url_prefix="/tiles")
+
+NO_STORE = {"Cache-Control": "no-store"}
 
 
-@api.errorhandler(NotFoundError)
 def _not_found(exc: NotFoundError):
     return jsonify(error=str(exc)), 404
 
 
-@api.errorhandler(InputError)
 def _bad_input(exc: InputError):
     return jsonify(error=str(exc)), 400
 
 
+for _bp in (api, tiles):
+    _bp.register_error_handler(NotFoundError, _not_found)
+    _bp.register_error_handler(InputError, _bad_input)
+
+
+def _lang() -> str:
+    lang = request.args.get("lang") or "zh"
+    if lang not in LANGUAGES:
+        raise InputError(f"lang {lang[:10]!r} is not one of {', '.join(LANGUAGES)}")
+    return lang
+
+
 @api.get("/layers")
 def layers():
-    return jsonify([{"id": layer.id, "title": layer.title.model_dump(), "detail_min_zoom": layer.detail_min_zoom}
+    lang = _lang()
+    return jsonify([{"id": layer.id, "title": layer.title.model_dump(), "detail_min_zoom": layer.detail_min_zoom,
+                     "zoom": layer.zoom.model_dump(), "tiles": f"/tiles/{layer.id}/{{z}}/{{x}}/{{y}}.pbf",
+                     "legend": [{"color": i.color, "label": i.label} for i in legend(layer, lang)]}
                     for layer in all_layers()])
 
 
 @api.get("/layers/<layer_id>/features")
-def features(layer_id: str):
+def layer_features(layer_id: str):
+    """``?bbox=minx,miny,maxx,maxy&zoom=Z[&zone=CODE][&format=geojson|geobuf][&properties=all|style]``."""
     layer = get_layer(layer_id)
     bbox = BBox.parse(request.args.get("bbox"))
     zoom = parse_zoom(request.args.get("zoom"))
+    fmt = parse_format(request.args.get("format"))
+    props = parse_properties(request.args.get("properties"))
     zone = request.args.get("zone") or None
-    body = features_geojson(get_engine(), layer, bbox, zoom, zone=zone)
-    # always fresh: a saved edit must show on the next refresh
-    return Response(body, mimetype="application/geo+json", headers={"Cache-Control": "no-store"})
+    answer = features(get_engine(), layer, bbox, zoom, zone=zone, fmt=fmt, properties=props)
+    headers = {**NO_STORE, "X-Feature-Count": str(answer.count), "X-Truncated": str(answer.truncated).lower(),
+               "X-Mode": answer.mode}
+    return Response(answer.body, mimetype=answer.media_type, headers=headers)
+
+
+@api.get("/layers/<layer_id>/features/<feature_id>")
+def layer_feature(layer_id: str, feature_id: str):
+    props = feature_properties(get_engine(), get_layer(layer_id), feature_id)
+    if props is None:
+        raise NotFoundError(f"layer {layer_id} has no feature {feature_id[:40]!r}")
+    return jsonify(props), 200, NO_STORE
+
+
+@tiles.get("/<layer_id>/<z>/<x>/<y>.pbf")
+def vector_tile(layer_id: str, z: str, x: str, y: str):
+    """Mapbox vector tile of a declared layer (XYZ, EPSG:3857); empty tile = 204."""
+    layer = get_layer(layer_id)
+    data = tile(get_engine(), layer, TileAddress.parse(z, x, y))
+    if not data:
+        return Response(status=204, headers=NO_STORE)
+    return Response(data, mimetype="application/vnd.mapbox-vector-tile", headers=NO_STORE)
+
+
+@api.get("/search")
+def search_route():
+    """``?q=text[&limit=N]``: parcels by code or enterprise, zones by code or name."""
+    text = request.args.get("limit") or "10"
+    if not text.isdigit() or not 1 <= int(text) <= 50:
+        raise InputError(f"limit {text[:10]!r} must be a whole number from 1 to 50")
+    hits = search(get_engine(), request.args.get("q"), limit=int(text))
+    return jsonify([h.to_dict() for h in hits]), 200, NO_STORE
+
+
+@api.get("/parcels/<code>")
+def parcel(code: str):
+    detail = parcel_detail(get_engine(), code)
+    if detail is None:
+        raise NotFoundError(f"there is no parcel with the code {code[:40]!r}")
+    return Response(detail.to_json(), mimetype="application/json", headers=NO_STORE)
+
+
+@api.get("/dashboard/<name>.<ext>")
+def dashboard_export(name: str, ext: str):
+    """One dashboard table as CSV or Excel, with headers in the asked language (``?zone=&lang=``)."""
+    if ext not in ("csv", "xlsx"):
+        raise InputError(f"export format {ext[:10]!r} is not one of csv, xlsx")
+    if name not in dashboard.DATASETS:
+        raise NotFoundError(f"unknown dashboard table {name[:40]!r}; known: {', '.join(dashboard.DATASETS)}")
+    zone = request.args.get("zone") or None
+    engine = get_engine()
+    dashboard.check_zone(engine, zone)
+    frame = localized_frame(name, dashboard.dataset(engine, name, zone), _lang())
+    filename = f"{name}_{zone or 'all'}.{ext}"
+    headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'}
+    if ext == "csv":
+        # BOM: Excel opens UTF-8 CSV with Chinese text correctly only with it
+        return Response(frame.to_csv(index=False).encode("utf-8-sig"), mimetype="text/csv", headers=headers)
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False, sheet_name=name[:31])
+    return Response(buffer.getvalue(), headers=headers,
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @api.get("/health")

@@ -22,8 +22,9 @@ FROM land.zones z
 JOIN land.districts d ON d.id = z.district_id
 JOIN land.zone_boundaries b
   ON b.zone_id = z.id
- AND b.valid_from <= current_date
- AND (b.valid_to IS NULL OR b.valid_to > current_date);
+ -- in force on the reading date (today, or gisapp.as_of: sql/migrations/0400)
+ AND b.valid_from <= gisapp_meta.as_of()
+ AND (b.valid_to IS NULL OR b.valid_to > gisapp_meta.as_of());
 
 DROP VIEW IF EXISTS layers.parcels CASCADE;
 CREATE VIEW layers.parcels AS

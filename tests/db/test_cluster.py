@@ -1,8 +1,9 @@
 """The private cluster's lifecycle, and bad set-up answered with a sentence, not a traceback."""
 
 import os
+import shutil
 import socket
-import stat
+import tempfile
 import subprocess
 import sys
 from pathlib import Path
@@ -25,15 +26,13 @@ def free_port() -> int:
 
 
 @pytest.fixture()
-def private_settings(tmp_path_factory):
-    # under /tmp (world-traversable), so the unprivileged DB user can enter it
-    data = tmp_path_factory.mktemp("cluster")
-    os.chmod(data, 0o755)
-    for parent in data.parents:
-        if str(parent) == "/tmp":
-            break
-        os.chmod(parent, os.stat(parent).st_mode | stat.S_IXOTH)
-    return Settings(data_dir=data / "gisapp", db_port=free_port(), db_name="lifecycle")
+def private_settings():
+    # Not under pytest's tmp folder: pytest keeps that mode 700, and the unprivileged DB user
+    # must be able to enter the data folder.
+    data = Path(tempfile.mkdtemp(prefix="gisapp-cluster-test-", dir="/var/tmp"))
+    data.chmod(0o755)
+    yield Settings(data_dir=data / "gisapp", db_port=free_port(), db_name="lifecycle")
+    shutil.rmtree(data, ignore_errors=True)
 
 
 def test_up_status_down_of_a_fresh_cluster(private_settings):

@@ -13,9 +13,23 @@ window.gisapp = Object.assign({}, window.gisapp, {
                 if ((c.min === null || value >= c.min) && (c.max === null || value < c.max)) { color = c.color; break; }
             }
         }
+        if (props.aggregate) {
+            // a zone-level summary drawn at low zoom: the zone in its most common colour
+            return {fillColor: color, color: color, weight: 2, fillOpacity: 0.35, dashArray: null};
+        }
         return {
             fillColor: color, color: h.lineColor || color, weight: h.weight,
             fillOpacity: h.fillOpacity, dashArray: h.dashArray
         };
+    },
+    // Zone-level summaries get a permanent label with their count; single features get none
+    // (thousands of tooltips would slow the drawing down).
+    label: function (feature, layer, context) {
+        const h = context.hideout || {};
+        const props = feature.properties || {};
+        if (props.aggregate && h.countLabel) {
+            layer.bindTooltip(h.countLabel.replace("{count}", String(props.count)),
+                              {permanent: false, direction: "center", className: "aggregate-label"});
+        }
     }
 });

@@ -1,29 +1,50 @@
-"""The map page: approved zone boundaries and parcels, fetched per viewport, with legend,
-basemap switch, scale bar and a parcel detail panel."""
+"""The map page: every declared layer fetched per viewport (geobuf, zone-level aggregates at low
+zoom), a layer control with basemaps (none offline by default, OpenStreetMap, Tianditu with a
+key), scale bar, legend, search with zoom-to, and a detail panel for the clicked parcel.
+
+URL: ``/?lang=en&lat=31.3&lon=121.6&zoom=15&parcel=WGQ-00001`` (all optional).
+"""
 
 from __future__ import annotations
 
+import math
+
 import dash
 import dash_leaflet as dl
-from dash import Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from gisapp.catalog.registry import all_layers
-from gisapp.i18n import t
+from gisapp.catalog.registry import all_layers, get_layer
+from gisapp.db.engine import get_engine
+from gisapp.errors import InputError
+from gisapp.i18n import TEXTS, t
+from gisapp.queries.dashboard import zones as zone_table
+from gisapp.queries.features import feature_properties
+from gisapp.queries.parcel import parcel_detail
+from gisapp.queries.search import search
 from gisapp.render.style import hideout, legend
 from gisapp.settings import get_settings
-from gisapp.web.components import header
+from gisapp.web.components import header, page_lang
+from gisapp.web.parcel_panel import aggregate_panel, not_found_panel, parcel_panel, zone_panel
 
 dash.register_page(__name__, path="/", name="map")
 
-SHANGHAI_CENTER = [31.15, 121.55]
+SHANGHAI_CENTER = (31.15, 121.55)
+DEFAULT_ZOOM = 10
+ZOOM_NUDGE = 0.001
+PARCEL_ZOOM = 17
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-TIANDITU_URL = "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec" \
-               "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk="
+# Tianditu (CGCS2000, national basemap): the vector map and its label layer, Web Mercator tiles
+TIANDITU_URL = "https://t{{s}}.tianditu.gov.cn/{kind}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0" \
+               "&LAYER={kind}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}" \
+               "&TILECOL={{x}}&tk={key}"
+HIGHLIGHT_STYLE = {"color": "#00bcd4", "weight": 4, "fillOpacity": 0.05}
 
 
-def _features_url(layer_id: str, bounds, zoom) -> str:
+def features_url(layer_id: str, bounds, zoom: int, nonce: int = 0) -> str:
+    """The viewport request of one layer: compact geobuf with only what the map draws."""
     (south, west), (north, east) = bounds
-    return f"/api/layers/{layer_id}/features?bbox={west:.6f},{south:.6f},{east:.6f},{north:.6f}&zoom={int(zoom)}"
+    return (f"/api/layers/{layer_id}/features?bbox={west:.6f},{south:.6f},{east:.6f},{north:.6f}"
+            f"&zoom={int(zoom)}&format=geobuf&properties=style&v={nonce}")
 
 
 def _basemaps(lang: str) -> list:
@@ -32,76 +53,248 @@ def _basemaps(lang: str) -> list:
                            name=t("map.basemap.osm", lang), checked=False)]
     key = get_settings().tianditu_key
     if key:
-        layers.append(dl.BaseLayer(dl.TileLayer(url=TIANDITU_URL + key, subdomains="01234567",
-                                                attribution="© 天地图"),
-                                   name=t("map.basemap.tianditu", lang), checked=False))
+        tiles = [dl.TileLayer(url=TIANDITU_URL.format(kind=kind, key=key), subdomains="01234567",
+                              attribution="© 天地图") for kind in ("vec", "cva")]
+        layers.append(dl.BaseLayer(dl.LayerGroup(tiles), name=t("map.basemap.tianditu", lang), checked=False))
     return layers
 
 
 def _overlays(lang: str) -> list:
-    return [dl.Overlay(dl.GeoJSON(id=f"map-layer-{layer.id}", hideout=hideout(layer),
-                                  style={"variable": "gisapp.style"}),
+    count_label = t("map.aggregate.count", lang)
+    return [dl.Overlay(dl.GeoJSON(id=f"map-layer-{layer.id}", hideout=hideout(layer, count_label),
+                                  style={"variable": "gisapp.style"}, onEachFeature={"variable": "gisapp.label"},
+                                  format="geobuf"),
                        name=layer.title.get(lang), checked=layer.visible)
             for layer in all_layers()]
 
 
 def _legend(lang: str) -> html.Div:
+    """Every layer's legend from its declaration; only the checked layers' are shown."""
     blocks = [html.H3(t("map.legend", lang))]
     for layer in all_layers():
-        blocks.append(html.H4(layer.title.get(lang)))
-        blocks.append(html.Ul([html.Li([html.Span(className="swatch", style={"background": item.color}),
-                                        item.label]) for item in legend(layer, lang)]))
+        items = [html.Li([html.Span(className="swatch", style={"background": item.color}), item.label])
+                 for item in legend(layer, lang)]
+        blocks.append(html.Div([html.H4(layer.title.get(lang)), html.Ul(items)], id=f"map-legend-{layer.id}",
+                               style=None if layer.visible else {"display": "none"}))
     return html.Div(blocks, id="map-legend", className="legend")
 
 
-def layout(**_query) -> html.Div:
-    lang = get_settings().language
+def _number(value, low: float, high: float, default: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return number if math.isfinite(number) and low <= number <= high else default
+
+
+def start_view(lat=None, lon=None, zoom=None) -> tuple[list[float], float]:
+    """The initial center and zoom: Shanghai, or ``lat``/``lon`` at ``zoom`` from the URL.
+
+    The zoom is nudged off the whole number: dash-leaflet reports its viewport when ready only
+    if it differs from the one it was given, and Leaflet snaps the zoom, so the first fetch starts
+    without waiting for the user to move the map.
+    """
+    center = [_number(lat, -85, 85, SHANGHAI_CENTER[0]), _number(lon, -180, 180, SHANGHAI_CENTER[1])]
+    return center, int(_number(zoom, 3, 19, DEFAULT_ZOOM)) + ZOOM_NUDGE
+
+
+def layout(lang: str | None = None, lat=None, lon=None, zoom=None, parcel: str | None = None, **query) -> html.Div:
+    lang = page_lang({"lang": lang})
+    center, start_zoom = start_view(lat, lon, zoom)
+    keep = {k: v for k, v in {"lat": lat, "lon": lon, "zoom": zoom, "parcel": parcel}.items() if v}
     return html.Div([
-        html.Div(header(lang), id="map-header"),
+        dcc.Store(id="map-lang", data=lang),
+        dcc.Store(id="map-nonce", data=0),
+        dcc.Store(id="map-search-hits", data=[]),
+        dcc.Store(id="map-initial-parcel", data=parcel),
+        html.Div(header(lang, "/", keep), id="map-header"),
         html.Div([
             dl.Map([dl.LayersControl(_basemaps(lang) + _overlays(lang), id="map-layers-control", collapsed=False),
+                    dl.GeoJSON(id="map-highlight", style=HIGHLIGHT_STYLE, interactive=False),
                     dl.ScaleControl(position="bottomleft", imperial=False)],
-                   id="map-map", center=SHANGHAI_CENTER, zoom=10,
+                   id="map-map", center=center, zoom=start_zoom, preferCanvas=False,
                    style={"height": "100%", "width": "100%"}),
-            html.Div([html.Div(id="map-hint", className="hint"), _legend(lang),
-                      html.Div([html.H3(t("detail.title", lang)), html.P(t("detail.empty", lang))],
-                               id="map-detail", className="detail")],
-                     className="side-panel"),
+            html.Div([
+                html.Div([dcc.Input(id="map-search-input", type="search", debounce=False,
+                                    placeholder=t("map.search.placeholder", lang)),
+                          html.Button(t("map.search.button", lang), id="map-search-button", n_clicks=0)],
+                         className="search-box"),
+                html.Div(id="map-search-results"),
+                html.Div([html.Div(id="map-hint", className="hint"),
+                          html.Button(t("map.refresh", lang), id="map-refresh", n_clicks=0)], className="map-tools"),
+                html.Div([html.H3(t("detail.title", lang)), html.P(t("detail.empty", lang))],
+                         id="map-detail", className="detail"),
+                _legend(lang),
+            ], className="side-panel"),
         ], className="map-body"),
     ], className="page")
 
 
+def _visible(overlays: list[str] | None, lang: str) -> set[str]:
+    """Ids of the checked overlays (the control reports their titles)."""
+    if overlays is None:
+        return {layer.id for layer in all_layers() if layer.visible}
+    return {layer.id for layer in all_layers() if layer.title.get(lang) in overlays}
+
+
+@callback(Output("map-nonce", "data"), Input("map-refresh", "n_clicks"), State("map-nonce", "data"),
+          prevent_initial_call=True)
+def bump_nonce(_clicks, nonce):
+    """Refetch every visible layer (the data endpoint never caches, so this shows saved edits)."""
+    return (nonce or 0) + 1
+
+
 @callback(
     [Output(f"map-layer-{layer.id}", "url") for layer in all_layers()] + [Output("map-hint", "children")],
-    Input("map-map", "bounds"), Input("map-map", "zoom"), State("app-lang", "data"),
+    Input("map-map", "bounds"), Input("map-map", "zoom"), Input("map-layers-control", "overlays"),
+    Input("map-nonce", "data"), State("map-lang", "data"),
 )
-def refresh_viewport(bounds, zoom, lang):
-    """Fetch each layer for the current viewport (the endpoint bounds what it sends)."""
+def refresh_viewport(bounds, zoom, overlays, nonce, lang):
+    """Point each visible layer at the current viewport (hidden layers fetch nothing)."""
+    layers = all_layers()
     if not bounds or zoom is None:
-        return [no_update] * (len(all_layers()) + 1)
-    urls = [_features_url(layer.id, bounds, zoom) for layer in all_layers()]
-    hidden = [layer for layer in all_layers() if zoom < layer.detail_min_zoom]
-    hint = t("map.zoom_in", lang or "zh", zoom=hidden[0].detail_min_zoom, count="…") if hidden else ""
+        return [no_update] * (len(layers) + 1)
+    zoom = int(zoom)
+    shown = _visible(overlays, lang)
+    urls = [features_url(layer.id, bounds, zoom, nonce or 0) if layer.id in shown else no_update
+            for layer in layers]
+    coarse = [layer.detail_min_zoom for layer in layers if layer.id in shown and zoom < layer.detail_min_zoom]
+    hint = t("map.aggregate.hint", lang, zoom=min(coarse)) if coarse else ""
     return urls + [hint]
 
 
+@callback([Output(f"map-legend-{layer.id}", "style") for layer in all_layers()],
+          Input("map-layers-control", "overlays"), State("map-lang", "data"), prevent_initial_call=True)
+def show_legends(overlays, lang):
+    shown = _visible(overlays, lang)
+    return [None if layer.id in shown else {"display": "none"} for layer in all_layers()]
+
+
+def _parcel_selection(code: str, lang: str, zoom_to: bool):
+    """Detail panel, highlight and (optionally) a viewport for the parcel ``code``."""
+    detail = parcel_detail(get_engine(), code)
+    if detail is None:
+        return not_found_panel(code, lang), None, no_update
+    highlight = {"type": "FeatureCollection",
+                 "features": [{"type": "Feature", "geometry": detail.geometry, "properties": {"code": code}}]}
+    viewport = no_update
+    if zoom_to and detail.center:
+        lon, lat = detail.center
+        viewport = {"center": [lat, lon], "zoom": PARCEL_ZOOM, "transition": "flyTo"}
+    return parcel_panel(detail, lang), highlight, viewport
+
+
+def _bounds_of(geometry: dict | None) -> list | None:
+    coords: list = []
+
+    def walk(node):
+        if node and isinstance(node[0], (int, float)):
+            coords.append(node)
+        else:
+            for child in node or []:
+                walk(child)
+
+    walk((geometry or {}).get("coordinates"))
+    if not coords:
+        return None
+    xs, ys = [c[0] for c in coords], [c[1] for c in coords]
+    return [[min(ys), min(xs)], [max(ys), max(xs)]]
+
+
 @callback(
-    Output("map-detail", "children"),
+    Output("map-detail", "children"), Output("map-highlight", "data"), Output("map-map", "viewport"),
     [Input(f"map-layer-{layer.id}", "clickData") for layer in all_layers()],
-    State("app-lang", "data"),
+    State("map-lang", "data"),
     prevent_initial_call=True,
 )
 def show_detail(*args):
-    """The popup fields of the clicked feature, labelled from its declaration."""
-    *clicks, lang = args
-    lang = lang or "zh"
-    layer_id = ctx.triggered_id.removeprefix("map-layer-") if ctx.triggered_id else None
-    layers = {layer.id: layer for layer in all_layers()}
-    feature = clicks[list(layers).index(layer_id)] if layer_id in layers else None
-    if not feature:
-        return no_update
-    layer = layers[layer_id]
-    props = feature.get("properties", {})
-    rows = [html.Tr([html.Th(layer.label(f, lang)), html.Td(str(props.get(f, "")))]) for f in layer.popup]
-    return [html.H3(f"{layer.title.get(lang)}: {props.get('code', '')}"),
-            html.Table(rows, id="map-detail-table", className="detail-table")]
+    """What the clicked feature is about: a parcel's detail, a zone, or a zone-level summary."""
+    *_clicks, lang = args
+    layer_id = ctx.triggered_id.removeprefix("map-layer-") if isinstance(ctx.triggered_id, str) else None
+    feature = ctx.triggered[0]["value"] if ctx.triggered else None
+    if not layer_id or not feature:
+        return no_update, no_update, no_update
+    layer = get_layer(layer_id)
+    props = feature.get("properties") or {}
+    if props.get("aggregate"):
+        key = layer.aggregate.key if layer.aggregate else "zone_code"
+        zones = zone_table(get_engine()).set_index("code")
+        zone_code = props.get(key)
+        name = zones[f"name_{lang}"].get(zone_code, zone_code) if zone_code in zones.index else zone_code
+        bounds = _bounds_of(feature.get("geometry"))
+        viewport = {"bounds": bounds, "transition": "flyToBounds"} if bounds else no_update
+        return aggregate_panel(layer, props, name, lang), None, viewport
+    full = feature_properties(get_engine(), layer, props.get(layer.id_field, feature.get("id"))) or props
+    if layer.detail == "parcel" and full.get("code"):
+        panel, highlight, _ = _parcel_selection(str(full["code"]), lang, zoom_to=False)
+        return panel, highlight, no_update
+    return zone_panel(layer, full, lang), None, no_update
+
+
+def _hit_button(k: int, hit: dict, lang: str) -> html.Li:
+    key = f"map.search.hit.{hit['layer']}"
+    kind = t(key, lang) if key in TEXTS else get_layer(hit["layer"]).title.get(lang)
+    label = hit["value"] if hit["value"] == hit.get("code") or not hit.get("code") else f"{hit['code']} · {hit['value']}"
+    return html.Li(html.Button([html.Span(kind, className="search-hit-kind"), label],
+                               id={"type": "map-search-hit", "index": k}, n_clicks=0))
+
+
+def _go_to(hit: dict, lang: str):
+    """Detail, highlight and viewport for a search hit: a parcel opens, a zone is framed."""
+    layer = get_layer(hit["layer"])
+    if layer.detail == "parcel" and hit.get("code"):
+        return _parcel_selection(hit["code"], lang, zoom_to=True)
+    minx, miny, maxx, maxy = hit["bbox"]
+    viewport = {"bounds": [[miny, minx], [maxy, maxx]], "transition": "flyToBounds"}
+    props = feature_properties(get_engine(), layer, hit["id"]) or {}
+    return zone_panel(layer, props, lang), None, viewport
+
+
+@callback(
+    Output("map-search-results", "children"), Output("map-search-hits", "data"),
+    Output("map-detail", "children", allow_duplicate=True), Output("map-highlight", "data", allow_duplicate=True),
+    Output("map-map", "viewport", allow_duplicate=True),
+    Input("map-search-button", "n_clicks"), Input("map-search-input", "n_submit"),
+    State("map-search-input", "value"), State("map-lang", "data"),
+    prevent_initial_call=True,
+)
+def run_search(_clicks, _submit, text, lang):
+    """Search the declared layers; the best hit is shown at once, the others listed."""
+    try:
+        hits = [h.to_dict() for h in search(get_engine(), text, limit=8)]
+    except InputError:
+        return html.P(t("map.search.too_short", lang), className="muted"), [], no_update, no_update, no_update
+    if not hits:
+        return html.P(t("map.search.none", lang, text=text), className="muted"), [], no_update, no_update, no_update
+    listing = html.Ul([_hit_button(k, h, lang) for k, h in enumerate(hits)], className="search-hits",
+                      id="map-search-list")
+    return (listing, hits, *_go_to(hits[0], lang))
+
+
+@callback(
+    Output("map-detail", "children", allow_duplicate=True), Output("map-highlight", "data", allow_duplicate=True),
+    Output("map-map", "viewport", allow_duplicate=True),
+    Input({"type": "map-search-hit", "index": ALL}, "n_clicks"),
+    State("map-search-hits", "data"), State("map-lang", "data"),
+    prevent_initial_call=True,
+)
+def pick_hit(clicks, hits, lang):
+    if not ctx.triggered_id or not any(clicks):
+        return no_update, no_update, no_update
+    index = ctx.triggered_id["index"]
+    if not hits or index >= len(hits):
+        return no_update, no_update, no_update
+    return _go_to(hits[index], lang)
+
+
+@callback(
+    Output("map-detail", "children", allow_duplicate=True), Output("map-highlight", "data", allow_duplicate=True),
+    Output("map-map", "viewport", allow_duplicate=True),
+    Input("map-initial-parcel", "data"), State("map-lang", "data"),
+    prevent_initial_call="initial_duplicate",
+)
+def open_initial_parcel(code, lang):
+    """``?parcel=CODE`` in the URL: open that parcel's detail and go there."""
+    if not code:
+        return no_update, no_update, no_update
+    return _parcel_selection(str(code), lang, zoom_to=True)

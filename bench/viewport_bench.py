@@ -1,0 +1,311 @@
+"""The web map at city scale: viewport endpoint, vector tiles and first drawing in Chromium,
+against the 1M-parcel database ``gisapp_bench``.
+
+    .venv/bin/python bench/viewport_bench.py [--db gisapp_bench] [--samples 40] [--no-browser] [--no-record]
+
+Viewports are 1280 x 800 px views at zoom 12, 14 and 16 centred on parcels drawn at random (fixed
+seed), so every request is a different place. For each viewport the endpoint
+(``/api/layers/parcels/features``, geobuf with the map's properties, exactly what the map asks
+for, over HTTP from the app served in this process) is timed against the raw SQL of the same
+query (``gisapp.queries.features.viewport_query``) run on a connection of its own in the same
+process; the order alternates so neither gains from the other's warm cache. Same for the tiles
+(``/tiles/parcels/z/x/y.pbf`` against the raw ``ST_AsMVT`` of ``gisapp.queries.tiles``).
+Then headless Chromium opens the map at z14 on the densest place and the time to the first
+parcel drawn is taken (from the navigation start, signed in already).
+
+Goals (issue 4): endpoint overhead <= 1.5x the raw SQL; p95 < 150 ms for a z14 viewport; first
+parcels drawn < 3 s. Figures are appended to docs/benchmarks.md with the command unless --no-record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import random
+import socket
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VIEW_PX = (1280, 800)
+ZOOMS = (12, 14, 16)
+BENCH_USER = ("bench.viewer", "bench-viewer-password", "bureau_viewer")
+DENSE_CENTER = (121.25, 31.25)  # densest 0.05° cell of the benchmark data (see the record)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def viewport(lon: float, lat: float, zoom: int):
+    """The bbox of a VIEW_PX view at ``zoom`` centred on lon/lat (Web Mercator pixel sizes)."""
+    from gisapp.queries.features import BBox, pixel_degrees
+
+    dx = pixel_degrees(zoom) * VIEW_PX[0] / 2
+    dy = pixel_degrees(zoom) * VIEW_PX[1] / 2 * math.cos(math.radians(lat))
+    return BBox(lon - dx, lat - dy, lon + dx, lat + dy)
+
+
+def tile_at(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    n = 2**z
+    return z, int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def centres(engine, n: int, seed: int) -> list[tuple[float, float]]:
+    """``n`` parcel centres drawn at random (deterministic for ``seed``)."""
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        total = conn.execute(sa.text("SELECT max(id) FROM land.parcels")).scalar()
+        rng = random.Random(seed)
+        ids = [rng.randint(1, total) for _ in range(n * 3)]
+        rows = conn.execute(sa.text(
+            "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM land.parcels "
+            "WHERE id = ANY(:ids) ORDER BY array_position(CAST(:ids AS bigint[]), id) LIMIT :n"),
+            {"ids": ids, "n": n}).all()
+    return [(float(x), float(y)) for x, y in rows]
+
+
+def serve(engine):
+    """The app on a free port in a thread, and a signed-in requests session."""
+    import logging
+    import re
+
+    import requests
+    from werkzeug.serving import make_server
+
+    from gisapp.errors import NotFoundError
+    from gisapp.queries.users import add_user, find_account
+    from gisapp.web.app import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    username, password, role = BENCH_USER
+    try:
+        find_account(engine, username)
+    except NotFoundError:
+        add_user(engine, username, password, role, display_name="Benchmark")
+    server = make_server("127.0.0.1", free_port(), create_app().server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    session = requests.Session()
+    token = re.search(r'name="csrf" value="([^"]+)"', session.get(f"{base}/login").text).group(1)
+    resp = session.post(f"{base}/login", data={"csrf": token, "username": username, "password": password,
+                                               "next": "/"}, allow_redirects=False)
+    assert resp.status_code == 302, f"bench sign-in failed: {resp.status_code}"
+    return server, base, session
+
+
+def _timed(times: list[float], func, *args):
+    """Call ``func(*args)``, append its duration in seconds to ``times``, return its result."""
+    t0 = time.perf_counter()
+    result = func(*args)
+    times.append(time.perf_counter() - t0)
+    return result
+
+
+def _raw_tile(conn, sql, params) -> bytes:
+    return bytes(conn.execute(sql, params).scalar_one() or b"")
+
+
+def time_viewports(engine, session, base: str, points, zoom: int) -> dict:
+    from gisapp.catalog.registry import get_layer
+    from gisapp.queries.features import run_viewport_query, viewport_query
+
+    layer = get_layer("parcels")
+    endpoint, raw, sizes, counts, geojson_sizes, modes = [], [], [], [], [], set()
+    fmt = "geobuf"  # what the map asks for, summaries included
+    with engine.connect() as conn:
+        for k, (lon, lat) in enumerate(points):
+            bbox = viewport(lon, lat, zoom)
+            query = viewport_query(layer, bbox, zoom, fmt=fmt, properties="style")
+            url = (f"{base}/api/layers/parcels/features?bbox={bbox.minx},{bbox.miny},{bbox.maxx},{bbox.maxy}"
+                   f"&zoom={zoom}&format={fmt}&properties=style")
+
+            if k % 2:
+                answer = _timed(raw, run_viewport_query, conn, query)
+                resp = _timed(endpoint, session.get, url)
+            else:
+                resp = _timed(endpoint, session.get, url)
+                answer = _timed(raw, run_viewport_query, conn, query)
+            assert resp.status_code == 200, resp.text[:200]
+            # same answer (row order may differ between two runs of a parallel plan)
+            assert int(resp.headers["X-Feature-Count"]) == answer.count, "endpoint and raw SQL disagree"
+            sizes.append(len(resp.content))
+            counts.append(int(resp.headers["X-Feature-Count"]))
+            modes.add(resp.headers["X-Mode"])
+            if k < 5:  # what the same answer weighs as GeoJSON, for the record
+                geojson_sizes.append(len(session.get(url.replace("format=geobuf", "format=geojson")).content))
+    return {"zoom": zoom, "mode": "+".join(sorted(modes)), "fmt": fmt, "endpoint": endpoint, "raw": raw, "bytes": sizes,
+            "features": counts, "geojson_bytes": geojson_sizes}
+
+
+def time_tiles(engine, session, base: str, points, zoom: int) -> dict:
+    from gisapp.catalog.registry import get_layer
+    from gisapp.queries.tiles import TileAddress, tile_query
+
+    layer = get_layer("parcels")
+    endpoint, raw, sizes = [], [], []
+    with engine.connect() as conn:
+        for k, (lon, lat) in enumerate(points):
+            z, x, y = tile_at(lon, lat, zoom)
+            sql, params = tile_query(layer, TileAddress(z, x, y))
+
+            url = f"{base}/tiles/parcels/{z}/{x}/{y}.pbf"
+            if k % 2:
+                data = _timed(raw, _raw_tile, conn, sql, params)
+                resp = _timed(endpoint, session.get, url)
+            else:
+                resp = _timed(endpoint, session.get, url)
+                data = _timed(raw, _raw_tile, conn, sql, params)
+            assert resp.status_code in (200, 204), resp.text[:200]
+            assert len(resp.content) == len(data), "tile endpoint and raw ST_AsMVT disagree"
+            sizes.append(len(resp.content))
+    return {"zoom": zoom, "endpoint": endpoint, "raw": raw, "bytes": sizes}
+
+
+def first_parcels_in_chromium(base: str, runs: int = 3) -> dict:
+    """Seconds from navigation start to the first parcel drawn, and to all of the view's parcels."""
+    sys.path.insert(0, str(ROOT))
+    from selenium.webdriver.common.by import By
+
+    from gisapp.catalog.registry import get_layer
+    from tests.browser.conftest import login, make_driver
+
+    username, password, _ = BENCH_USER
+    selector = f".leaflet-overlay-pane path[stroke='{get_layer('parcels').style.line_color}']"
+    lon, lat = DENSE_CENTER
+    first, complete, drawn = [], [], []
+    driver = make_driver(1280, 900)
+    try:
+        login(driver, base, username, password)
+        for _ in range(runs):
+            driver.get("about:blank")
+            t0 = time.perf_counter()
+            driver.get(f"{base}/?lat={lat}&lon={lon}&zoom=14")
+            t_first = None
+            last_count, stable_since = -1, None
+            while time.perf_counter() - t0 < 60:
+                count = len(driver.find_elements(By.CSS_SELECTOR, selector))
+                now = time.perf_counter()
+                if count and t_first is None:
+                    t_first = now - t0
+                if count != last_count:
+                    last_count, stable_since = count, now
+                elif count and now - stable_since > 1.0:
+                    break
+                time.sleep(0.02)
+            first.append(t_first if t_first is not None else float("nan"))
+            complete.append(stable_since - t0 if stable_since else float("nan"))
+            drawn.append(last_count)
+    finally:
+        driver.quit()
+    return {"first": first, "complete": complete, "drawn": drawn}
+
+
+def ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="gisapp_bench")
+    parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    os.environ["GISAPP_DB_NAME"] = args.db
+    import sqlalchemy as sa
+
+    from gisapp.db.engine import get_engine
+    from gisapp.db.migrate import migrate
+    from gisapp.settings import get_settings
+
+    get_settings.cache_clear()
+    engine = get_engine()
+    migrate(engine, get_settings().sql_dir)  # the map's views and indexes; idempotent
+    with engine.connect() as conn:
+        n_parcels = conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar()
+    load_before = os.getloadavg()[0]
+    points = centres(engine, args.samples, args.seed)
+    server, base, session = serve(engine)
+    try:
+        session.get(f"{base}/api/layers/parcels/features?bbox=121.2,31.2,121.21,31.21&zoom=16")  # warm-up
+        views = [time_viewports(engine, session, base, points, z) for z in ZOOMS]
+        # the densest place as well: the worst z14 view the map will ask for
+        lon, lat = DENSE_CENTER
+        dense = time_viewports(engine, session, base, [(lon + dx, lat + dy) for dx in (-0.004, 0, 0.004)
+                                                       for dy in (-0.003, 0, 0.003)] * 2, 14)
+        tiles = [time_tiles(engine, session, base, points, z) for z in ZOOMS]
+        browser = None if args.no_browser else first_parcels_in_chromium(base)
+    finally:
+        server.shutdown()
+    load_after = os.getloadavg()[0]
+
+    lines = []
+    print(f"{n_parcels:,} parcels; {args.samples} random viewports of {VIEW_PX[0]}x{VIEW_PX[1]} px per zoom; "
+          f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores")
+    header = ("| viewport | answer | features (median) | endpoint median | endpoint p95 | raw SQL median | "
+              "raw SQL p95 | ratio (median) | ratio (p95) | bytes (median) | same as GeoJSON |")
+    lines += [header, "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, v in [(f"z{v['zoom']} random", v) for v in views] + [("z14 densest", dense)]:
+        row = (f"| {name} | {v['mode']} {v['fmt']} | {statistics.median(v['features']):,.0f} | {ms(v['endpoint'])} ms | "
+               f"{pct(v['endpoint'], 0.95) * 1000:.1f} ms | {ms(v['raw'])} ms | {pct(v['raw'], 0.95) * 1000:.1f} ms | "
+               f"{statistics.median(v['endpoint']) / statistics.median(v['raw']):.2f}x | "
+               f"{pct(v['endpoint'], 0.95) / pct(v['raw'], 0.95):.2f}x | {statistics.median(v['bytes']):,.0f} | "
+               f"{statistics.median(v['geojson_bytes']):,.0f} |")
+        lines.append(row)
+    lines += ["", "| tile | endpoint median | endpoint p95 | raw ST_AsMVT median | raw p95 | ratio (median) | bytes (median) |",
+              "|---|---|---|---|---|---|---|"]
+    for v in tiles:
+        lines.append(f"| z{v['zoom']} | {ms(v['endpoint'])} ms | {pct(v['endpoint'], 0.95) * 1000:.1f} ms | "
+                     f"{ms(v['raw'])} ms | {pct(v['raw'], 0.95) * 1000:.1f} ms | "
+                     f"{statistics.median(v['endpoint']) / statistics.median(v['raw']):.2f}x | "
+                     f"{statistics.median(v['bytes']):,.0f} |")
+    z14 = next(v for v in views if v["zoom"] == 14)
+    goals = [
+        (f"endpoint overhead at z14 (median): "
+         f"{statistics.median(z14['endpoint']) / statistics.median(z14['raw']):.2f}x (goal <= 1.5x)"),
+        (f"z14 endpoint p95: random {pct(z14['endpoint'], 0.95) * 1000:.0f} ms, densest "
+         f"{pct(dense['endpoint'], 0.95) * 1000:.0f} ms (goal < 150 ms)"),
+    ]
+    if browser:
+        goals.append(f"first parcels drawn in Chromium (z14, densest place, {len(browser['first'])} loads): median "
+                     f"{statistics.median(browser['first']):.2f} s, all {statistics.median(browser['drawn']):,.0f} "
+                     f"parcels of the view drawn after {statistics.median(browser['complete']):.2f} s (goal < 3 s)")
+    lines += [""] + [f"- {g}" for g in goals]
+    report = "\n".join(lines)
+    print(report)
+    if not args.no_record:
+        record(report, args, n_parcels, load_before, load_after)
+
+
+def record(report: str, args, n_parcels: int, load_before: float, load_after: float) -> None:
+    path = ROOT / "docs" / "benchmarks.md"
+    command = "`.venv/bin/python bench/viewport_bench.py" + (f" --db {args.db}" if args.db != "gisapp_bench" else "") \
+        + (f" --samples {args.samples}" if args.samples != 40 else "") + (" --no-browser" if args.no_browser else "") + "`"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    section = (f"\n## Web map at city scale: viewport endpoint, tiles, first drawing ({dt.date.today().isoformat()})\n\n"
+               f"Command: {command}\n\n"
+               f"{n_parcels:,} synthetic parcels (`{args.db}`); load average {load_before:.1f} at the start, "
+               f"{load_after:.1f} at the end, on {os.cpu_count()} cores. Endpoint = HTTP request to the app served "
+               "in the same process (sign-in session, Flask's threaded server); raw = the same SQL on a connection "
+               "of its own; the two alternate per viewport.\n\n" + report + "\n")
+    path.write_text(text.rstrip("\n") + "\n" + section, encoding="utf-8")
+    print(f"appended to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""Read an incoming file into attribute columns, geometries and the CRS it declares.
+
+Vector formats go through GDAL (pyogrio): GeoPackage, Shapefile (``.shp``, a folder, or a
+``.zip``), GeoJSON, KML. Tabular formats go through pandas: CSV (UTF-8, or GB18030 as Chinese
+Excel saves it) and Excel, with geometry as a WKT column or lon/lat columns. Nothing here judges
+the content; :mod:`gisapp.io.validate` does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from gisapp.errors import InputError
+from gisapp.io.fields import CRS_COLUMN, LAT_NAMES, LON_NAMES, WKT_NAMES, normalise_header
+
+VECTOR_SUFFIXES = {".gpkg", ".shp", ".zip", ".geojson", ".json", ".kml", ".fgb"}
+TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
+#: Sidecar written next to Shapefiles by the exporter: short DBF names -> full field names.
+FIELDS_SIDECAR = "fields.csv"
+
+
+@dataclass
+class Source:
+    """What was read from one file."""
+
+    path: Path
+    display: str                       # the file name used in messages
+    frame: pd.DataFrame                # attribute columns, as read
+    geometry: np.ndarray | None        # shapely objects (None entries where a row has none)
+    crs: CRS | None                    # declared by the file; None when it declares nothing
+    crs_text: str | None               # the declaration as written (for messages)
+    ids: np.ndarray                    # feature ids (vector) or spreadsheet row numbers (tabular)
+    id_kind: str                       # "feature" or "row"
+    geometry_from: str | None = None   # "native", "wkt:<column>", "lonlat:<lon>,<lat>"
+    geometry_errors: dict[int, str] = field(default_factory=dict)  # position -> why unreadable
+    notes: list[str] = field(default_factory=list)
+    #: every attribute column of the file (``frame`` may hold fewer when ``columns`` limited the read)
+    all_columns: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def read_source(path: str | Path, layer: str | None = None, columns: list[str] | None = None,
+                display: str | None = None) -> Source:
+    """Read ``path``; ``layer`` picks a layer, sheet or member when the file holds several.
+
+    ``columns``, when given, limits the attribute columns read from vector files (speed on large
+    files); unknown names are ignored.
+    """
+    path = Path(path)
+    display = display or path.name
+    if not path.exists():
+        raise InputError(f"{display}: file not found")
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        target, sidecar = _shapefile_in_folder(path, layer, display)
+        return _read_vector(target, None, columns, display, sidecar)
+    if suffix == ".zip":
+        target, sidecar = _shapefile_in_zip(path, layer, display)
+        return _read_vector(target, None, columns, display, sidecar)
+    if suffix in VECTOR_SUFFIXES:
+        sidecar = None
+        if suffix == ".shp":
+            side = path.with_name(FIELDS_SIDECAR)
+            sidecar = side.read_text(encoding="utf-8") if side.exists() else None
+        return _read_vector(str(path), layer, columns, display, sidecar)
+    if suffix in (".csv", ".txt"):
+        return _read_csv(path, display)
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        return _read_excel(path, layer, display)
+    raise InputError(f"{display}: unsupported file type {suffix or '(none)'}; use GeoPackage (.gpkg), Shapefile "
+                     "(.shp, folder or .zip), GeoJSON, KML, CSV or Excel (.xlsx)")
+
+
+# -- vector ---------------------------------------------------------------------------------------
+
+def _pick(names: list[str], layer: str | None, what: str, display: str) -> str:
+    if layer is not None:
+        for n in names:
+            if n == layer or Path(n).stem == layer:
+                return n
+        raise InputError(f"{display}: has no {what} {layer!r}; it has: {', '.join(names)}")
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise InputError(f"{display}: holds no {what}")
+    raise InputError(f"{display}: holds several {what}s ({', '.join(names)}); choose one with --layer")
+
+
+def _shapefile_in_zip(path: Path, layer: str | None, display: str) -> tuple[str, str | None]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.namelist()
+            shps = [m for m in members if m.lower().endswith(".shp") and not m.startswith("__MACOSX")]
+            others = [m for m in members if Path(m).suffix.lower() in {".gpkg", ".geojson", ".json", ".kml"}]
+            choice = _pick(shps or others, layer, "Shapefile" if shps else "layer file", display)
+            side = str(Path(choice).with_name(FIELDS_SIDECAR)) if "/" in choice else FIELDS_SIDECAR
+            sidecar = zf.read(side).decode("utf-8") if side in members else None
+    except zipfile.BadZipFile:
+        raise InputError(f"{display}: is not a readable zip file") from None
+    if choice.lower().endswith(".shp"):
+        stem = choice[:-4]
+        missing = [ext for ext in (".shx", ".dbf") if stem + ext not in members and stem + ext.upper() not in members]
+        if missing:
+            raise InputError(f"{display}: the Shapefile {choice} lacks its {' and '.join(missing)} part(s)")
+    return f"/vsizip/{path.resolve()}/{choice}", sidecar
+
+
+def _shapefile_in_folder(path: Path, layer: str | None, display: str) -> tuple[str, str | None]:
+    shps = sorted(p.name for p in path.glob("*.shp")) + sorted(p.name for p in path.glob("*.SHP"))
+    choice = _pick(shps, layer, "Shapefile", display)
+    side = path / FIELDS_SIDECAR
+    return str(path / choice), side.read_text(encoding="utf-8") if side.exists() else None
+
+
+def _sidecar_names(text: str | None) -> dict[str, str]:
+    if not text:
+        return {}
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    return {r[0].strip(): r[1].strip() for r in rows if len(r) >= 2 and r[0].strip()}
+
+
+def _read_vector(target: str, layer: str | None, columns: list[str] | None, display: str,
+                 sidecar: str | None) -> Source:
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(target)]
+        chosen = _pick(layers, layer, "layer", display) if layers else None
+        info = pyogrio.read_info(target, layer=chosen)
+    except pyogrio.errors.DataSourceError as exc:
+        raise InputError(f"{display}: cannot be read as a GIS file ({str(exc).splitlines()[0][:160]})") from None
+    renames = _sidecar_names(sidecar)
+    read_cols = None
+    if columns is not None:
+        wanted = {normalise_header(c) for c in columns}
+        read_cols = [f for f in info["fields"] if normalise_header(renames.get(f, f)) in wanted]
+    try:
+        gdf = pyogrio.read_dataframe(target, layer=chosen, columns=read_cols, use_arrow=True, fid_as_index=True)
+    except Exception as exc:  # noqa: BLE001 - GDAL reports damage in many ways; say which file, no traceback
+        raise InputError(f"{display}: cannot be read ({str(exc).splitlines()[0][:160]})") from None
+    geometry = np.asarray(gdf.geometry.values, dtype=object) if "geometry" in gdf else None
+    frame = pd.DataFrame(gdf.drop(columns="geometry", errors="ignore"))
+    if renames:
+        frame = frame.rename(columns=renames)
+    crs_text = info.get("crs")
+    crs = None
+    if crs_text:
+        try:
+            crs = CRS.from_user_input(crs_text)
+        except CRSError:
+            crs = None  # validation reports it as unknown, quoting crs_text
+    ids = np.asarray(gdf.index)
+    frame = frame.reset_index(drop=True)
+    all_columns = [renames.get(f, f) for f in info["fields"]]
+    return Source(Path(target), display, frame, geometry, crs, crs_text, ids, "feature", "native",
+                  all_columns=all_columns)
+
+
+# -- tabular --------------------------------------------------------------------------------------
+
+def _read_csv(path: Path, display: str) -> Source:
+    notes = []
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
+        notes.append("read as GB18030 (not UTF-8)")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{display}: is not a readable CSV file ({str(exc).splitlines()[0][:160]})") from None
+    return _tabular_source(path, display, frame, notes)
+
+
+def _read_excel(path: Path, sheet: str | None, display: str) -> Source:
+    try:
+        sheets = pd.ExcelFile(path).sheet_names
+        chosen = _pick([s for s in sheets if not s.startswith("说明")] or sheets, sheet, "sheet", display)
+        frame = pd.read_excel(path, sheet_name=chosen, dtype=object)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged workbook
+        raise InputError(f"{display}: is not a readable Excel workbook ({str(exc).splitlines()[0][:160]})") from None
+    return _tabular_source(path, display, frame, [])
+
+
+def _tabular_source(path: Path, display: str, frame: pd.DataFrame, notes: list[str]) -> Source:
+    frame.columns = [str(c).strip() for c in frame.columns]
+    norm = {normalise_header(c): c for c in frame.columns}
+    ids = np.arange(len(frame)) + 2  # spreadsheet row numbers: the header is row 1
+    geometry, geometry_from, errors = None, None, {}
+    crs, crs_text = None, None
+    wkt_col = next((norm[n] for n in WKT_NAMES if n in norm), None)
+    lon_col = next((norm[n] for n in LON_NAMES if n in norm), None)
+    lat_col = next((norm[n] for n in LAT_NAMES if n in norm), None)
+    if wkt_col is not None:
+        text = frame[wkt_col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+        text = text.str.strip()
+        srid = text.str.extract(r"^SRID=(\d+);", expand=False)
+        declared = srid.dropna().unique()
+        if len(declared) == 1 and srid.notna().sum() == (text != "").sum():
+            crs_text = f"EPSG:{declared[0]}"
+        text = text.str.replace(r"^SRID=\d+;", "", regex=True)
+        values = np.where(text.to_numpy() == "", None, text.to_numpy())
+        geometry = shapely.from_wkt(values, on_invalid="ignore")
+        bad = np.flatnonzero(pd.isna(geometry) & pd.notna(values))
+        errors = {int(i): "geometry text is not valid WKT" for i in bad}
+        geometry_from = f"wkt:{wkt_col}"
+        frame = frame.drop(columns=[wkt_col])
+    elif lon_col is not None and lat_col is not None:
+        lon = pd.to_numeric(frame[lon_col], errors="coerce").to_numpy(dtype=float)
+        lat = pd.to_numeric(frame[lat_col], errors="coerce").to_numpy(dtype=float)
+        raw_lon = frame[lon_col].astype(str).str.strip()
+        given = (raw_lon != "") & (raw_lon != "nan") & (raw_lon != "None")
+        geometry = np.where(np.isfinite(lon) & np.isfinite(lat), shapely.points(lon, lat), None)
+        bad = np.flatnonzero(given.to_numpy() & ~(np.isfinite(lon) & np.isfinite(lat)))
+        errors = {int(i): f"{lon_col}/{lat_col} are not numbers" for i in bad}
+        geometry_from = f"lonlat:{lon_col},{lat_col}"
+    if CRS_COLUMN in norm:
+        col = norm[CRS_COLUMN]
+        values = {str(v).strip() for v in frame[col] if str(v).strip() not in ("", "nan", "None")}
+        if len(values) > 1:
+            raise InputError(f"{display}: column {col!r} names several CRSs ({', '.join(sorted(values)[:5])}); "
+                             "one file must use one CRS")
+        if values:
+            crs_text = values.pop()
+    if crs_text is not None:
+        try:
+            crs = CRS.from_user_input(crs_text)
+        except CRSError:
+            crs = None  # may still be a name gisapp knows (gcj02); resolved in validation
+    frame = frame.reset_index(drop=True)
+    return Source(path, display, frame, geometry, crs, crs_text, ids, "row", geometry_from, errors, notes)
+

@@ -1,0 +1,529 @@
+"""Check a file against what the database knows, before anything is written.
+
+``validate(kind, source, reference, crs=..., repair=...)`` returns the cleaned rows (geometry in
+EPSG:4490, codes resolved to ids) and a :class:`~gisapp.io.report.Report` naming, for every
+problem, the file, the feature or row, the field and what is wrong. Classes of problem: missing
+or unknown CRS, unreadable / wrong-type / invalid geometry (repaired only when asked), duplicates
+(in the file and, unless updating, in the database), codes outside the classification (legacy
+GB 50137 codes are mapped), parcels outside every zone, values out of range, hostile text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from gisapp.errors import InputError
+from gisapp.io import crs as crsmod
+from gisapp.io.fields import KINDS, KindSpec, match_columns
+from gisapp.io.readers import Source
+from gisapp.io.report import ERROR, INFO, WARNING, Report
+from gisapp.io.values import parse_column
+
+CHINA_BOX = (73.0, 3.0, 136.0, 54.0)
+ZONE_KINDS = ("comprehensive_bonded_zone", "special_comprehensive_bonded_zone", "free_trade_zone", "benchmark")
+REGIONS = ("east", "central_west")
+GRADING_CATEGORIES = ("regular", "small", "startup", "under_construction")
+DEFAULT_STATUS = "approved_unsupplied"
+_GEOD = Geod(ellps="GRS80")  # CGCS2000's ellipsoid is GRS80 to 0.1 mm
+
+
+@dataclass
+class Reference:
+    """What the database knows that a file is checked against (see ``importer.load_reference``)."""
+
+    land_use_codes: set[str] = field(default_factory=set)
+    legacy_codes: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)        # code, name_zh, name_en (lower) -> code
+    zones: pd.DataFrame | None = None                             # id, code, geom (boundary in force)
+    districts: pd.DataFrame | None = None                         # id, code, name_zh, name_en
+    enterprises_by_credit: dict[str, int] = field(default_factory=dict)
+    enterprises_by_name: dict[str, int] = field(default_factory=dict)   # -1 when a name is ambiguous
+    existing_keys: set = field(default_factory=set)               # keys of this kind already stored
+    parcels: pd.DataFrame | None = None                           # metrics: id, code, enterprise_id, geom
+
+
+@dataclass
+class Prepared:
+    """Rows ready to write (only when the report has no error)."""
+
+    kind: str
+    rows: pd.DataFrame
+    source_crs: str
+    report: Report
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def validate(kind: str, source: Source, reference: Reference, crs: str | None = None, repair: bool = False,
+             update_existing: bool = False) -> Prepared:
+    """Validate ``source`` as ``kind`` (parcels, zones, metrics)."""
+    try:
+        spec = KINDS[kind]
+    except KeyError:
+        raise InputError(f"unknown import kind {kind!r}; choose one of {', '.join(KINDS)}") from None
+    mapping, ignored = match_columns(spec, list(source.frame.columns))
+    if source.all_columns is not None:
+        ignored = [c for c in source.all_columns if c not in mapping.values()]
+    report = Report(source.display, kind, source.id_kind, source.ids)
+    code_field = spec.key[0] if spec.key else None
+    if code_field in mapping:
+        report.codes = source.frame[mapping[code_field]].astype("string").to_numpy(dtype=object, na_value=None)
+    for note in source.notes:
+        report.add(INFO, "file", note)
+    if ignored:
+        report.add(INFO, "columns", f"ignored (not imported): {', '.join(map(str, ignored[:30]))}"
+                   + (" ..." if len(ignored) > 30 else ""))
+    if len(source) == 0:
+        report.add(ERROR, "file", "holds no features or rows")
+        return Prepared(kind, pd.DataFrame(), "", report, ignored)
+
+    rows = pd.DataFrame(index=pd.RangeIndex(len(source)))
+    for f in spec.fields:
+        if f.name not in mapping:
+            if f.required:
+                report.add(ERROR, f.name, f"column missing (accepted headers: {', '.join(f.all_names)})")
+            continue
+        values, bad = parse_column(source.frame[mapping[f.name]], f)
+        rows[f.name] = values.to_numpy()
+        if bad:
+            report.add(ERROR, f.name, list(bad.values()), list(bad.keys()))
+        if f.required:
+            missing = np.flatnonzero(pd.isna(rows[f.name]).to_numpy())
+            missing = np.setdiff1d(missing, list(bad.keys()))
+            report.add(ERROR, f.name, "is empty; a value is required", missing)
+
+    source_crs = ""
+    if spec.geometry != "none":
+        source_crs, geoms = _geometry(spec, source, report, crs, repair)
+        rows["geom"] = geoms
+    check = {"parcels": _check_parcels, "zones": _check_zones, "metrics": _check_metrics}[kind]
+    check(rows, reference, report, update_existing)
+    return Prepared(kind, rows, source_crs, report, ignored)
+
+
+# -- CRS and geometry --------------------------------------------------------------------------------
+
+def resolve_source_crs(source: Source, given: str | None, report: Report) -> crsmod.CrsSpec | None:
+    """The CRS to read the file's coordinates in, or None (with an error) when it cannot be known."""
+    declared = None
+    if source.crs_text is not None:
+        try:
+            declared = crsmod.resolve_crs(source.crs if source.crs is not None else source.crs_text)
+        except InputError as exc:
+            if given is None:
+                report.add(ERROR, "crs", f"the file declares a CRS that is not understood ({exc}); "
+                           "give the right one with --crs")
+                return None
+    if given is None:
+        if declared is None:
+            report.add(ERROR, "crs", "the file does not say which coordinate system it uses; give it with "
+                       "--crs (e.g. --crs EPSG:4490, --crs EPSG:4549, --crs gcj02)")
+        return declared
+    try:
+        wanted = crsmod.resolve_crs(given)
+    except InputError as exc:
+        report.add(ERROR, "crs", str(exc))
+        return None
+    if declared is None or declared.label == wanted.label:
+        return wanted
+    lonlat = {"EPSG:4326", "EPSG:4490"}
+    if wanted.offset and declared.label in lonlat | {"GCJ-02", "BD-09"}:
+        # GCJ-02/BD-09 data is routinely labelled WGS84 (KML and GeoJSON must say WGS84).
+        report.add(INFO, "crs", f"the file declares {declared.label}; read as {wanted.label} as --crs says")
+        return wanted
+    if declared.label in lonlat and wanted.label in lonlat:
+        report.add(INFO, "crs", f"the file declares {declared.label}; read as {wanted.label} (the same lon/lat "
+                   "within centimetres)")
+        return wanted
+    report.add(ERROR, "crs", f"the file declares {declared.label} but --crs says {wanted.label}; fix the file's "
+               "CRS or drop --crs")
+    return None
+
+
+def _geometry(spec: KindSpec, source: Source, report: Report, given_crs: str | None,
+              repair: bool) -> tuple[str, np.ndarray]:
+    n = len(source)
+    out = np.full(n, None, dtype=object)
+    if source.geometry is None:
+        if spec.geometry == "polygon":
+            report.add(ERROR, "geometry", "the file has no geometry (for CSV/Excel give a WKT column named wkt)")
+        return "", out
+    geoms = np.asarray(source.geometry, dtype=object).copy()
+    for pos, why in source.geometry_errors.items():
+        report.add(ERROR, "geometry", why, [pos])
+    unreadable = np.zeros(n, dtype=bool)
+    unreadable[list(source.geometry_errors)] = True
+    missing = pd.isna(geoms) | shapely.is_empty(np.where(pd.isna(geoms), shapely.Point(), geoms))
+    geoms[missing] = None
+    if spec.geometry == "polygon":
+        report.add(ERROR, "geometry", "has no geometry", np.flatnonzero(missing & ~unreadable))
+    present = ~missing
+    if not present.any():
+        return "", out
+    spec_crs = resolve_source_crs(source, given_crs, report)
+    if spec_crs is None:
+        return "", out
+    type_ids = shapely.get_type_id(np.where(present, geoms, shapely.Point()))
+    if spec.geometry == "polygon":
+        wrong = present & ~np.isin(type_ids, (3, 6))   # Polygon, MultiPolygon
+        type_name = {0: "a point", 1: "a line", 2: "a linear ring", 4: "points", 5: "lines",
+                     7: "a geometry collection"}
+        report.add(ERROR, "geometry", [f"is {type_name.get(int(t), 'not a polygon')}; {spec.name} need polygons"
+                                       for t in type_ids[wrong]], np.flatnonzero(wrong))
+    else:  # points (metrics located by lon/lat)
+        wrong = present & (type_ids != 0)
+        report.add(ERROR, "geometry", "must be a point (lon/lat)", np.flatnonzero(wrong))
+    work = present & ~wrong
+    if shapely.has_z(geoms[work]).any():
+        geoms[work] = shapely.force_2d(geoms[work])
+    raw = geoms[work]
+    converted = crsmod.to_storage(raw, spec_crs)
+    bounds = shapely.bounds(converted)
+    inside = ((bounds[:, 0] >= CHINA_BOX[0]) & (bounds[:, 2] <= CHINA_BOX[2])
+              & (bounds[:, 1] >= CHINA_BOX[1]) & (bounds[:, 3] <= CHINA_BOX[3]))
+    if (~inside).any():
+        rb = shapely.bounds(raw[~inside])
+        hint = crsmod.guess_hint(np.nanmin(rb[:, 0]), np.nanmin(rb[:, 1]), np.nanmax(rb[:, 2]), np.nanmax(rb[:, 3]))
+        idx = np.flatnonzero(work)[~inside]
+        report.add(ERROR, "geometry", [f"lies outside China once read as {spec_crs.label} (x {b[0]:.6g}, "
+                                       f"y {b[1]:.6g}); is the CRS right? {hint}" for b in rb], idx)
+    positions = np.flatnonzero(work)[inside]
+    conv = converted[inside]
+    if spec.geometry == "polygon" and conv.size:
+        conv = _validity(conv, positions, report, repair)
+        single = shapely.get_type_id(conv) == 3
+        if single.any():  # the column is MultiPolygon: promote single polygons
+            conv = conv.copy()
+            conv[single] = shapely.multipolygons(conv[single], indices=np.arange(int(single.sum())))
+    out[positions] = conv
+    if spec_crs.label != crsmod.STORAGE_LABEL:
+        report.add(INFO, "crs", f"coordinates converted from {spec_crs.label} to {crsmod.STORAGE_LABEL}")
+    return spec_crs.label, out
+
+
+def _validity(geoms: np.ndarray, positions: np.ndarray, report: Report, repair: bool) -> np.ndarray:
+    valid = shapely.is_valid(geoms)
+    if valid.all():
+        return geoms
+    bad = np.flatnonzero(~valid)
+    reasons = shapely.is_valid_reason(geoms[bad])
+    if not repair:
+        report.add(ERROR, "geometry", [f"invalid geometry: {r} (rerun with --repair to fix it)" for r in reasons],
+                   positions[bad])
+        return geoms
+    fixed = shapely.make_valid(geoms[bad])
+    geoms = geoms.copy()
+    for j, (i, g, r) in enumerate(zip(bad, fixed, reasons)):
+        polys = _polygonal(g)
+        if polys is None:
+            report.add(ERROR, "geometry", f"invalid geometry: {r}; repair leaves no area", [positions[i]])
+            continue
+        before, after = abs(shapely.area(geoms[i])), shapely.area(polys)
+        change = f", area changed by {100 * (after - before) / before:+.1f}%" if before > 0 else ""
+        report.add(WARNING, "geometry", f"repaired ({r}){change}", [positions[i]])
+        geoms[i] = polys
+    return geoms
+
+
+def _polygonal(geom) -> shapely.MultiPolygon | None:
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty]
+    polys = [q for p in parts for q in (p.geoms if p.geom_type == "MultiPolygon" else [p])]
+    return shapely.MultiPolygon(polys) if polys else None
+
+
+# -- per kind -------------------------------------------------------------------------------------
+
+def _map(values: pd.Series, table: dict) -> pd.Series:
+    """``values`` looked up in ``table`` (None where missing or unknown), as objects; vectorised."""
+    keys = pd.Series(values.to_numpy(dtype=object, na_value=None), index=values.index, dtype=object)
+    out = keys.map(table) if table else pd.Series([None] * len(keys), index=keys.index, dtype=object)
+    return out.astype(object).where(out.notna(), None)
+
+
+def _duplicates(report: Report, values: pd.Series, field_name: str, what: str) -> None:
+    s = pd.Series(values)
+    dup = s.notna() & s.duplicated(keep=False)
+    if not dup.any():
+        return
+    first = s[dup].groupby(s[dup]).transform(lambda g: g.index[0])
+    pos = np.flatnonzero(dup.to_numpy())
+    msgs = []
+    for p, f in zip(pos, first.to_numpy()):
+        other = report.where(int(f)) if int(f) != p else None
+        if other is None:  # the first occurrence names the second
+            second = s[dup][s[dup] == s.iat[p]].index[1]
+            other = report.where(int(second))
+        msgs.append(f"{what} {str(s.iat[p])[:60]!r} appears more than once in the file (also {other})")
+    report.add(ERROR, field_name, msgs, pos)
+
+
+def _existing(report: Report, keys: pd.Series, reference: Reference, field_name: str, what: str,
+              update_existing: bool) -> np.ndarray:
+    exists = keys.isin(reference.existing_keys).to_numpy(dtype=bool) & keys.notna().to_numpy()
+    if exists.any() and not update_existing:
+        report.add(ERROR, field_name, [f"{what} {str(k)[:60]!r} is already in the database (use --update-existing "
+                                       "to update it)" for k in keys[exists]], np.flatnonzero(exists))
+    return exists
+
+
+def _lookup(report: Report, values: pd.Series, table: dict[str, str], field_name: str, message) -> pd.Series:
+    norm = values.astype("string").str.strip().str.lower()
+    mapped = _map(norm, table)
+    unknown = values.notna().to_numpy() & pd.isna(mapped).to_numpy()
+    if unknown.any():
+        report.add(ERROR, field_name, [message(v) for v in values[unknown]], np.flatnonzero(unknown))
+    return mapped
+
+
+def _land_use(rows: pd.DataFrame, reference: Reference, report: Report) -> None:
+    if "land_use_code" not in rows:
+        return
+    raw = rows["land_use_code"].astype("string").str.strip()
+    upper = raw.str.upper()
+    is_national = raw.isin(reference.land_use_codes).fillna(False).to_numpy()
+    legacy = _map(upper, reference.legacy_codes)
+    is_legacy = ~is_national & legacy.notna().to_numpy()
+    unknown = raw.notna().to_numpy() & ~is_national & ~is_legacy
+    msgs = []
+    for v in raw[unknown]:
+        hint = ""
+        if v.isdigit() and ("0" + v) in reference.land_use_codes:
+            hint = f" (did you mean 0{v}? a spreadsheet may have dropped the leading zero)"
+        msgs.append(f"{v[:20]!r} is neither a code of the national classification (land.land_use_codes) nor a "
+                    f"known GB 50137 code (land.legacy_land_use_codes){hint}")
+    report.add(ERROR, "land_use_code", msgs, np.flatnonzero(unknown))
+    rows["legacy_land_use_code"] = np.where(is_legacy, upper.to_numpy(dtype=object, na_value=None), None)
+    rows["land_use_code"] = np.where(is_legacy, legacy.to_numpy(dtype=object), raw.to_numpy(dtype=object,
+                                                                                            na_value=None))
+    if is_legacy.any():
+        pairs = pd.Series([f"{a}→{b}" for a, b in zip(upper[is_legacy], legacy[is_legacy])]).value_counts()
+        report.add(INFO, "land_use_code", "legacy GB 50137 codes mapped: "
+                   + ", ".join(f"{k} ×{v}" for k, v in pairs.items()))
+
+
+def _assign_zones(rows: pd.DataFrame, reference: Reference, report: Report) -> None:
+    geoms = rows["geom"].to_numpy()
+    have = ~pd.isna(geoms)
+    zone_ids = np.full(len(rows), -1, dtype=np.int64)
+    zones = reference.zones
+    if zones is None or zones.empty:
+        report.add(ERROR, "geometry", "the database holds no zone boundaries in force; import zones first")
+        rows["zone_id"] = zone_ids
+        return
+    tree = shapely.STRtree(zones["geom"].to_numpy())
+    pts = shapely.point_on_surface(geoms[have])
+    idx_pt, idx_zone = tree.query(pts, predicate="within")
+    pos = np.flatnonzero(have)
+    zone_ids[pos[idx_pt]] = zones["id"].to_numpy()[idx_zone]
+    outside = pos[np.setdiff1d(np.arange(pos.size), idx_pt)]
+    if outside.size:
+        msgs = []
+        for k, p in enumerate(outside):
+            if k < 200:  # the nearest zone helps a person; not worth it for a whole wrong file
+                j = tree.nearest(geoms[p])
+                a, b = shapely.shortest_line(geoms[p], zones["geom"].iat[j]).coords
+                dist = _GEOD.inv(a[0], a[1], b[0], b[1])[2]
+                msgs.append(f"lies outside every zone's approved boundary in force (nearest: {zones['code'].iat[j]}, "
+                            f"{dist:,.0f} m away)")
+            else:
+                msgs.append("lies outside every zone's approved boundary in force")
+        report.add(ERROR, "geometry", msgs, outside)
+    if "zone_code" in rows:
+        code_to_id = dict(zip(zones["code"], zones["id"]))
+        id_to_code = dict(zip(zones["id"], zones["code"]))
+        given = rows["zone_code"]
+        given_id = _map(given, code_to_id).astype(float).fillna(-2).to_numpy().copy()
+        given_id[given.isna().to_numpy()] = -1
+        unknown = given.notna().to_numpy() & (given_id == -2)
+        report.add(ERROR, "zone_code", [f"{c[:40]!r} is not a zone in the database" for c in given[unknown]],
+                   np.flatnonzero(unknown))
+        clash = (given_id >= 0) & (zone_ids >= 0) & (given_id != zone_ids)
+        report.add(ERROR, "zone_code", [f"says {c!r} but the parcel lies in zone {id_to_code[z]!r}"
+                                        for c, z in zip(given[clash], zone_ids[clash])], np.flatnonzero(clash))
+    rows["zone_id"] = zone_ids
+
+
+def _enterprises(rows: pd.DataFrame, reference: Reference, report: Report) -> None:
+    ent = pd.Series([None] * len(rows), dtype=object)
+    if "enterprise_credit_code" in rows:
+        cc = rows["enterprise_credit_code"]
+        hit = _map(cc, reference.enterprises_by_credit)
+        unknown = cc.notna().to_numpy() & pd.isna(hit).to_numpy()
+        report.add(ERROR, "enterprise_credit_code", [f"no enterprise with credit code {c!r} in the database" for c in
+                                                     cc[unknown]], np.flatnonzero(unknown))
+        ent = hit.astype(object)
+    if "enterprise_zh" in rows:
+        names = rows["enterprise_zh"]
+        todo = names.notna().to_numpy() & pd.isna(ent).to_numpy()
+        hit = _map(names, reference.enterprises_by_name)
+        unknown = todo & pd.isna(hit).to_numpy()
+        report.add(ERROR, "enterprise_zh", [f"no enterprise named {c[:60]!r} in the database (leave it empty to import "
+                                            "without one)" for c in names[unknown]], np.flatnonzero(unknown))
+        ambiguous = todo & (hit.to_numpy() == -1)
+        report.add(ERROR, "enterprise_zh", "several enterprises have this name; give enterprise_credit_code",
+                   np.flatnonzero(ambiguous))
+        fill = todo & ~unknown & ~ambiguous
+        ent[fill] = hit[fill]
+    rows["enterprise_id"] = ent.to_numpy()
+
+
+def _check_parcels(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool) -> None:
+    _land_use(rows, reference, report)
+    statuses = reference.statuses
+    if "status" in rows:
+        rows["status"] = _lookup(report, rows["status"], statuses, "status",
+                                 lambda v: f"{v[:40]!r} is not a parcel status (one of: "
+                                 f"{', '.join(sorted(set(statuses.values())))})").to_numpy(dtype=object)
+        empty = pd.isna(rows["status"]).to_numpy()
+        rows.loc[empty, "status"] = DEFAULT_STATUS
+    else:
+        rows["status"] = DEFAULT_STATUS
+        rows.attrs["defaulted"] = {"status"}  # new parcels get it; existing ones keep theirs
+        report.add(INFO, "status", f"no status column; new parcels get {DEFAULT_STATUS!r}")
+    if "code" in rows:
+        _duplicates(report, rows["code"], "code", "parcel code")
+        rows["exists"] = _existing(report, rows["code"], reference, "code", "parcel code", update_existing)
+    if "plot_ratio_min" in rows and "plot_ratio_max" in rows:
+        flip = (rows["plot_ratio_min"] > rows["plot_ratio_max"]).fillna(False).to_numpy()
+        report.add(ERROR, "plot_ratio_min", "is greater than plot_ratio_max", np.flatnonzero(flip))
+    _enterprises(rows, reference, report)
+    if "geom" in rows:
+        geoms = rows["geom"].to_numpy()
+        have = ~pd.isna(geoms)
+        if have.any():
+            _duplicate_geometries(geoms, have, report)
+            _assign_zones(rows, reference, report)
+
+
+def _duplicate_geometries(geoms: np.ndarray, have: np.ndarray, report: Report) -> None:
+    """Features with the same geometry (any vertex order): candidates share bounds and area, then
+    GEOS confirms equality. Cheaper on a million parcels than normalising and hashing every one."""
+    pos = np.flatnonzero(have)
+    g = geoms[have]
+    key = pd.DataFrame(shapely.bounds(g), columns=["a", "b", "c", "d"]).assign(e=shapely.area(g))
+    cand = key.duplicated(keep=False).to_numpy()
+    if not cand.any():
+        return
+    groups = key[cand].groupby(["a", "b", "c", "d", "e"]).indices
+    bad, msgs = [], []
+    for members in groups.values():
+        members = np.asarray(key.index[cand][members])
+        first = members[0]
+        for m in members[1:]:
+            if shapely.equals(g[first], g[m]):
+                bad.append(pos[m])
+                msgs.append(f"the same geometry as {report.where(int(pos[first]))}")
+    report.add(ERROR, "geometry", msgs, bad)
+
+
+def _check_zones(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool) -> None:
+    if "code" in rows:
+        _duplicates(report, rows["code"], "code", "zone code")
+        rows["exists"] = _existing(report, rows["code"], reference, "code", "zone code", update_existing)
+    districts = reference.districts if reference.districts is not None else pd.DataFrame(
+        columns=["id", "code", "name_zh", "name_en"])
+    table: dict[str, int] = {}
+    for col in ("name_en", "name_zh", "code"):
+        table.update({str(v).strip().lower(): i for v, i in zip(districts[col], districts["id"])})
+    district = pd.Series([None] * len(rows), dtype=object)
+    for col in ("district_code", "district_zh", "district_en"):
+        if col in rows:
+            todo = pd.isna(district).to_numpy() & rows[col].notna().to_numpy()
+            hit = _map(rows[col].astype("string").str.lower(), table)
+            unknown = todo & pd.isna(hit).to_numpy()
+            report.add(ERROR, col, [f"{v[:40]!r} is not a district in the database" for v in rows[col][unknown]],
+                       np.flatnonzero(unknown))
+            district[todo & ~unknown] = hit[todo & ~unknown]
+    if not any(c in rows for c in ("district_code", "district_zh", "district_en")):
+        report.add(ERROR, "district_code", "column missing (give district_code, district_zh or district_en)")
+    else:
+        none = pd.isna(district).to_numpy() & ~np.isin(np.arange(len(rows)), report.error_positions())
+        report.add(ERROR, "district_code", "is empty; every zone belongs to a district", np.flatnonzero(none))
+    rows["district_id"] = district.to_numpy()
+    for col, allowed in (("kind", ZONE_KINDS), ("region", REGIONS)):
+        if col in rows:
+            bad = rows[col].notna().to_numpy() & ~rows[col].isin(allowed).to_numpy()
+            report.add(ERROR, col, [f"{v[:40]!r} is not one of {', '.join(allowed)}" for v in rows[col][bad]],
+                       np.flatnonzero(bad))
+    if "valid_from" not in rows:
+        rows["valid_from"] = None
+    today = dt.date.today()
+    no_date = pd.isna(rows["valid_from"]).to_numpy()
+    if no_date.any():
+        rows.loc[no_date, "valid_from"] = today
+        report.add(INFO, "valid_from", f"boundaries without valid_from take effect today ({today.isoformat()})")
+    if "geom" in rows:
+        geoms = rows["geom"].to_numpy()
+        have = ~pd.isna(geoms)
+        if have.sum() > 1:
+            tree = shapely.STRtree(geoms[have])
+            a, b = tree.query(geoms[have], predicate="overlaps")
+            pos = np.flatnonzero(have)
+            for i, j in zip(a, b):
+                if i < j:
+                    report.add(WARNING, "geometry", f"overlaps {report.where(int(pos[j]))}", [pos[i]])
+
+
+def _check_metrics(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool) -> None:
+    parcels = reference.parcels if reference.parcels is not None else pd.DataFrame(
+        columns=["id", "code", "enterprise_id", "geom"])
+    by_code = dict(zip(parcels["code"], parcels["id"]))
+    parcel_id = pd.Series([None] * len(rows), dtype=object)
+    if "parcel_code" in rows:
+        codes = rows["parcel_code"]
+        hit = _map(codes, by_code)
+        unknown = codes.notna().to_numpy() & pd.isna(hit).to_numpy()
+        report.add(ERROR, "parcel_code", [f"no parcel {c[:60]!r} in the database" for c in codes[unknown]],
+                   np.flatnonzero(unknown))
+        parcel_id = hit.astype(object)
+    if "geom" in rows and not parcels.empty:
+        todo = pd.isna(parcel_id).to_numpy() & ~pd.isna(rows["geom"]).to_numpy()
+        if todo.any():
+            tree = shapely.STRtree(parcels["geom"].to_numpy())
+            pts = rows["geom"].to_numpy()[todo]
+            ip, iparcel = tree.query(pts, predicate="within")
+            found = np.full(pts.size, None, dtype=object)
+            found[ip] = parcels["id"].to_numpy()[iparcel]
+            pos = np.flatnonzero(todo)
+            report.add(ERROR, "geometry", "the point lies in no parcel", pos[pd.isna(found)])
+            parcel_id[pos] = found
+    neither = pd.isna(parcel_id).to_numpy() & ~np.isin(np.arange(len(rows)), report.error_positions())
+    report.add(ERROR, "parcel_code", "is empty and the row has no location; give parcel_code (or lon/lat)",
+               np.flatnonzero(neither))
+    rows["parcel_id"] = parcel_id.to_numpy()
+    _enterprises(rows, reference, report)
+    parcel_ent = dict(zip(parcels["id"], parcels["enterprise_id"]))
+    ent = rows["enterprise_id"].to_numpy(dtype=object).copy()
+    fill = pd.isna(ent) & ~pd.isna(rows["parcel_id"]).to_numpy()
+    ent[fill] = [parcel_ent.get(p) for p in rows["parcel_id"][fill]]
+    ent = np.array([None if (e is None or pd.isna(e)) else int(e) for e in ent], dtype=object)
+    rows["enterprise_id"] = ent
+    no_ent = pd.isna(ent) & ~pd.isna(rows["parcel_id"]).to_numpy()
+    report.add(ERROR, "enterprise_zh", "no enterprise given and the parcel has none on record", np.flatnonzero(no_ent))
+    if "grading_category" in rows:
+        bad = rows["grading_category"].notna().to_numpy() & ~rows["grading_category"].isin(GRADING_CATEGORIES).to_numpy()
+        report.add(ERROR, "grading_category", [f"{v[:30]!r} is not one of {', '.join(GRADING_CATEGORIES)}"
+                                               for v in rows["grading_category"][bad]], np.flatnonzero(bad))
+    years = rows["year"] if "year" in rows else pd.Series([None] * len(rows))
+    key = [None if (pd.isna(p) or pd.isna(e) or pd.isna(y)) else (int(p), int(e), int(y))
+           for p, e, y in zip(rows["parcel_id"], rows["enterprise_id"], years)]
+    codes = report.codes if report.codes is not None else [""] * len(rows)
+    label = [f"{c or ''}/{k[2]}" if k else "" for c, k in zip(codes, key)]
+    keyed = np.array([k is not None for k in key], dtype=bool)
+    dup = np.zeros(len(rows), dtype=bool)
+    if keyed.any():
+        dup[keyed] = pd.Series([k for k in key if k is not None]).duplicated(keep=False).to_numpy()
+    report.add(ERROR, "year", [f"parcel/year {label[i]} appears more than once in the file"
+                               for i in np.flatnonzero(dup)], np.flatnonzero(dup))
+    rows["key"] = pd.Series(key, dtype=object).to_numpy()
+    exists = np.array([k is not None and k in reference.existing_keys for k in key], dtype=bool)
+    if exists.any() and not update_existing:
+        report.add(ERROR, "year", [f"metrics for parcel/year {label[i]} are already in the database (use "
+                                   "--update-existing to replace them)" for i in np.flatnonzero(exists)],
+                   np.flatnonzero(exists))
+    rows["exists"] = exists

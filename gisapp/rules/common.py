@@ -1,0 +1,165 @@
+"""Helpers the rule modules share: calendar periods, per-zone parameters, fast formatting.
+
+Example:
+    >>> import pandas as pd
+    >>> anniversary(pd.Series(pd.to_datetime(["2020-02-29", "2022-03-01"])), 1).dt.date.tolist()
+    [datetime.date(2021, 2, 28), datetime.date(2023, 3, 1)]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gisapp.rules.base import RuleSpec, make_findings, resolve_params_with_provenance
+
+MU_PER_M2 = 15 / 10_000  # 1 ha = 15 亩 (domain §4)
+
+
+def anniversary(dates: pd.Series, years: int | np.ndarray) -> pd.Series:
+    """The last day of a period of ``years`` full years that starts on ``dates``.
+
+    Civil Code of the PRC arts. 201-203: the starting day is not counted, a period in years ends
+    on the corresponding day of the final year, at 24:00; where that year has no corresponding
+    day (29 February in a common year) the period ends on the last day of that month (28 Feb).
+    So a period from 2022-03-01 ends at the end of 2023-03-01, and from 2020-02-29 at the end of
+    2021-02-28. NaT stays NaT.
+    """
+    d = pd.to_datetime(dates)
+    valid = d.notna().to_numpy()
+    out = np.full(len(d), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if valid.any():
+        dv = d[valid]
+        y = dv.dt.year.to_numpy() + (np.asarray(years)[valid] if np.ndim(years) else years)
+        m = dv.dt.month.to_numpy()
+        day = dv.dt.day.to_numpy()
+        leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+        # only 29 February can lack its corresponding day in another year
+        day = np.where((m == 2) & (day == 29) & ~leap, 28, day)
+        out[valid] = pd.to_datetime(pd.DataFrame({"year": y, "month": m, "day": day})).to_numpy()
+    return pd.Series(out, index=dates.index)
+
+
+def as_day(value: dt.date | str | pd.Timestamp) -> pd.Timestamp:
+    """A date as a midnight Timestamp (the type the input frames hold)."""
+    return pd.Timestamp(value).normalize()
+
+
+def iso_dates(values: pd.Series | np.ndarray) -> list[str | None]:
+    """``YYYY-MM-DD`` strings (None for NaT), vectorised."""
+    arr = np.asarray(pd.to_datetime(values), dtype="datetime64[D]")
+    text = np.datetime_as_string(arr, unit="D").astype(object)
+    text[np.isnat(arr)] = None
+    return text.tolist()
+
+
+def none_if_nan(values: Iterable[Any]) -> list[Any]:
+    """Python values with NaN / NA replaced by None (JSON null)."""
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v for v in values]
+
+
+def round_list(values: pd.Series | np.ndarray, digits: int) -> list[float | None]:
+    """Rounded floats as a list, NaN as None."""
+    arr = np.round(np.asarray(values, dtype="float64"), digits)
+    out = arr.astype(object)
+    out[np.isnan(arr)] = None
+    return out.tolist()
+
+
+class ZoneParams:
+    """A rule's parameters resolved for each zone (and optionally year) of the subjects.
+
+    Overrides are resolved once per distinct (zone, year), not per row; ``column(name)`` gives
+    a per-row array of a parameter and ``provenance()`` the per-row provenance dicts (shared
+    objects, so that storing them costs one serialization per zone).
+    """
+
+    def __init__(self, spec: RuleSpec, overrides: pd.DataFrame | None, as_of: dt.date,
+                 zone_ids: pd.Series | np.ndarray, years: pd.Series | np.ndarray | int | None = None):
+        self.spec = spec
+        zones = np.asarray(zone_ids, dtype="int64")
+        if years is None or np.ndim(years) == 0:
+            yrs = np.full(zones.size, -1 if years is None else int(years), dtype="int64")
+        else:
+            yrs = np.asarray(years, dtype="int64")
+        # one int key per (zone, year): a 1-D unique is much faster than a row-wise one
+        keys = zones * 100_000 + (yrs + 1)
+        uniq, codes = np.unique(keys, return_inverse=True)
+        self._codes = np.asarray(codes).ravel()
+        self._values: list[dict[str, Any]] = []
+        self._prov: list[dict[str, Any]] = []
+        for key in uniq.tolist():
+            zone_id, year = divmod(key, 100_000)
+            year -= 1
+            values, prov = resolve_params_with_provenance(
+                spec, overrides, as_of=as_of, zone_id=zone_id, year=None if year == -1 else year)
+            self._values.append(values)
+            self._prov.append(prov)
+        self.n = zones.size
+
+    @property
+    def uniform(self) -> bool:
+        """True when every subject has the same parameter values."""
+        return all(v == self._values[0] for v in self._values[1:])
+
+    def first(self) -> dict[str, Any]:
+        """The values of the first group (all of them when ``uniform``)."""
+        return self._values[0] if self._values else {p.name: p.default for p in self.spec.params}
+
+    def column(self, name: str, dtype: str | None = "float64") -> np.ndarray:
+        """Per-row values of parameter ``name``."""
+        if dtype is None:  # lists and dicts stay whole (np.array would make them dimensions)
+            per_group = np.empty(max(len(self._values), 1), dtype=object)
+            for k, v in enumerate(self._values):
+                per_group[k] = v[name]
+        else:
+            per_group = np.array([v[name] for v in self._values] or [0], dtype=dtype)
+        return per_group[self._codes] if self.n else np.array([], dtype=dtype or object)
+
+    def derived(self, func, dtype: str | None = "float64") -> np.ndarray:
+        """Per-row values of ``func(parameter values)``, computed once per zone (and year)."""
+        if dtype is None:
+            per_group = np.empty(max(len(self._values), 1), dtype=object)
+            for k, v in enumerate(self._values):
+                per_group[k] = func(v)
+        else:
+            per_group = np.array([func(v) for v in self._values] or [0], dtype=dtype)
+        return per_group[self._codes] if self.n else np.array([], dtype=dtype or object)
+
+    def values_per_row(self) -> list[dict[str, Any]]:
+        return [self._values[c] for c in self._codes.tolist()]
+
+    def provenance(self) -> list[dict[str, Any]]:
+        """Per-row provenance dicts (``parameters`` column of the findings)."""
+        return [self._prov[c] for c in self._codes.tolist()]
+
+
+def fmt_share(value: float) -> str:
+    """A share threshold as people write it: 1/3 stays 1/3, others in percent."""
+    if abs(value - 1 / 3) < 1e-9:
+        return "1/3"
+    if abs(value - 2 / 3) < 1e-9:
+        return "2/3"
+    return f"{value * 100:g}%"
+
+
+def findings(spec: RuleSpec, as_of: dt.date, zp: ZoneParams, **columns: Any) -> pd.DataFrame:
+    """:func:`gisapp.rules.base.make_findings` with per-row parameter provenance from ``zp``.
+
+    Text columns are kept as plain Python objects: pandas would otherwise convert each million
+    strings to Arrow (about a second per column) only for the writer to convert them back.
+    """
+    cols = {}
+    for name, values in columns.items():
+        if isinstance(values, (list, np.ndarray)) and not (isinstance(values, np.ndarray)
+                                                          and values.dtype.kind in "biuf"):
+            values = pd.Series(values, dtype=object)
+        cols[name] = values
+    frame = make_findings(spec, as_of, zp.first(), **cols)
+    frame["parameters"] = pd.Series(zp.provenance(), dtype=object, index=frame.index)
+    return frame

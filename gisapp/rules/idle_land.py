@@ -1,0 +1,369 @@
+"""Idle land (闲置土地, MLR Order No. 53, in force 2012-07-01) and the land inventories.
+
+Rule ``idle_land`` (one finding per granted parcel, latest grant signed on or before the as-of
+date; parcels already reclaimed or exited are out of scope):
+
+- *not started* (``idle_not_started``): development has not started (no start date on or before
+  the as-of date in the latest progress report) and one full year has passed since the agreed
+  start date (约定动工开发日期) of the grant contract;
+- *stalled* (``idle_stalled``): started, but the developed area is below 1/3 of the area that
+  should be developed **or** the investment made is below 25% of the total, **and** development
+  has been suspended for one full year. The suspension is the one open on the as-of date: a
+  parcel that resumed and was suspended again counts from its latest suspension;
+- ``exempt``: idle by the above, but an exemption (art. 8 reason code) is active on the as-of
+  date; such land is handled by negotiation, not disposal;
+- the fee is 20% of the grant price once idle (art. 14); after two full years the parcel is a
+  candidate for recovery without compensation. For stalled land both periods run from the
+  suspension, for not-started land from the agreed start date.
+
+"One full year" is counted by calendar as the Civil Code counts periods (arts. 201-203; see
+:func:`gisapp.rules.common.anniversary`): the starting day is not counted and the year ends at
+24:00 on the corresponding day of the next year. Agreed start 2022-03-01: the year ends at the
+end of 2023-03-01, so the parcel is idle as of 2023-03-02 (not yet as of 2023-03-01). A start
+on 29 February ends its year on 28 February of a common year (the month has no 29th), so the
+land is idle from 1 March. A share exactly at its threshold (1/3, 25%) is not below it; shares
+are compared with a tolerance of 1e-9 so that 1/3 held as a decimal does not flip an exact third.
+
+Rule ``land_inventory``: parcels marked approved but not supplied (批而未供), and parcels granted
+on or before the as-of date where development has not started (供而未建), with their area and since
+when. Both outcomes are positives (inventories to work down).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
+from gisapp.rules.common import ZoneParams, anniversary, as_day, findings, fmt_share, iso_dates, round_list
+
+ORDER_53 = "国土资源部令第53号"  # 闲置土地处置办法; sources are short: stored with every finding
+IN_FORCE = dt.date(2012, 7, 1)
+EXEMPT_REASONS = ["land_not_delivered", "plan_revision", "state_policy", "petition", "military_relic",
+                  "government_act", "force_majeure"]
+
+IDLE = RuleSpec("idle_land", "1.0", "闲置土地认定", "Idle land (MLR Order No. 53)", (
+    Param("idle_years", 1, f"{ORDER_53}第二条", IN_FORCE,
+          "full years after the agreed start date without a start"),
+    Param("develop_share_min", 1 / 3, f"{ORDER_53}第二条", IN_FORCE,
+          "developed area / area that should be developed, below which started land may be idle"),
+    Param("invest_share_min", 0.25, f"{ORDER_53}第二条", IN_FORCE,
+          "investment made / total investment, below which started land may be idle"),
+    Param("suspension_years", 1, f"{ORDER_53}第二条", IN_FORCE,
+          "full years of suspension that make started land idle"),
+    Param("fee_rate", 0.20, f"{ORDER_53}第十四条（一）", IN_FORCE,
+          "idle-land fee as a share of the grant price"),
+    Param("recovery_years", 2, f"{ORDER_53}第十四条（二）", IN_FORCE,
+          "full years after which the land may be recovered without compensation"),
+    Param("exempt_reasons", EXEMPT_REASONS, f"{ORDER_53}第八条", IN_FORCE,
+          "exemption reason codes that exempt land from idle-land disposal"),
+))
+INVENTORY = RuleSpec("land_inventory", "1.0", "批而未供与供而未建", "Approved-unsupplied and supplied-unbuilt land", (
+    Param("out_of_scope_statuses", ["reclaimed", "exited"], "项目约定", IN_FORCE,
+          "parcel statuses not counted as supplied-but-unbuilt"),
+))
+
+SPECS = (IDLE, INVENTORY)
+INPUTS = ("parcels", "land_grants", "construction_progress", "construction_suspensions", "idle_exemptions")
+# Land back in public hands: Order 53 no longer applies to the former holder.
+OUT_OF_SCOPE = ("reclaimed", "exited")
+# statuses that say development started, so a missing start date is a data gap, not "not started"
+STARTED_STATUSES = ("under_construction", "completed", "in_production", "low_efficiency", "transferred")
+
+
+def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Findings of ``idle_land`` and ``land_inventory`` as of ``as_of``."""
+    state = parcel_state(inputs, as_of)
+    parts = [idle_findings(state, as_of, overrides), inventory_findings(inputs["parcels"], state, as_of, overrides)]
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True) if parts else empty_findings()
+
+
+def parcel_state(inputs: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataFrame:
+    """One row per parcel with a grant signed by ``as_of``: the grant, the latest progress report
+    up to ``as_of``, the suspension open on ``as_of`` and the first exemption active on it."""
+    day = as_day(as_of)
+    parcels = inputs["parcels"][["id", "zone_id", "status", "area_m2"]].rename(columns={"id": "parcel_id"})
+    grants = inputs["land_grants"]
+    grants = grants[grants["granted_on"] <= day].sort_values(["parcel_id", "granted_on", "id"])
+    grants = grants.drop_duplicates("parcel_id", keep="last")[
+        ["parcel_id", "id", "contract_no", "granted_on", "delivered_on", "agreed_start_on", "price_wan"]
+    ].rename(columns={"id": "grant_id"})
+    state = grants.merge(parcels, on="parcel_id", how="inner")
+
+    prog = inputs["construction_progress"]
+    prog = prog[prog["reported_on"] <= day].sort_values(["parcel_id", "reported_on"])
+    prog = prog.drop_duplicates("parcel_id", keep="last")[
+        ["parcel_id", "reported_on", "started_on", "should_develop_area_m2", "developed_area_m2", "invested_wan",
+         "total_investment_wan"]]
+    state = state.merge(prog, on="parcel_id", how="left")
+
+    susp = inputs["construction_suspensions"]
+    susp = susp[susp["suspended_from"] <= day].sort_values(["parcel_id", "suspended_from"])
+    latest = susp.drop_duplicates("parcel_id", keep="last")
+    latest = latest[latest["resumed_on"].isna() | (latest["resumed_on"] > day)]
+    state = state.merge(latest[["parcel_id", "suspended_from"]].rename(columns={"suspended_from": "suspended_since"}),
+                        on="parcel_id", how="left")
+
+    ex = inputs["idle_exemptions"]
+    ex = ex[(ex["from_on"] <= day) & (ex["to_on"].isna() | (ex["to_on"] >= day))].sort_values(["parcel_id", "from_on"])
+    ex = ex.drop_duplicates("parcel_id", keep="first")[["parcel_id", "reason_code", "reason_zh", "reason_en", "from_on"]]
+    state = state.merge(ex.rename(columns={"from_on": "exempt_from"}), on="parcel_id", how="left")
+    state["started"] = state["started_on"].notna() & (state["started_on"] <= day)
+    return state.reset_index(drop=True)
+
+
+def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame | None) -> pd.DataFrame:
+    """The ``idle_land`` findings of the parcels in ``state`` (see :func:`parcel_state`)."""
+    s = state[~state["status"].isin(OUT_OF_SCOPE)].reset_index(drop=True)
+    if s.empty:
+        return empty_findings()
+    day = as_day(as_of)
+    zp = ZoneParams(IDLE, overrides, as_of, s["zone_id"])
+    idle_years = zp.column("idle_years", "int64")
+    susp_years = zp.column("suspension_years", "int64")
+    recov_years = zp.column("recovery_years", "int64")
+    dev_min = zp.column("develop_share_min")
+    inv_min = zp.column("invest_share_min")
+    fee_rate = zp.column("fee_rate")
+    exempt_codes = zp.column("exempt_reasons", None)
+
+    started = s["started"].to_numpy()
+    no_start_date = s["agreed_start_on"].isna().to_numpy()
+    status_says_started = s["status"].isin(STARTED_STATUSES).to_numpy()
+    suspended = s["suspended_since"].notna().to_numpy()
+
+    # not started: the clock runs from the agreed start; stalled: from the open suspension
+    clock_from = s["agreed_start_on"].where(~s["started"], s["suspended_since"])
+    years = np.where(started, susp_years, idle_years)
+    idle_due = anniversary(clock_from, years)
+    recovery_due = anniversary(clock_from, recov_years)
+    full_period = (idle_due < day).fillna(False).to_numpy(dtype=bool)
+    recovery = (recovery_due < day).fillna(False).to_numpy(dtype=bool)
+
+    tol = 1e-9
+    dev_share = (s["developed_area_m2"] / s["should_develop_area_m2"]).to_numpy(dtype="float64")
+    inv_share = (s["invested_wan"] / s["total_investment_wan"]).to_numpy(dtype="float64")
+    dev_low = dev_share < dev_min - tol
+    inv_low = inv_share < inv_min - tol
+    shares_unknown = np.isnan(dev_share) | np.isnan(inv_share)
+
+    cannot_start = no_start_date & ~started
+    cannot_status = ~started & status_says_started
+    cannot_shares = started & suspended & full_period & ~(dev_low | inv_low) & shares_unknown
+    cannot = cannot_start | cannot_status | cannot_shares
+    idle_not_started = ~cannot & ~started & full_period
+    idle_stalled = ~cannot & started & suspended & full_period & (dev_low | inv_low)
+    idle = idle_not_started | idle_stalled
+    reason = s["reason_code"].to_numpy(dtype=object)
+    exempting = np.array([isinstance(r, str) and r in codes for r, codes in zip(reason, exempt_codes)],
+                         dtype=bool)
+    exempt = idle & exempting
+    outcome = np.select([cannot, exempt, idle_not_started, idle_stalled],
+                        [CANNOT_EVALUATE, "exempt", "idle_not_started", "idle_stalled"], "not_idle")
+
+    price = s["price_wan"].to_numpy(dtype="float64")
+    fee = np.where(idle & ~exempt, np.round(price * fee_rate, 2), np.nan)
+    idle_since = (idle_due + pd.Timedelta(days=1)).where(pd.Series(idle), pd.NaT)
+    recovery_from = (recovery_due + pd.Timedelta(days=1)).where(pd.Series(idle & ~exempt & recovery), pd.NaT)
+
+    ev = {
+        "grant_id": s["grant_id"].astype("int64").tolist(),
+        "contract_no": s["contract_no"].tolist(),
+        "agreed_start_on": iso_dates(s["agreed_start_on"]),
+        "started_on": iso_dates(s["started_on"].where(s["started"], pd.NaT)),
+        "suspended_since": iso_dates(s["suspended_since"]),
+        "developed_share": round_list(dev_share, 4),
+        "invested_share": round_list(inv_share, 4),
+        "period_ends_on": iso_dates(idle_due),
+        "idle_since": iso_dates(idle_since),
+        "price_wan": round_list(price, 2),
+        "fee_wan": round_list(fee, 2),
+        "recovery_candidate": (idle & ~exempt & recovery).tolist(),
+        "recovery_from": iso_dates(recovery_from),
+        "exemption_reason": [r if isinstance(r, str) else None for r in reason],
+        "exempt_from": iso_dates(s["exempt_from"]),
+    }
+    keys = list(ev)
+    evidence = [dict(zip(keys, row)) for row in zip(*ev.values())]
+    flags = {"cannot_start": cannot_start, "cannot_status": cannot_status, "dev_low": dev_low, "inv_low": inv_low}
+    zh, en = _explain(s, ev, outcome, day, zp, flags)
+    frame = findings(
+        IDLE, as_of, zp,
+        zone_id=s["zone_id"].astype("int64").to_numpy(), parcel_id=s["parcel_id"].astype("int64").to_numpy(),
+        subject_type="parcel", subject_id=s["parcel_id"].astype("int64").astype(str).to_numpy(),
+        outcome=outcome, is_positive=np.isin(outcome, ["idle_not_started", "idle_stalled", CANNOT_EVALUATE]),
+        evidence=evidence, explanation_zh=zh, explanation_en=en)
+    return frame
+
+
+def _yz(n: int) -> str:
+    return {1: "一", 2: "两", 3: "三"}.get(n, str(n))
+
+
+def _ye(n: int) -> str:
+    return {1: "one full year", 2: "two full years", 3: "three full years"}.get(n, f"{n} full years")
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.1f}%"
+
+
+def _per_row(zp: ZoneParams, name: str, fmt) -> list[str]:
+    """A parameter formatted for text, per row (formatted once per distinct value)."""
+    values = zp.column(name, None).tolist()
+    cache = {}
+    return [cache.setdefault(v, fmt(v)) if not isinstance(v, list) else fmt(v) for v in values]
+
+
+def _explain(s: pd.DataFrame, ev: dict, outcome: np.ndarray, day: pd.Timestamp, zp: ZoneParams,
+             flags: dict[str, np.ndarray]) -> tuple[list[str], list[str]]:
+    """One sentence in Chinese and English per parcel naming the dates, numbers and thresholds.
+
+    Built per outcome with list comprehensions over the rows of that outcome (fast enough for a
+    million parcels); every number shown is the one that decided.
+    """
+    n = len(s)
+    as_of = day.date().isoformat()
+    zh: list[str] = [""] * n
+    en: list[str] = [""] * n
+    dmin = _per_row(zp, "develop_share_min", fmt_share)
+    imin = _per_row(zp, "invest_share_min", fmt_share)
+    rate = _per_row(zp, "fee_rate", lambda v: f"{v * 100:g}%")
+    nyz, nye = _per_row(zp, "idle_years", _yz), _per_row(zp, "idle_years", _ye)
+    syz, sye = _per_row(zp, "suspension_years", _yz), _per_row(zp, "suspension_years", _ye)
+    ryz, rye = _per_row(zp, "recovery_years", _yz), _per_row(zp, "recovery_years", _ye)
+    dsh = [_pct(v) for v in ev["developed_share"]]
+    ish = [_pct(v) for v in ev["invested_share"]]
+    start, started_on, susp = ev["agreed_start_on"], ev["started_on"], ev["suspended_since"]
+    due, since, fee, rec_from = ev["period_ends_on"], ev["idle_since"], ev["fee_wan"], ev["recovery_from"]
+    contract, reason = ev["contract_no"], ev["exemption_reason"]
+    status = s["status"].tolist()
+
+    def rows(mask: np.ndarray) -> list[int]:
+        return np.flatnonzero(mask).tolist()
+
+    def put(idx: list[int], texts_zh, texts_en) -> None:
+        for i, z, e in zip(idx, texts_zh, texts_en):
+            zh[i], en[i] = z, e
+
+    cannot = outcome == CANNOT_EVALUATE
+    idx = rows(cannot & flags["cannot_start"])
+    put(idx, [f"无法判定：出让合同 {contract[i]} 缺少约定动工开发日期" for i in idx],
+        [f"Cannot evaluate: grant contract {contract[i]} has no agreed start date" for i in idx])
+    idx = rows(cannot & ~flags["cannot_start"] & flags["cannot_status"])
+    put(idx, [f"无法判定：地块状态为“{status[i]}”，但截至 {as_of} 无实际动工日期的进度记录" for i in idx],
+        [f"Cannot evaluate: status is {status[i]} but no progress report up to {as_of} gives a start date"
+         for i in idx])
+    idx = rows(cannot & ~flags["cannot_start"] & ~flags["cannot_status"])
+    put(idx, [f"无法判定：自 {susp[i]} 起中止开发满{syz[i]}年，但缺少应开发面积/已开发面积或投资额数据"
+              f"（开发面积占比 {dsh[i]}、投资占比 {ish[i]}）" for i in idx],
+        [f"Cannot evaluate: suspended since {susp[i]} for {sye[i]}, but the developed area or investment "
+         f"figures are missing (developed share {dsh[i]}, invested share {ish[i]})" for i in idx])
+
+    # the idle condition, for idle and exempt parcels
+    cond = np.isin(outcome, ["idle_not_started", "idle_stalled", "exempt"])
+    not_started = np.array([v is None for v in started_on], dtype=bool)
+    cond_zh: dict[int, str] = {}
+    cond_en: dict[int, str] = {}
+    for i in rows(cond & not_started):
+        cond_zh[i] = f"约定开工日期 {start[i]} 起满{nyz[i]}年未动工（截至 {as_of}）"
+        cond_en[i] = f"Not started {nye[i]} after the agreed start date {start[i]} (as of {as_of})"
+    dev_low, inv_low = flags["dev_low"], flags["inv_low"]
+    for i in rows(cond & ~not_started):
+        low_zh = "、".join(x for x, f in ((f"开发面积占比 {dsh[i]} 低于 {dmin[i]}", dev_low[i]),
+                                          (f"投资占比 {ish[i]} 低于 {imin[i]}", inv_low[i])) if f)
+        low_en = " and ".join(x for x, f in ((f"developed share {dsh[i]} below {dmin[i]}", dev_low[i]),
+                                             (f"invested share {ish[i]} below {imin[i]}", inv_low[i])) if f)
+        cond_zh[i] = f"已于 {started_on[i]} 动工但{low_zh}，且自 {susp[i]} 起中止开发满{syz[i]}年（截至 {as_of}）"
+        cond_en[i] = (f"Started on {started_on[i]} but {low_en}, and suspended since {susp[i]} for {sye[i]} "
+                      f"(as of {as_of})")
+    idx = rows(outcome == "exempt")
+    reason_zh, reason_en, ex_from = s["reason_zh"].tolist(), s["reason_en"].tolist(), ev["exempt_from"]
+    put(idx, [f"{cond_zh[i]}，但因“{reason_zh[i]}”（{reason[i]}，自 {ex_from[i]} 起）不予认定闲置，应协商处置"
+              for i in idx],
+        [f"{cond_en[i]}, but exempt: {reason_en[i]} ({reason[i]}, since {ex_from[i]}); to be settled by negotiation"
+         for i in idx])
+    idx = rows(np.isin(outcome, ["idle_not_started", "idle_stalled"]))
+    put(idx, [f"{cond_zh[i]}，自 {since[i]} 起构成闲置"
+              + (f"；按出让价款 {rate[i]} 应征闲置费 {fee[i]:.1f} 万元" if fee[i] is not None
+                 else "；出让价款缺失，闲置费无法计算")
+              + (f"；已满{ryz[i]}年（{rec_from[i]} 起），可无偿收回" if rec_from[i] else "") for i in idx],
+        [f"{cond_en[i]}: idle since {since[i]}"
+         + (f"; idle-land fee at {rate[i]} of the grant price: {fee[i]:.1f} wan yuan" if fee[i] is not None
+            else "; grant price missing, the idle-land fee cannot be computed")
+         + (f"; {rye[i]} passed (from {rec_from[i]}): candidate for recovery without compensation"
+            if rec_from[i] else "") for i in idx])
+
+    not_idle = outcome == "not_idle"
+    idx = rows(not_idle & not_started)
+    put(idx, [f"约定开工日期 {start[i]}，满{nyz[i]}年之期至 {due[i]} 届满，截至 {as_of} 尚未满期" for i in idx],
+        [f"Agreed start date {start[i]}; the period of {nye[i]} ends on {due[i]}, not yet over as of {as_of}"
+         for i in idx])
+    no_susp = np.array([v is None for v in susp], dtype=bool)
+    idx = rows(not_idle & ~not_started & no_susp)
+    put(idx, [f"已于 {started_on[i]} 动工，截至 {as_of} 无中止开发" for i in idx],
+        [f"Started on {started_on[i]}; not suspended as of {as_of}" for i in idx])
+    running = np.array([d is not None and d >= as_of for d in due], dtype=bool)
+    idx = rows(not_idle & ~not_started & ~no_susp & running)
+    put(idx, [f"已于 {started_on[i]} 动工，自 {susp[i]} 起中止开发，满{syz[i]}年之期至 {due[i]} 届满，"
+              f"截至 {as_of} 尚未满期" for i in idx],
+        [f"Started on {started_on[i]}; suspended since {susp[i]}, the period of {sye[i]} ends on {due[i]}, "
+         f"not yet over as of {as_of}" for i in idx])
+    idx = rows(not_idle & ~not_started & ~no_susp & ~running)
+    put(idx, [f"已于 {started_on[i]} 动工，虽自 {susp[i]} 起中止开发满{syz[i]}年，但开发面积占比 {dsh[i]}"
+              f"（标准 {dmin[i]}）、投资占比 {ish[i]}（标准 {imin[i]}）均未低于标准" for i in idx],
+        [f"Started on {started_on[i]}; suspended since {susp[i]} for {sye[i]}, but neither share is below its "
+         f"threshold (developed share {dsh[i]}, threshold {dmin[i]}; invested share {ish[i]}, threshold {imin[i]})"
+         for i in idx])
+    return zh, en
+
+
+def inventory_findings(parcels: pd.DataFrame, state: pd.DataFrame, as_of: dt.date,
+                       overrides: pd.DataFrame | None) -> pd.DataFrame:
+    """``land_inventory``: approved-unsupplied parcels and granted parcels not started by ``as_of``."""
+    day = as_day(as_of)
+    granted = set(state["parcel_id"].tolist())
+    unsupplied = parcels[(parcels["status"] == "approved_unsupplied") & ~parcels["id"].isin(granted)]
+    zp_all = ZoneParams(INVENTORY, overrides, as_of, state["zone_id"])
+    out_statuses = zp_all.column("out_of_scope_statuses", None)
+    unbuilt_mask = ~state["started"].to_numpy() & np.array(
+        [st not in outs for st, outs in zip(state["status"].tolist(), out_statuses)], dtype=bool)
+    unbuilt = state[unbuilt_mask]
+    frames = []
+    if not unsupplied.empty:
+        since = iso_dates(unsupplied["status_since"])
+        area = round_list(unsupplied["area_m2"], 1)
+        zp = ZoneParams(INVENTORY, overrides, as_of, unsupplied["zone_id"])
+        f = findings(
+            INVENTORY, as_of, zp, zone_id=unsupplied["zone_id"].astype("int64").to_numpy(),
+            parcel_id=unsupplied["id"].astype("int64").to_numpy(), subject_type="parcel",
+            subject_id=unsupplied["id"].astype("int64").astype(str).to_numpy(), outcome="approved_unsupplied",
+            is_positive=True,
+            evidence=[{"area_m2": a, "since": d, "land_use_code": lu}
+                      for a, d, lu in zip(area, since, unsupplied["land_use_code"].tolist())],
+            explanation_zh=[f"批而未供：{a / 10000:.2f} 公顷（{a * 0.0015:.1f} 亩）" + (f"，自 {d} 起" if d else "，起始日期未记录")
+                            for a, d in zip(area, since)],
+            explanation_en=[f"Approved but not supplied: {a / 10000:.2f} ha ({a * 0.0015:.1f} mu)"
+                            + (f", since {d}" if d else ", start date not recorded") for a, d in zip(area, since)])
+        frames.append(f)
+    if not unbuilt.empty:
+        since = iso_dates(unbuilt["granted_on"])
+        area = round_list(unbuilt["area_m2"], 1)
+        days = (day - unbuilt["granted_on"]).dt.days.tolist()
+        zp = ZoneParams(INVENTORY, overrides, as_of, unbuilt["zone_id"])
+        f = findings(
+            INVENTORY, as_of, zp, zone_id=unbuilt["zone_id"].astype("int64").to_numpy(),
+            parcel_id=unbuilt["parcel_id"].astype("int64").to_numpy(), subject_type="parcel",
+            subject_id=unbuilt["parcel_id"].astype("int64").astype(str).to_numpy(), outcome="supplied_unbuilt",
+            is_positive=True,
+            evidence=[{"area_m2": a, "since": d, "grant_id": g, "days": n}
+                      for a, d, g, n in zip(area, since, unbuilt["grant_id"].astype("int64").tolist(), days)],
+            explanation_zh=[f"供而未建：{a / 10000:.2f} 公顷（{a * 0.0015:.1f} 亩），{d} 出让，截至 {day.date()} 已 {n} 天未动工"
+                            for a, d, n in zip(area, since, days)],
+            explanation_en=[f"Supplied but not built: {a / 10000:.2f} ha ({a * 0.0015:.1f} mu), granted on {d}, "
+                            f"not started {n} days later as of {day.date()}" for a, d, n in zip(area, since, days)])
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True) if frames else empty_findings()

@@ -1,0 +1,66 @@
+"""The registered rule modules, in the order `gisapp assess` runs them.
+
+A rule module exposes:
+
+- ``SPECS``: tuple of :class:`gisapp.rules.base.RuleSpec` (one per rule name it writes; a module
+  may write several, e.g. ``idle_land`` and ``land_inventory``);
+- ``INPUTS``: tuple of frame names it reads (keys of :data:`gisapp.queries.rule_inputs.FRAME_SQL`);
+- ``evaluate(inputs, as_of, overrides=None) -> DataFrame``: the findings frame (columns
+  ``FINDING_COLUMNS``, made with :func:`gisapp.rules.base.make_findings`).
+
+Adding a rule family = adding its module path here (declare, don't branch).
+
+Example:
+    >>> [m.__name__.rsplit(".", 1)[1] for m in rule_modules()][:2]
+    ['idle_land', 'per_mu']
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Sequence
+from types import ModuleType
+
+from gisapp.errors import InputError
+from gisapp.rules.base import RuleSpec
+
+#: Rule modules in run order (dotted paths).
+RULE_MODULES: list[str] = [
+    "gisapp.rules.idle_land",
+    "gisapp.rules.per_mu",
+    "gisapp.rules.grants",
+    "gisapp.rules.mixed_use",
+    "gisapp.rules.green_balance",
+    "gisapp.rules.quotas",
+    "gisapp.rules.zone_performance",
+    "gisapp.rules.assessment_coverage",
+    "gisapp.rules.boundary_qa",
+]
+
+
+def rule_modules() -> list[ModuleType]:
+    """The registered modules, imported."""
+    return [importlib.import_module(path) for path in RULE_MODULES]
+
+
+def all_specs() -> list[RuleSpec]:
+    """Every registered rule's spec, in run order."""
+    return [spec for module in rule_modules() for spec in module.SPECS]
+
+
+def modules_for(rule_names: Sequence[str] | None = None) -> list[ModuleType]:
+    """The modules that write ``rule_names`` (all when None); an unknown name raises InputError."""
+    modules = rule_modules()
+    if not rule_names:
+        return modules
+    known = {spec.name: module for module in modules for spec in module.SPECS}
+    unknown = [n for n in rule_names if n not in known]
+    if unknown:
+        raise InputError(f"unknown rule(s): {', '.join(unknown)}; registered rules: {', '.join(known)}")
+    wanted = {known[n].__name__ for n in rule_names}
+    return [m for m in modules if m.__name__ in wanted]
+
+
+def inputs_for(modules: Iterable[ModuleType]) -> list[str]:
+    """The union of the frames the modules read, in first-use order."""
+    return list(dict.fromkeys(name for module in modules for name in module.INPUTS))

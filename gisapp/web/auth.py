@@ -1,0 +1,322 @@
+"""Sign-in for the web app: Flask-Login sessions, argon2 passwords (gisapp.queries.users),
+throttling after repeated failures, logout, and the guard that makes every page, Dash callback
+and route check the session on the server.
+
+The session cookie is HttpOnly and SameSite=Lax (so no other site can post with it); a session
+remembers the account's version, so disabling an account or changing its password ends its
+sessions. Forms posted to /login and /logout carry a per-session token as well.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from dash import Dash, Input, Output, dcc, html
+from flask import Blueprint, Response, jsonify, redirect, render_template_string, request, session
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from gisapp.db.engine import get_engine
+from gisapp.i18n import LANGUAGES, t
+from gisapp.queries.edits import Actor
+from gisapp.queries.users import Account, SignInRefused, SignInThrottled, authenticate, get_account
+from gisapp.settings import Settings, get_settings
+
+SESSION_HOURS = 10
+# Reachable without a session: the sign-in page itself, static assets, the health probe.
+PUBLIC_PATHS = ("/login", "/logout", "/api/health", "/_favicon.ico")
+PUBLIC_PREFIXES = ("/assets/",)
+
+login_manager = LoginManager()
+login_manager.session_protection = "strong"
+auth = Blueprint("auth", __name__)
+
+
+class WebUser(UserMixin):
+    """The signed-in account, as Flask-Login sees it."""
+
+    def __init__(self, account: Account):
+        self.account = account
+
+    def get_id(self) -> str:
+        # The version changes when the account is disabled or its password changes: old sessions end.
+        return f"{self.account.id}:{self.account.version}"
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.account.username, self.account.role, self.account.zone_ids)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> WebUser | None:
+    try:
+        account_id, version = (int(part) for part in user_id.split(":"))
+    except ValueError:
+        return None
+    account = get_account(get_engine(), account_id)
+    if account is None or account.disabled or account.version != version:
+        return None
+    return WebUser(account)
+
+
+# Other GIS clients (QGIS, scripts) cannot fill in the sign-in page: read-only GET requests to the
+# API and the tiles may carry HTTP Basic credentials instead, checked (and throttled) like a sign-in,
+# for that request only (no session is made).
+BASIC_AUTH_PREFIXES = ("/api/", "/tiles/")
+
+
+@login_manager.request_loader
+def _load_user_from_request(req) -> WebUser | None:
+    auth_header = req.authorization
+    if (
+        auth_header is None
+        or auth_header.type != "basic"
+        or req.method != "GET"
+        or not req.path.startswith(BASIC_AUTH_PREFIXES)
+    ):
+        return None
+    try:
+        account = authenticate(
+            get_engine(),
+            auth_header.username or "",
+            auth_header.password or "",
+            req.remote_addr,
+            record_success=False,
+        )
+    except (SignInRefused, SignInThrottled):
+        return None
+    return WebUser(account)
+
+
+def current_actor() -> Actor | None:
+    """The signed-in user of this request (None when nobody is signed in)."""
+    if current_user and current_user.is_authenticated:
+        return current_user.actor
+    return None
+
+
+def request_lang(settings: Settings | None = None) -> str:
+    """``?lang=`` if given, else the configured default (Chinese)."""
+    lang = request.args.get("lang") or (settings or get_settings()).language
+    return lang if lang in LANGUAGES else "zh"
+
+
+# -- the session cookie and the secret that signs it -----------------------------------------------
+
+
+def _secret_key(settings: Settings) -> str:
+    """GISAPP_SECRET_KEY, or a random key kept in the data folder (so restarts keep sessions)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "web_secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _csrf_ok() -> bool:
+    sent = request.form.get("csrf", "")
+    return bool(sent) and hmac.compare_digest(sent, session.get("csrf", ""))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (never //host or a scheme): no open redirect."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
+        return "/"
+    return target
+
+
+# -- the sign-in page --------------------------------------------------------------------------
+
+# Jinja autoescapes every value: a user name with HTML in it is shown as text.
+LOGIN_PAGE = """<!doctype html>
+<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
+<head><meta charset="utf-8"><title>{{ title }} · {{ app_title }}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/assets/gisapp.css"><link rel="stylesheet" href="/assets/editing.css"></head>
+<body class="login-page">
+<main class="login-box">
+  <h1>{{ app_title }}</h1>
+  <h2>{{ title }}</h2>
+  {% if error %}<p id="login-error" class="form-error" role="alert">{{ error }}</p>{% endif %}
+  <form id="login-form" method="post" action="/login?lang={{ lang }}">
+    <input type="hidden" name="csrf" value="{{ csrf }}">
+    <input type="hidden" name="next" value="{{ next }}">
+    <label for="login-username">{{ username_label }}</label>
+    <input id="login-username" name="username" autocomplete="username" required value="{{ username }}">
+    <label for="login-password">{{ password_label }}</label>
+    <input id="login-password" name="password" type="password" autocomplete="current-password" required>
+    <button id="login-submit" type="submit">{{ submit }}</button>
+  </form>
+  <p class="login-lang">
+    <a id="login-lang" href="/login?lang={{ other_lang }}&next={{ next | urlencode }}">{{ switch }}</a></p>
+  <p class="synthetic-banner">{{ synthetic }}</p>
+</main>
+</body></html>"""
+
+
+def _login_page(
+    lang: str, error: str | None = None, status: int = 200, username: str = "", headers: dict | None = None
+) -> Response:
+    body = render_template_string(
+        LOGIN_PAGE,
+        lang=lang,
+        other_lang="en" if lang == "zh" else "zh",
+        title=t("auth.title", lang),
+        app_title=t("app.title", lang),
+        username_label=t("auth.username", lang),
+        password_label=t("auth.password", lang),
+        submit=t("auth.submit", lang),
+        switch=t("lang.switch", lang),
+        synthetic=t("app.synthetic", lang),
+        error=error,
+        csrf=_csrf_token(),
+        next=_safe_next(request.values.get("next")),
+        username=username,
+    )
+    return Response(
+        body, status=status, headers={"Cache-Control": "no-store", **(headers or {})}, mimetype="text/html"
+    )
+
+
+@auth.route("/login", methods=["GET", "POST"])
+def login():
+    lang = request_lang()
+    if request.method == "GET":
+        return _login_page(lang)
+    if not _csrf_ok():
+        return _login_page(lang, t("auth.bad_form", lang), status=400)
+    username = request.form.get("username", "")
+    try:
+        account = authenticate(get_engine(), username, request.form.get("password", ""), request.remote_addr)
+    except SignInThrottled as exc:
+        minutes = max(1, round(exc.retry_after / 60))
+        return _login_page(
+            lang,
+            t("auth.throttled", lang, minutes=minutes),
+            status=429,
+            username=username,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    except SignInRefused:
+        return _login_page(lang, t("auth.refused", lang), status=401, username=username)
+    session.clear()  # a fresh session: nothing from before sign-in carries over (fixation)
+    login_user(WebUser(account))
+    session.permanent = True
+    _csrf_token()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@auth.route("/logout", methods=["GET", "POST"])
+def logout():
+    # GET only shows the page (a link elsewhere cannot sign anyone out); POST with the token signs out.
+    if request.method == "POST" and _csrf_ok():
+        logout_user()
+        session.clear()
+        return redirect("/login")
+    if not (current_user and current_user.is_authenticated):
+        return redirect("/login")
+    lang = request_lang()
+    body = render_template_string(
+        '<!doctype html><html><head><meta charset="utf-8"><title>{{ label }}</title>'
+        '<link rel="stylesheet" href="/assets/gisapp.css"><link rel="stylesheet" href="/assets/editing.css">'
+        '</head><body class="login-page"><main class="login-box">'
+        '<form id="logout-form" method="post" action="/logout">'
+        '<input type="hidden" name="csrf" value="{{ csrf }}">'
+        '<button id="logout-submit" type="submit">{{ label }}</button></form></main></body></html>',
+        label=t("auth.logout", lang),
+        csrf=_csrf_token(),
+    )
+    return Response(body, mimetype="text/html", headers={"Cache-Control": "no-store"})
+
+
+# -- the guard ---------------------------------------------------------------------------------
+
+
+def _is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or request.endpoint == "static"
+
+
+def require_session():
+    """Every request but the public ones needs a signed-in user: pages redirect to the sign-in
+    page, Dash callbacks (/_dash-update-component) and API routes answer 401."""
+    if _is_public(request.path) or (current_user and current_user.is_authenticated):
+        return None
+    lang = request_lang()
+    if request.path.startswith(("/_dash-", "/api/")) or request.method != "GET":
+        return jsonify(error=t("auth.required", lang), login="/login"), 401
+    return redirect(f"/login?next={request.full_path if request.query_string else request.path}")
+
+
+def user_bar(lang: str) -> list:
+    """Who is signed in, and the sign-out button (a POST form with the session's token)."""
+    actor = current_actor()
+    if actor is None:
+        return []
+    name = current_user.account.display_name
+    return [
+        html.Span(
+            t("auth.signed_in_as", lang, name=name, role=t(f"role.{actor.role}", lang)), id="app-user-name"
+        ),
+        html.Form(
+            [
+                dcc.Input(type="hidden", name="csrf", value=_csrf_token()),
+                html.Button(t("auth.logout", lang), id="app-logout", type="submit"),
+            ],
+            action="/logout",
+            method="POST",
+            id="app-logout-form",
+            className="logout-form",
+        ),
+    ]
+
+
+def init_auth(app: Dash, settings: Settings | None = None) -> None:
+    """Sign-in on ``app``'s Flask server: session cookie settings, the login routes, the guard,
+    and the signed-in user's bar (``app-user`` in the layout)."""
+    settings = settings or get_settings()
+    server = app.server
+    server.secret_key = _secret_key(settings)
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        SESSION_COOKIE_NAME="gisapp_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+    )
+    login_manager.init_app(server)
+    server.register_blueprint(auth)
+    server.before_request(require_session)
+
+    @app.callback(Output("app-user", "children"), Input("_pages_location", "search"))
+    def _fill_user_bar(search):
+        # the language travels in the URL (?lang=en), as on every page
+        lang = parse_qs((search or "").lstrip("?")).get("lang", [settings.language])[0]
+        return user_bar(lang if lang in LANGUAGES else "zh")

@@ -1,0 +1,137 @@
+"""Import files from the browser (bureau admins only): upload a file, choose what it holds and its
+CRS, validate (dry run) or import; the page shows the validation report. An adapter: it saves the
+upload to a temporary folder and calls :func:`gisapp.io.importer.import_file`, which does the work
+and writes all or nothing.
+
+Only the ``bureau_admin`` role may use it (403 for everyone else; the sign-in guard answers
+anonymous requests). The form carries the session's token, and the session cookie is
+SameSite=Lax, so another site cannot post an import.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, Response, render_template_string, request
+from werkzeug.utils import secure_filename
+
+from gisapp.db.engine import get_engine
+from gisapp.errors import GisappError
+from gisapp.io.importer import import_file
+from gisapp.web.auth import _csrf_ok, _csrf_token, current_actor, request_lang
+
+import_page = Blueprint("import_page", __name__)
+
+ALLOWED_ROLES = {"bureau_admin"}
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+_SUFFIXES = {".gpkg", ".zip", ".geojson", ".json", ".kml", ".csv", ".xlsx", ".shp"}
+
+TEXT = {
+    "zh": {"title": "数据导入", "kind": "数据类型", "parcels": "地块", "zones": "园区边界", "metrics": "企业年度指标",
+           "file": "文件", "crs": "坐标系（文件未注明时填写，如 EPSG:4549、gcj02）", "dry": "仅校验，不写入",
+           "repair": "自动修复无效几何", "update": "更新已存在的记录", "submit": "提交",
+           "forbidden": "只有市局管理员可以导入数据。", "no_file": "请选择要导入的文件。",
+           "bad_token": "表单已过期，请刷新页面后重试。", "bad_type": "不支持的文件类型。",
+           "where": "位置", "field": "字段", "problem": "问题", "severity": "级别",
+           "note": "导入为全有或全无：文件有任何错误都不会写入数据库。演示数据为合成数据。"},
+    "en": {"title": "Import data", "kind": "What the file holds", "parcels": "Parcels", "zones": "Zone boundaries",
+           "metrics": "Enterprise annual metrics", "file": "File",
+           "crs": "CRS (when the file names none, e.g. EPSG:4549, gcj02)", "dry": "Validate only, write nothing",
+           "repair": "Repair invalid geometries", "update": "Update existing records", "submit": "Submit",
+           "forbidden": "Only bureau administrators may import data.", "no_file": "Choose a file to import.",
+           "bad_token": "The form has expired; reload the page and try again.", "bad_type": "Unsupported file type.",
+           "where": "Where", "field": "Field", "problem": "Problem", "severity": "Severity",
+           "note": "Imports are all or nothing: a file with any error writes nothing. Demo data is synthetic."},
+}
+
+# Jinja autoescapes every value: a hostile string in a file is shown as text.
+PAGE = """<!doctype html>
+<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
+<head><meta charset="utf-8"><title>{{ x.title }}</title>
+<link rel="stylesheet" href="/assets/gisapp.css"></head>
+<body class="import-page"><main>
+<h1>{{ x.title }}</h1>
+<p>{{ x.note }}</p>
+{% if error %}<p id="import-error" class="form-error" role="alert">{{ error }}</p>{% endif %}
+<form id="import-form" method="post" enctype="multipart/form-data" action="/admin/import?lang={{ lang }}">
+  <input type="hidden" name="csrf" value="{{ csrf }}">
+  <label for="import-kind">{{ x.kind }}</label>
+  <select id="import-kind" name="kind">
+    {% for k in ['parcels', 'zones', 'metrics'] %}<option value="{{ k }}" {{ 'selected' if k == kind }}>{{ x[k] }}</option>{% endfor %}
+  </select>
+  <label for="import-file">{{ x.file }}</label><input id="import-file" type="file" name="file">
+  <label for="import-crs">{{ x.crs }}</label><input id="import-crs" name="crs" value="{{ crs }}">
+  <label><input type="checkbox" id="import-dry-run" name="dry_run" value="1" {{ 'checked' if dry_run }}> {{ x.dry }}</label>
+  <label><input type="checkbox" id="import-repair" name="repair" value="1"> {{ x.repair }}</label>
+  <label><input type="checkbox" id="import-update" name="update_existing" value="1"> {{ x.update }}</label>
+  <button id="import-submit" type="submit">{{ x.submit }}</button>
+</form>
+{% if summary %}<h2 id="import-summary">{{ summary }}</h2>{% endif %}
+{% if rows %}<table id="import-report"><thead><tr><th>{{ x.where }}</th><th>{{ x.field }}</th><th>{{ x.problem }}</th>
+<th>{{ x.severity }}</th></tr></thead><tbody>
+{% for r in rows %}<tr class="{{ r.severity }}"><td>{{ r.where }}</td><td>{{ r.field }}</td><td>{{ r.problem }}</td>
+<td>{{ r.severity }}</td></tr>{% endfor %}</tbody></table>{% endif %}
+</main></body></html>"""
+
+
+def _page(lang: str, status: int = 200, **values) -> Response:
+    values.setdefault("kind", "parcels")
+    values.setdefault("crs", "")
+    values.setdefault("dry_run", True)
+    body = render_template_string(PAGE, lang=lang, x=TEXT[lang], csrf=_csrf_token(), **values)
+    return Response(body, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
+
+
+def _allowed() -> bool:
+    actor = current_actor()
+    return actor is not None and actor.role in ALLOWED_ROLES
+
+
+@import_page.get("/admin/import")
+def show():
+    lang = request_lang()
+    if not _allowed():
+        return _page(lang, 403, error=TEXT[lang]["forbidden"])
+    return _page(lang)
+
+
+@import_page.post("/admin/import")
+def submit():
+    lang = request_lang()
+    x = TEXT[lang]
+    if not _allowed():
+        return _page(lang, 403, error=x["forbidden"])
+    if not _csrf_ok():
+        return _page(lang, 400, error=x["bad_token"])
+    if request.content_length and request.content_length > MAX_UPLOAD_BYTES:
+        return _page(lang, 413, error=f"> {MAX_UPLOAD_BYTES // 2**20} MB")
+    kind = request.form.get("kind", "parcels")
+    crs = (request.form.get("crs") or "").strip() or None
+    dry_run = bool(request.form.get("dry_run"))
+    values = {"kind": kind, "crs": crs or "", "dry_run": dry_run}
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _page(lang, 400, error=x["no_file"], **values)
+    # keep a readable (possibly Chinese) name for messages; store under a safe one
+    shown = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", Path(upload.filename).name)[:120] or "upload"
+    suffix = Path(shown).suffix.lower()
+    if suffix not in _SUFFIXES:
+        return _page(lang, 400, error=f"{x['bad_type']} ({', '.join(sorted(_SUFFIXES))})", **values)
+    with tempfile.TemporaryDirectory(prefix="gisapp-import-") as tmp:
+        path = Path(tmp) / (secure_filename(shown) or f"upload{suffix}")
+        if path.suffix.lower() != suffix:
+            path = path.with_suffix(suffix)
+        upload.save(path)
+        try:
+            result = import_file(get_engine(), kind, path, crs=crs, dry_run=dry_run,
+                                 repair=bool(request.form.get("repair")),
+                                 update_existing=bool(request.form.get("update_existing")),
+                                 actor=f"web:{current_actor().username}", display=shown, raise_on_error=False)
+        except GisappError as exc:
+            return _page(lang, 400, error=str(exc), **values)
+    report = result.report
+    rows = report.table().to_dict("records")
+    summary = result.describe().splitlines()[0] if result.wrote else report.summary(wrote=False)
+    return _page(lang, 200 if report.ok else 422, summary=summary, rows=rows, **values)

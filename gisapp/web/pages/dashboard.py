@@ -1,0 +1,173 @@
+"""Zone dashboards, per zone or for all zones: Plotly charts, tables (dash-ag-grid) and CSV /
+Excel exports of the same tables (``/api/dashboard/<table>.<csv|xlsx>``).
+
+URL: ``/dashboard?zone=jiading&lang=en`` (both optional).
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import pandas as pd
+import plotly.express as px
+from dash import Input, Output, State, callback, dcc, html
+
+from gisapp.catalog.registry import get_layer
+from gisapp.db.engine import get_engine
+from gisapp.i18n import t
+from gisapp.queries import dashboard as data
+from gisapp.web.components import header, page_lang, page_url
+from gisapp.web.tables import header as column_header
+from gisapp.web.tables import localized_columns
+
+dash.register_page(__name__, path="/dashboard", name="dashboard")
+
+ALL = "__all__"
+# charts reuse the map's colours where a layer declares the same values
+STATUS_COLORS = "parcels"
+PER_MU_COLORS = "per_mu"
+
+
+def _colors(layer_id: str, frame: pd.DataFrame, code_col: str, label_col: str) -> dict:
+    layer = get_layer(layer_id)
+    colors = {str(c.value): c.color for c in layer.style.categories}
+    return {label: colors.get(str(code), layer.style.color)
+            for code, label in zip(frame[code_col], frame[label_col])}
+
+
+def layout(lang: str | None = None, zone: str | None = None, **query) -> html.Div:
+    lang = page_lang({"lang": lang})
+    options = [{"label": t("dash.all_zones", lang), "value": ALL}] + [
+        {"label": row[f"name_{lang}"], "value": row["code"]} for _, row in data.zones(get_engine()).iterrows()]
+    value = zone if zone in {o["value"] for o in options} else ALL
+    return html.Div([
+        dcc.Store(id="dash-lang", data=lang),
+        html.Div(header(lang, "/dashboard", {"zone": zone} if zone else {}), id="dash-header"),
+        html.Div([
+            html.H2(t("dash.title", lang)),
+            html.Div([html.Label(t("dash.zone", lang), htmlFor="dash-zone"),
+                      dcc.Dropdown(id="dash-zone", options=options, value=value, clearable=False,
+                                   className="zone-picker")], className="dash-controls"),
+            dcc.Loading(html.Div(id="dash-content")),
+        ], className="dash-page"),
+    ], className="page")
+
+
+def _section(name: str, figure, frame: pd.DataFrame, zone: str | None, lang: str) -> html.Div:
+    shown = localized_columns(frame, lang)
+    body: list = []
+    if frame.empty:
+        body.append(html.P(t("dash.empty", lang), className="muted"))
+    else:
+        if figure is not None:
+            figure.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, height=340, legend_title_text="")
+            body.append(dcc.Graph(id=f"dash-graph-{name}", figure=figure, config={"displaylogo": False}))
+        body.append(dag.AgGrid(
+            id=f"dash-grid-{name}",
+            columnDefs=[{"field": c, "headerName": column_header(c, lang)} for c in shown.columns],
+            rowData=shown.to_dict("records"),
+            defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 90},
+            dashGridOptions={"domLayout": "autoHeight"} if len(shown) <= 15 else {},
+            style={} if len(shown) <= 15 else {"height": "360px"},
+            columnSize="autoSize",
+        ))
+    exports = html.Div([
+        html.A(t("dash.export_csv", lang), href=page_url(f"/api/dashboard/{name}.csv", lang, zone=zone),
+               id=f"dash-export-csv-{name}", download=f"{name}.csv"),
+        html.A(t("dash.export_xlsx", lang), href=page_url(f"/api/dashboard/{name}.xlsx", lang, zone=zone),
+               id=f"dash-export-xlsx-{name}", download=f"{name}.xlsx"),
+    ], className="dash-exports")
+    return html.Div([html.H3(t(f"dash.{name}", lang)), exports, *body], className="dash-section",
+                    id=f"dash-section-{name}")
+
+
+def _kpis(frames: dict[str, pd.DataFrame], lang: str) -> html.Div:
+    used = frames["approved_vs_used"]
+    idle = frames["idle_land"]
+    idle = idle[idle["outcome"].isin(["idle_not_started", "idle_stalled"])] if not idle.empty else idle
+    items = [
+        (t("dash.kpi.approved", lang), f"{used['approved_ha'].sum():,.1f} {t('dash.unit.ha', lang)}"),
+        (t("dash.kpi.used", lang), f"{used['used_ha'].sum():,.1f} {t('dash.unit.ha', lang)}"),
+        (t("dash.kpi.idle_area", lang), f"{idle['area_ha'].sum():,.1f} {t('dash.unit.ha', lang)}"),
+        (t("dash.kpi.idle_fee", lang), f"{idle['fee_wan'].sum():,.1f} {t('dash.unit.wan', lang)}"),
+    ]
+    return html.Div([html.Div([html.Div(label), html.Div(value, className="value")], className="dash-kpi")
+                     for label, value in items], className="dash-kpis", id="dash-kpis")
+
+
+def _figures(frames: dict[str, pd.DataFrame], lang: str) -> dict:
+    """One Plotly figure per dataset (None where a table says it better)."""
+    L = {c: column_header(c, lang) for f in frames.values() for c in localized_columns(f, lang).columns}
+    figs: dict = {}
+    f = localized_columns(frames["approved_vs_used"], lang)
+    if not f.empty:
+        long = f.melt(id_vars=["zone_name"], value_vars=["approved_ha", "used_ha", "built_ha"], var_name="series",
+                      value_name="ha")
+        names = {"approved_ha": t("dash.series.approved", lang), "used_ha": t("dash.series.used", lang),
+                 "built_ha": t("dash.series.built", lang)}
+        long["series"] = long["series"].map(names)
+        figs["approved_vs_used"] = px.bar(long, x="zone_name", y="ha", color="series", barmode="group",
+                                          labels={"zone_name": L["zone_name"], "ha": t("dash.unit.ha", lang)})
+    f = localized_columns(frames["land_use_mix"], lang)
+    if not f.empty:
+        figs["land_use_mix"] = px.bar(f, x="zone_name", y="area_ha", color="land_use", labels=L)
+    raw = frames["status_breakdown"]
+    f = localized_columns(raw, lang)
+    if not f.empty:
+        colors = _colors(STATUS_COLORS, pd.DataFrame({"c": raw["status"], "l": f["status"]}), "c", "l")
+        figs["status_breakdown"] = px.bar(f, x="zone_name", y="area_ha", color="status", labels=L,
+                                          color_discrete_map=colors)
+    f = localized_columns(frames["idle_land"], lang)
+    if not f.empty:
+        figs["idle_land"] = px.bar(f, x="zone_name", y="area_ha", color="outcome", labels=L,
+                                   hover_data=["fee_wan", "parcels"])
+    raw = frames["per_mu"]
+    f = localized_columns(raw, lang)
+    if not f.empty:
+        colors = _colors(PER_MU_COLORS, pd.DataFrame({"c": raw["outcome"], "l": f["outcome"]}), "c", "l")
+        figs["per_mu"] = px.bar(f, x="zone_name", y="parcels", color="outcome", labels=L, color_discrete_map=colors)
+    f = localized_columns(frames["grants_pipeline"], lang)
+    if not f.empty:
+        stages = f.groupby(["stage_order", "stage"], as_index=False)["grants"].sum().sort_values("stage_order")
+        figs["grants_pipeline"] = px.funnel(stages, x="grants", y="stage", labels=L)
+    f = localized_columns(frames["grants_review"], lang)
+    if not f.empty:
+        totals = f.groupby(["rule", "outcome"], as_index=False)["grants"].sum()
+        figs["grants_review"] = px.bar(totals, x="rule", y="grants", color="outcome", labels=L)
+    f = localized_columns(frames["green_balance"], lang)
+    if not f.empty:
+        f = f.assign(sign=f["margin_ha"].map(lambda v: "+" if (v or 0) >= 0 else "−"))
+        figs["green_balance"] = px.bar(f, x="zone_name", y="margin_ha", color="sign", labels=L,
+                                       color_discrete_map={"+": "#41ab5d", "−": "#fe9929"}, hover_data=["outcome"])
+        figs["green_balance"].update_layout(showlegend=False)
+    f = localized_columns(frames["quota_use"], lang)
+    if not f.empty:
+        latest = f[f["year"] == f["year"].max()]
+        long = latest.melt(id_vars=["district", "resource"], value_vars=["quota", "allocated", "used", "escalated"],
+                           var_name="series", value_name="amount")
+        long["series"] = long["series"].map({"quota": t("dash.series.quota", lang),
+                                             "allocated": t("dash.series.allocated", lang),
+                                             "used": t("dash.series.used_quota", lang),
+                                             "escalated": t("dash.series.escalated", lang)})
+        fig = px.bar(long, x="district", y="amount", color="series", barmode="group", facet_col="resource",
+                     facet_col_wrap=3, labels={"district": L["district"], "amount": ""})
+        fig.update_yaxes(matches=None, showticklabels=True)
+        fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+        figs["quota_use"] = fig
+    f = localized_columns(frames["zone_evaluation"], lang)
+    if not f.empty:
+        figs["zone_evaluation"] = px.bar(f, x="zone_name", y="score", color="outcome", labels=L,
+                                         hover_data=["rank_national", "rank_regional"])
+    return figs
+
+
+@callback(Output("dash-content", "children"), Input("dash-zone", "value"), State("dash-lang", "data"))
+def render(zone_value, lang):
+    """Every section for the chosen zone (or all zones)."""
+    zone = None if zone_value in (None, ALL) else zone_value
+    engine = get_engine()
+    data.check_zone(engine, zone)
+    frames = data.datasets(engine, zone)
+    figures = _figures(frames, lang)
+    return [_kpis(frames, lang)] + [_section(name, figures.get(name), frame, zone, lang)
+                                    for name, frame in frames.items()]

@@ -1,0 +1,175 @@
+"""The parcel detail panel of the map: attributes, current findings with their explanations,
+grant with requirements and review result, status history; and the small zone panels.
+
+Pure rendering of what ``gisapp.queries.parcel`` returns; labels from ``gisapp.i18n`` and the
+layer declarations.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from dash import dcc, html
+
+from gisapp.catalog.schema import Layer
+from gisapp.i18n import TEXTS, t
+from gisapp.queries.parcel import ParcelDetail
+from gisapp.render.style import category_label
+from gisapp.web.components import page_url
+
+
+def label_or_code(prefix: str, code: object, lang: str) -> str:
+    """The translation of ``prefix.code`` when there is one, else the code itself."""
+    key = f"{prefix}.{code}"
+    return t(key, lang) if key in TEXTS else str(code)
+
+
+def fmt(value: object, lang: str) -> str:
+    if value is None or value == "":
+        return t("common.none", lang)
+    if isinstance(value, bool):
+        return t("common.yes" if value else "common.no", lang)
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 1e15 else str(value)
+    return str(value)
+
+
+def _by_lang(row: dict, base: str, lang: str) -> object:
+    return row.get(f"{base}_{lang}") or row.get(f"{base}_zh")
+
+
+def _table(rows: list[tuple[str, object]], lang: str, table_id: str | None = None) -> html.Table:
+    return html.Table([html.Tr([html.Th(label), html.Td(fmt(value, lang))]) for label, value in rows],
+                      className="detail-table", **({"id": table_id} if table_id else {}))
+
+
+def _grid(headers: list[str], rows: list[list[object]], lang: str, class_name: str = "detail-grid") -> html.Table:
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in headers])),
+                       html.Tbody([html.Tr([html.Td(fmt(v, lang)) for v in row]) for row in rows])],
+                      className=class_name)
+
+
+def parcel_panel(detail: ParcelDetail, lang: str) -> list:
+    """The panel's children for one parcel."""
+    a = detail.attributes
+    plot = None
+    if a.get("plot_ratio_min") is not None or a.get("plot_ratio_max") is not None:
+        plot = f"{fmt(a.get('plot_ratio_min'), lang)} – {fmt(a.get('plot_ratio_max'), lang)}"
+    area = f"{fmt(a['area_m2'], lang)} m² · {fmt(a['area_m2'] / 1e4, lang)} ha · {fmt(a['area_mu'], lang)} 亩"
+    attributes = [
+        (t("attr.code", lang), a["code"]),
+        (t("attr.zone", lang), _by_lang(a, "zone_name", lang)),
+        (t("attr.land_use", lang), f"{a['land_use_code']} {_by_lang(a, 'land_use', lang)}"),
+        (t("attr.legacy_land_use_code", lang), a.get("legacy_land_use_code")),
+        (t("attr.status", lang), _by_lang(a, "status", lang)),
+        (t("attr.status_since", lang), a.get("status_since")),
+        (t("attr.area", lang), area),
+        (t("attr.plot_ratio", lang), plot),
+        (t("attr.floor_area_m2", lang), a.get("floor_area_m2")),
+        (t("attr.enterprise", lang), _by_lang(a, "enterprise", lang)),
+        (t("attr.credit_code", lang), a.get("credit_code")),
+        (t("attr.source_crs", lang), a.get("source_crs")),
+        (t("attr.is_synthetic", lang), a.get("is_synthetic")),
+        (t("attr.version", lang), a.get("version")),
+        (t("attr.updated", lang), f"{str(a.get('updated_at', ''))[:16]} {a.get('updated_by') or ''}"),
+    ]
+    return [
+        html.H3(f"{t('detail.title', lang)}：{a['code']}" if lang == "zh" else f"{t('detail.title', lang)}: {a['code']}",
+                id="map-detail-title"),
+        html.A(t("detail.open_page", lang), href=page_url(f"/parcel/{quote(a['code'])}", lang),
+               id="map-detail-link", className="detail-link"),
+        html.H4(t("detail.attributes", lang)),
+        _table(attributes, lang, "map-detail-table"),
+        html.H4(t("detail.findings", lang)),
+        _findings(detail.findings, lang),
+        html.H4(t("detail.grants", lang)),
+        *_grants(detail.grants, lang),
+        html.H4(t("detail.history", lang)),
+        _history(detail.history, lang),
+    ]
+
+
+def _findings(findings: list[dict], lang: str) -> html.Component:
+    if not findings:
+        return html.P(t("detail.no_findings", lang), className="muted")
+    items = []
+    for f in findings:
+        explanation = f.get(f"explanation_{lang}") or f.get("explanation_zh")
+        review = label_or_code("finding", f.get("review_status"), lang)
+        items.append(html.Li([
+            html.Span(label_or_code("rule", f["rule"], lang), className="finding-rule"),
+            html.Span(label_or_code("outcome", f["outcome"], lang),
+                      className="finding-outcome positive" if f["is_positive"] else "finding-outcome"),
+            html.Span(f"{t('detail.review_status', lang)}: {review}", className="finding-review"),
+            html.Div(explanation, className="finding-explanation"),
+        ], className="finding"))
+    return html.Ul(items, id="map-detail-findings", className="findings")
+
+
+def _grants(grants: list[dict], lang: str) -> list:
+    if not grants:
+        return [html.P(t("detail.no_grants", lang), className="muted")]
+    out: list = []
+    for g in grants:
+        rows = [(t(f"grant.{k}", lang), g.get(k)) for k in
+                ("contract_no", "announced_on", "granted_on", "agreed_start_on", "agreed_completion_on",
+                 "term_years", "price_wan", "total_investment_wan", "is_standardized", "is_major_project")]
+        rows.insert(1, (t("grant.supply_method", lang), label_or_code("supply", g.get("supply_method"), lang)))
+        out.append(_table(rows, lang))
+        if g["requirements"]:
+            out.append(html.H5(t("detail.requirements", lang)))
+            headers = [t(f"col.{c}", lang) for c in ("indicator", "stage", "min_value", "max_value", "actual_value",
+                                                      "passed")]
+            out.append(_grid(headers, [[
+                f"{_by_lang(r, 'name', lang)}{' (' + r['unit'] + ')' if r.get('unit') else ''}",
+                label_or_code("stage", r["review_stage"], lang), r.get("min_value"), r.get("max_value"),
+                r.get("actual_value"), r.get("passed")] for r in g["requirements"]], lang))
+        review = g.get("review")
+        out.append(html.H5(t("detail.review", lang)))
+        if review:
+            out.append(html.P([
+                html.Span(label_or_code("outcome", review["outcome"], lang),
+                          className="finding-outcome positive" if review["is_positive"] else "finding-outcome"),
+                " ", review.get(f"explanation_{lang}") or review.get("explanation_zh")],
+                className="grant-review"))
+        else:
+            out.append(html.P(t("detail.not_reviewed", lang), className="muted"))
+    return out
+
+
+def _history(history: list[dict], lang: str) -> html.Component:
+    if not history:
+        return html.P(t("detail.no_history", lang), className="muted")
+    headers = [t(f"col.{c}", lang) for c in ("changed_on", "from_status", "to_status", "reason", "changed_by")]
+    return _grid(headers, [[h["changed_on"], _by_lang(h, "from", lang), _by_lang(h, "to", lang), h["reason"],
+                            h["changed_by"]] for h in history], lang)
+
+
+def not_found_panel(code: str, lang: str) -> list:
+    return [html.H3(t("detail.title", lang)), html.P(t("detail.not_found", lang, code=code), className="muted")]
+
+
+def zone_panel(layer: Layer, props: dict, lang: str) -> list:
+    """A zone clicked on the map: its declared popup fields and a link to its dashboard."""
+    name = props.get(f"name_{lang}") or props.get("name_zh") or props.get("code")
+    rows = [(layer.label(f.name, lang) + (f" ({f.unit})" if f.unit else ""), props.get(f.name))
+            for f in layer.popup_fields(lang)]
+    return [html.H3(t("detail.zone_title", lang, name=name), id="map-detail-title"),
+            _table(rows, lang, "map-detail-table"),
+            dcc.Link(t("detail.zone_dashboard", lang), href=page_url("/dashboard", lang, zone=props.get("code")),
+                     id="map-detail-dashboard-link", className="detail-link")]
+
+
+def aggregate_panel(layer: Layer, props: dict, zone_name: str, lang: str) -> list:
+    """A zone-level summary clicked at low zoom: counts per style value, labelled from the legend."""
+    breakdown = props.get("breakdown") or {}
+    if isinstance(breakdown, str):  # geobuf carries it as JSON text
+        breakdown = json.loads(breakdown)
+    rows = [(category_label(layer, value, lang) or value or t("common.none", lang), count)
+            for value, count in sorted(breakdown.items(), key=lambda kv: -kv[1])]
+    return [html.H3(t("detail.aggregate_title", lang, layer=layer.title.get(lang), zone=zone_name),
+                    id="map-detail-title"),
+            html.P(t("map.aggregate.count", lang, count=props.get("count", 0))),
+            _table(rows, lang, "map-detail-table"),
+            html.P(t("map.aggregate.hint", lang, zoom=layer.detail_min_zoom), className="muted")]

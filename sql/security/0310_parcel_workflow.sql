@@ -1,0 +1,268 @@
+-- Parcel status workflow and geometry edits, enforced in the database so that psql users obey
+-- the same rules as the web app (idempotent; re-applied by every migrate).
+--
+-- Errors raised here carry SQLSTATEs the app maps to messages:
+--   GA002  status change outside the lifecycle graph (DETAIL: json with from, to, allowed)
+--   GA003  bad value (DETAIL: json with the field, and for geometry the list of problems)
+--   GA404  unknown parcel code
+--   GA409  stale edit: the row changed since the editor read it (DETAIL: json of current values)
+--   42501  not allowed (insufficient_privilege): the parcel is outside the user's zones
+
+-- 1. Status changes: only along land.parcel_status_transitions, with a reason and a date that
+--    is neither in the future nor before the current status began; each one is written to
+--    land.parcel_status_history (by trigger, so a plain UPDATE in psql is recorded too).
+
+CREATE OR REPLACE FUNCTION land.check_parcel_status_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    allowed text[];
+    why     text := nullif(btrim(current_setting('gisapp.reason', true)), '');
+    dated   boolean := coalesce(current_setting('gisapp.status_dated', true), '') = 'true';
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM land.parcel_status_transitions
+                   WHERE from_status = OLD.status AND to_status = NEW.status) THEN
+        SELECT array_agg(t.to_status ORDER BY s.sort) INTO allowed
+        FROM land.parcel_status_transitions t JOIN land.parcel_statuses s ON s.code = t.to_status
+        WHERE t.from_status = OLD.status;
+        RAISE EXCEPTION USING
+            ERRCODE = 'GA002',
+            MESSAGE = format('parcel %s: the status cannot change from %s to %s; that step is not in the '
+                             'parcel lifecycle (allowed from %s: %s)', OLD.code, OLD.status, NEW.status,
+                             OLD.status, coalesce(array_to_string(allowed, ', '), 'none')),
+            DETAIL = json_build_object('parcel', OLD.code, 'from', OLD.status, 'to', NEW.status,
+                                       'allowed', coalesce(allowed, '{}'::text[]))::text;
+    END IF;
+    IF why IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'GA003',
+            MESSAGE = format('parcel %s: a status change needs a reason', OLD.code),
+            DETAIL = json_build_object('field', 'reason', 'problem', 'required')::text,
+            HINT = 'call land.change_parcel_status(code, to_status, changed_on, reason, note, version), '
+                   'or run SET LOCAL gisapp.reason = ''...'' before the UPDATE';
+    END IF;
+    -- A plain UPDATE that does not date the change is dated today.
+    IF NOT dated AND NEW.status_since IS NOT DISTINCT FROM OLD.status_since THEN
+        NEW.status_since := current_date;
+    END IF;
+    NEW.status_since := coalesce(NEW.status_since, current_date);
+    IF NEW.status_since > current_date THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'GA003',
+            MESSAGE = format('parcel %s: the status change date %s is in the future', OLD.code, NEW.status_since),
+            DETAIL = json_build_object('field', 'changed_on', 'problem', 'future',
+                                       'value', NEW.status_since)::text;
+    END IF;
+    IF OLD.status_since IS NOT NULL AND NEW.status_since < OLD.status_since THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'GA003',
+            MESSAGE = format('parcel %s: the status change date %s is before the current status began (%s)',
+                             OLD.code, NEW.status_since, OLD.status_since),
+            DETAIL = json_build_object('field', 'changed_on', 'problem', 'before_current',
+                                       'value', NEW.status_since, 'since', OLD.status_since)::text;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+-- SECURITY DEFINER: the history is append-only and written here alone (the web role has no
+-- privilege on it); the parcel update itself already passed the row-level security check.
+CREATE OR REPLACE FUNCTION land.record_parcel_status_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    INSERT INTO land.parcel_status_history (parcel_id, from_status, to_status, changed_on, reason, note, changed_by)
+    VALUES (NEW.id, OLD.status, NEW.status, NEW.status_since,
+            btrim(current_setting('gisapp.reason', true)),
+            nullif(btrim(current_setting('gisapp.status_note', true)), ''),
+            gisapp_meta.current_actor());
+    RETURN NULL;
+END
+$$;
+
+DROP TRIGGER IF EXISTS parcel_status_check ON land.parcels;
+CREATE TRIGGER parcel_status_check BEFORE UPDATE OF status ON land.parcels
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION land.check_parcel_status_change();
+
+DROP TRIGGER IF EXISTS parcel_status_history ON land.parcels;
+CREATE TRIGGER parcel_status_history AFTER UPDATE OF status ON land.parcels
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION land.record_parcel_status_change();
+
+-- The parcel an editor is about to change, checked for existence and permission.
+CREATE OR REPLACE FUNCTION land.parcel_for_edit(p_code text) RETURNS land.parcels
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p land.parcels;
+BEGIN
+    SELECT * INTO p FROM land.parcels WHERE code = p_code;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'GA404', MESSAGE = format('there is no parcel with the code %L', p_code),
+            DETAIL = json_build_object('field', 'code', 'problem', 'unknown')::text;
+    END IF;
+    IF NOT (auth.is_privileged() OR auth.may_write_zone(p.zone_id)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('%s (%s) may not edit parcel %s: it lies in zone %s, outside the zones this user edits',
+                             coalesce(auth.app_user(), current_user::text), coalesce(auth.app_role(), 'no role'),
+                             p.code, (SELECT code FROM land.zones WHERE id = p.zone_id));
+    END IF;
+    RETURN p;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION land.refuse_stale_parcel(p land.parcels, p_expected_version integer) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'GA409',
+        MESSAGE = format('parcel %s was changed by %s at %s (now version %s; the edit started from version %s)',
+                         p.code, p.updated_by, p.updated_at, p.version, p_expected_version),
+        DETAIL = (to_jsonb(p) - 'geom')::text;
+END
+$$;
+
+-- The way to change a status, from the app or from psql. p_expected_version is the version
+-- the editor started from (NULL: no check, for psql use).
+CREATE OR REPLACE FUNCTION land.change_parcel_status(
+    p_code text, p_to_status text, p_changed_on date, p_reason text,
+    p_note text DEFAULT NULL, p_expected_version integer DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    p land.parcels;
+    new_version integer;
+BEGIN
+    p := land.parcel_for_edit(p_code);
+    IF p_expected_version IS NOT NULL AND p_expected_version <> p.version THEN
+        PERFORM land.refuse_stale_parcel(p, p_expected_version);
+    END IF;
+    PERFORM set_config('gisapp.reason', coalesce(p_reason, ''), true),
+            set_config('gisapp.status_note', coalesce(p_note, ''), true),
+            set_config('gisapp.status_dated', 'true', true);
+    UPDATE land.parcels SET status = p_to_status, status_since = coalesce(p_changed_on, current_date)
+    WHERE id = p.id AND version = p.version
+    RETURNING version INTO new_version;
+    PERFORM set_config('gisapp.status_dated', '', true), set_config('gisapp.status_note', '', true);
+    IF new_version IS NULL THEN  -- changed by someone else between the read and the write
+        p := land.parcel_for_edit(p_code);
+        PERFORM land.refuse_stale_parcel(p, coalesce(p_expected_version, p.version - 1));
+    END IF;
+    RETURN new_version;
+END
+$$;
+
+-- 2. Geometry: valid, inside the zone's approved boundary in force, no overlap with neighbours
+--    beyond a tolerance. One definition, used by the function below, by the trigger and by the
+--    app to explain a refusal. Areas on the ellipsoid (geography), never in degrees.
+
+CREATE OR REPLACE FUNCTION land.parcel_geometry_problems(
+    p_parcel_id bigint, p_zone_id integer, p_geom geometry,
+    p_on date DEFAULT current_date, p_tolerance_m2 double precision DEFAULT 1.0) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    problems jsonb := '[]'::jsonb;
+    boundary geometry;
+    outside  double precision;
+    crowding jsonb;
+BEGIN
+    IF p_geom IS NULL OR ST_IsEmpty(p_geom) THEN
+        RETURN jsonb_build_array(jsonb_build_object('problem', 'empty'));
+    END IF;
+    IF ST_SRID(p_geom) <> 4490 THEN
+        problems := problems || jsonb_build_object('problem', 'srid', 'srid', ST_SRID(p_geom));
+    END IF;
+    IF GeometryType(p_geom) NOT IN ('POLYGON', 'MULTIPOLYGON') THEN
+        RETURN problems || jsonb_build_object('problem', 'type', 'type', GeometryType(p_geom));
+    END IF;
+    IF NOT ST_IsValid(p_geom) THEN
+        RETURN problems || jsonb_build_object('problem', 'invalid', 'reason', ST_IsValidReason(p_geom));
+    END IF;
+    IF problems <> '[]'::jsonb THEN
+        RETURN problems;
+    END IF;
+    SELECT b.geom INTO boundary FROM land.zone_boundaries b
+    WHERE b.zone_id = p_zone_id AND b.valid_from <= p_on AND (b.valid_to IS NULL OR b.valid_to > p_on);
+    IF boundary IS NULL THEN
+        problems := problems || jsonb_build_object('problem', 'no_boundary', 'on', p_on);
+    ELSE
+        outside := ST_Area(ST_Difference(p_geom, boundary)::geography);
+        IF outside > p_tolerance_m2 THEN
+            problems := problems || jsonb_build_object('problem', 'outside_boundary',
+                                                       'outside_m2', round(outside::numeric, 1),
+                                                       'tolerance_m2', p_tolerance_m2);
+        END IF;
+    END IF;
+    SELECT jsonb_agg(jsonb_build_object('code', o.code, 'overlap_m2', round(o.area::numeric, 1)) ORDER BY o.code)
+    INTO crowding
+    FROM (SELECT n.code, ST_Area(ST_Intersection(n.geom, p_geom)::geography) AS area
+          FROM land.parcels n
+          WHERE n.geom && p_geom AND n.id IS DISTINCT FROM p_parcel_id AND ST_Intersects(n.geom, p_geom)) o
+    WHERE o.area > p_tolerance_m2;
+    IF crowding IS NOT NULL THEN
+        problems := problems || jsonb_build_object('problem', 'overlap', 'neighbours', crowding,
+                                                   'tolerance_m2', p_tolerance_m2);
+    END IF;
+    RETURN problems;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION land.refuse_bad_geometry(p_code text, p_problems jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'GA003',
+        MESSAGE = format('parcel %s: the new geometry is refused: %s', p_code,
+                         (SELECT string_agg(x ->> 'problem', ', ') FROM jsonb_array_elements(p_problems) x)),
+        DETAIL = json_build_object('field', 'geom', 'problems', p_problems)::text;
+END
+$$;
+
+-- Administrators in psql (superuser / BYPASSRLS) may repair data the checks would refuse; the
+-- web role and any other role are held to them.
+CREATE OR REPLACE FUNCTION land.check_parcel_geometry_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    problems jsonb;
+BEGIN
+    IF auth.is_privileged() THEN
+        RETURN NEW;
+    END IF;
+    problems := land.parcel_geometry_problems(NEW.id, NEW.zone_id, NEW.geom);
+    IF problems <> '[]'::jsonb THEN
+        PERFORM land.refuse_bad_geometry(NEW.code, problems);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+DROP TRIGGER IF EXISTS parcel_geometry_check ON land.parcels;
+CREATE TRIGGER parcel_geometry_check BEFORE UPDATE OF geom, zone_id ON land.parcels
+    FOR EACH ROW WHEN (OLD.geom IS DISTINCT FROM NEW.geom OR OLD.zone_id IS DISTINCT FROM NEW.zone_id)
+    EXECUTE FUNCTION land.check_parcel_geometry_change();
+
+CREATE OR REPLACE FUNCTION land.update_parcel_geometry(
+    p_code text, p_geom geometry, p_reason text, p_expected_version integer DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    p land.parcels;
+    problems jsonb;
+    new_version integer;
+BEGIN
+    p := land.parcel_for_edit(p_code);
+    IF p_expected_version IS NOT NULL AND p_expected_version <> p.version THEN
+        PERFORM land.refuse_stale_parcel(p, p_expected_version);
+    END IF;
+    IF nullif(btrim(p_reason), '') IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'GA003', MESSAGE = format('parcel %s: a geometry change needs a reason', p_code),
+            DETAIL = json_build_object('field', 'reason', 'problem', 'required')::text;
+    END IF;
+    problems := land.parcel_geometry_problems(p.id, p.zone_id, p_geom);
+    IF problems <> '[]'::jsonb THEN
+        PERFORM land.refuse_bad_geometry(p_code, problems);
+    END IF;
+    PERFORM set_config('gisapp.reason', p_reason, true);
+    UPDATE land.parcels SET geom = ST_Multi(p_geom) WHERE id = p.id AND version = p.version
+    RETURNING version INTO new_version;
+    IF new_version IS NULL THEN
+        p := land.parcel_for_edit(p_code);
+        PERFORM land.refuse_stale_parcel(p, coalesce(p_expected_version, p.version - 1));
+    END IF;
+    RETURN new_version;
+END
+$$;

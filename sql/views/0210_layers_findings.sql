@@ -1,0 +1,215 @@
+-- Map layers over the rules' current findings (docs/findings.md), joined to the parcels.
+-- One view per declared layer (layers/<id>.yml names it as its source). Re-applied on every
+-- migrate. The rules write rules.findings; these views only read the latest verdict, so the map
+-- and the dashboards never re-implement a rule.
+
+-- A number from a JSON document, or NULL when the key is missing or not a number (evidence is
+-- free-form per rule: a cast of a non-number must never break a map request).
+CREATE OR REPLACE FUNCTION layers.json_number(doc jsonb, key text) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN jsonb_typeof(doc -> key) = 'number' THEN (doc ->> key)::numeric END
+$$;
+
+CREATE OR REPLACE FUNCTION layers.json_bool(doc jsonb, key text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN jsonb_typeof(doc -> key) = 'boolean' THEN (doc ->> key)::boolean END
+$$;
+
+-- Idle land: suspected by the idle_land rule (not dismissed on review) or confirmed (status idle,
+-- or the finding confirmed by the zone office).
+DROP VIEW IF EXISTS layers.idle_land CASCADE;
+CREATE VIEW layers.idle_land AS
+SELECT p.id,
+       p.code,
+       z.code               AS zone_code,
+       z.name_zh            AS zone_name_zh,
+       z.name_en            AS zone_name_en,
+       p.status,
+       CASE WHEN p.status = 'idle' OR f.review_status = 'confirmed' THEN 'confirmed'
+            WHEN f.outcome = 'idle_not_started' THEN 'suspected_not_started'
+            ELSE 'suspected_stalled' END AS idle_class,
+       f.outcome,
+       f.review_status,
+       f.evidence ->> 'agreed_start_on' AS agreed_start_on,
+       f.evidence ->> 'idle_since'      AS idle_since,
+       layers.json_number(f.evidence, 'fee_wan') AS fee_wan,
+       layers.json_bool(f.evidence, 'recovery_candidate') AS recovery_candidate,
+       f.explanation_zh,
+       f.explanation_en,
+       round(p.area_m2::numeric, 1) AS area_m2,
+       e.name_zh            AS enterprise_zh,
+       e.name_en            AS enterprise_en,
+       p.is_synthetic,
+       p.geom
+FROM land.parcels p
+JOIN land.zones z ON z.id = p.zone_id
+LEFT JOIN land.enterprises e ON e.id = p.enterprise_id
+LEFT JOIN LATERAL (
+    SELECT c.outcome, c.evidence, c.review_status, c.explanation_zh, c.explanation_en
+    FROM rules.current_findings c
+    WHERE c.parcel_id = p.id AND c.rule = 'idle_land'
+    ORDER BY c.as_of DESC, c.id DESC
+    LIMIT 1
+) f ON true
+WHERE p.status = 'idle'
+   OR (f.outcome IN ('idle_not_started', 'idle_stalled') AND f.review_status <> 'dismissed');
+
+-- Per-mu (亩均) evaluation: the class of every graded parcel; class D is the low-efficiency
+-- candidate; parcels confirmed low-efficiency by the zone office show as such.
+DROP VIEW IF EXISTS layers.per_mu CASCADE;
+CREATE VIEW layers.per_mu AS
+SELECT p.id,
+       p.code,
+       z.code               AS zone_code,
+       z.name_zh            AS zone_name_zh,
+       z.name_en            AS zone_name_en,
+       p.status,
+       CASE WHEN p.status = 'low_efficiency' THEN 'low_efficiency_confirmed'
+            ELSE coalesce(f.outcome, 'not_assessed') END AS mu_class,
+       f.outcome,
+       f.review_status,
+       layers.json_number(f.evidence, 'year')       AS year,
+       layers.json_number(f.evidence, 'score')      AS score,
+       layers.json_number(f.evidence, 'rank')       AS rank,
+       layers.json_number(f.evidence, 'percentile') AS percentile,
+       f.explanation_zh,
+       f.explanation_en,
+       round(p.area_m2::numeric, 1) AS area_m2,
+       e.name_zh            AS enterprise_zh,
+       e.name_en            AS enterprise_en,
+       p.is_synthetic,
+       p.geom
+FROM land.parcels p
+JOIN land.zones z ON z.id = p.zone_id
+LEFT JOIN land.enterprises e ON e.id = p.enterprise_id
+LEFT JOIN LATERAL (
+    SELECT c.outcome, c.evidence, c.review_status, c.explanation_zh, c.explanation_en
+    FROM rules.current_findings c
+    WHERE c.parcel_id = p.id AND c.rule = 'per_mu'
+    ORDER BY c.as_of DESC, c.id DESC
+    LIMIT 1
+) f ON true
+WHERE f.outcome IS NOT NULL OR p.status = 'low_efficiency';
+
+-- Standardized grants (标准地) with the result of their performance review and notice check.
+-- One feature per grant; ``code`` is the parcel's code (the map opens the parcel's detail).
+DROP VIEW IF EXISTS layers.grants CASCADE;
+CREATE VIEW layers.grants AS
+SELECT g.id,
+       p.code,
+       g.contract_no,
+       z.code               AS zone_code,
+       z.name_zh            AS zone_name_zh,
+       z.name_en            AS zone_name_en,
+       g.announced_on,
+       g.granted_on,
+       g.term_years,
+       g.is_major_project,
+       coalesce(r.outcome, 'not_assessed') AS review_result,
+       r.evidence ->> 'stage' AS review_stage,
+       coalesce(n.outcome, 'not_assessed') AS notice_result,
+       r.explanation_zh,
+       r.explanation_en,
+       round(p.area_m2::numeric, 1) AS area_m2,
+       e.name_zh            AS enterprise_zh,
+       e.name_en            AS enterprise_en,
+       g.is_synthetic,
+       p.geom
+FROM land.land_grants g
+JOIN land.parcels p ON p.id = g.parcel_id
+JOIN land.zones z ON z.id = p.zone_id
+LEFT JOIN land.enterprises e ON e.id = g.enterprise_id
+LEFT JOIN LATERAL (
+    SELECT c.outcome, c.evidence, c.explanation_zh, c.explanation_en
+    FROM rules.current_findings c
+    WHERE c.rule = 'grant_review' AND c.subject_type = 'grant' AND c.subject_id = g.id::text
+    ORDER BY c.as_of DESC, c.id DESC
+    LIMIT 1
+) r ON true
+LEFT JOIN LATERAL (
+    SELECT c.outcome
+    FROM rules.current_findings c
+    WHERE c.rule = 'grant_notice' AND c.subject_type = 'grant' AND c.subject_id = g.id::text
+    ORDER BY c.as_of DESC, c.id DESC
+    LIMIT 1
+) n ON true
+WHERE g.is_standardized;
+
+-- Mixed-use parcels and pilots: the floor-area shares and the mixed_use rule's verdict.
+DROP VIEW IF EXISTS layers.mixed_use CASCADE;
+CREATE VIEW layers.mixed_use AS
+SELECT p.id,
+       p.code,
+       z.code               AS zone_code,
+       z.name_zh            AS zone_name_zh,
+       z.name_en            AS zone_name_en,
+       coalesce(f.outcome, 'not_assessed') AS mixed_result,
+       (mp.id IS NOT NULL)  AS is_pilot,
+       mp.pilot_ref,
+       mp.approved_on       AS pilot_approved_on,
+       (SELECT string_agg(c.land_use_code || ' ' || c.floor_share_pct::text || '%', ', '
+                          ORDER BY c.floor_share_pct DESC, c.land_use_code)
+        FROM land.mixed_use_components c WHERE c.parcel_id = p.id) AS shares,
+       f.evidence ->> 'dominant_use' AS dominant_use,
+       layers.json_number(f.evidence, 'dominant_share') AS dominant_share,
+       f.explanation_zh,
+       f.explanation_en,
+       round(p.area_m2::numeric, 1) AS area_m2,
+       e.name_zh            AS enterprise_zh,
+       e.name_en            AS enterprise_en,
+       p.is_synthetic,
+       p.geom
+FROM land.parcels p
+JOIN land.zones z ON z.id = p.zone_id
+LEFT JOIN land.enterprises e ON e.id = p.enterprise_id
+LEFT JOIN land.mixed_use_pilots mp ON mp.parcel_id = p.id
+LEFT JOIN LATERAL (
+    SELECT c.outcome, c.evidence, c.explanation_zh, c.explanation_en
+    FROM rules.current_findings c
+    WHERE c.parcel_id = p.id AND c.rule = 'mixed_use'
+    ORDER BY c.as_of DESC, c.id DESC
+    LIMIT 1
+) f ON true
+WHERE mp.id IS NOT NULL
+   OR f.outcome IS NOT NULL
+   OR EXISTS (SELECT 1 FROM land.mixed_use_components c WHERE c.parcel_id = p.id);
+
+-- Green-ratio balance: each parcel's surplus or deficit against the zone target, with the
+-- zone's margin (the zone total decides, domain §5).
+DROP VIEW IF EXISTS layers.green_balance CASCADE;
+CREATE VIEW layers.green_balance AS
+SELECT p.id,
+       p.code,
+       z.code               AS zone_code,
+       z.name_zh            AS zone_name_zh,
+       z.name_en            AS zone_name_en,
+       f.outcome            AS green_result,
+       layers.json_number(f.evidence, 'green_ratio') AS green_ratio,
+       layers.json_number(f.evidence, 'target')      AS target,
+       layers.json_number(f.evidence, 'surplus_m2')  AS surplus_m2,
+       zf.outcome           AS zone_result,
+       layers.json_number(zf.evidence, 'margin_m2')  AS zone_margin_m2,
+       f.explanation_zh,
+       f.explanation_en,
+       round(p.area_m2::numeric, 1) AS area_m2,
+       e.name_zh            AS enterprise_zh,
+       e.name_en            AS enterprise_en,
+       p.is_synthetic,
+       p.geom
+FROM land.parcels p
+JOIN land.zones z ON z.id = p.zone_id
+LEFT JOIN land.enterprises e ON e.id = p.enterprise_id
+JOIN LATERAL (
+    SELECT c.outcome, c.evidence, c.explanation_zh, c.explanation_en
+    FROM rules.current_findings c
+    WHERE c.parcel_id = p.id AND c.rule = 'green_balance'
+    ORDER BY c.as_of DESC, c.id DESC
+    LIMIT 1
+) f ON true
+LEFT JOIN LATERAL (
+    SELECT c.outcome, c.evidence
+    FROM rules.current_findings c
+    WHERE c.zone_id = p.zone_id AND c.rule = 'green_balance_zone' AND c.subject_type = 'zone'
+    ORDER BY c.as_of DESC, c.id DESC
+    LIMIT 1
+) zf ON true;

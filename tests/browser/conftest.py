@@ -1,0 +1,133 @@
+"""Browser-test fixtures: the real app served on a free port against the test database, and a
+real headless Chromium driven by Selenium (Debian's /usr/bin/chromium and /usr/bin/chromedriver).
+
+- ``live_server``: base URL of the app (one server for the whole browser session, in a thread).
+- ``browser``: a Selenium driver (one Chromium for the session; tests share it, so each test
+  navigates to the page it needs).
+- ``signed_in_browser``: the same driver, signed in as ``BROWSER_USER`` when the app has sign-in.
+- ``login(driver, base_url, username, password)``: sign in through the sign-in form.
+
+Nothing here depends on a basemap or any other network: the map's default basemap is "none".
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage", "--lang=zh-CN"]
+#: the account the browser tests sign in with (created when the app has sign-in)
+BROWSER_USER = ("browser.viewer", "browser-test-password", "bureau_viewer")
+WAIT_SECONDS = 20
+
+
+def has_sign_in() -> bool:
+    return importlib.util.find_spec("gisapp.web.auth") is not None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def findings_source(engine) -> str:
+    """Findings on the test database for the map's rule layers ("rules" or "stand-in")."""
+    from tests.web.sample_findings import ensure_findings
+
+    return ensure_findings(engine)
+
+
+@pytest.fixture(scope="session")
+def live_server(engine, findings_source):
+    """The app (gisapp.web.app.create_app) on 127.0.0.1:<free port>, threaded, for the session."""
+    import logging
+
+    from werkzeug.serving import make_server
+
+    from gisapp.web.app import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns failures
+    app = create_app()
+    server = make_server("127.0.0.1", free_port(), app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="gisapp-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def make_driver(width: int = 1280, height: int = 900):
+    """A headless Chromium (the caller quits it)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail(f"browser tests need {CHROMIUM} and {CHROMEDRIVER} (Debian packages chromium, "
+                    "chromium-driver; scripts/bootstrap.sh installs them)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--window-size={width},{height}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # the given driver path keeps Selenium Manager (which would download) out of the way
+    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    driver = make_driver()
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def login(driver, base_url: str, username: str, password: str) -> None:
+    """Sign in through the sign-in form and wait until the app has let us in."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{base_url}/login")
+    WebDriverWait(driver, WAIT_SECONDS).until(EC.presence_of_element_located((By.ID, "login-username")))
+    driver.find_element(By.ID, "login-username").send_keys(username)
+    driver.find_element(By.ID, "login-password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+    WebDriverWait(driver, WAIT_SECONDS).until(lambda d: "/login" not in d.current_url)
+
+
+@pytest.fixture(scope="session")
+def browser_account(engine):
+    """The browser tests' account (None when the app has no sign-in)."""
+    if not has_sign_in():
+        return None
+    from gisapp.errors import NotFoundError
+    from gisapp.queries.users import add_user, find_account
+
+    username, password, role = BROWSER_USER
+    try:
+        find_account(engine, username)
+    except NotFoundError:
+        add_user(engine, username, password, role, display_name="Browser tests")
+    return username, password
+
+
+@pytest.fixture(scope="session")
+def signed_in_browser(browser, live_server, browser_account):
+    if browser_account is not None:
+        login(browser, live_server, *browser_account)
+    return browser

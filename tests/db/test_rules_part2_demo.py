@@ -1,0 +1,94 @@
+"""The green, quota, performance, coverage and boundary rules on the demo database find the
+scenarios the demo was built with (gisapp/demo/facts.py), read through the rule input loaders."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from gisapp.demo import DEMO_AS_OF
+from gisapp.demo.facts import (
+    ESCALATED_DISTRICT,
+    EXPIRED_ASSESSMENT_ZONE,
+    GREEN_SHORT_ZONE,
+    MISSING_ASSESSMENT_ZONE,
+    UNESCALATED_DISTRICT,
+)
+from gisapp.queries.rule_inputs import load_inputs
+from gisapp.rules import assessment_coverage, boundary_qa, green_balance, quotas, zone_performance
+from gisapp.rules.base import FINDING_COLUMNS
+
+pytestmark = pytest.mark.db
+MODULES = (green_balance, quotas, zone_performance, assessment_coverage, boundary_qa)
+
+
+@pytest.fixture(scope="module")
+def found(engine):
+    names = [n for m in MODULES for n in m.INPUTS]
+    inputs = load_inputs(engine, [*names, "parameter_overrides"], as_of=DEMO_AS_OF)
+    out = {m.__name__.rsplit(".", 1)[1]: m.evaluate(inputs, DEMO_AS_OF, inputs["parameter_overrides"])
+           for m in MODULES}
+    with engine.connect() as conn:
+        zones = dict(conn.execute(sa.text("SELECT code, id FROM land.zones")).all())
+        districts = dict(conn.execute(sa.text("SELECT code, name_zh FROM land.districts")).all())
+    return out, zones, districts, inputs
+
+
+def test_every_rule_returns_a_findings_frame_with_explanations(found):
+    out, *_ = found
+    for name, frame in out.items():
+        assert list(frame.columns) == FINDING_COLUMNS, name
+        assert len(frame) and frame["explanation_zh"].str.len().min() > 10 and frame["explanation_en"].notna().all()
+        assert not frame.duplicated(["rule", "subject_type", "subject_id"]).any(), name
+
+
+def test_jiading_is_short_of_green_and_the_others_balance(found):
+    out, zones, *_ = found
+    z = out["green_balance"].query("rule == 'green_balance_zone'").set_index("zone_id")
+    jiading = z.loc[zones[GREEN_SHORT_ZONE]]
+    assert jiading["outcome"] == "short" and jiading["evidence"]["margin_m2"] < 0
+    assert jiading["evidence"]["dedicated_green_m2"] == 0.0
+    assert set(z.index[z["outcome"] == "short"]) == {zones[GREEN_SHORT_ZONE]}
+
+
+def test_songjiang_escalated_at_quota_and_fengxian_over_quota_without_escalation(found):
+    out, _, districts, inputs = found
+    q = out["quotas"]
+    acc = inputs["quota_accounts"].set_index("id")
+    q = q.assign(name=q["subject_id"].astype(int).map(acc["name"]), level=[e["level"] for e in q["evidence"]],
+                 year=[e["year"] for e in q["evidence"]], resource=[e["resource"] for e in q["evidence"]])
+    energy_2025 = q[(q["level"] == "district") & (q["year"] == 2025) & (q["resource"] == "energy")].set_index("name")
+    songjiang = energy_2025.loc[districts[ESCALATED_DISTRICT]]
+    assert songjiang["outcome"] == "over_quota_escalated" and songjiang["evidence"]["balance"] == 0.0
+    assert songjiang["evidence"]["escalated"] == songjiang["evidence"]["shortfall"] > 0
+    fengxian = energy_2025.loc[districts[UNESCALATED_DISTRICT]]
+    assert fengxian["outcome"] == "over_quota_not_escalated" and fengxian["is_positive"]
+    others = q[(q["level"] != "city") & ~q["subject_id"].isin([songjiang["subject_id"], fengxian["subject_id"]])]
+    assert len(others) > 100 and set(others["outcome"]) == {"within_quota"}
+
+
+def test_fengxian_environment_assessment_expired_and_qingpu_lacks_flood(found):
+    out, zones, *_ = found
+    z = out["assessment_coverage"].query("subject_type == 'zone'").set_index("zone_id")
+    fengxian = z.loc[zones[EXPIRED_ASSESSMENT_ZONE]]
+    assert fengxian["outcome"] == "expired" and fengxian["evidence"]["kinds_expired"] == ["environment"]
+    qingpu = z.loc[zones[MISSING_ASSESSMENT_ZONE]]
+    assert qingpu["outcome"] == "not_covered" and qingpu["evidence"]["kinds_missing"] == ["flood"]
+    assert set(z.index[z["outcome"] == "covered"]) == set(zones.values()) - {fengxian.name, qingpu.name}
+
+
+def test_no_demo_parcel_lies_outside_its_boundary_or_overlaps_another(found):
+    out, *_ = found
+    b = out["boundary_qa"]
+    par = b[b["subject_type"] == "parcel"]
+    assert len(par) > 1000 and set(par["outcome"]) == {"inside"}
+    assert set(b.loc[b["subject_type"] == "zone", "outcome"]) == {"area_within_approved"}
+
+
+def test_every_demo_zone_is_ranked_for_the_last_full_year(found):
+    out, zones, *_ = found
+    zp = out["zone_performance"]
+    assert len(zp) == len(zones) and "cannot_evaluate" not in set(zp["outcome"])
+    assert {e["year"] for e in zp["evidence"]} == {DEMO_AS_OF.year - 1}
+    assert {e["method"] for e in zp["evidence"]} == {"2024_revised"}
+    assert sorted(e["rank_national"] for e in zp["evidence"]) == list(range(1, len(zones) + 1))

@@ -1,0 +1,138 @@
+"""Boundary QA: parcels outside the approved boundary beyond a tolerance in metres, overlapping
+parcels beyond a tolerance in m², zone parcel area against the approved area."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Geod, Transformer
+from shapely.geometry import MultiPolygon, box
+
+from gisapp.rules import boundary_qa as bq
+from tests.unit.rule_frames import frame, override
+
+AS_OF = dt.date(2026, 6, 30)
+# metres in a local transverse Mercator around (121.5E, 31N), turned into EPSG:4490 lon/lat
+_TO_LONLAT = Transformer.from_crs("+proj=tmerc +lat_0=31 +lon_0=121.5 +k=1 +x_0=0 +y_0=0 +ellps=GRS80 +units=m",
+                                  "EPSG:4490", always_xy=True)
+
+
+def m_box(x0, y0, x1, y1, to_lonlat: Transformer = _TO_LONLAT) -> MultiPolygon:
+    """A rectangle given in metres, as a lon/lat MultiPolygon (densified so edges stay straight)."""
+    poly = shapely.segmentize(box(x0, y0, x1, y1), 5.0)
+    return MultiPolygon([shapely.transform(poly, lambda xy: np.column_stack(to_lonlat.transform(xy[:, 0],
+                                                                                               xy[:, 1])))])
+
+
+def geodesic_m2(g) -> float:
+    return abs(Geod(ellps="GRS80").geometry_area_perimeter(g)[0])
+
+
+BOUNDARY = m_box(0, 0, 1000, 1000)
+
+
+def parcels(geoms, zone=1, codes=None) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"id": range(1, len(geoms) + 1), "code": codes or [f"P{i}" for i in range(1, len(geoms) + 1)],
+                             "zone_id": zone, "area_m2": [geodesic_m2(g) for g in geoms], "land_use_code": "100101",
+                             "status": "in_production", "geom": geoms}, geometry="geom", crs="EPSG:4490")
+
+
+def boundaries(valid_to=None) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"id": [1], "zone_id": [1], "valid_from": [pd.Timestamp("2020-01-01")],
+                             "valid_to": [pd.Timestamp(valid_to) if valid_to else pd.NaT], "approval_ref": ["批复"],
+                             "area_m2": [geodesic_m2(BOUNDARY)], "geom": [BOUNDARY]}, geometry="geom",
+                            crs="EPSG:4490")
+
+
+def zones(approved=1_000_000.0) -> pd.DataFrame:
+    return pd.DataFrame({"id": [1], "code": ["z1"], "name_zh": ["园区1"], "name_en": ["Zone 1"],
+                         "approved_area_m2": [approved], "approved_area_is_demo": [False]})
+
+
+def run(geoms, overrides=(), approved=1_000_000.0, valid_to=None) -> tuple[pd.DataFrame, pd.Series]:
+    found = bq.evaluate({"parcels_geom": parcels(geoms), "zone_boundaries": boundaries(valid_to),
+                         "zones": zones(approved)}, AS_OF, frame("parameter_overrides", list(overrides)))
+    par = found[found["subject_type"] == "parcel"].set_index("parcel_id")
+    zone = found[found["subject_type"] == "zone"].iloc[0]
+    return par, zone
+
+
+def test_parcel_inside_and_parcel_on_the_boundary_edge_are_inside():
+    par, _ = run([m_box(100, 100, 200, 200), m_box(900, 100, 1000, 200)])
+    assert list(par["outcome"]) == ["inside", "inside"] and not par["is_positive"].any()
+    assert par.loc[1, "evidence"]["distance_m"] == 0.0 and "批准四至范围内" in par.loc[1, "explanation_zh"]
+
+
+def test_reaching_half_a_metre_out_is_within_the_tolerance_five_metres_is_not():
+    par, zone = run([m_box(900, 100, 1000.5, 200), m_box(900, 300, 1005, 400)])
+    assert par.loc[1, "outcome"] == "inside" and not par.loc[1, "is_positive"]
+    assert par.loc[1, "evidence"]["distance_m"] == pytest.approx(0.5, abs=0.05)
+    assert "容差" in par.loc[1, "explanation_zh"] and "within the tolerances" in par.loc[1, "explanation_en"]
+    f = par.loc[2]
+    assert f["outcome"] == "outside_boundary" and f["is_positive"]
+    assert f["evidence"]["distance_m"] == pytest.approx(5.0, abs=0.05)
+    assert f["evidence"]["outside_m2"] == pytest.approx(500.0, rel=0.01)
+    assert "5.00 m" in f["explanation_en"] and "超出" in f["explanation_zh"] and "1.0 m" in f["explanation_zh"]
+    assert zone["evidence"]["parcels_not_covered"] == 2
+
+
+def test_tolerance_override_in_metres():
+    par, _ = run([m_box(900, 300, 1005, 400)], [override("boundary_qa", "outside_tolerance_m", 10.0, zone_id=1)])
+    assert par.loc[1, "outcome"] == "inside"
+    assert par.loc[1, "parameters"]["outside_tolerance_m"]["value"] == 10.0
+
+
+def test_overlapping_parcels_are_both_flagged_with_the_area_on_the_ellipsoid():
+    par, _ = run([m_box(100, 100, 200, 200), m_box(190, 190, 300, 300), m_box(400, 100, 500, 200),
+                  m_box(500, 100, 600, 200)])
+    for pid, other in ((1, 2), (2, 1)):
+        f = par.loc[pid]
+        assert f["outcome"] == "overlap" and f["is_positive"]
+        assert f["evidence"]["overlap_m2"] == pytest.approx(100.0, rel=0.01)
+        assert f["evidence"]["overlaps"][0]["parcel_id"] == other
+    # parcels that only touch along an edge do not overlap
+    assert par.loc[3, "outcome"] == "inside" and par.loc[4, "outcome"] == "inside"
+
+
+def test_a_sliver_below_the_overlap_tolerance_is_not_reported():
+    par, zone = run([m_box(100, 100, 200, 200), m_box(199.9, 100, 300, 104)])  # 0.1 x 4 = 0.4 m²
+    assert set(par["outcome"]) == {"inside"}
+    assert par.loc[2, "evidence"]["overlap_m2"] == pytest.approx(0.4, abs=0.02)
+    assert zone["evidence"]["parcels_overlapping"] == 2
+
+
+def test_zone_parcel_area_against_the_approved_area_with_its_tolerance():
+    geoms = [m_box(0, 0, 500, 1000), m_box(500, 0, 1000, 1000)]
+    used = sum(geodesic_m2(g) for g in geoms)
+    _, zone = run(geoms, approved=used - 5000.0)
+    assert zone["outcome"] == "area_within_approved" and not zone["is_positive"]  # exactly at the tolerance
+    _, zone = run(geoms, approved=used - 5000.5)
+    assert zone["outcome"] == "area_over_approved" and zone["is_positive"]
+    assert zone["evidence"]["used_m2"] == pytest.approx(used, abs=0.1)
+    assert zone["evidence"]["land_use_m2"] == {"100101": pytest.approx(used, abs=0.1)}
+    assert "超过批准面积" in zone["explanation_zh"]
+
+
+def test_missing_approved_area_or_boundary_gives_cannot_evaluate():
+    par, zone = run([m_box(100, 100, 200, 200)], approved=float("nan"))
+    assert zone["outcome"] == "cannot_evaluate" and "approved area" in zone["explanation_en"]
+    par, _ = run([m_box(100, 100, 200, 200)], valid_to="2026-06-30")  # ended on the as-of date
+    assert par.loc[1, "outcome"] == "cannot_evaluate" and "no approved boundary in force" in par.loc[1, "explanation_en"]
+    found = bq.evaluate({"zones": zones()}, AS_OF)
+    assert list(found["outcome"]) == ["cannot_evaluate"] and "parcels_geom" in found.iloc[0]["explanation_en"]
+
+
+def test_distance_is_measured_in_metres_not_degrees():
+    # 5 m east of a boundary near Beijing (40N), where a degree of longitude is 10% shorter than at 31N
+    north = Transformer.from_crs("+proj=tmerc +lat_0=40 +lon_0=116.4 +k=1 +ellps=GRS80 +units=m", "EPSG:4490",
+                                 always_xy=True)
+    b = boundaries()
+    b["geom"] = [m_box(0, 0, 1000, 1000, north)]
+    m = bq.measure(parcels([m_box(900, 300, 1005, 400, north)]), b, AS_OF)
+    assert m.iloc[0]["distance_m"] == pytest.approx(5.0, abs=0.05)
+    assert m.iloc[0]["outside_m2"] == pytest.approx(500.0, rel=0.01)

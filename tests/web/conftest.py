@@ -1,0 +1,46 @@
+"""Web fixtures: the Flask test client of the real app on the test database, signed in when the
+app has sign-in, with findings on the database for the map's rule layers."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import pytest
+
+WEB_USER = ("web.viewer", "web-test-password", "bureau_viewer")
+
+
+def sign_in(client, engine, user=WEB_USER) -> None:
+    """Create ``user`` if needed and sign the test client in through the sign-in form."""
+    from gisapp.errors import NotFoundError
+    from gisapp.queries.users import add_user, find_account
+
+    username, password, role = user
+    try:
+        find_account(engine, username)
+    except NotFoundError:
+        add_user(engine, username, password, role)
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token, "the sign-in page has no form token"
+    resp = client.post("/login", data={"csrf": token.group(1), "username": username, "password": password,
+                                       "next": "/"})
+    assert resp.status_code == 302, f"sign-in failed with {resp.status_code}"
+
+
+@pytest.fixture(scope="session")
+def findings_source(engine) -> str:
+    from tests.web.sample_findings import ensure_findings
+
+    return ensure_findings(engine)
+
+
+@pytest.fixture(scope="module")
+def client(engine, findings_source):
+    from gisapp.web.app import create_app
+
+    test_client = create_app().server.test_client()
+    if importlib.util.find_spec("gisapp.web.auth") is not None:
+        sign_in(test_client, engine)
+    return test_client
