@@ -60,46 +60,96 @@ def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of
             return start.replace(year=start.year + years, day=28)
 
     verdicts: dict[int, str] = {}
-    explanations: dict[int, str] = {}
+    findings: dict[int, tuple[dict, str, str]] = {}  # what the rule states with each verdict
     for pid in parcel_ids:
         status = parcels.at[pid, "status"]
         gs = [g for g in g_by.get(pid, []) if day(g["granted_on"]) <= as_of]
         if not gs or status in ("reclaimed", "exited"):
             continue
         g = max(gs, key=lambda r: (day(r["granted_on"]), r["id"]))
-        reports = sorted((r for r in p_by.get(pid, []) if day(r["reported_on"]) <= as_of),
-                         key=lambda r: day(r["reported_on"]))
+        reports = sorted(
+            (r for r in p_by.get(pid, []) if day(r["reported_on"]) <= as_of),
+            key=lambda r: day(r["reported_on"]),
+        )
         rep = reports[-1] if reports else None
-        started = rep is not None and day(rep["started_on"]) is not None and day(rep["started_on"]) <= as_of
+        started_on = day(rep["started_on"]) if rep is not None else None
+        started = started_on is not None and started_on <= as_of
         start = day(g["agreed_start_on"])
-        if not started and (start is None or status in ("under_construction", "completed", "in_production",
-                                                        "low_efficiency", "transferred")):
-            verdicts[pid] = "cannot_evaluate"
-            continue
-        idle = False
-        if not started:
-            idle = as_of > period_end(start, 1)
-        else:
-            ss = sorted((s for s in s_by.get(pid, []) if day(s["suspended_from"]) <= as_of),
-                        key=lambda s: day(s["suspended_from"]))
-            open_now = ss and (day(ss[-1]["resumed_on"]) is None or day(ss[-1]["resumed_on"]) > as_of)
-            if open_now and as_of > period_end(day(ss[-1]["suspended_from"]), 1):
-                dev = rep["developed_area_m2"] / rep["should_develop_area_m2"]
-                inv = rep["invested_wan"] / rep["total_investment_wan"]
-                if dev < 1 / 3 - 1e-9 or inv < 0.25 - 1e-9:
-                    idle = True
-                elif pd.isna(dev) or pd.isna(inv):
-                    verdicts[pid] = "cannot_evaluate"
-                    continue
+        ss = sorted(
+            (s for s in s_by.get(pid, []) if day(s["suspended_from"]) <= as_of),
+            key=lambda s: day(s["suspended_from"]),
+        )
+        open_now = ss and (day(ss[-1]["resumed_on"]) is None or day(ss[-1]["resumed_on"]) > as_of)
+        suspended = day(ss[-1]["suspended_from"]) if open_now else None
+        dev = inv = float("nan")
+        if rep is not None:
+            dev = rep["developed_area_m2"] / rep["should_develop_area_m2"]
+            inv = rep["invested_wan"] / rep["total_investment_wan"]
+        clock = suspended if started else start
+        ends = period_end(clock, 1) if clock else None
+        verdict = "not_idle"
+        if not started and (
+            start is None
+            or status in ("under_construction", "completed", "in_production", "low_efficiency", "transferred")
+        ):
+            verdict = "cannot_evaluate"
+        elif not started and as_of > ends:
+            verdict = "idle_not_started"
+        elif started and suspended and as_of > ends:
+            if dev < 1 / 3 - 1e-9 or inv < 0.25 - 1e-9:
+                verdict = "idle_stalled"
+            elif pd.isna(dev) or pd.isna(inv):
+                verdict = "cannot_evaluate"
+        active = [
+            e
+            for e in e_by.get(pid, [])
+            if day(e["from_on"]) <= as_of and (day(e["to_on"]) is None or day(e["to_on"]) >= as_of)
+        ]
+        if verdict.startswith("idle_") and active:
+            verdict = "exempt"
+        idle = verdict.startswith("idle_")
+        since = ends + dt.timedelta(days=1) if idle or verdict == "exempt" else None
+        fee = round(float(g["price_wan"]) * 0.2, 2) if idle else None
+        recovery = idle and as_of > period_end(clock, 2)
+        evidence = {
+            "grant_id": int(g["id"]),
+            "contract_no": g["contract_no"],
+            "agreed_start_on": str(start),
+            "started_on": str(started_on) if started else None,
+            "suspended_since": str(suspended) if suspended else None,
+            "developed_share": None if pd.isna(dev) else round(dev, 4),
+            "invested_share": None if pd.isna(inv) else round(inv, 4),
+            "period_ends_on": str(ends) if ends else None,
+            "idle_since": str(since) if since else None,
+            "price_wan": g["price_wan"],
+            "fee_wan": fee,
+            "recovery_candidate": recovery,
+            "exemption_reason": active[0]["reason_code"] if active else None,
+        }
         if idle:
-            active = [e for e in e_by.get(pid, []) if day(e["from_on"]) <= as_of
-                      and (day(e["to_on"]) is None or day(e["to_on"]) >= as_of)]
-            verdicts[pid] = "exempt" if active else ("idle_stalled" if started else "idle_not_started")
-            if not active:  # what the rule states with the verdict: the fee, in a sentence
-                fee = round(float(g["price_wan"]) * 0.2, 2)
-                explanations[pid] = f"约定开工日期 {start} 起满一年未动工（截至 {as_of}）；按出让价款 20% 应征闲置费 {fee:.1f} 万元"
+            zh = (f"约定开工日期 {start} 起满一年未动工（截至 {as_of}），自 {since} 起构成闲置；"
+                  f"按出让价款 20% 应征闲置费 {fee:.1f} 万元")
+            en = f"Not started one full year after {start} (as of {as_of}): idle since {since}; fee {fee:.1f}"
+        elif verdict == "exempt":
+            zh = f"满足闲置条件，但因“{active[0]['reason_zh']}”不予认定闲置，应协商处置"
+            en = f"Idle by the rule, but exempt: {active[0]['reason_en']}"
+        elif verdict == "cannot_evaluate":
+            zh, en = (
+                f"无法判定：出让合同 {g['contract_no']} 数据不全",
+                f"Cannot evaluate: grant {g['contract_no']} incomplete",
+            )
+        elif started:
+            zh, en = (
+                f"已于 {started_on} 动工，截至 {as_of} 不构成闲置",
+                f"Started on {started_on}; not idle as of {as_of}",
+            )
         else:
-            verdicts[pid] = "not_idle"
+            zh, en = (
+                f"约定开工日期 {start}，满一年之期至 {ends} 届满",
+                f"Agreed start {start}; the year ends on {ends}",
+            )
+        verdicts[pid] = verdict
+        findings[pid] = (evidence, zh, en)
     return verdicts
 
 
@@ -119,8 +169,11 @@ def main() -> int:
     with engine.connect() as conn:
         n_parcels = conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar()
     if n_parcels < 900_000:
-        print(f"database {engine.url.database} holds {n_parcels} parcels; load the city-scale data first: "
-              "GISAPP_DB_NAME=gisapp_bench .venv/bin/gisapp load-demo --parcels 1000000 --replace", file=sys.stderr)
+        print(
+            f"database {engine.url.database} holds {n_parcels} parcels; load the city-scale data first: "
+            "GISAPP_DB_NAME=gisapp_bench .venv/bin/gisapp load-demo --parcels 1000000 --replace",
+            file=sys.stderr,
+        )
         return 1
     modules = [m.__name__.rsplit(".", 1)[-1] for m in registry.rule_modules()]
     load_before = os.getloadavg()[0]
@@ -133,7 +186,9 @@ def main() -> int:
     for key, value in s.items():
         print(f"  {key:32s} {value:8.2f} s")
     compute = s["load_inputs"] + sum(v for k, v in s.items() if k.startswith("rule:"))
-    write = s.get("supersede", 0) + sum(v for k, v in s.items() if k.startswith("write:")) + s.get("commit", 0)
+    write = (
+        s.get("supersede", 0) + sum(v for k, v in s.items() if k.startswith("write:")) + s.get("commit", 0)
+    )
 
     # reference: the per-parcel loop on a 10k sample, against the vectorised rule on all parcels
     inputs = load_inputs(engine, [*idle_land.INPUTS, "parameter_overrides"], as_of=DEMO_AS_OF)
@@ -151,11 +206,17 @@ def main() -> int:
     loop_all = loop_s / len(sample) * len(idle)
     ratio = loop_all / vector_s
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    print(f"idle_land vectorised (both idle_land and land_inventory): {vector_s:.2f} s for {len(idle)} parcels")
-    print(f"per-parcel loop: {loop_s:.2f} s for {len(sample)} parcels -> {loop_all:.1f} s extrapolated; "
-          f"ratio {ratio:.1f}x; verdicts disagreeing on the sample: {disagree}")
-    print(f"total {s['total']:.1f} s (inputs + rules {compute:.1f} s, writing findings {write:.1f} s); "
-          f"peak memory {peak_gb:.1f} GB")
+    print(
+        f"idle_land vectorised (both idle_land and land_inventory): {vector_s:.2f} s for {len(idle)} parcels"
+    )
+    print(
+        f"per-parcel loop: {loop_s:.2f} s for {len(sample)} parcels -> {loop_all:.1f} s extrapolated; "
+        f"ratio {ratio:.1f}x; verdicts disagreeing on the sample: {disagree}"
+    )
+    print(
+        f"total {s['total']:.1f} s (inputs + rules {compute:.1f} s, writing findings {write:.1f} s); "
+        f"peak memory {peak_gb:.1f} GB"
+    )
     if disagree:
         print("the loop and the rule disagree: fix before trusting the figures", file=sys.stderr)
         return 1
@@ -163,23 +224,39 @@ def main() -> int:
     if not args.no_append:
         rules_txt = ", ".join(f"{k[5:]} {v:.1f}" for k, v in s.items() if k.startswith("rule:"))
         writes_txt = ", ".join(f"{k[6:]} {v:.1f}" for k, v in s.items() if k.startswith("write:"))
-        row = (f"| {dt.date.today().isoformat()} | {n_parcels:,} | {summary.finding_count:,} | {s['total']:.1f} s | "
-               f"{s['load_inputs']:.1f} s | {rules_txt} | {s.get('supersede', 0):.1f} s; {writes_txt} | "
-               f"{loop_all:.0f} s (10k: {loop_s:.1f} s) vs {vector_s:.1f} s | {ratio:.0f}x | {peak_gb:.1f} GB | "
-               f"load avg {load_before:.1f}; {len(modules)} modules{'; ' + args.note if args.note else ''} |")
+        row = (
+            f"| {dt.date.today().isoformat()} | {n_parcels:,} | {summary.finding_count:,} | "
+            f"{s['total']:.1f} s | "
+            f"{s['load_inputs']:.1f} s | {rules_txt} | {s.get('supersede', 0):.1f} s; {writes_txt} | "
+            f"{loop_all:.0f} s (10k: {loop_s:.1f} s) vs {vector_s:.1f} s | {ratio:.0f}x | {peak_gb:.1f} GB | "
+            f"load avg {load_before:.1f}; {len(modules)} modules{'; ' + args.note if args.note else ''} |"
+        )
         text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
         if HEADING not in text:
-            text = text.rstrip("\n") + "\n\n" + HEADING + "\n\n" + (
-                "Command: `GISAPP_DB_NAME=gisapp_bench .venv/bin/python bench/assess_1m.py`\n\n"
-                "The whole assessment as `gisapp assess --as-of 2026-06-30` runs it on the city-scale synthetic "
-                "database: inputs read once (COPY, 2 connections sharing one snapshot), every registered rule "
-                "module on pandas/numpy frames, findings written with COPY in one transaction (previous ones "
-                "superseded). Reference in the same run: the idle-land rule as a straightforward per-parcel "
-                "Python loop on a 10k sample, extrapolated per parcel, against the vectorised idle_land module "
-                "(which also builds the land inventory) on all parcels; both give the same verdicts.\n\n"
-                "| date | parcels | findings | total | load inputs | rules (s) | write: supersede; per module (s) "
-                "| reference loop (extrapolated) vs vectorised | ratio | peak memory | notes |\n"
-                "|---|---|---|---|---|---|---|---|---|---|---|\n")
+            text = (
+                text.rstrip("\n")
+                + "\n\n"
+                + HEADING
+                + "\n\n"
+                + (
+                    "Command: `GISAPP_DB_NAME=gisapp_bench .venv/bin/python bench/assess_1m.py`\n\n"
+                    "The whole assessment as `gisapp assess --as-of 2026-06-30` runs it on the city-scale "
+                    "synthetic "
+                    "database: inputs read once (COPY, 2 connections sharing one snapshot), every "
+                    "registered rule "
+                    "module on pandas/numpy frames, findings written with COPY in one transaction (previous "
+                    "ones "
+                    "superseded). Reference in the same run: the idle-land rule as a straightforward "
+                    "per-parcel "
+                    "Python loop on a 10k sample, extrapolated per parcel, against the vectorised idle_land "
+                    "module "
+                    "(which also builds the land inventory) on all parcels; both give the same verdicts.\n\n"
+                    "| date | parcels | findings | total | load inputs | rules (s) | write: supersede; per "
+                    "module (s) "
+                    "| reference loop (extrapolated) vs vectorised | ratio | peak memory | notes |\n"
+                    "|---|---|---|---|---|---|---|---|---|---|---|\n"
+                )
+            )
         # the row goes at the end of this section's table, before the next section if any
         head = text.index(HEADING)
         nxt = text.find("\n## ", head + len(HEADING))

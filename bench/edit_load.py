@@ -375,7 +375,9 @@ def main() -> None:
         and web_check["history_rows"] == web_check["saved"] == web_check["audit_rows"]
     )
     if not args.no_record:
-        command = ".venv/bin/python bench/edit_load.py " + " ".join(a for a in sys.argv[1:] if a != "--no-record")
+        command = ".venv/bin/python bench/edit_load.py " + " ".join(
+            a for a in sys.argv[1:] if a != "--no-record"
+        )
         doc = ROOT / "docs" / "benchmarks.md"
         doc.parent.mkdir(exist_ok=True)
         new = not doc.exists()

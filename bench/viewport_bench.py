@@ -184,7 +184,7 @@ def first_parcels_in_chromium(base: str, runs: int = 3) -> dict:
     from tests.browser.conftest import login, make_driver
 
     username, password, _ = BENCH_USER
-    selector = f".leaflet-overlay-pane path[stroke='{get_layer('parcels').style.line_color}']"
+    selector = f"#map-map path[stroke='{get_layer('parcels').style.line_color}']"
     lon, lat = DENSE_CENTER
     first, complete, drawn = [], [], []
     driver = make_driver(1280, 900)

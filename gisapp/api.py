@@ -31,9 +31,6 @@ from gisapp.settings import Settings, get_settings
 #: explore() refuses more features than this: a browser tab cannot hold a city of polygons
 EXPLORE_MAX_FEATURES = 50_000
 
-_engine: Engine | None = None
-
-
 def connect(settings: Settings | None = None) -> Engine:
     """The engine for the configured database (GISAPP_* settings), starting the local cluster if
     it is the one in use and is not running.
@@ -41,7 +38,6 @@ def connect(settings: Settings | None = None) -> Engine:
     Example:
         >>> engine = connect()  # doctest: +SKIP
     """
-    global _engine
     from gisapp.db.engine import check_connection, get_engine
 
     settings = settings or get_settings()
@@ -53,13 +49,14 @@ def connect(settings: Settings | None = None) -> Engine:
             cluster.up()
     engine = get_engine(settings)
     check_connection(engine)
-    if settings is get_settings():
-        _engine = engine
     return engine
 
 
 def _eng(engine: Engine | None) -> Engine:
-    return engine if engine is not None else (_engine or connect())
+    # the process-wide engine of the current settings (made once per URL by gisapp.db.engine)
+    from gisapp.db.engine import get_engine
+
+    return engine if engine is not None else get_engine()
 
 
 def _date(value: dt.date | str | None) -> dt.date | None:

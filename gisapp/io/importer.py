@@ -318,12 +318,16 @@ def _write_parcels(conn: Connection, result: ImportResult, actor: str, bulk: boo
                 *[_column(new, c, n) for c in _PARCEL_ATTRS[:-1]], is_syn, [crs_label] * n]
         data[3 + _PARCEL_ATTRS.index("enterprise_id")] = [None if e is None else int(e)
                                                           for e in data[3 + _PARCEL_ATTRS.index("enterprise_id")]]
+        rebuild: list[str] = []
         if bulk:
             # the referenced tables are locked (import_file): the keys checked are the keys written
             conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
             cols += ["version", "updated_by"]
             data += [[1] * n, [actor] * n]
+            rebuild = _drop_secondary_indexes_for_large_load(conn, n)
         _copy(conn, "land.parcels", cols, data)
+        for ddl in rebuild:
+            conn.execute(sa.text(ddl))
         if bulk:
             conn.execute(sa.text("SET LOCAL session_replication_role = origin"))
             conn.execute(sa.text(
@@ -336,6 +340,29 @@ def _write_parcels(conn: Connection, result: ImportResult, actor: str, bulk: boo
     if len(old):
         _update_parcels(conn, old, crs_label)
         result.updated = len(old)
+
+
+def _drop_secondary_indexes_for_large_load(conn: Connection, n_new: int) -> list[str]:
+    """When the load at least doubles land.parcels, drop its plain secondary indexes (GiST, trigram
+    GIN, btrees; not the primary key or unique constraints) and return the statements that rebuild
+    them after the COPY, as pg_restore does: building an index once is several times cheaper than
+    a million insertions into it (a trigram GIN above all). Transactional: a failed import gets its
+    indexes back with the rollback. Readers of the table wait until the import commits.
+    """
+    existing = conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar()
+    if n_new < max(existing, 1):
+        return []
+    defs = conn.execute(sa.text("""
+        SELECT n.nspname, i.relname, pg_get_indexdef(i.oid)
+        FROM pg_index x
+        JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_namespace n ON n.oid = i.relnamespace
+        WHERE x.indrelid = CAST('land.parcels' AS regclass) AND NOT x.indisprimary AND NOT x.indisunique
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)""")).all()
+    for schema, name, _ in defs:
+        conn.execute(sa.text(f'DROP INDEX "{schema}"."{name}"'))
+    conn.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
+    return [ddl for _, _, ddl in defs]
 
 
 def _update_parcels(conn: Connection, old: pd.DataFrame, crs_label: str) -> None:

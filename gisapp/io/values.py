@@ -120,7 +120,9 @@ def parse_number(col: pd.Series, spec: FieldSpec) -> tuple[pd.Series, dict[int, 
 
 def parse_date(col: pd.Series, spec: FieldSpec) -> tuple[pd.Series, dict[int, str]]:
     bad: dict[int, str] = {}
-    if pd.api.types.is_datetime64_any_dtype(col):
+    if pd.api.types.is_datetime64_any_dtype(col) or (
+            col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) in ("date", "datetime", "empty")):
+        # already dates (GeoPackage, Excel): no text round trip
         parsed = pd.to_datetime(col, errors="coerce")
         raw = None
     else:

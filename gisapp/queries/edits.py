@@ -24,7 +24,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
@@ -35,7 +35,6 @@ from gisapp.errors import GisappError, InputError, NotFoundError
 from gisapp.i18n import t
 
 WEB_ROLE = "gisapp_web"
-EDITOR_ROLES = ("bureau_admin", "zone_editor")
 SHARE_TOLERANCE_PCT = 0.01  # shares are stored with 2 decimals
 MAX_REASON = 500
 MAX_NOTE = 2000
@@ -51,11 +50,6 @@ class Actor:
     username: str
     role: str
     zone_ids: tuple[int, ...] = ()
-
-    @property
-    def may_edit_something(self) -> bool:
-        """Whether the role edits at all (the UI mirror; the database decides per row)."""
-        return self.role in EDITOR_ROLES and (self.role != "zone_editor" or bool(self.zone_ids))
 
 
 @contextmanager
@@ -400,13 +394,11 @@ class Form:
         value = self.raw(name)
         return value in (True, 1, "1", "true", "on", "yes")
 
-    def order(
-        self, earlier: str, later: str, values: Mapping[str, Any], lang_label: str | None = None
-    ) -> None:
+    def order(self, earlier: str, later: str, values: Mapping[str, Any]) -> None:
         """``later`` may not be before ``earlier`` (both dates, when both are given)."""
         first, second = values.get(earlier), values.get(later)
         if first is not None and second is not None and second < first:
-            label = f"field.{lang_label or earlier}"
+            label = f"field.{earlier}"
             self.fail(
                 later,
                 "date_order",
@@ -440,7 +432,6 @@ class ParcelRef:
     status: str
     area_m2: float
     enterprise_id: int | None
-    extra: dict = field(default_factory=dict)
 
 
 def parcel_for_edit(conn: Connection, code: str) -> ParcelRef:
@@ -987,13 +978,3 @@ def _floats(values: dict) -> dict:
     return {
         k: (float(v) if isinstance(v, Decimal) and k in _DOUBLE_COLUMNS else v) for k, v in values.items()
     }
-
-
-def may_edit_parcel(engine: Engine, actor: Actor, code: str) -> bool:
-    """Whether the database would let ``actor`` write this parcel (what the UI mirrors)."""
-    with acting_as(engine, actor) as conn:
-        return bool(
-            conn.execute(
-                sa.text("SELECT auth.may_write_zone(zone_id) FROM land.parcels WHERE code = :c"), {"c": code}
-            ).scalar()
-        )

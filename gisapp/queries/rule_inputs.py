@@ -2,7 +2,8 @@
 
 Frames are read with ``COPY (SELECT ...) TO STDOUT`` and typed from the query's column types,
 which is several times faster than row fetching for a million parcels. Dates come back as
-``datetime64[ns]``, integers as ``int64`` (nullable ``Int64`` when the column has NULLs), numerics as ``float64``, booleans as
+``datetime64[ns]``, integers as ``int64`` (nullable ``Int64`` when the column has NULLs),
+numerics as ``float64``, booleans as
 ``bool`` (nullable ``boolean`` when the column has NULLs), geometry as shapely objects.
 
 Every SQL may use ``:zone_ids`` (an int array, or NULL for all zones) to restrict the rows to
@@ -39,7 +40,8 @@ def _z(col: str) -> str:
 FRAME_SQL: dict[str, str] = {
     "parcels": f"""
         SELECT p.id, p.code, p.zone_id, p.area_m2, p.land_use_code, lu.category AS land_use_category,
-               lu.is_green, p.status, p.status_since, p.enterprise_id, p.plot_ratio_min::float8 AS plot_ratio_min, p.plot_ratio_max::float8 AS plot_ratio_max,
+               lu.is_green, p.status, p.status_since, p.enterprise_id,
+               p.plot_ratio_min::float8 AS plot_ratio_min, p.plot_ratio_max::float8 AS plot_ratio_max,
                p.floor_area_m2, p.building_footprint_m2, p.office_living_area_m2
         FROM land.parcels p JOIN land.land_use_codes lu ON lu.code = p.land_use_code
         WHERE {_z('p.zone_id')}""",
@@ -55,30 +57,36 @@ FRAME_SQL: dict[str, str] = {
     "zone_boundaries": f"""
         SELECT b.id, b.zone_id, b.valid_from, b.valid_to, b.approval_ref, b.area_m2, b.geom
         FROM land.zone_boundaries b
-        WHERE b.valid_from <= CAST(:as_of AS date) AND (b.valid_to IS NULL OR b.valid_to > CAST(:as_of AS date))
+        WHERE b.valid_from <= CAST(:as_of AS date)
+          AND (b.valid_to IS NULL OR b.valid_to > CAST(:as_of AS date))
           AND {_z('b.zone_id')} ORDER BY b.zone_id""",
     "land_grants": f"""
         SELECT g.id, g.parcel_id, p.zone_id, g.enterprise_id, g.contract_no, g.supply_method, g.announced_on,
                g.granted_on, g.delivery_due_on, g.delivered_on, g.agreed_start_on, g.agreed_completion_on,
-               g.term_years, g.price_wan::float8 AS price_wan, g.total_investment_wan::float8 AS total_investment_wan, g.is_standardized, g.is_major_project,
+               g.term_years, g.price_wan::float8 AS price_wan,
+               g.total_investment_wan::float8 AS total_investment_wan,
+               g.is_standardized, g.is_major_project,
                g.industry
         FROM land.land_grants g JOIN land.parcels p ON p.id = g.parcel_id
         WHERE {_z('p.zone_id')}""",
     "grant_requirements": f"""
-        SELECT r.id, r.grant_id, r.indicator, r.review_stage, r.min_value::float8 AS min_value, r.max_value::float8 AS max_value,
+        SELECT r.id, r.grant_id, r.indicator, r.review_stage, r.min_value::float8 AS min_value,
+               r.max_value::float8 AS max_value,
                pi.name_zh AS indicator_zh, pi.name_en AS indicator_en, pi.unit
         FROM land.grant_requirements r
         JOIN land.performance_indicators pi ON pi.code = r.indicator
         JOIN land.land_grants g ON g.id = r.grant_id JOIN land.parcels p ON p.id = g.parcel_id
         WHERE {_z('p.zone_id')}""",
     "grant_reviews": f"""
-        SELECT v.id, v.grant_id, v.review_stage, v.reviewed_on, v.indicator, v.actual_value::float8 AS actual_value
+        SELECT v.id, v.grant_id, v.review_stage, v.reviewed_on, v.indicator,
+               v.actual_value::float8 AS actual_value
         FROM land.grant_reviews v
         JOIN land.land_grants g ON g.id = v.grant_id JOIN land.parcels p ON p.id = g.parcel_id
         WHERE {_z('p.zone_id')}""",
     "construction_progress": f"""
         SELECT c.id, c.parcel_id, c.reported_on, c.started_on, c.should_develop_area_m2, c.developed_area_m2,
-               c.invested_wan::float8 AS invested_wan, c.total_investment_wan::float8 AS total_investment_wan, c.completed_on, c.accepted_on
+               c.invested_wan::float8 AS invested_wan, c.total_investment_wan::float8 AS total_investment_wan,
+               c.completed_on, c.accepted_on
         FROM land.construction_progress c JOIN land.parcels p ON p.id = c.parcel_id
         WHERE {_z('p.zone_id')}""",
     "construction_suspensions": f"""
@@ -98,13 +106,17 @@ FRAME_SQL: dict[str, str] = {
         WHERE CAST(:zone_ids AS integer[]) IS NULL
            OR EXISTS (SELECT 1 FROM land.parcels p WHERE p.enterprise_id = e.id AND {_z('p.zone_id')})""",
     "enterprise_metrics": f"""
-        SELECT m.id, m.parcel_id, p.zone_id, m.enterprise_id, m.year, m.grading_category, m.revenue_wan::float8 AS revenue_wan,
-               m.tax_wan::float8 AS tax_wan, m.value_added_wan::float8 AS value_added_wan, m.energy_tce::float8 AS energy_tce, m.electricity_kwh::float8 AS electricity_kwh, m.emissions_t::float8 AS emissions_t, m.employees,
+        SELECT m.id, m.parcel_id, p.zone_id, m.enterprise_id, m.year, m.grading_category,
+               m.revenue_wan::float8 AS revenue_wan, m.tax_wan::float8 AS tax_wan,
+               m.value_added_wan::float8 AS value_added_wan, m.energy_tce::float8 AS energy_tce,
+               m.electricity_kwh::float8 AS electricity_kwh, m.emissions_t::float8 AS emissions_t,
+               m.employees,
                m.rd_spend_wan::float8 AS rd_spend_wan
         FROM land.enterprise_metrics m JOIN land.parcels p ON p.id = m.parcel_id
         WHERE {_z('p.zone_id')}""",
     "mixed_use_components": f"""
-        SELECT c.id, c.parcel_id, c.land_use_code, lu.category AS land_use_category, c.floor_share_pct::float8 AS floor_share_pct,
+        SELECT c.id, c.parcel_id, c.land_use_code, lu.category AS land_use_category,
+               c.floor_share_pct::float8 AS floor_share_pct,
                c.floor_area_m2
         FROM land.mixed_use_components c
         JOIN land.land_use_codes lu ON lu.code = c.land_use_code
@@ -126,11 +138,13 @@ FRAME_SQL: dict[str, str] = {
                              WHERE {_z('p.zone_id')})
         ORDER BY a.id""",
     "quota_ledger": """
-        SELECT l.id, l.year, l.resource, l.entry_type, l.from_account_id, l.to_account_id, l.amount::float8 AS amount,
+        SELECT l.id, l.year, l.resource, l.entry_type, l.from_account_id, l.to_account_id,
+               l.amount::float8 AS amount,
                l.recorded_on, l.reference
         FROM land.quota_ledger l ORDER BY l.id""",
     "quota_requests": """
-        SELECT q.id, q.year, q.resource, q.account_id, q.amount::float8 AS amount, q.requested_on, q.status, q.decided_on
+        SELECT q.id, q.year, q.resource, q.account_id, q.amount::float8 AS amount, q.requested_on, q.status,
+               q.decided_on
         FROM land.quota_requests q ORDER BY q.id""",
     "zone_assessments": f"""
         SELECT a.id, a.zone_id, a.kind, a.document_ref, a.approved_on, a.valid_from, a.valid_to
@@ -269,7 +283,8 @@ def load_inputs(engine: Engine | Connection, names: Iterable[str], zone_codes: S
     names = list(dict.fromkeys(names))
     unknown = [n for n in names if n not in FRAME_SQL]
     if unknown:
-        raise InputError(f"unknown rule input frame(s): {', '.join(unknown)}; known: {', '.join(sorted(FRAME_SQL))}")
+        raise InputError(f"unknown rule input frame(s): {', '.join(unknown)}; "
+                         f"known: {', '.join(sorted(FRAME_SQL))}")
     as_of = as_of or dt.date.today()
     if isinstance(engine, Connection):
         zone_ids = zone_ids_for(engine, zone_codes)
@@ -288,7 +303,8 @@ def load_inputs(engine: Engine | Connection, names: Iterable[str], zone_codes: S
 
 
 # frames that hold about one row per parcel or more
-_BIG = {"parcels", "parcels_geom", "land_grants", "grant_requirements", "grant_reviews", "construction_progress",
+_BIG = {"parcels", "parcels_geom", "land_grants", "grant_requirements", "grant_reviews",
+        "construction_progress",
         "enterprise_metrics", "green_areas", "enterprises"}
 
 

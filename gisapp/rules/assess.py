@@ -8,7 +8,7 @@ carried over to the new finding of the same rule, subject and outcome, so that r
 undo the zone offices' work; a changed outcome reopens the finding.
 
 Example:
-    >>> summary = run_assessment(get_engine(), dt.date(2026, 6, 30), zone_codes=["yangshan"])  # doctest: +SKIP
+    >>> summary = run_assessment(get_engine(), dt.date(2026, 6, 30), ["yangshan"])  # doctest: +SKIP
     >>> summary.counts.head()  # doctest: +SKIP
 """
 
@@ -36,8 +36,9 @@ REVIEW_COLUMNS = ["review_status", "review_reason", "reviewed_by", "reviewed_at"
 COPY_COLUMNS = ["run_id", *FINDING_COLUMNS, *REVIEW_COLUMNS, "is_current", "updated_by"]
 ACTOR = "gisapp assess"
 # what superseding a finding changes (the row trigger is skipped for it: sql/security/0100_*)
-_SUPERSEDE = ("is_current = false, version = version + 1, updated_at = now(), "
-              "updated_by = gisapp_meta.current_actor()")
+_SUPERSEDE = (
+    "is_current = false, version = version + 1, updated_at = now(), updated_by = gisapp_meta.current_actor()"
+)
 # one assessment at a time: two concurrent runs of a zone would both leave "current" findings
 _LOCK_KEY = 7_310_001
 
@@ -63,22 +64,33 @@ class RunSummary:
         return self.counts.to_string(index=False)
 
 
-def evaluate_rules(inputs: dict[str, pd.DataFrame], as_of: dt.date, rule_names: Sequence[str] | None = None,
-                   seconds: dict[str, float] | None = None) -> pd.DataFrame:
+def evaluate_rules(
+    inputs: dict[str, pd.DataFrame],
+    as_of: dt.date,
+    rule_names: Sequence[str] | None = None,
+    seconds: dict[str, float] | None = None,
+) -> pd.DataFrame:
     """Findings of the registered rules on already loaded frames (no database needed).
 
     This is the notebook face of the rules: give it frames (e.g. from :func:`load_inputs`, or
     built by hand) and get the findings frame. ``seconds`` receives the time of each module.
     """
-    parts = [_evaluate_module(m, inputs, as_of, rule_names, seconds) for m in registry.modules_for(rule_names)]
+    parts = [
+        _evaluate_module(m, inputs, as_of, rule_names, seconds) for m in registry.modules_for(rule_names)
+    ]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=FINDING_COLUMNS)
     return pd.concat(parts, ignore_index=True)
 
 
-def _evaluate_module(module, inputs: dict[str, pd.DataFrame], as_of: dt.date, rule_names: Sequence[str] | None,
-                     seconds: dict[str, float] | None) -> pd.DataFrame:
+def _evaluate_module(
+    module,
+    inputs: dict[str, pd.DataFrame],
+    as_of: dt.date,
+    rule_names: Sequence[str] | None,
+    seconds: dict[str, float] | None,
+) -> pd.DataFrame:
     missing = [n for n in module.INPUTS if n not in inputs]
     if missing:
         raise InputError(f"rule module {module.__name__} needs input frame(s) {', '.join(missing)}")
@@ -95,20 +107,38 @@ def _evaluate_module(module, inputs: dict[str, pd.DataFrame], as_of: dt.date, ru
 def _check(module: str, found: pd.DataFrame) -> None:
     """A rule's output must be a findings frame with one row per rule and subject."""
     if list(found.columns) != FINDING_COLUMNS:
-        raise GisappError(f"rule module {module} returned columns {list(found.columns)}, expected {FINDING_COLUMNS}")
-    for col in ("rule", "rule_version", "subject_type", "subject_id", "outcome", "explanation_zh",
-                "explanation_en", "is_positive"):
+        raise GisappError(
+            f"rule module {module} returned columns {list(found.columns)}, expected {FINDING_COLUMNS}"
+        )
+    for col in (
+        "rule",
+        "rule_version",
+        "subject_type",
+        "subject_id",
+        "outcome",
+        "explanation_zh",
+        "explanation_en",
+        "is_positive",
+    ):
         if found[col].isna().any():
-            raise GisappError(f"rule module {module} left {col} empty in {int(found[col].isna().sum())} finding(s)")
+            raise GisappError(
+                f"rule module {module} left {col} empty in {int(found[col].isna().sum())} finding(s)"
+            )
     dup = found.duplicated(["rule", "subject_type", "subject_id"])
     if dup.any():
         first = found[dup].iloc[0]
-        raise GisappError(f"rule module {module} returned {int(dup.sum())} duplicate finding(s), e.g. "
-                          f"{first['rule']} {first['subject_type']} {first['subject_id']}")
+        raise GisappError(
+            f"rule module {module} returned {int(dup.sum())} duplicate finding(s), e.g. "
+            f"{first['rule']} {first['subject_type']} {first['subject_id']}"
+        )
 
 
-def run_assessment(engine: Engine, as_of: dt.date | None = None, zone_codes: Sequence[str] | None = None,
-                   rule_names: Sequence[str] | None = None) -> RunSummary:
+def run_assessment(
+    engine: Engine,
+    as_of: dt.date | None = None,
+    zone_codes: Sequence[str] | None = None,
+    rule_names: Sequence[str] | None = None,
+) -> RunSummary:
     """Assess ``zone_codes`` (all when None) with ``rule_names`` (all registered when None) as of
     ``as_of`` (today when None) and store the findings; returns a :class:`RunSummary`.
 
@@ -130,21 +160,38 @@ def run_assessment(engine: Engine, as_of: dt.date | None = None, zone_codes: Seq
     with engine.begin() as conn:
         t1 = time.perf_counter()
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        conn.execute(sa.text("SELECT set_config('gisapp.user', :u, true), set_config('gisapp.reason', :r, true)"),
-                     {"u": ACTOR, "r": f"assessment as of {as_of.isoformat()}"})
+        conn.execute(
+            sa.text("SELECT set_config('gisapp.user', :u, true), set_config('gisapp.reason', :r, true)"),
+            {"u": ACTOR, "r": f"assessment as of {as_of.isoformat()}"},
+        )
         zone_ids = zone_ids_for(conn, zone_codes)
-        run_id = conn.execute(sa.text(
-            "INSERT INTO rules.assessment_runs (as_of, zone_codes, rule_names, started_by) "
-            "VALUES (:as_of, :zones, :rules, :by) RETURNING id"),
-            {"as_of": as_of, "zones": zone_codes, "rules": ran, "by": ACTOR}).scalar_one()
-        scope = ("rule = ANY(:rules) AND is_current AND (CAST(:zones AS integer[]) IS NULL "
-                 "OR zone_id = ANY(CAST(:zones AS integer[])))")
+        run_id = conn.execute(
+            sa.text(
+                "INSERT INTO rules.assessment_runs (as_of, zone_codes, rule_names, started_by) "
+                "VALUES (:as_of, :zones, :rules, :by) RETURNING id"
+            ),
+            {"as_of": as_of, "zones": zone_codes, "rules": ran, "by": ACTOR},
+        ).scalar_one()
+        scope = (
+            "rule = ANY(:rules) AND is_current AND (CAST(:zones AS integer[]) IS NULL "
+            "OR zone_id = ANY(CAST(:zones AS integer[])))"
+        )
         params = {"rules": ran, "zones": zone_ids}
-        reviews = pd.DataFrame(conn.execute(sa.text(
-            f"SELECT rule, subject_type, subject_id, outcome, {', '.join(REVIEW_COLUMNS)} "
-            f"FROM rules.findings WHERE {scope} AND review_status <> 'open'"), params).mappings().all(),
-            columns=["rule", "subject_type", "subject_id", "outcome", *REVIEW_COLUMNS])
-        superseded = conn.execute(sa.text(f"UPDATE rules.findings SET {_SUPERSEDE} WHERE {scope}"), params).rowcount
+        reviews = pd.DataFrame(
+            conn.execute(
+                sa.text(
+                    f"SELECT rule, subject_type, subject_id, outcome, {', '.join(REVIEW_COLUMNS)} "
+                    f"FROM rules.findings WHERE {scope} AND review_status <> 'open'"
+                ),
+                params,
+            )
+            .mappings()
+            .all(),
+            columns=["rule", "subject_type", "subject_id", "outcome", *REVIEW_COLUMNS],
+        )
+        superseded = conn.execute(
+            sa.text(f"UPDATE rules.findings SET {_SUPERSEDE} WHERE {scope}"), params
+        ).rowcount
         seconds["supersede"] = time.perf_counter() - t1
         for module in modules:
             key = module.__name__.rsplit(".", 1)[-1]
@@ -161,37 +208,61 @@ def run_assessment(engine: Engine, as_of: dt.date | None = None, zone_codes: Seq
             total += len(found)
             carried += n_carried
             del found, table
-        conn.execute(sa.text("UPDATE rules.assessment_runs SET finished_at = clock_timestamp(), finding_count = :n "
-                             "WHERE id = :id"), {"n": total, "id": run_id})
+        conn.execute(
+            sa.text(
+                "UPDATE rules.assessment_runs SET finished_at = clock_timestamp(), finding_count = :n "
+                "WHERE id = :id"
+            ),
+            {"n": total, "id": run_id},
+        )
         t3 = time.perf_counter()
     seconds["commit"] = time.perf_counter() - t3
     seconds["total"] = time.perf_counter() - t0
     counts = [c for c in counts if not c.empty]
-    return RunSummary(run_id=run_id, as_of=as_of, zone_codes=zone_codes, rule_names=ran,
-                      counts=pd.concat(counts, ignore_index=True) if counts else count_table(pd.DataFrame()),
-                      finding_count=total, carried_reviews=carried, superseded=superseded, seconds=seconds)
+    return RunSummary(
+        run_id=run_id,
+        as_of=as_of,
+        zone_codes=zone_codes,
+        rule_names=ran,
+        counts=pd.concat(counts, ignore_index=True) if counts else count_table(pd.DataFrame()),
+        finding_count=total,
+        carried_reviews=carried,
+        superseded=superseded,
+        seconds=seconds,
+    )
 
 
 def _supersede_zoneless(conn, found: pd.DataFrame) -> int:
     """Zone-less findings (e.g. of a district account) of a zone-restricted run replace the
     current finding of their own subject only."""
     loose = found[found["zone_id"].isna()][["rule", "subject_type", "subject_id"]]
-    return conn.execute(sa.text(
-        f"UPDATE rules.findings f SET {_SUPERSEDE} FROM "
-        "unnest(CAST(:r AS text[]), CAST(:t AS text[]), CAST(:s AS text[])) AS x(rule, subject_type, subject_id) "
-        "WHERE f.is_current AND f.zone_id IS NULL AND f.rule = x.rule AND f.subject_type = x.subject_type "
-        "AND f.subject_id = x.subject_id"),
-        {"r": loose["rule"].tolist(), "t": loose["subject_type"].tolist(),
-         "s": loose["subject_id"].astype(str).tolist()}).rowcount
+    return conn.execute(
+        sa.text(
+            f"UPDATE rules.findings f SET {_SUPERSEDE} FROM "
+            "unnest(CAST(:r AS text[]), CAST(:t AS text[]), CAST(:s AS text[])) AS x(rule, subject_type, "
+            "subject_id) "
+            "WHERE f.is_current AND f.zone_id IS NULL AND f.rule = x.rule AND f.subject_type = "
+            "x.subject_type "
+            "AND f.subject_id = x.subject_id"
+        ),
+        {
+            "r": loose["rule"].tolist(),
+            "t": loose["subject_type"].tolist(),
+            "s": loose["subject_id"].astype(str).tolist(),
+        },
+    ).rowcount
 
 
 def count_table(findings: pd.DataFrame) -> pd.DataFrame:
     """Findings and positives per rule and outcome."""
     if findings.empty:
         return pd.DataFrame(columns=["rule", "outcome", "findings", "positives"])
-    counts = (findings.assign(positive=findings["is_positive"].astype(bool))
-              .groupby(["rule", "outcome"], sort=False)
-              .agg(findings=("positive", "size"), positives=("positive", "sum")).reset_index())
+    counts = (
+        findings.assign(positive=findings["is_positive"].astype(bool))
+        .groupby(["rule", "outcome"], sort=False)
+        .agg(findings=("positive", "size"), positives=("positive", "sum"))
+        .reset_index()
+    )
     return counts
 
 
@@ -248,8 +319,10 @@ def _json_column(values: pd.Series) -> list[str]:
 def _text_column(values: pd.Series) -> list[str]:
     r"""COPY-ready text (``\N`` for NULL)."""
     nat = pd.NaT
-    return ["\\N" if v is None or v is nat or (isinstance(v, float) and math.isnan(v)) else _copy_text(str(v))
-            for v in values.tolist()]
+    return [
+        "\\N" if v is None or v is nat or (isinstance(v, float) and math.isnan(v)) else _copy_text(str(v))
+        for v in values.tolist()
+    ]
 
 
 def _int_column(values: pd.Series) -> list[str]:
@@ -266,18 +339,29 @@ def _copy_findings(conn, run_id: int, table: pd.DataFrame, chunk_rows: int = 50_
     raw = conn.connection.driver_connection
     with raw.cursor() as cur, cur.copy(f"COPY rules.findings ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
         for start in range(0, len(table), chunk_rows):
-            part = table.iloc[start:start + chunk_rows]
+            part = table.iloc[start : start + chunk_rows]
             n = len(part)
             as_of = [d.isoformat() if hasattr(d, "isoformat") else str(d) for d in part["as_of"].tolist()]
             cols = [
-                [str(run_id)] * n, _text_column(part["rule"]), _text_column(part["rule_version"]), as_of,
-                _int_column(part["zone_id"]), _int_column(part["parcel_id"]), _text_column(part["subject_type"]),
-                _text_column(part["subject_id"]), _text_column(part["outcome"]),
+                [str(run_id)] * n,
+                _text_column(part["rule"]),
+                _text_column(part["rule_version"]),
+                as_of,
+                _int_column(part["zone_id"]),
+                _int_column(part["parcel_id"]),
+                _text_column(part["subject_type"]),
+                _text_column(part["subject_id"]),
+                _text_column(part["outcome"]),
                 ["t" if v else "f" for v in part["is_positive"].tolist()],
-                _json_column(part["parameters"]), _json_column(part["evidence"]),
-                _text_column(part["explanation_zh"]), _text_column(part["explanation_en"]),
-                _text_column(part["review_status"]), _text_column(part["review_reason"]),
-                _text_column(part["reviewed_by"]), _text_column(part["reviewed_at"]),
-                ["t"] * n, [ACTOR] * n,
+                _json_column(part["parameters"]),
+                _json_column(part["evidence"]),
+                _text_column(part["explanation_zh"]),
+                _text_column(part["explanation_en"]),
+                _text_column(part["review_status"]),
+                _text_column(part["review_reason"]),
+                _text_column(part["reviewed_by"]),
+                _text_column(part["reviewed_at"]),
+                ["t"] * n,
+                [ACTOR] * n,
             ]
             copy.write(("\n".join("\t".join(row) for row in zip(*cols)) + "\n").encode())

@@ -8,7 +8,8 @@ and water conservation ...) and a project inside a zone with valid coverage need
 - per grant, on its grant date: the same test, so a project granted while the zone's
   assessments were valid is covered even if they expired later; grants made before the opinions
   took effect (2021-01-15) were assessed project by project: ``before_regime`` (not a finding to
-  act on; an extension of the findings contract).
+  act on; an extension of the findings contract). They are counted in their zone's finding
+  (``grants``) and get a finding of their own only with ``report_before_regime``.
 
 ``valid_to`` is the last day of validity (inclusive), as written on an assessment's approval.
 
@@ -28,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
-from gisapp.rules.support import concat_findings, findings_frame, zone_params
+from gisapp.rules.support import concat_findings, findings_frame, iso_list, zone_params
 
 OPINIONS_IN_FORCE = dt.date(2021, 1, 15)
 _SOURCE = ("SMPG GO [2021] No. 1 §1.6: one comprehensive regional evaluation per zone (environment, water, "
@@ -39,7 +40,10 @@ ASSESSMENT_COVERAGE = RuleSpec(
     (Param("required_kinds", ["environment", "water_resources", "geological_hazard", "flood", "soil_water"],
            _SOURCE, OPINIONS_IN_FORCE, "assessment kinds a zone must hold"),
      Param("regime_from", OPINIONS_IN_FORCE.isoformat(), "SMPG GO [2021] No. 1 in force 2021-01-15",
-           OPINIONS_IN_FORCE, "grants before this date were assessed project by project")))
+           OPINIONS_IN_FORCE, "grants before this date were assessed project by project"),
+     Param("report_before_regime", False,
+           "design: grants made before the regime are counted in their zone's finding; one finding each would "
+           "be most of the grants", OPINIONS_IN_FORCE, "give each grant before the regime its own finding")))
 
 SPECS: tuple[RuleSpec, ...] = (ASSESSMENT_COVERAGE,)
 INPUTS: tuple[str, ...] = ("zones", "zone_assessments", "land_grants")
@@ -131,14 +135,17 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
     for kinds_t, zone_list in groups.items():
         kinds = list(kinds_t)
         zsel = zones[zones["id"].isin(zone_list)]
-        frames.append(_zone_findings(zsel, assessments, kinds, as_of, per_zone))
-        if grants is not None and len(grants):
-            frames.append(_grant_findings(grants[grants["zone_id"].isin(zone_list)], assessments, kinds, as_of,
-                                          per_zone))
+        g = (_grant_findings(grants[grants["zone_id"].isin(zone_list)], assessments, kinds, as_of, per_zone)
+             if grants is not None and len(grants) else concat_findings([]))
+        counts = g.groupby(["zone_id", "outcome"]).size() if len(g) else pd.Series(dtype=int)
+        frames.append(_zone_findings(zsel, assessments, kinds, as_of, per_zone, counts))
+        quiet = [z for z in zone_list if not per_zone[z][0]["report_before_regime"]]
+        if len(g):
+            frames.append(g[~((g["outcome"] == "before_regime") & g["zone_id"].isin(quiet))])
     return concat_findings(frames)
 
 
-def _zone_findings(zones, assessments, kinds, as_of, per_zone) -> pd.DataFrame:
+def _zone_findings(zones, assessments, kinds, as_of, per_zone, grant_counts: pd.Series) -> pd.DataFrame:
     zone_ids = zones["id"].reset_index(drop=True)
     st = _statuses(assessments, zone_ids, pd.Series([pd.Timestamp(as_of)] * len(zone_ids)), kinds)
     outcome = _outcome(st)
@@ -149,20 +156,26 @@ def _zone_findings(zones, assessments, kinds, as_of, per_zone) -> pd.DataFrame:
     for z, o, p in zip(zone_ids, outcome, pattern):
         evidence, v_zh, gap_zh, v_en, gap_en, _, _ = cache[p]
         ends = _last_ends(assessments, z, evidence["kinds_expired"])
-        ev.append(evidence | {"on": day, "expired_on": ends})
+        by = {o2: int(grant_counts.get((z, o2), 0)) for o2 in ("covered", "not_covered", "expired", "before_regime",
+                                                              CANNOT_EVALUATE)}
+        ev.append(evidence | {"on": day, "expired_on": ends, "grants": by})
         nz, ne = names.at[z, "name_zh"], names.at[z, "name_en"]
+        g_zh = (f"；区内出让项目：出让时评估覆盖 {by['covered']} 宗，未覆盖 {by['not_covered']} 宗，已过期 {by['expired']}"
+                f" 宗，制度施行前 {by['before_regime']} 宗")
+        g_en = (f"; grants in the zone: covered when granted {by['covered']}, not covered {by['not_covered']}, "
+                f"expired {by['expired']}, before the regime {by['before_regime']}")
         if o == "covered":
-            zh.append(f"{nz} 截至 {day} 区域评估齐全有效（{v_zh}），区内项目无需单独评估")
+            zh.append(f"{nz} 截至 {day} 区域评估齐全有效（{v_zh}），区内项目无需单独评估{g_zh}")
             en.append(f"{ne}'s regional assessments are all valid on {day} ({v_en}); projects inside need none of "
-                      "their own")
+                      f"their own{g_en}")
         elif o == "expired":
             when = "、".join(f"{_zh(k)} {d}" for k, d in ends.items())
             when_en = ", ".join(f"{_en(k)} on {d}" for k, d in ends.items())
-            zh.append(f"{nz} 截至 {day} 区域评估已过期：{when} 到期；有效：{v_zh}")
-            en.append(f"{ne}'s regional assessment expired before {day}: {when_en}; valid: {v_en}")
+            zh.append(f"{nz} 截至 {day} 区域评估已过期：{when} 到期；有效：{v_zh}{g_zh}")
+            en.append(f"{ne}'s regional assessment expired before {day}: {when_en}; valid: {v_en}{g_en}")
         else:
-            zh.append(f"{nz} 截至 {day} 区域评估不全，缺：{gap_zh}；有效：{v_zh}")
-            en.append(f"{ne} lacks regional assessments on {day}: {gap_en}; valid: {v_en}")
+            zh.append(f"{nz} 截至 {day} 区域评估不全，缺：{gap_zh}；有效：{v_zh}{g_zh}")
+            en.append(f"{ne} lacks regional assessments on {day}: {gap_en}; valid: {v_en}{g_en}")
     return findings_frame(
         ASSESSMENT_COVERAGE, as_of, [per_zone[int(z)][1] for z in zone_ids], zone_id=zone_ids.to_numpy(),
         parcel_id=None, subject_type="zone", subject_id=zone_ids.astype(str).to_numpy(), outcome=outcome,
@@ -191,35 +204,43 @@ def _grant_findings(grants, assessments, kinds, as_of, per_zone) -> pd.DataFrame
     outcome[before] = "before_regime"
     outcome[no_date] = CANNOT_EVALUATE
     pattern, cache = _texts(st, kinds)
-    days = granted.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-    contract = g["contract_no"].to_numpy() if "contract_no" in g else g["id"].astype(str).to_numpy()
-    regime_days = regime.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    days = iso_list(granted.to_numpy())
+    regime_days = iso_list(regime.to_numpy())
+    # the sentence of a grant differs from its neighbours' only by its date: split each sentence at
+    # the date once per (status pattern, outcome, regime date) and join the parts per row
+    parts: dict[tuple, tuple] = {}
     zh, en, ev = [], [], []
-    for i, (o, p) in enumerate(zip(outcome, pattern)):
-        evidence, v_zh, gap_zh, v_en, gap_en, exp_zh, exp_en = cache[p]
-        d = days[i]
-        ev.append(evidence | {"granted_on": d if isinstance(d, str) else None})
-        if o == CANNOT_EVALUATE:
-            zh.append(f"无法评估：出让合同 {contract[i]} 缺少出让日期")
-            en.append(f"Cannot evaluate: grant {contract[i]} has no grant date")
-        elif o == "before_regime":
-            zh.append(f"出让日期 {d} 早于区域评估制度施行（{regime_days[i]}），按项目单独评估管理")
-            en.append(f"Granted on {d}, before the regional assessment regime ({regime_days[i]}): assessed as a "
-                      "project of its own")
-        elif o == "covered":
-            zh.append(f"出让日期 {d} 园区区域评估均有效（{v_zh}），项目无需单独评估")
-            en.append(f"On the grant date {d} the zone's assessments were all valid ({v_en}): no separate "
-                      "assessment needed")
-        elif o == "expired":
-            zh.append(f"出让日期 {d} 园区{exp_zh}已过期，项目需单独开展；有效：{v_zh}")
-            en.append(f"On the grant date {d} the zone's {exp_en} assessment had expired: the project needs its "
-                      f"own; valid: {v_en}")
-        else:
-            zh.append(f"出让日期 {d} 园区缺少{gap_zh}，项目需单独开展；有效：{v_zh}")
-            en.append(f"On the grant date {d} the zone lacked {gap_en}: the project needs its own; valid: {v_en}")
+    for o, p, d, r in zip(outcome.tolist(), pattern.tolist(), days, regime_days):
+        key = (o, p, r)
+        hit = parts.get(key)
+        if hit is None:
+            hit = parts[key] = _grant_sentence(o, cache[p], r)
+        zh.append(f"{hit[0]}{d}{hit[1]}")
+        en.append(f"{hit[2]}{d}{hit[3]}")
+        ev.append({**hit[4], "granted_on": d})
+    for i in np.flatnonzero(no_date).tolist():
+        contract = g["contract_no"].iat[i] if "contract_no" in g else g["id"].iat[i]
+        zh[i] = f"无法评估：出让合同 {contract} 缺少出让日期"
+        en[i] = f"Cannot evaluate: grant {contract} has no grant date"
     ids = g["id"].to_numpy()
     return findings_frame(
         ASSESSMENT_COVERAGE, as_of, [per_zone[int(z)][1] for z in g["zone_id"]], zone_id=g["zone_id"].to_numpy(),
         parcel_id=g["parcel_id"].to_numpy(), subject_type="grant", subject_id=ids.astype(str), outcome=outcome,
         is_positive=np.isin(outcome, ["not_covered", "expired", CANNOT_EVALUATE]), evidence=ev,
         explanation_zh=zh, explanation_en=en)
+
+
+def _grant_sentence(outcome: str, texts: tuple, regime_day: str | None) -> tuple:
+    """(zh before the date, zh after, en before, en after, evidence) of a grant's finding."""
+    evidence, v_zh, gap_zh, v_en, gap_en, exp_zh, exp_en = texts
+    if outcome == "before_regime":
+        return ("出让日期 ", f" 早于区域评估制度施行（{regime_day}），按项目单独评估管理", "Granted on ",
+                f", before the regional assessment regime ({regime_day}): assessed as a project of its own", evidence)
+    if outcome == "covered":
+        return ("出让日期 ", f" 园区区域评估均有效（{v_zh}），项目无需单独评估", "On the grant date ",
+                f" the zone's assessments were all valid ({v_en}): no separate assessment needed", evidence)
+    if outcome == "expired":
+        return ("出让日期 ", f" 园区{exp_zh}已过期，项目需单独开展；有效：{v_zh}", "On the grant date ",
+                f" the zone's {exp_en} assessment had expired: the project needs its own; valid: {v_en}", evidence)
+    return ("出让日期 ", f" 园区缺少{gap_zh}，项目需单独开展；有效：{v_zh}", "On the grant date ",
+            f" the zone lacked {gap_en}: the project needs its own; valid: {v_en}", evidence)

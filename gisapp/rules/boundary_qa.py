@@ -16,7 +16,13 @@ How it is measured (and why so):
   (a GiST probe per parcel); shapely's STRtree finds the intersecting pairs of 1M parcels in about
   5 s. So this rule is Python on the loaded geometries (see bench/assess_rules_part2.py).
 
-Tolerances are marked demo defaults: no official figure was found.
+Findings: a parcel gets one when there is something to say (outside, overlapping, no boundary in
+force, or reaching out / overlapping within the tolerances); every zone gets one with its area
+totals and the count of its parcels found inside, so nothing passes unreported. Parameter
+``parcel_findings = "all"`` gives every parcel its own finding (a million rows at city scale).
+
+Tolerances are marked demo defaults: no official figure was found. A run restricted to some zones
+(``gisapp assess --zone``) checks overlaps among those zones' parcels only.
 
 Example:
     >>> from shapely.geometry import MultiPolygon, box
@@ -54,7 +60,12 @@ BOUNDARY_QA = RuleSpec(
            _OPINIONS, "overlap area between two parcels that is reported"),
      Param("area_tolerance_m2", 5000.0,
            "approved areas are published in km² with two decimals: half a unit of the last digit (0.005 km²)",
-           _OPINIONS, "how much the parcels may exceed the approved area")))
+           _OPINIONS, "how much the parcels may exceed the approved area"),
+     Param("parcel_findings", "exceptions",
+           "design: a zone's finding counts the parcels found inside; one finding per parcel ('all') is a "
+           "million rows at city scale", _OPINIONS,
+           "exceptions = parcels outside, overlapping, without a boundary, or reaching out / overlapping "
+           "within the tolerances; all = every parcel")))
 
 SPECS: tuple[RuleSpec, ...] = (BOUNDARY_QA,)
 INPUTS: tuple[str, ...] = ("parcels_geom", "zone_boundaries", "zones")
@@ -173,13 +184,14 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
             per_zone[int(z)] = zone_params(BOUNDARY_QA, overrides, as_of=as_of, keys=[(int(z), as_of.year)])[
                 (int(z), as_of.year)]
     m = measure(parcels, boundaries, as_of)
-    return concat_findings([_parcel_findings(parcels, m, zones, as_of, per_zone),
-                            _zone_findings(parcels, m, zones, boundaries, as_of, per_zone)])
+    found, outcome = _parcel_findings(parcels, m, zones, as_of, per_zone)
+    return concat_findings([found, _zone_findings(parcels, m, outcome, zones, boundaries, as_of, per_zone)])
 
 
-def _parcel_findings(parcels, m, zones, as_of, per_zone) -> pd.DataFrame:
+def _parcel_findings(parcels, m, zones, as_of, per_zone) -> tuple[pd.DataFrame, np.ndarray]:
+    """The parcel findings (exceptions only, or every parcel) and every parcel's outcome."""
     if parcels.empty:
-        return concat_findings([])
+        return concat_findings([]), np.array([], dtype=object)
     zid = parcels["zone_id"].to_numpy()
     tol_out_z = {z: float(v[0]["outside_tolerance_m"]) for z, v in per_zone.items()}
     tol_ov_z = {z: float(v[0]["overlap_tolerance_m2"]) for z, v in per_zone.items()}
@@ -260,15 +272,19 @@ def _parcel_findings(parcels, m, zones, as_of, per_zone) -> pd.DataFrame:
             zh[i] = f"地块 {code[i]} 与地块 {others} 重叠，共 {num(total)} m²，超过容差 {num(tv)} m²"
             en[i] = (f"Parcel {code[i]} overlaps parcels {others_en}, {num(total)} m² in all, more than the "
                      f"{num(tv)} m² tolerance")
-    ids = parcels["id"].to_numpy()
+    every = np.isin(zid, [z for z, v in per_zone.items() if v[0]["parcel_findings"] == "all"])
+    keep = np.flatnonzero(special | every)
+    ids = parcels["id"].to_numpy()[keep]
     prov = {z: per_zone[int(z)][1] for z in per_zone_text}
-    return findings_frame(
-        BOUNDARY_QA, as_of, [prov[z] for z in zl], zone_id=zid, parcel_id=ids, subject_type="parcel",
-        subject_id=ids.astype(str), outcome=outcome, is_positive=outcome != "inside", evidence=ev,
-        explanation_zh=zh, explanation_en=en)
+    found = findings_frame(
+        BOUNDARY_QA, as_of, [prov[zl[i]] for i in keep.tolist()], zone_id=zid[keep], parcel_id=ids,
+        subject_type="parcel", subject_id=ids.astype(str), outcome=outcome[keep],
+        is_positive=outcome[keep] != "inside", evidence=[ev[i] for i in keep.tolist()],
+        explanation_zh=[zh[i] for i in keep.tolist()], explanation_en=[en[i] for i in keep.tolist()])
+    return found, outcome
 
 
-def _zone_findings(parcels, m, zones, boundaries, as_of, per_zone) -> pd.DataFrame:
+def _zone_findings(parcels, m, parcel_outcome, zones, boundaries, as_of, per_zone) -> pd.DataFrame:
     bnd = _in_force(boundaries, as_of).set_index("zone_id")
     area = parcels["area_m2"].astype(float)
     used = area.groupby(parcels["zone_id"]).sum()
@@ -276,7 +292,10 @@ def _zone_findings(parcels, m, zones, boundaries, as_of, per_zone) -> pd.DataFra
     mix = area.groupby([parcels["zone_id"], parcels["land_use_code"].astype(str)]).sum()
     flags = pd.DataFrame({"zone_id": parcels["zone_id"].to_numpy(),
                           "outside": ~m["covered"].to_numpy() & m["has_boundary"].to_numpy(),
-                          "overlap": m["overlap_m2"].to_numpy() > 0}).groupby("zone_id").sum()
+                          "overlap": m["overlap_m2"].to_numpy() > 0,
+                          "inside": parcel_outcome == "inside",
+                          "outside_boundary": parcel_outcome == "outside_boundary",
+                          "overlap_found": parcel_outcome == "overlap"}).groupby("zone_id").sum()
     mix_by_zone = {z: {str(code): round(float(v), 1) for code, v in part.droplevel(0).items()}
                    for z, part in mix.groupby(level=0)}
     by_id = zones.set_index("id")
@@ -295,12 +314,19 @@ def _zone_findings(parcels, m, zones, boundaries, as_of, per_zone) -> pd.DataFra
               "approved_area_is_demo": bool(zr.get("approved_area_is_demo", False)),
               "land_use_m2": mix_by_zone.get(z, {}),
               "parcels_not_covered": int(flags.at[z, "outside"]) if z in flags.index else 0,
-              "parcels_overlapping": int(flags.at[z, "overlap"]) if z in flags.index else 0}
+              "parcels_overlapping": int(flags.at[z, "overlap"]) if z in flags.index else 0,
+              "parcels_inside": int(flags.at[z, "inside"]) if z in flags.index else 0,
+              "parcels_outside_boundary": int(flags.at[z, "outside_boundary"]) if z in flags.index else 0,
+              "parcels_overlap": int(flags.at[z, "overlap_found"]) if z in flags.index else 0}
+        checked_zh = (f"；{ev['parcels']} 块地块中 {ev['parcels_inside']} 块位于批准四至范围内、"
+                      f"{ev['parcels_outside_boundary']} 块超出、{ev['parcels_overlap']} 块重叠")
+        checked_en = (f"; of its {ev['parcels']} parcels {ev['parcels_inside']} lie inside the approved boundary, "
+                      f"{ev['parcels_outside_boundary']} reach outside, {ev['parcels_overlap']} overlap others")
         if pd.isna(approved) or approved <= 0:
             rows.append((z, CANNOT_EVALUATE, prov, ev | {"missing": "approved_area_m2"},
-                         f"无法评估：{zr['name_zh']} 没有批准面积，无法核对地块用地合计 {num(u)} m²",
+                         f"无法评估：{zr['name_zh']} 没有批准面积，无法核对地块用地合计 {num(u)} m²{checked_zh}",
                          (f"Cannot evaluate: {zr['name_en']} has no approved area to check its "
-                         f"{num(u)} m² of parcels against")))
+                          f"{num(u)} m² of parcels against{checked_en}")))
             continue
         share = u / float(approved)
         demo_zh = "（演示值）" if ev["approved_area_is_demo"] else ""
@@ -308,15 +334,16 @@ def _zone_findings(parcels, m, zones, boundaries, as_of, per_zone) -> pd.DataFra
         if u > float(approved) + tol:
             rows.append((z, "area_over_approved", prov, ev,
                          (f"{zr['name_zh']} 地块用地合计 {num(u)} m²，超过批准面积 {num(float(approved))} m²{demo_zh}"
-                         f" {num(u - float(approved))} m²（容差 {num(tol)} m²，截至 {day}）"),
+                          f" {num(u - float(approved))} m²（容差 {num(tol)} m²，截至 {day}）{checked_zh}"),
                          (f"{zr['name_en']}'s parcels cover {num(u)} m², {num(u - float(approved))} m² more than the "
-                         f"approved {num(float(approved))} m²{demo_en} (tolerance {num(tol)} m², as of {day})")))
+                          f"approved {num(float(approved))} m²{demo_en} (tolerance {num(tol)} m², as of {day})"
+                          f"{checked_en}")))
         else:
             rows.append((z, "area_within_approved", prov, ev,
                          (f"{zr['name_zh']} 地块用地合计 {num(u)} m²，为批准面积 {num(float(approved))} m²{demo_zh}的 "
-                         f"{share * 100:.1f}%，未超出（截至 {day}）"),
+                          f"{share * 100:.1f}%，未超出（截至 {day}）{checked_zh}"),
                          (f"{zr['name_en']}'s parcels cover {num(u)} m², {share * 100:.1f}% of the approved "
-                         f"{num(float(approved))} m²{demo_en}: within it (as of {day})")))
+                          f"{num(float(approved))} m²{demo_en}: within it (as of {day}){checked_en}")))
     if not rows:
         return concat_findings([])
     z, outcome, prov, ev, zh, en = map(list, zip(*rows))

@@ -60,7 +60,9 @@ def iso_dates(values: pd.Series | np.ndarray) -> list[str | None]:
 
 def none_if_nan(values: Iterable[Any]) -> list[Any]:
     """Python values with NaN / NA replaced by None (JSON null)."""
-    return [None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v for v in values]
+    return [
+        None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v for v in values
+    ]
 
 
 def round_list(values: pd.Series | np.ndarray, digits: int) -> list[float | None]:
@@ -79,8 +81,14 @@ class ZoneParams:
     objects, so that storing them costs one serialization per zone).
     """
 
-    def __init__(self, spec: RuleSpec, overrides: pd.DataFrame | None, as_of: dt.date,
-                 zone_ids: pd.Series | np.ndarray, years: pd.Series | np.ndarray | int | None = None):
+    def __init__(
+        self,
+        spec: RuleSpec,
+        overrides: pd.DataFrame | None,
+        as_of: dt.date,
+        zone_ids: pd.Series | np.ndarray,
+        years: pd.Series | np.ndarray | int | None = None,
+    ):
         self.spec = spec
         zones = np.asarray(zone_ids, dtype="int64")
         if years is None or np.ndim(years) == 0:
@@ -97,7 +105,8 @@ class ZoneParams:
             zone_id, year = divmod(key, 100_000)
             year -= 1
             values, prov = resolve_params_with_provenance(
-                spec, overrides, as_of=as_of, zone_id=zone_id, year=None if year == -1 else year)
+                spec, overrides, as_of=as_of, zone_id=zone_id, year=None if year == -1 else year
+            )
             self._values.append(values)
             self._prov.append(prov)
         self.n = zones.size
@@ -156,8 +165,9 @@ def findings(spec: RuleSpec, as_of: dt.date, zp: ZoneParams, **columns: Any) -> 
     """
     cols = {}
     for name, values in columns.items():
-        if isinstance(values, (list, np.ndarray)) and not (isinstance(values, np.ndarray)
-                                                          and values.dtype.kind in "biuf"):
+        if isinstance(values, (list, np.ndarray)) and not (
+            isinstance(values, np.ndarray) and values.dtype.kind in "biuf"
+        ):
             values = pd.Series(values, dtype=object)
         cols[name] = values
     frame = make_findings(spec, as_of, zp.first(), **cols)

@@ -30,53 +30,123 @@ from gisapp.rules.common import ZoneParams, as_day, findings, iso_dates
 OPINIONS_2021 = "沪规划资源规〔2021〕6号"  # short: stored with every finding
 SINCE_2021 = dt.date(2021, 9, 20)
 
-REVIEW = RuleSpec("grant_review", "1.0", "标准地履约核验", "Standardized grant: performance review", (
-    Param("stages", ["acceptance", "production", "periodic"], OPINIONS_2021, SINCE_2021,
-          "review stages checked (the latest review of these stages counts)"),
-))
-NOTICE = RuleSpec("grant_notice", "1.0", "标准地出让公告期", "Standardized grant: notice period", (
-    Param("notice_days_min", 30, "提前公布；涉企规则≥30日（domain §5）", SINCE_2021,
-          "minimum days between announcement and grant"),
-))
-TERM = RuleSpec("grant_term", "1.0", "出让年限", "Grant term", (
-    Param("normal_max_years", 20, "上海 2014 年起（domain §5）", dt.date(2014, 1, 1),
-          "maximum term of a normal grant"),
-    Param("major_max_years", 50, "上海 2014 年起（domain §5）", dt.date(2014, 1, 1),
-          "maximum term of a major project"),
-    Param("major_preferred_years", 50, OPINIONS_2021, SINCE_2021,
-          "term the zones prefer for major projects"),
-    Param("rules_since", "2014-01-01", "上海 2014 年起（domain §5）", dt.date(2014, 1, 1),
-          "grants signed before this date are checked against the national maximum only"),
-    Param("national_max_years", 50, "国务院令第55号第十二条",
-          dt.date(1990, 5, 19), "national maximum term of industrial land"),
-))
+REVIEW = RuleSpec(
+    "grant_review",
+    "1.0",
+    "标准地履约核验",
+    "Standardized grant: performance review",
+    (
+        Param(
+            "stages",
+            ["acceptance", "production", "periodic"],
+            OPINIONS_2021,
+            SINCE_2021,
+            "review stages checked (the latest review of these stages counts)",
+        ),
+    ),
+)
+NOTICE = RuleSpec(
+    "grant_notice",
+    "1.0",
+    "标准地出让公告期",
+    "Standardized grant: notice period",
+    (
+        Param(
+            "notice_days_min",
+            30,
+            "提前公布；涉企规则≥30日（domain §5）",
+            SINCE_2021,
+            "minimum days between announcement and grant",
+        ),
+    ),
+)
+TERM = RuleSpec(
+    "grant_term",
+    "1.0",
+    "出让年限",
+    "Grant term",
+    (
+        Param(
+            "normal_max_years",
+            20,
+            "上海 2014 年起（domain §5）",
+            dt.date(2014, 1, 1),
+            "maximum term of a normal grant",
+        ),
+        Param(
+            "major_max_years",
+            50,
+            "上海 2014 年起（domain §5）",
+            dt.date(2014, 1, 1),
+            "maximum term of a major project",
+        ),
+        Param(
+            "major_preferred_years", 50, OPINIONS_2021, SINCE_2021, "term the zones prefer for major projects"
+        ),
+        Param(
+            "rules_since",
+            "2014-01-01",
+            "上海 2014 年起（domain §5）",
+            dt.date(2014, 1, 1),
+            "grants signed before this date are checked against the national maximum only",
+        ),
+        Param(
+            "national_max_years",
+            50,
+            "国务院令第55号第十二条",
+            dt.date(1990, 5, 19),
+            "national maximum term of industrial land",
+        ),
+    ),
+)
 SPECS = (REVIEW, NOTICE, TERM)
 INPUTS = ("land_grants", "grant_requirements", "grant_reviews")
 STAGE_ZH = {"acceptance": "竣工验收", "production": "达产核验", "periodic": "定期评估"}
 
 
-def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
+def evaluate(
+    inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Findings of ``grant_review``, ``grant_notice`` and ``grant_term`` as of ``as_of``."""
     day = as_day(as_of)
     grants = inputs["land_grants"]
     grants = grants[grants["granted_on"] <= day].reset_index(drop=True)
-    parts = [review_findings(grants, inputs["grant_requirements"], inputs["grant_reviews"], as_of, overrides),
-             notice_findings(grants, as_of, overrides), term_findings(grants, as_of, overrides)]
+    parts = [
+        review_findings(grants, inputs["grant_requirements"], inputs["grant_reviews"], as_of, overrides),
+        notice_findings(grants, as_of, overrides),
+        term_findings(grants, as_of, overrides),
+    ]
     parts = [p for p in parts if not p.empty]
     return pd.concat(parts, ignore_index=True) if parts else empty_findings()
 
 
-def _findings(spec: RuleSpec, g: pd.DataFrame, zp: ZoneParams, as_of: dt.date, outcome, positive, evidence, zh, en):
+def _findings(
+    spec: RuleSpec, g: pd.DataFrame, zp: ZoneParams, as_of: dt.date, outcome, positive, evidence, zh, en
+):
     frame = findings(
-        spec, as_of, zp, zone_id=g["zone_id"].to_numpy(dtype="int64"),
-        parcel_id=g["parcel_id"].to_numpy(dtype="int64"), subject_type="grant",
-        subject_id=g["id"].astype("int64").astype(str).to_numpy(), outcome=outcome,
-        is_positive=np.isin(outcome, [*positive, CANNOT_EVALUATE]), evidence=evidence, explanation_zh=zh, explanation_en=en)
+        spec,
+        as_of,
+        zp,
+        zone_id=g["zone_id"].to_numpy(dtype="int64"),
+        parcel_id=g["parcel_id"].to_numpy(dtype="int64"),
+        subject_type="grant",
+        subject_id=g["id"].astype("int64").astype(str).to_numpy(),
+        outcome=outcome,
+        is_positive=np.isin(outcome, [*positive, CANNOT_EVALUATE]),
+        evidence=evidence,
+        explanation_zh=zh,
+        explanation_en=en,
+    )
     return frame
 
 
-def review_findings(grants: pd.DataFrame, reqs: pd.DataFrame, reviews: pd.DataFrame, as_of: dt.date,
-                    overrides: pd.DataFrame | None) -> pd.DataFrame:
+def review_findings(
+    grants: pd.DataFrame,
+    reqs: pd.DataFrame,
+    reviews: pd.DataFrame,
+    as_of: dt.date,
+    overrides: pd.DataFrame | None,
+) -> pd.DataFrame:
     """``grant_review``: each standardized grant's latest review against its requirements."""
     day = as_day(as_of)
     g = grants[grants["is_standardized"].astype(bool)].reset_index(drop=True)
@@ -86,19 +156,25 @@ def review_findings(grants: pd.DataFrame, reqs: pd.DataFrame, reviews: pd.DataFr
     stages_ok = pd.DataFrame({"id": g["id"], "stages": zp.column("stages", None)})
     rv = reviews[reviews["reviewed_on"] <= day].merge(g[["id"]], left_on="grant_id", right_on="id")
     allowed = rv.merge(stages_ok, left_on="grant_id", right_on="id", suffixes=("", "_g"))
-    keep = np.array([st in ok for st, ok in zip(allowed["review_stage"].tolist(), allowed["stages"].tolist())],
-                    dtype=bool)
+    keep = np.array(
+        [st in ok for st, ok in zip(allowed["review_stage"].tolist(), allowed["stages"].tolist())], dtype=bool
+    )
     rv = allowed[keep]
     # the latest review (date, then stage) of each grant
     latest = rv.sort_values(["grant_id", "reviewed_on"]).drop_duplicates("grant_id", keep="last")[
-        ["grant_id", "review_stage", "reviewed_on"]]
+        ["grant_id", "review_stage", "reviewed_on"]
+    ]
     g = g.merge(latest.rename(columns={"grant_id": "id"}), on="id", how="left")
     has_req = g["id"].isin(reqs["grant_id"]).to_numpy()
     reviewed = g["reviewed_on"].notna().to_numpy()
 
     # requirement rows of the reviewed stage, with the actual of that review
-    req = reqs.merge(g[["id", "review_stage", "reviewed_on"]], left_on=["grant_id", "review_stage"],
-                     right_on=["id", "review_stage"], how="inner")
+    req = reqs.merge(
+        g[["id", "review_stage", "reviewed_on"]],
+        left_on=["grant_id", "review_stage"],
+        right_on=["id", "review_stage"],
+        how="inner",
+    )
     act = rv[["grant_id", "review_stage", "reviewed_on", "indicator", "actual_value"]]
     req = req.merge(act, on=["grant_id", "review_stage", "reviewed_on", "indicator"], how="left")
     actual = req["actual_value"].to_numpy(dtype="float64")
@@ -110,7 +186,9 @@ def review_findings(grants: pd.DataFrame, reqs: pd.DataFrame, reviews: pd.DataFr
     req["failed"] = known & ~passed
     req["unknown"] = ~known
     req = req.sort_values(["grant_id", "indicator"], kind="stable")
-    agg = req.groupby("grant_id").agg(failed=("failed", "sum"), unknown=("unknown", "sum"), n=("failed", "size"))
+    agg = req.groupby("grant_id").agg(
+        failed=("failed", "sum"), unknown=("unknown", "sum"), n=("failed", "size")
+    )
     g = g.merge(agg, left_on="id", right_index=True, how="left")
     failed = g["failed"].fillna(0).to_numpy() > 0
     unknown = g["unknown"].fillna(0).to_numpy() > 0
@@ -120,27 +198,44 @@ def review_findings(grants: pd.DataFrame, reqs: pd.DataFrame, reviews: pd.DataFr
     no_stage_req = has_req & reviewed & ~stage_reqs
     outcome = np.select(
         [no_req, ~reviewed, no_stage_req, failed, unknown],
-        [CANNOT_EVALUATE, "not_reviewed", CANNOT_EVALUATE, "shortfall", CANNOT_EVALUATE], "passed")
+        [CANNOT_EVALUATE, "not_reviewed", CANNOT_EVALUATE, "shortfall", CANNOT_EVALUATE],
+        "passed",
+    )
 
     # per-indicator evidence and text, grouped by grant in one pass over the requirement rows
     items_by_grant: dict[int, list[dict]] = {}
     text_by_grant: dict[int, list[tuple[bool | None, str, str]]] = {}
     units = [u if isinstance(u, str) else "" for u in req["unit"].tolist()]
-    cols = zip(req["grant_id"].tolist(), req["indicator"].tolist(), req["indicator_zh"].tolist(), units,
-               req["min_value"].tolist(), req["max_value"].tolist(), req["actual_value"].tolist(),
-               req["passed"].tolist())
+    cols = zip(
+        req["grant_id"].tolist(),
+        req["indicator"].tolist(),
+        req["indicator_zh"].tolist(),
+        units,
+        req["min_value"].tolist(),
+        req["max_value"].tolist(),
+        req["actual_value"].tolist(),
+        req["passed"].tolist(),
+    )
     for gid, ind, ind_zh, unit, mn, mx, a, ok in cols:
         mn = None if math.isnan(mn) else mn
         mx = None if math.isnan(mx) else mx
         a = None if math.isnan(a) else a
         items_by_grant.setdefault(gid, []).append(
-            {"indicator": ind, "required_min": mn, "required_max": mx, "actual": a, "passed": ok})
+            {"indicator": ind, "required_min": mn, "required_max": mx, "actual": a, "passed": ok}
+        )
         bound = (f"{mn:g}–{mx:g}" if mx is not None else f"≥ {mn:g}") if mn is not None else f"≤ {mx:g}"
         if a is None:
-            text = (None, f"{ind_zh}未报实际值（要求 {bound}）", f"{ind} has no actual value (required {bound})")
+            text = (
+                None,
+                f"{ind_zh}未报实际值（要求 {bound}）",
+                f"{ind} has no actual value (required {bound})",
+            )
         else:
-            text = (ok, f"{ind_zh} {a:g}{unit}（要求 {bound}，{'达标' if ok else '未达标'}）",
-                    f"{ind} {a:g} (required {bound}: {'passed' if ok else 'short'})")
+            text = (
+                ok,
+                f"{ind_zh} {a:g}{unit}（要求 {bound}，{'达标' if ok else '未达标'}）",
+                f"{ind} {a:g} (required {bound}: {'passed' if ok else 'short'})",
+            )
         text_by_grant.setdefault(gid, []).append(text)
     stage = g["review_stage"].tolist()
     reviewed_on = iso_dates(g["reviewed_on"])
@@ -150,19 +245,25 @@ def review_findings(grants: pd.DataFrame, reqs: pd.DataFrame, reviews: pd.DataFr
     for i, (gid, out) in enumerate(zip(g["id"].tolist(), outcome.tolist())):
         items = items_by_grant.get(gid, [])
         st = stage[i] if isinstance(stage[i], str) else None
-        evidence.append({"stage": st, "reviewed_on": reviewed_on[i], "contract_no": contract[i], "indicators": items})
+        evidence.append(
+            {"stage": st, "reviewed_on": reviewed_on[i], "contract_no": contract[i], "indicators": items}
+        )
         if out == "not_reviewed":
             zh.append(f"标准地出让合同 {contract[i]}：截至 {as_of_s} 尚无履约核验记录")
             en.append(f"Standardized grant {contract[i]}: no performance review up to {as_of_s}")
             continue
         if no_req[i]:
             zh.append(f"无法核验：标准地出让合同 {contract[i]} 未登记履约指标要求")
-            en.append(f"Cannot evaluate: standardized grant {contract[i]} has no performance requirements recorded")
+            en.append(
+                f"Cannot evaluate: standardized grant {contract[i]} has no performance requirements recorded"
+            )
             continue
         stage_zh = STAGE_ZH.get(st, st)
         if no_stage_req[i]:
             zh.append(f"无法核验：{reviewed_on[i]} {stage_zh}（{st}）无对应阶段的指标要求")
-            en.append(f"Cannot evaluate: the {st} review of {reviewed_on[i]} has no requirements for that stage")
+            en.append(
+                f"Cannot evaluate: the {st} review of {reviewed_on[i]} has no requirements for that stage"
+            )
             continue
         texts = text_by_grant.get(gid, [])
         head_zh = f"{reviewed_on[i]} {stage_zh}核验"
@@ -175,7 +276,10 @@ def review_findings(grants: pd.DataFrame, reqs: pd.DataFrame, reviews: pd.DataFr
             en.append(f"{head_en} passed on all {len(texts)} indicators: " + "; ".join(t[2] for t in texts))
         else:
             zh.append(f"无法核验：{head_zh}缺少实际值：" + "；".join(t[1] for t in texts if t[0] is None))
-            en.append(f"Cannot evaluate: {head_en} lacks actual values: " + "; ".join(t[2] for t in texts if t[0] is None))
+            en.append(
+                f"Cannot evaluate: {head_en} lacks actual values: "
+                + "; ".join(t[2] for t in texts if t[0] is None)
+            )
     return _findings(REVIEW, g, zp, as_of, outcome, ["shortfall", CANNOT_EVALUATE], evidence, zh, en)
 
 
@@ -188,18 +292,24 @@ def notice_findings(grants: pd.DataFrame, as_of: dt.date, overrides: pd.DataFram
     required = zp.column("notice_days_min", "int64")
     days = (g["granted_on"] - g["announced_on"]).dt.days.to_numpy(dtype="float64")
     announced = ~np.isnan(days)
-    outcome = np.where(~announced, "not_announced", np.where(days >= required, "notice_ok", "notice_too_short"))
+    outcome = np.where(
+        ~announced, "not_announced", np.where(days >= required, "notice_ok", "notice_too_short")
+    )
     ann, granted = iso_dates(g["announced_on"]), iso_dates(g["granted_on"])
     contract = g["contract_no"].tolist()
     days_l = [None if math.isnan(d) else int(d) for d in days.tolist()]
     req_l = required.tolist()
-    evidence = [{"announced_on": a, "granted_on": gr, "notice_days": d, "required_days": r, "contract_no": c}
-                for a, gr, d, r, c in zip(ann, granted, days_l, req_l, contract)]
+    evidence = [
+        {"announced_on": a, "granted_on": gr, "notice_days": d, "required_days": r, "contract_no": c}
+        for a, gr, d, r, c in zip(ann, granted, days_l, req_l, contract)
+    ]
     zh, en = [], []
     for o, a, gr, d, r, c in zip(outcome.tolist(), ann, granted, days_l, req_l, contract):
         if o == "not_announced":
             zh.append(f"标准地出让合同 {c}（{gr} 出让）无出让条件公告日期，未能证明提前公布")
-            en.append(f"Standardized grant {c} (granted {gr}) has no announcement date: advance notice not shown")
+            en.append(
+                f"Standardized grant {c} (granted {gr}) has no announcement date: advance notice not shown"
+            )
         else:
             verdict_zh = "不少于" if o == "notice_ok" else "少于"
             verdict_en = "at least" if o == "notice_ok" else "less than"
@@ -226,19 +336,37 @@ def term_findings(grants: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame 
     known = ~np.isnan(term)
     above = known & (term > limit)
     below_pref = known & ~above & local & major & (term < preferred)
-    outcome = np.select([~known, above, below_pref], [CANNOT_EVALUATE, "term_above_max", "major_below_preferred"],
-                        "term_ok")
+    outcome = np.select(
+        [~known, above, below_pref], [CANNOT_EVALUATE, "term_above_max", "major_below_preferred"], "term_ok"
+    )
     granted = iso_dates(g["granted_on"])
     contract = g["contract_no"].tolist()
     term_l = [None if math.isnan(t) else int(t) for t in term.tolist()]
-    evidence = [{"term_years": t, "is_major_project": bool(m), "max_years": float(lm), "preferred_years":
-                 float(p) if m and lc else None, "granted_on": gr, "rules": "shanghai_2014" if lc else "national",
-                 "contract_no": c}
-                for t, m, lm, p, lc, gr, c in zip(term_l, major.tolist(), limit.tolist(), preferred.tolist(),
-                                                  local.tolist(), granted, contract)]
+    evidence = [
+        {
+            "term_years": t,
+            "is_major_project": bool(m),
+            "max_years": float(lm),
+            "preferred_years": float(p) if m and lc else None,
+            "granted_on": gr,
+            "rules": "shanghai_2014" if lc else "national",
+            "contract_no": c,
+        }
+        for t, m, lm, p, lc, gr, c in zip(
+            term_l, major.tolist(), limit.tolist(), preferred.tolist(), local.tolist(), granted, contract
+        )
+    ]
     zh, en = [], []
-    for o, t, m, lm, p, lc, gr, c in zip(outcome.tolist(), term_l, major.tolist(), limit.tolist(), preferred.tolist(),
-                                         local.tolist(), granted, contract):
+    for o, t, m, lm, p, lc, gr, c in zip(
+        outcome.tolist(),
+        term_l,
+        major.tolist(),
+        limit.tolist(),
+        preferred.tolist(),
+        local.tolist(),
+        granted,
+        contract,
+    ):
         kind_zh, kind_en = ("重大项目", "major project") if m else ("一般项目", "normal grant")
         basis_zh = "上海 2014 年起规定" if lc else "国家规定（2014 年前出让）"
         basis_en = "Shanghai rule since 2014" if lc else "national rule (granted before 2014)"
@@ -247,14 +375,22 @@ def term_findings(grants: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame 
             en.append(f"Cannot evaluate: grant contract {c} has no term recorded")
         elif o == "term_above_max":
             zh.append(f"{kind_zh}出让年限 {t} 年，超过{basis_zh}的最长 {lm:g} 年（{gr} 出让）")
-            en.append(f"{kind_en[0].upper()}{kind_en[1:]} granted for {t} years, above the {basis_en} maximum of "
-                      f"{lm:g} years (granted {gr})")
+            en.append(
+                f"{kind_en[0].upper()}{kind_en[1:]} granted for {t} years, above the {basis_en} maximum of "
+                f"{lm:g} years (granted {gr})"
+            )
         elif o == "major_below_preferred":
             zh.append(f"重大项目出让年限 {t} 年，低于综保区倾向的 {p:g} 年（最长 {lm:g} 年，{gr} 出让）")
-            en.append(f"Major project granted for {t} years, below the {p:g} years the zones prefer "
-                      f"(maximum {lm:g}, granted {gr})")
+            en.append(
+                f"Major project granted for {t} years, below the {p:g} years the zones prefer "
+                f"(maximum {lm:g}, granted {gr})"
+            )
         else:
             zh.append(f"{kind_zh}出让年限 {t} 年，不超过{basis_zh}的最长 {lm:g} 年")
-            en.append(f"{kind_en[0].upper()}{kind_en[1:]} granted for {t} years, within the {basis_en} maximum of "
-                      f"{lm:g} years")
-    return _findings(TERM, g, zp, as_of, outcome, ["major_below_preferred", "term_above_max"], evidence, zh, en)
+            en.append(
+                f"{kind_en[0].upper()}{kind_en[1:]} granted for {t} years, within the {basis_en} maximum of "
+                f"{lm:g} years"
+            )
+    return _findings(
+        TERM, g, zp, as_of, outcome, ["major_below_preferred", "term_above_max"], evidence, zh, en
+    )

@@ -451,10 +451,15 @@ def _industrial_findings(parcels, green, as_of, overrides) -> pd.DataFrame:
     lim_f = [floats(x, 4) for x in (gmax, cmin, omax)]
     area_f = floats(area[idx], 1)
     complete = ~(np.isnan(g) | np.isnan(c) | np.isnan(o)) & ok_area
+    ok_l = ok_area.tolist()
     zh, en, ev = [], [], []
+    # the list of violations of each of the 8 combinations, built once (lists of Python bools: numpy
+    # scalar indexing row by row costs more than the sentences)
+    combos = {(a, b, c): [k for k, bad in (("green_ratio", a), ("coverage", b), ("office_share", c)) if bad]
+              for a in (False, True) for b in (False, True) for c in (False, True)}
+    flags = list(zip(g_bad.tolist(), c_bad.tolist(), o_bad.tolist()))
     for i, (oc, full) in enumerate(zip(out.tolist(), complete.tolist())):
-        violations = [k for k, bad in (("green_ratio", g_bad[i]), ("coverage", c_bad[i]), ("office_share", o_bad[i]))
-                      if bad]
+        violations = combos[flags[i]]
         if full:
             missing = []
             dzh = (f"绿地率 {g_s[i]} {g_sign[i]} {gl[i]}，建筑系数 {c_s[i]} {c_sign[i]} {cl[i]}，"
@@ -468,7 +473,7 @@ def _industrial_findings(parcels, green, as_of, overrides) -> pd.DataFrame:
                  f"building coverage {c_s[i]} {c_sign[i]} {cl[i]}"),
                 ("office_share", o_f[i], f"行政办公及生活服务设施用地占比 {o_s[i]} {o_sign[i]} {ol[i]}",
                  f"offices and living {o_s[i]} {o_sign[i]} {ol[i]}")) if v is not None]
-            missing = ["area_m2"] if not ok_area[i] else [k for k, v in (
+            missing = ["area_m2"] if not ok_l[i] else [k for k, v in (
                 ("green_ratio", g_f[i]), ("coverage", c_f[i]), ("office_share", o_f[i])) if v is None]
             dzh, den = "，".join(p[1] for p in parts), "; ".join(p[2] for p in parts)
         ev.append({"green_ratio": g_f[i], "coverage": c_f[i], "office_share": o_f[i], "green_max": lim_f[0][i],

@@ -41,29 +41,88 @@ from gisapp.rules.common import ZoneParams, anniversary, as_day, findings, fmt_s
 
 ORDER_53 = "国土资源部令第53号"  # 闲置土地处置办法; sources are short: stored with every finding
 IN_FORCE = dt.date(2012, 7, 1)
-EXEMPT_REASONS = ["land_not_delivered", "plan_revision", "state_policy", "petition", "military_relic",
-                  "government_act", "force_majeure"]
+EXEMPT_REASONS = [
+    "land_not_delivered",
+    "plan_revision",
+    "state_policy",
+    "petition",
+    "military_relic",
+    "government_act",
+    "force_majeure",
+]
 
-IDLE = RuleSpec("idle_land", "1.0", "闲置土地认定", "Idle land (MLR Order No. 53)", (
-    Param("idle_years", 1, f"{ORDER_53}第二条", IN_FORCE,
-          "full years after the agreed start date without a start"),
-    Param("develop_share_min", 1 / 3, f"{ORDER_53}第二条", IN_FORCE,
-          "developed area / area that should be developed, below which started land may be idle"),
-    Param("invest_share_min", 0.25, f"{ORDER_53}第二条", IN_FORCE,
-          "investment made / total investment, below which started land may be idle"),
-    Param("suspension_years", 1, f"{ORDER_53}第二条", IN_FORCE,
-          "full years of suspension that make started land idle"),
-    Param("fee_rate", 0.20, f"{ORDER_53}第十四条（一）", IN_FORCE,
-          "idle-land fee as a share of the grant price"),
-    Param("recovery_years", 2, f"{ORDER_53}第十四条（二）", IN_FORCE,
-          "full years after which the land may be recovered without compensation"),
-    Param("exempt_reasons", EXEMPT_REASONS, f"{ORDER_53}第八条", IN_FORCE,
-          "exemption reason codes that exempt land from idle-land disposal"),
-))
-INVENTORY = RuleSpec("land_inventory", "1.0", "批而未供与供而未建", "Approved-unsupplied and supplied-unbuilt land", (
-    Param("out_of_scope_statuses", ["reclaimed", "exited"], "项目约定", IN_FORCE,
-          "parcel statuses not counted as supplied-but-unbuilt"),
-))
+IDLE = RuleSpec(
+    "idle_land",
+    "1.0",
+    "闲置土地认定",
+    "Idle land (MLR Order No. 53)",
+    (
+        Param(
+            "idle_years",
+            1,
+            f"{ORDER_53}第二条",
+            IN_FORCE,
+            "full years after the agreed start date without a start",
+        ),
+        Param(
+            "develop_share_min",
+            1 / 3,
+            f"{ORDER_53}第二条",
+            IN_FORCE,
+            "developed area / area that should be developed, below which started land may be idle",
+        ),
+        Param(
+            "invest_share_min",
+            0.25,
+            f"{ORDER_53}第二条",
+            IN_FORCE,
+            "investment made / total investment, below which started land may be idle",
+        ),
+        Param(
+            "suspension_years",
+            1,
+            f"{ORDER_53}第二条",
+            IN_FORCE,
+            "full years of suspension that make started land idle",
+        ),
+        Param(
+            "fee_rate",
+            0.20,
+            f"{ORDER_53}第十四条（一）",
+            IN_FORCE,
+            "idle-land fee as a share of the grant price",
+        ),
+        Param(
+            "recovery_years",
+            2,
+            f"{ORDER_53}第十四条（二）",
+            IN_FORCE,
+            "full years after which the land may be recovered without compensation",
+        ),
+        Param(
+            "exempt_reasons",
+            EXEMPT_REASONS,
+            f"{ORDER_53}第八条",
+            IN_FORCE,
+            "exemption reason codes that exempt land from idle-land disposal",
+        ),
+    ),
+)
+INVENTORY = RuleSpec(
+    "land_inventory",
+    "1.0",
+    "批而未供与供而未建",
+    "Approved-unsupplied and supplied-unbuilt land",
+    (
+        Param(
+            "out_of_scope_statuses",
+            ["reclaimed", "exited"],
+            "项目约定",
+            IN_FORCE,
+            "parcel statuses not counted as supplied-but-unbuilt",
+        ),
+    ),
+)
 
 SPECS = (IDLE, INVENTORY)
 INPUTS = ("parcels", "land_grants", "construction_progress", "construction_suspensions", "idle_exemptions")
@@ -73,10 +132,15 @@ OUT_OF_SCOPE = ("reclaimed", "exited")
 STARTED_STATUSES = ("under_construction", "completed", "in_production", "low_efficiency", "transferred")
 
 
-def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
+def evaluate(
+    inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Findings of ``idle_land`` and ``land_inventory`` as of ``as_of``."""
     state = parcel_state(inputs, as_of)
-    parts = [idle_findings(state, as_of, overrides), inventory_findings(inputs["parcels"], state, as_of, overrides)]
+    parts = [
+        idle_findings(state, as_of, overrides),
+        inventory_findings(inputs["parcels"], state, as_of, overrides),
+    ]
     parts = [p for p in parts if not p.empty]
     return pd.concat(parts, ignore_index=True) if parts else empty_findings()
 
@@ -96,20 +160,35 @@ def parcel_state(inputs: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataFram
     prog = inputs["construction_progress"]
     prog = prog[prog["reported_on"] <= day].sort_values(["parcel_id", "reported_on"])
     prog = prog.drop_duplicates("parcel_id", keep="last")[
-        ["parcel_id", "reported_on", "started_on", "should_develop_area_m2", "developed_area_m2", "invested_wan",
-         "total_investment_wan"]]
+        [
+            "parcel_id",
+            "reported_on",
+            "started_on",
+            "should_develop_area_m2",
+            "developed_area_m2",
+            "invested_wan",
+            "total_investment_wan",
+        ]
+    ]
     state = state.merge(prog, on="parcel_id", how="left")
 
     susp = inputs["construction_suspensions"]
     susp = susp[susp["suspended_from"] <= day].sort_values(["parcel_id", "suspended_from"])
     latest = susp.drop_duplicates("parcel_id", keep="last")
     latest = latest[latest["resumed_on"].isna() | (latest["resumed_on"] > day)]
-    state = state.merge(latest[["parcel_id", "suspended_from"]].rename(columns={"suspended_from": "suspended_since"}),
-                        on="parcel_id", how="left")
+    state = state.merge(
+        latest[["parcel_id", "suspended_from"]].rename(columns={"suspended_from": "suspended_since"}),
+        on="parcel_id",
+        how="left",
+    )
 
     ex = inputs["idle_exemptions"]
-    ex = ex[(ex["from_on"] <= day) & (ex["to_on"].isna() | (ex["to_on"] >= day))].sort_values(["parcel_id", "from_on"])
-    ex = ex.drop_duplicates("parcel_id", keep="first")[["parcel_id", "reason_code", "reason_zh", "reason_en", "from_on"]]
+    ex = ex[(ex["from_on"] <= day) & (ex["to_on"].isna() | (ex["to_on"] >= day))].sort_values(
+        ["parcel_id", "from_on"]
+    )
+    ex = ex.drop_duplicates("parcel_id", keep="first")[
+        ["parcel_id", "reason_code", "reason_zh", "reason_en", "from_on"]
+    ]
     state = state.merge(ex.rename(columns={"from_on": "exempt_from"}), on="parcel_id", how="left")
     state["started"] = state["started_on"].notna() & (state["started_on"] <= day)
     return state.reset_index(drop=True)
@@ -158,11 +237,15 @@ def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame |
     idle_stalled = ~cannot & started & suspended & full_period & (dev_low | inv_low)
     idle = idle_not_started | idle_stalled
     reason = s["reason_code"].to_numpy(dtype=object)
-    exempting = np.array([isinstance(r, str) and r in codes for r, codes in zip(reason, exempt_codes)],
-                         dtype=bool)
+    exempting = np.array(
+        [isinstance(r, str) and r in codes for r, codes in zip(reason, exempt_codes)], dtype=bool
+    )
     exempt = idle & exempting
-    outcome = np.select([cannot, exempt, idle_not_started, idle_stalled],
-                        [CANNOT_EVALUATE, "exempt", "idle_not_started", "idle_stalled"], "not_idle")
+    outcome = np.select(
+        [cannot, exempt, idle_not_started, idle_stalled],
+        [CANNOT_EVALUATE, "exempt", "idle_not_started", "idle_stalled"],
+        "not_idle",
+    )
 
     price = s["price_wan"].to_numpy(dtype="float64")
     fee = np.where(idle & ~exempt, np.round(price * fee_rate, 2), np.nan)
@@ -188,14 +271,27 @@ def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame |
     }
     keys = list(ev)
     evidence = [dict(zip(keys, row)) for row in zip(*ev.values())]
-    flags = {"cannot_start": cannot_start, "cannot_status": cannot_status, "dev_low": dev_low, "inv_low": inv_low}
+    flags = {
+        "cannot_start": cannot_start,
+        "cannot_status": cannot_status,
+        "dev_low": dev_low,
+        "inv_low": inv_low,
+    }
     zh, en = _explain(s, ev, outcome, day, zp, flags)
     frame = findings(
-        IDLE, as_of, zp,
-        zone_id=s["zone_id"].astype("int64").to_numpy(), parcel_id=s["parcel_id"].astype("int64").to_numpy(),
-        subject_type="parcel", subject_id=s["parcel_id"].astype("int64").astype(str).to_numpy(),
-        outcome=outcome, is_positive=np.isin(outcome, ["idle_not_started", "idle_stalled", CANNOT_EVALUATE]),
-        evidence=evidence, explanation_zh=zh, explanation_en=en)
+        IDLE,
+        as_of,
+        zp,
+        zone_id=s["zone_id"].astype("int64").to_numpy(),
+        parcel_id=s["parcel_id"].astype("int64").to_numpy(),
+        subject_type="parcel",
+        subject_id=s["parcel_id"].astype("int64").astype(str).to_numpy(),
+        outcome=outcome,
+        is_positive=np.isin(outcome, ["idle_not_started", "idle_stalled", CANNOT_EVALUATE]),
+        evidence=evidence,
+        explanation_zh=zh,
+        explanation_en=en,
+    )
     return frame
 
 
@@ -212,14 +308,18 @@ def _pct(v: float | None) -> str:
 
 
 def _per_row(zp: ZoneParams, name: str, fmt) -> list[str]:
-    """A parameter formatted for text, per row (formatted once per distinct value)."""
-    values = zp.column(name, None).tolist()
-    cache = {}
-    return [cache.setdefault(v, fmt(v)) if not isinstance(v, list) else fmt(v) for v in values]
+    """A parameter formatted for text, per row (formatted once per zone)."""
+    return zp.derived(lambda v: fmt(v[name]), None).tolist()
 
 
-def _explain(s: pd.DataFrame, ev: dict, outcome: np.ndarray, day: pd.Timestamp, zp: ZoneParams,
-             flags: dict[str, np.ndarray]) -> tuple[list[str], list[str]]:
+def _explain(
+    s: pd.DataFrame,
+    ev: dict,
+    outcome: np.ndarray,
+    day: pd.Timestamp,
+    zp: ZoneParams,
+    flags: dict[str, np.ndarray],
+) -> tuple[list[str], list[str]]:
     """One sentence in Chinese and English per parcel naming the dates, numbers and thresholds.
 
     Built per outcome with list comprehensions over the rows of that outcome (fast enough for a
@@ -251,17 +351,34 @@ def _explain(s: pd.DataFrame, ev: dict, outcome: np.ndarray, day: pd.Timestamp, 
 
     cannot = outcome == CANNOT_EVALUATE
     idx = rows(cannot & flags["cannot_start"])
-    put(idx, [f"无法判定：出让合同 {contract[i]} 缺少约定动工开发日期" for i in idx],
-        [f"Cannot evaluate: grant contract {contract[i]} has no agreed start date" for i in idx])
+    put(
+        idx,
+        [f"无法判定：出让合同 {contract[i]} 缺少约定动工开发日期" for i in idx],
+        [f"Cannot evaluate: grant contract {contract[i]} has no agreed start date" for i in idx],
+    )
     idx = rows(cannot & ~flags["cannot_start"] & flags["cannot_status"])
-    put(idx, [f"无法判定：地块状态为“{status[i]}”，但截至 {as_of} 无实际动工日期的进度记录" for i in idx],
-        [f"Cannot evaluate: status is {status[i]} but no progress report up to {as_of} gives a start date"
-         for i in idx])
+    put(
+        idx,
+        [f"无法判定：地块状态为“{status[i]}”，但截至 {as_of} 无实际动工日期的进度记录" for i in idx],
+        [
+            f"Cannot evaluate: status is {status[i]} but no progress report up to {as_of} gives a start date"
+            for i in idx
+        ],
+    )
     idx = rows(cannot & ~flags["cannot_start"] & ~flags["cannot_status"])
-    put(idx, [f"无法判定：自 {susp[i]} 起中止开发满{syz[i]}年，但缺少应开发面积/已开发面积或投资额数据"
-              f"（开发面积占比 {dsh[i]}、投资占比 {ish[i]}）" for i in idx],
-        [f"Cannot evaluate: suspended since {susp[i]} for {sye[i]}, but the developed area or investment "
-         f"figures are missing (developed share {dsh[i]}, invested share {ish[i]})" for i in idx])
+    put(
+        idx,
+        [
+            f"无法判定：自 {susp[i]} 起中止开发满{syz[i]}年，但缺少应开发面积/已开发面积或投资额数据"
+            f"（开发面积占比 {dsh[i]}、投资占比 {ish[i]}）"
+            for i in idx
+        ],
+        [
+            f"Cannot evaluate: suspended since {susp[i]} for {sye[i]}, but the developed area or investment "
+            f"figures are missing (developed share {dsh[i]}, invested share {ish[i]})"
+            for i in idx
+        ],
+    )
 
     # the idle condition, for idle and exempt parcels
     cond = np.isin(outcome, ["idle_not_started", "idle_stalled", "exempt"])
@@ -273,56 +390,128 @@ def _explain(s: pd.DataFrame, ev: dict, outcome: np.ndarray, day: pd.Timestamp, 
         cond_en[i] = f"Not started {nye[i]} after the agreed start date {start[i]} (as of {as_of})"
     dev_low, inv_low = flags["dev_low"], flags["inv_low"]
     for i in rows(cond & ~not_started):
-        low_zh = "、".join(x for x, f in ((f"开发面积占比 {dsh[i]} 低于 {dmin[i]}", dev_low[i]),
-                                          (f"投资占比 {ish[i]} 低于 {imin[i]}", inv_low[i])) if f)
-        low_en = " and ".join(x for x, f in ((f"developed share {dsh[i]} below {dmin[i]}", dev_low[i]),
-                                             (f"invested share {ish[i]} below {imin[i]}", inv_low[i])) if f)
-        cond_zh[i] = f"已于 {started_on[i]} 动工但{low_zh}，且自 {susp[i]} 起中止开发满{syz[i]}年（截至 {as_of}）"
-        cond_en[i] = (f"Started on {started_on[i]} but {low_en}, and suspended since {susp[i]} for {sye[i]} "
-                      f"(as of {as_of})")
+        low_zh = "、".join(
+            x
+            for x, f in (
+                (f"开发面积占比 {dsh[i]} 低于 {dmin[i]}", dev_low[i]),
+                (f"投资占比 {ish[i]} 低于 {imin[i]}", inv_low[i]),
+            )
+            if f
+        )
+        low_en = " and ".join(
+            x
+            for x, f in (
+                (f"developed share {dsh[i]} below {dmin[i]}", dev_low[i]),
+                (f"invested share {ish[i]} below {imin[i]}", inv_low[i]),
+            )
+            if f
+        )
+        cond_zh[i] = (
+            f"已于 {started_on[i]} 动工但{low_zh}，且自 {susp[i]} 起中止开发满{syz[i]}年（截至 {as_of}）"
+        )
+        cond_en[i] = (
+            f"Started on {started_on[i]} but {low_en}, and suspended since {susp[i]} for {sye[i]} "
+            f"(as of {as_of})"
+        )
     idx = rows(outcome == "exempt")
     reason_zh, reason_en, ex_from = s["reason_zh"].tolist(), s["reason_en"].tolist(), ev["exempt_from"]
-    put(idx, [f"{cond_zh[i]}，但因“{reason_zh[i]}”（{reason[i]}，自 {ex_from[i]} 起）不予认定闲置，应协商处置"
-              for i in idx],
-        [f"{cond_en[i]}, but exempt: {reason_en[i]} ({reason[i]}, since {ex_from[i]}); to be settled by negotiation"
-         for i in idx])
+    put(
+        idx,
+        [
+            f"{cond_zh[i]}，但因“{reason_zh[i]}”（{reason[i]}，自 {ex_from[i]} 起）不予认定闲置，应协商处置"
+            for i in idx
+        ],
+        [
+            f"{cond_en[i]}, but exempt: {reason_en[i]} ({reason[i]}, since {ex_from[i]}); to be settled by "
+            f"negotiation"
+            for i in idx
+        ],
+    )
     idx = rows(np.isin(outcome, ["idle_not_started", "idle_stalled"]))
-    put(idx, [f"{cond_zh[i]}，自 {since[i]} 起构成闲置"
-              + (f"；按出让价款 {rate[i]} 应征闲置费 {fee[i]:.1f} 万元" if fee[i] is not None
-                 else "；出让价款缺失，闲置费无法计算")
-              + (f"；已满{ryz[i]}年（{rec_from[i]} 起），可无偿收回" if rec_from[i] else "") for i in idx],
-        [f"{cond_en[i]}: idle since {since[i]}"
-         + (f"; idle-land fee at {rate[i]} of the grant price: {fee[i]:.1f} wan yuan" if fee[i] is not None
-            else "; grant price missing, the idle-land fee cannot be computed")
-         + (f"; {rye[i]} passed (from {rec_from[i]}): candidate for recovery without compensation"
-            if rec_from[i] else "") for i in idx])
+    put(
+        idx,
+        [
+            f"{cond_zh[i]}，自 {since[i]} 起构成闲置"
+            + (
+                f"；按出让价款 {rate[i]} 应征闲置费 {fee[i]:.1f} 万元"
+                if fee[i] is not None
+                else "；出让价款缺失，闲置费无法计算"
+            )
+            + (f"；已满{ryz[i]}年（{rec_from[i]} 起），可无偿收回" if rec_from[i] else "")
+            for i in idx
+        ],
+        [
+            f"{cond_en[i]}: idle since {since[i]}"
+            + (
+                f"; idle-land fee at {rate[i]} of the grant price: {fee[i]:.1f} wan yuan"
+                if fee[i] is not None
+                else "; grant price missing, the idle-land fee cannot be computed"
+            )
+            + (
+                f"; {rye[i]} passed (from {rec_from[i]}): candidate for recovery without compensation"
+                if rec_from[i]
+                else ""
+            )
+            for i in idx
+        ],
+    )
 
     not_idle = outcome == "not_idle"
     idx = rows(not_idle & not_started)
-    put(idx, [f"约定开工日期 {start[i]}，满{nyz[i]}年之期至 {due[i]} 届满，截至 {as_of} 尚未满期" for i in idx],
-        [f"Agreed start date {start[i]}; the period of {nye[i]} ends on {due[i]}, not yet over as of {as_of}"
-         for i in idx])
+    put(
+        idx,
+        [f"约定开工日期 {start[i]}，满{nyz[i]}年之期至 {due[i]} 届满，截至 {as_of} 尚未满期" for i in idx],
+        [
+            f"Agreed start date {start[i]}; the period of {nye[i]} ends on {due[i]}, not yet over as of "
+            f"{as_of}"
+            for i in idx
+        ],
+    )
     no_susp = np.array([v is None for v in susp], dtype=bool)
     idx = rows(not_idle & ~not_started & no_susp)
-    put(idx, [f"已于 {started_on[i]} 动工，截至 {as_of} 无中止开发" for i in idx],
-        [f"Started on {started_on[i]}; not suspended as of {as_of}" for i in idx])
+    put(
+        idx,
+        [f"已于 {started_on[i]} 动工，截至 {as_of} 无中止开发" for i in idx],
+        [f"Started on {started_on[i]}; not suspended as of {as_of}" for i in idx],
+    )
     running = np.array([d is not None and d >= as_of for d in due], dtype=bool)
     idx = rows(not_idle & ~not_started & ~no_susp & running)
-    put(idx, [f"已于 {started_on[i]} 动工，自 {susp[i]} 起中止开发，满{syz[i]}年之期至 {due[i]} 届满，"
-              f"截至 {as_of} 尚未满期" for i in idx],
-        [f"Started on {started_on[i]}; suspended since {susp[i]}, the period of {sye[i]} ends on {due[i]}, "
-         f"not yet over as of {as_of}" for i in idx])
+    put(
+        idx,
+        [
+            f"已于 {started_on[i]} 动工，自 {susp[i]} 起中止开发，满{syz[i]}年之期至 {due[i]} 届满，"
+            f"截至 {as_of} 尚未满期"
+            for i in idx
+        ],
+        [
+            f"Started on {started_on[i]}; suspended since {susp[i]}, the period of {sye[i]} ends on "
+            f"{due[i]}, "
+            f"not yet over as of {as_of}"
+            for i in idx
+        ],
+    )
     idx = rows(not_idle & ~not_started & ~no_susp & ~running)
-    put(idx, [f"已于 {started_on[i]} 动工，虽自 {susp[i]} 起中止开发满{syz[i]}年，但开发面积占比 {dsh[i]}"
-              f"（标准 {dmin[i]}）、投资占比 {ish[i]}（标准 {imin[i]}）均未低于标准" for i in idx],
-        [f"Started on {started_on[i]}; suspended since {susp[i]} for {sye[i]}, but neither share is below its "
-         f"threshold (developed share {dsh[i]}, threshold {dmin[i]}; invested share {ish[i]}, threshold {imin[i]})"
-         for i in idx])
+    put(
+        idx,
+        [
+            f"已于 {started_on[i]} 动工，虽自 {susp[i]} 起中止开发满{syz[i]}年，但开发面积占比 {dsh[i]}"
+            f"（标准 {dmin[i]}）、投资占比 {ish[i]}（标准 {imin[i]}）均未低于标准"
+            for i in idx
+        ],
+        [
+            f"Started on {started_on[i]}; suspended since {susp[i]} for {sye[i]}, but neither share is "
+            f"below its "
+            f"threshold (developed share {dsh[i]}, threshold {dmin[i]}; invested share {ish[i]}, threshold "
+            f"{imin[i]})"
+            for i in idx
+        ],
+    )
     return zh, en
 
 
-def inventory_findings(parcels: pd.DataFrame, state: pd.DataFrame, as_of: dt.date,
-                       overrides: pd.DataFrame | None) -> pd.DataFrame:
+def inventory_findings(
+    parcels: pd.DataFrame, state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame | None
+) -> pd.DataFrame:
     """``land_inventory``: approved-unsupplied parcels and granted parcels not started by ``as_of``."""
     day = as_day(as_of)
     granted = set(state["parcel_id"].tolist())
@@ -330,7 +519,8 @@ def inventory_findings(parcels: pd.DataFrame, state: pd.DataFrame, as_of: dt.dat
     zp_all = ZoneParams(INVENTORY, overrides, as_of, state["zone_id"])
     out_statuses = zp_all.column("out_of_scope_statuses", None)
     unbuilt_mask = ~state["started"].to_numpy() & np.array(
-        [st not in outs for st, outs in zip(state["status"].tolist(), out_statuses)], dtype=bool)
+        [st not in outs for st, outs in zip(state["status"].tolist(), out_statuses)], dtype=bool
+    )
     unbuilt = state[unbuilt_mask]
     frames = []
     if not unsupplied.empty:
@@ -338,16 +528,30 @@ def inventory_findings(parcels: pd.DataFrame, state: pd.DataFrame, as_of: dt.dat
         area = round_list(unsupplied["area_m2"], 1)
         zp = ZoneParams(INVENTORY, overrides, as_of, unsupplied["zone_id"])
         f = findings(
-            INVENTORY, as_of, zp, zone_id=unsupplied["zone_id"].astype("int64").to_numpy(),
-            parcel_id=unsupplied["id"].astype("int64").to_numpy(), subject_type="parcel",
-            subject_id=unsupplied["id"].astype("int64").astype(str).to_numpy(), outcome="approved_unsupplied",
+            INVENTORY,
+            as_of,
+            zp,
+            zone_id=unsupplied["zone_id"].astype("int64").to_numpy(),
+            parcel_id=unsupplied["id"].astype("int64").to_numpy(),
+            subject_type="parcel",
+            subject_id=unsupplied["id"].astype("int64").astype(str).to_numpy(),
+            outcome="approved_unsupplied",
             is_positive=True,
-            evidence=[{"area_m2": a, "since": d, "land_use_code": lu}
-                      for a, d, lu in zip(area, since, unsupplied["land_use_code"].tolist())],
-            explanation_zh=[f"批而未供：{a / 10000:.2f} 公顷（{a * 0.0015:.1f} 亩）" + (f"，自 {d} 起" if d else "，起始日期未记录")
-                            for a, d in zip(area, since)],
-            explanation_en=[f"Approved but not supplied: {a / 10000:.2f} ha ({a * 0.0015:.1f} mu)"
-                            + (f", since {d}" if d else ", start date not recorded") for a, d in zip(area, since)])
+            evidence=[
+                {"area_m2": a, "since": d, "land_use_code": lu}
+                for a, d, lu in zip(area, since, unsupplied["land_use_code"].tolist())
+            ],
+            explanation_zh=[
+                f"批而未供：{a / 10000:.2f} 公顷（{a * 0.0015:.1f} 亩）"
+                + (f"，自 {d} 起" if d else "，起始日期未记录")
+                for a, d in zip(area, since)
+            ],
+            explanation_en=[
+                f"Approved but not supplied: {a / 10000:.2f} ha ({a * 0.0015:.1f} mu)"
+                + (f", since {d}" if d else ", start date not recorded")
+                for a, d in zip(area, since)
+            ],
+        )
         frames.append(f)
     if not unbuilt.empty:
         since = iso_dates(unbuilt["granted_on"])
@@ -355,15 +559,29 @@ def inventory_findings(parcels: pd.DataFrame, state: pd.DataFrame, as_of: dt.dat
         days = (day - unbuilt["granted_on"]).dt.days.tolist()
         zp = ZoneParams(INVENTORY, overrides, as_of, unbuilt["zone_id"])
         f = findings(
-            INVENTORY, as_of, zp, zone_id=unbuilt["zone_id"].astype("int64").to_numpy(),
-            parcel_id=unbuilt["parcel_id"].astype("int64").to_numpy(), subject_type="parcel",
-            subject_id=unbuilt["parcel_id"].astype("int64").astype(str).to_numpy(), outcome="supplied_unbuilt",
+            INVENTORY,
+            as_of,
+            zp,
+            zone_id=unbuilt["zone_id"].astype("int64").to_numpy(),
+            parcel_id=unbuilt["parcel_id"].astype("int64").to_numpy(),
+            subject_type="parcel",
+            subject_id=unbuilt["parcel_id"].astype("int64").astype(str).to_numpy(),
+            outcome="supplied_unbuilt",
             is_positive=True,
-            evidence=[{"area_m2": a, "since": d, "grant_id": g, "days": n}
-                      for a, d, g, n in zip(area, since, unbuilt["grant_id"].astype("int64").tolist(), days)],
-            explanation_zh=[f"供而未建：{a / 10000:.2f} 公顷（{a * 0.0015:.1f} 亩），{d} 出让，截至 {day.date()} 已 {n} 天未动工"
-                            for a, d, n in zip(area, since, days)],
-            explanation_en=[f"Supplied but not built: {a / 10000:.2f} ha ({a * 0.0015:.1f} mu), granted on {d}, "
-                            f"not started {n} days later as of {day.date()}" for a, d, n in zip(area, since, days)])
+            evidence=[
+                {"area_m2": a, "since": d, "grant_id": g, "days": n}
+                for a, d, g, n in zip(area, since, unbuilt["grant_id"].astype("int64").tolist(), days)
+            ],
+            explanation_zh=[
+                f"供而未建：{a / 10000:.2f} 公顷（{a * 0.0015:.1f} 亩），{d} 出让，"
+                f"截至 {day.date()} 已 {n} 天未动工"
+                for a, d, n in zip(area, since, days)
+            ],
+            explanation_en=[
+                f"Supplied but not built: {a / 10000:.2f} ha ({a * 0.0015:.1f} mu), granted on {d}, "
+                f"not started {n} days later as of {day.date()}"
+                for a, d, n in zip(area, since, days)
+            ],
+        )
         frames.append(f)
     return pd.concat(frames, ignore_index=True) if frames else empty_findings()

@@ -51,38 +51,72 @@ INDICATORS = {
     "rd_share": ("研发经费占营业收入比重", "R&D share of revenue", "%"),
     "tax_per_kwh": ("单位电耗税收", "tax per kWh", "元/kWh"),
 }
-REGULAR_WEIGHTS = {"tax_per_mu": 30, "va_per_mu": 20, "va_per_tce": 20, "va_per_emission": 10,
-                   "labour_productivity": 10, "rd_share": 10}
+REGULAR_WEIGHTS = {
+    "tax_per_mu": 30,
+    "va_per_mu": 20,
+    "va_per_tce": 20,
+    "va_per_emission": 10,
+    "labour_productivity": 10,
+    "rd_share": 10,
+}
 SMALL_WEIGHTS = {"tax_per_mu": 50, "tax_per_kwh": 50}
 # metrics each indicator needs (numerator, denominator); denominators must be > 0
 NEEDS = {
-    "tax_per_mu": ("tax_wan", "mu"), "va_per_mu": ("value_added_wan", "mu"),
-    "va_per_tce": ("value_added_wan", "energy_tce"), "va_per_emission": ("value_added_wan", "emissions_t"),
-    "labour_productivity": ("value_added_wan", "employees"), "rd_share": ("rd_spend_wan", "revenue_wan"),
+    "tax_per_mu": ("tax_wan", "mu"),
+    "va_per_mu": ("value_added_wan", "mu"),
+    "va_per_tce": ("value_added_wan", "energy_tce"),
+    "va_per_emission": ("value_added_wan", "emissions_t"),
+    "labour_productivity": ("value_added_wan", "employees"),
+    "rd_share": ("rd_spend_wan", "revenue_wan"),
     "tax_per_kwh": ("tax_wan", "electricity_kwh"),
 }
 NOT_GRADED = {"startup": ("初创企业", "a start-up"), "under_construction": ("在建企业", "under construction")}
 
-SPEC = RuleSpec("per_mu", "1.0", "亩均效益评价", "Per-mu evaluation", (
-    Param("weights", REGULAR_WEIGHTS, HUANGYAN, SINCE, "indicator weights of regular firms"),
-    Param("small_weights", SMALL_WEIGHTS, HUANGYAN, SINCE, "indicator weights of small firms"),
-    Param("benchmarks", {}, "项目约定：本区当年中位数", SINCE,
-          "indicator -> benchmark value; missing indicators use the zone-year median"),
-    Param("class_cuts", [0.25, 0.70, 0.95], RANK_SCHEME, SINCE,
-          "cumulative rank shares ending classes A, B, C (D is the rest)"),
-    Param("year_lag", 1, "项目约定", SINCE,
-          "evaluation year = as-of year minus this"),
-))
+SPEC = RuleSpec(
+    "per_mu",
+    "1.0",
+    "亩均效益评价",
+    "Per-mu evaluation",
+    (
+        Param("weights", REGULAR_WEIGHTS, HUANGYAN, SINCE, "indicator weights of regular firms"),
+        Param("small_weights", SMALL_WEIGHTS, HUANGYAN, SINCE, "indicator weights of small firms"),
+        Param(
+            "benchmarks",
+            {},
+            "项目约定：本区当年中位数",
+            SINCE,
+            "indicator -> benchmark value; missing indicators use the zone-year median",
+        ),
+        Param(
+            "class_cuts",
+            [0.25, 0.70, 0.95],
+            RANK_SCHEME,
+            SINCE,
+            "cumulative rank shares ending classes A, B, C (D is the rest)",
+        ),
+        Param("year_lag", 1, "项目约定", SINCE, "evaluation year = as-of year minus this"),
+    ),
+)
 SPECS = (SPEC,)
 INPUTS = ("parcels", "enterprise_metrics")
 GRADED = ("regular", "small")
 # metrics that are denominators: zero means "not recorded" for a firm, so it cannot be scored
 POSITIVE = {"mu", "energy_tce", "emissions_t", "employees", "revenue_wan", "electricity_kwh"}
-METRICS = ["revenue_wan", "tax_wan", "value_added_wan", "energy_tce", "electricity_kwh", "emissions_t", "employees",
-           "rd_spend_wan"]
+METRICS = [
+    "revenue_wan",
+    "tax_wan",
+    "value_added_wan",
+    "energy_tce",
+    "electricity_kwh",
+    "emissions_t",
+    "employees",
+    "rd_spend_wan",
+]
 
 
-def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
+def evaluate(
+    inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """``per_mu`` findings for the evaluation year of ``as_of``."""
     parcels = inputs["parcels"]
     metrics = inputs["enterprise_metrics"]
@@ -99,7 +133,8 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
 def _subjects(parcels: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
     """Parcels with metrics in any year, and parcels in production or marked low-efficiency."""
     ids = pd.Index(metrics["parcel_id"].unique()).union(
-        parcels.loc[parcels["status"].isin(["in_production", "low_efficiency"]), "id"])
+        parcels.loc[parcels["status"].isin(["in_production", "low_efficiency"]), "id"]
+    )
     p = parcels[parcels["id"].isin(ids)][["id", "zone_id", "area_m2", "status"]]
     return p.rename(columns={"id": "parcel_id"}).reset_index(drop=True)
 
@@ -112,12 +147,18 @@ def _year_metrics(subjects: pd.DataFrame, metrics: pd.DataFrame, year: int) -> p
         # if any of them is, as small if all graded ones are small
         graded = m[m["grading_category"].isin(GRADED)]
         sums = graded.groupby("parcel_id")[METRICS].sum(min_count=1)
-        cat = graded.groupby("parcel_id")["grading_category"].agg(lambda c: "regular" if (c == "regular").any()
-                                                                 else "small")
+        cat = graded.groupby("parcel_id")["grading_category"].agg(
+            lambda c: "regular" if (c == "regular").any() else "small"
+        )
         ungraded = m[~m["parcel_id"].isin(graded["parcel_id"])].drop_duplicates("parcel_id")
         firm = graded.groupby("parcel_id")["enterprise_id"].first()
-        agg = pd.concat([sums.assign(grading_category=cat, enterprise_id=firm).reset_index(),
-                         ungraded[["parcel_id", "grading_category", "enterprise_id", *METRICS]]], ignore_index=True)
+        agg = pd.concat(
+            [
+                sums.assign(grading_category=cat, enterprise_id=firm).reset_index(),
+                ungraded[["parcel_id", "grading_category", "enterprise_id", *METRICS]],
+            ],
+            ignore_index=True,
+        )
     else:
         agg = m[["parcel_id", "grading_category", "enterprise_id", *METRICS]]
     out = subjects.merge(agg, on="parcel_id", how="left")
@@ -150,8 +191,14 @@ def _score_and_class(f: pd.DataFrame, year: int, zp: ZoneParams, as_of: dt.date)
     small = cat == "small"
     values, _usable = _indicator_values(f)
     # the weight of each indicator per row, by the firm's scheme (resolved once per zone)
-    weight = {ind: np.where(small, zp.derived(lambda v, i=ind: v["small_weights"].get(i, 0)),
-                            zp.derived(lambda v, i=ind: v["weights"].get(i, 0))) for ind in NEEDS}
+    weight = {
+        ind: np.where(
+            small,
+            zp.derived(lambda v, i=ind: v["small_weights"].get(i, 0)),
+            zp.derived(lambda v, i=ind: v["weights"].get(i, 0)),
+        )
+        for ind in NEEDS
+    }
     # metrics a firm's scheme needs and lacks (missing, or a zero denominator)
     lacking = {}
     for metric in METRICS + ["mu"]:
@@ -170,10 +217,20 @@ def _score_and_class(f: pd.DataFrame, year: int, zp: ZoneParams, as_of: dt.date)
     zone = f["zone_id"].to_numpy(dtype="int64")
     bench, overridden = {}, {}
     for ind in NEEDS:
-        med = pd.Series(np.where(complete, values[ind], np.nan)).groupby([zone, small]).transform("median").to_numpy()
-        has_ov = zp.derived(lambda v, i=ind: isinstance(v["benchmarks"], dict) and i in v["benchmarks"], "bool")
-        ov = zp.derived(lambda v, i=ind: (v["benchmarks"] or {}).get(i, np.nan)
-                        if isinstance(v["benchmarks"], dict) else np.nan)
+        med = (
+            pd.Series(np.where(complete, values[ind], np.nan))
+            .groupby([zone, small])
+            .transform("median")
+            .to_numpy()
+        )
+        has_ov = zp.derived(
+            lambda v, i=ind: isinstance(v["benchmarks"], dict) and i in v["benchmarks"], "bool"
+        )
+        ov = zp.derived(
+            lambda v, i=ind: (
+                (v["benchmarks"] or {}).get(i, np.nan) if isinstance(v["benchmarks"], dict) else np.nan
+            )
+        )
         bench[ind] = np.where(has_ov, ov, med)
         overridden[ind] = has_ov
 
@@ -199,14 +256,33 @@ def _score_and_class(f: pd.DataFrame, year: int, zp: ZoneParams, as_of: dt.date)
     rank, count, cls = rank_classes(np.where(ok, score, np.nan), zone, cuts)
     outcome = np.where(ok, cls, np.where(has_metrics & ~graded, "not_graded", CANNOT_EVALUATE))
 
-    parts = {"values": values, "bench": bench, "weight": weight, "scored": scored, "overridden": overridden,
-             "score": score, "rank": rank, "count": count, "total_w": total_w, "scored_w": scored_w}
+    parts = {
+        "values": values,
+        "bench": bench,
+        "weight": weight,
+        "scored": scored,
+        "overridden": overridden,
+        "score": score,
+        "rank": rank,
+        "count": count,
+        "total_w": total_w,
+        "scored_w": scored_w,
+    }
     ev, zh, en = _evidence_and_text(f, year, outcome, small, missing, zp, parts)
     frame = findings(
-        SPEC, as_of, zp, zone_id=zone, parcel_id=f["parcel_id"].to_numpy(dtype="int64"),
-        subject_type="parcel", subject_id=f["parcel_id"].astype("int64").astype(str).to_numpy(), outcome=outcome,
-        is_positive=np.isin(outcome, ["class_d", CANNOT_EVALUATE]), evidence=ev, explanation_zh=zh,
-        explanation_en=en)
+        SPEC,
+        as_of,
+        zp,
+        zone_id=zone,
+        parcel_id=f["parcel_id"].to_numpy(dtype="int64"),
+        subject_type="parcel",
+        subject_id=f["parcel_id"].astype("int64").astype(str).to_numpy(),
+        outcome=outcome,
+        is_positive=np.isin(outcome, ["class_d", CANNOT_EVALUATE]),
+        evidence=ev,
+        explanation_zh=zh,
+        explanation_en=en,
+    )
     return frame
 
 
@@ -236,10 +312,13 @@ def rank_classes(score: np.ndarray, group: np.ndarray, cuts) -> tuple[np.ndarray
     cut_c = np.array([c[2] for c in cuts], dtype="float64")
     eps = 1e-9
     with np.errstate(divide="ignore", invalid="ignore"):
-        above = rank / count                # share ranked at or above the firm (itself included)
+        above = rank / count  # share ranked at or above the firm (itself included)
         below = (count - rank + 1) / count  # share ranked at or below it
-    cls = np.select([~ok, above <= cut_a + eps, above <= cut_b + eps, below <= (1 - cut_c) + eps],
-                    ["", "class_a", "class_b", "class_d"], "class_c")
+    cls = np.select(
+        [~ok, above <= cut_a + eps, above <= cut_b + eps, below <= (1 - cut_c) + eps],
+        ["", "class_a", "class_b", "class_d"],
+        "class_c",
+    )
     return rank, count, cls
 
 
@@ -260,12 +339,23 @@ def _flagged(names: list[str], flags: dict[str, np.ndarray], n: int) -> list[lis
     return out
 
 
-CLASS_TEXT = {"class_a": ("A 类", "class A"), "class_b": ("B 类", "class B"), "class_c": ("C 类", "class C"),
-              "class_d": ("D 类", "class D")}
+CLASS_TEXT = {
+    "class_a": ("A 类", "class A"),
+    "class_b": ("B 类", "class B"),
+    "class_c": ("C 类", "class C"),
+    "class_d": ("D 类", "class D"),
+}
 
 
-def _evidence_and_text(f: pd.DataFrame, year: int, outcome: np.ndarray, small: np.ndarray,
-                       missing: dict[int, list[str]], zp: ZoneParams, parts: dict) -> tuple[list, list, list]:
+def _evidence_and_text(
+    f: pd.DataFrame,
+    year: int,
+    outcome: np.ndarray,
+    small: np.ndarray,
+    missing: dict[int, list[str]],
+    zp: ZoneParams,
+    parts: dict,
+) -> tuple[list, list, list]:
     """Evidence dicts and the two explanations, built per outcome with list comprehensions."""
     n = len(f)
     ev: list = [None] * n
@@ -282,9 +372,17 @@ def _evidence_and_text(f: pd.DataFrame, year: int, outcome: np.ndarray, small: n
     idx = np.flatnonzero(outcome == CANNOT_EVALUATE).tolist()
     evs, zhs, ens = [], [], []
     for i in idx:
-        miss = missing.get(i) or ([] if cat[i] == cat[i] and cat[i] is not None else [f"enterprise_metrics {year}"])
-        evs.append({"year": year, "category": cat[i] if isinstance(cat[i], str) else None,
-                    "enterprise_id": ent[i], "missing": miss})
+        miss = missing.get(i) or (
+            [] if cat[i] == cat[i] and cat[i] is not None else [f"enterprise_metrics {year}"]
+        )
+        evs.append(
+            {
+                "year": year,
+                "category": cat[i] if isinstance(cat[i], str) else None,
+                "enterprise_id": ent[i],
+                "missing": miss,
+            }
+        )
         if not isinstance(cat[i], str):
             zhs.append(f"无法评价：缺少 {year} 年企业指标数据（enterprise_metrics）")
             ens.append(f"Cannot evaluate: no enterprise metrics for {year}")
@@ -297,18 +395,33 @@ def _evidence_and_text(f: pd.DataFrame, year: int, outcome: np.ndarray, small: n
     put(idx, evs, zhs, ens)
 
     idx = np.flatnonzero(outcome == "not_graded").tolist()
-    put(idx, [{"year": year, "category": cat[i], "enterprise_id": ent[i]} for i in idx],
-        [f"{year} 年为{NOT_GRADED.get(cat[i], (cat[i],))[0]}（{cat[i]}），按规定不参与亩均评价分类" for i in idx],
-        [f"In {year} the firm is {NOT_GRADED.get(cat[i], (cat[i], cat[i]))[1]} ({cat[i]}): not graded by the "
-         "per-mu evaluation" for i in idx])
+    put(
+        idx,
+        [{"year": year, "category": cat[i], "enterprise_id": ent[i]} for i in idx],
+        [
+            f"{year} 年为{NOT_GRADED.get(cat[i], (cat[i],))[0]}（{cat[i]}），按规定不参与亩均评价分类"
+            for i in idx
+        ],
+        [
+            f"In {year} the firm is {NOT_GRADED.get(cat[i], (cat[i], cat[i]))[1]} ({cat[i]}): not graded by "
+            f"the "
+            "per-mu evaluation"
+            for i in idx
+        ],
+    )
 
     # graded: one comprehension per scheme and indicator, then the texts
     score = np.round(parts["score"], 2)
     rank, count = parts["rank"], parts["count"]
     above = np.round(rank / np.where(count > 0, count, 1), 4)
     # "top 25%" etc. per class, formatted once per zone
-    pos = {o: (zp.derived(lambda v, o=o: _position(o, v["class_cuts"])[0], None),
-               zp.derived(lambda v, o=o: _position(o, v["class_cuts"])[1], None)) for o in CLASS_TEXT}
+    pos = {
+        o: (
+            zp.derived(lambda v, o=o: _position(o, v["class_cuts"])[0], None),
+            zp.derived(lambda v, o=o: _position(o, v["class_cuts"])[1], None),
+        )
+        for o in CLASS_TEXT
+    }
     out_l = outcome.tolist()
     for scheme_small in (False, True):
         mask = np.isin(outcome, list(CLASS_TEXT)) & (small == scheme_small)
@@ -322,32 +435,61 @@ def _evidence_and_text(f: pd.DataFrame, year: int, outcome: np.ndarray, small: n
             b_l = np.round(parts["bench"][ind][idx], 4).tolist()
             w = parts["weight"][ind][idx].tolist()
             sc = parts["scored"][ind][idx].tolist()
-            per_ind.append([{"value": vv, "benchmark": None if math.isnan(bb) else bb, "weight": ww, "scored": ss}
-                            for vv, bb, ww, ss in zip(v, b_l, w, sc)])
+            per_ind.append(
+                [
+                    {"value": vv, "benchmark": None if math.isnan(bb) else bb, "weight": ww, "scored": ss}
+                    for vv, bb, ww, ss in zip(v, b_l, w, sc)
+                ]
+            )
         indicators = [dict(zip(inds, row)) for row in zip(*per_ind)]
         il = idx.tolist()
         over = _flagged(inds, {ind: parts["overridden"][ind][idx] for ind in inds}, len(il))
-        unscored = _flagged(inds, {ind: (parts["weight"][ind][idx] > 0) & ~parts["scored"][ind][idx] for ind in inds},
-                            len(il))
+        unscored = _flagged(
+            inds, {ind: (parts["weight"][ind][idx] > 0) & ~parts["scored"][ind][idx] for ind in inds}, len(il)
+        )
         scheme = "small" if scheme_small else "regular"
-        sc_l, rk_l, ct_l, ab_l = score[idx].tolist(), rank[idx].astype(int).tolist(), count[idx].astype(int).tolist(), \
-            above[idx].tolist()
-        evs = [{"year": year, "category": cat[i], "enterprise_id": ent[i], "scheme": scheme, "score": s_,
-                "rank": r_, "graded_in_zone": c_, "percentile": a_, "indicators": ind_d, "benchmarks_overridden": ov}
-               for i, s_, r_, c_, a_, ind_d, ov in zip(il, sc_l, rk_l, ct_l, ab_l, indicators, over)]
-        zhs = [f"{year} 年亩均评价得分 {s_:.1f}（本区第 {r_}/{c_} 名，前 {a_ * 100:.1f}%），"
-               f"{CLASS_TEXT[out_l[i]][0]}（{pos[out_l[i]][0][i]}）"
-               for i, s_, r_, c_, a_ in zip(il, sc_l, rk_l, ct_l, ab_l)]
-        ens = [f"{year} per-mu score {s_:.1f} (rank {r_} of {c_} in the zone, top {a_ * 100:.1f}%): "
-               f"{CLASS_TEXT[out_l[i]][1]} ({pos[out_l[i]][1][i]})"
-               for i, s_, r_, c_, a_ in zip(il, sc_l, rk_l, ct_l, ab_l)]
+        sc_l, rk_l, ct_l, ab_l = (
+            score[idx].tolist(),
+            rank[idx].astype(int).tolist(),
+            count[idx].astype(int).tolist(),
+            above[idx].tolist(),
+        )
+        evs = [
+            {
+                "year": year,
+                "category": cat[i],
+                "enterprise_id": ent[i],
+                "scheme": scheme,
+                "score": s_,
+                "rank": r_,
+                "graded_in_zone": c_,
+                "percentile": a_,
+                "indicators": ind_d,
+                "benchmarks_overridden": ov,
+            }
+            for i, s_, r_, c_, a_, ind_d, ov in zip(il, sc_l, rk_l, ct_l, ab_l, indicators, over)
+        ]
+        zhs = [
+            f"{year} 年亩均评价得分 {s_:.1f}（本区第 {r_}/{c_} 名，前 {a_ * 100:.1f}%），"
+            f"{CLASS_TEXT[out_l[i]][0]}（{pos[out_l[i]][0][i]}）"
+            for i, s_, r_, c_, a_ in zip(il, sc_l, rk_l, ct_l, ab_l)
+        ]
+        ens = [
+            f"{year} per-mu score {s_:.1f} (rank {r_} of {c_} in the zone, top {a_ * 100:.1f}%): "
+            f"{CLASS_TEXT[out_l[i]][1]} ({pos[out_l[i]][1][i]})"
+            for i, s_, r_, c_, a_ in zip(il, sc_l, rk_l, ct_l, ab_l)
+        ]
         for k, (i, un) in enumerate(zip(il, unscored)):
             if un:
                 sw, tw = parts["scored_w"][i], parts["total_w"][i]
-                zhs[k] += (f"；{'、'.join(INDICATORS[u][0] for u in un)}基准为 0 或缺失，不计分，"
-                           f"得分按其余 {sw:g} 分权重折算为 {tw:g} 分制")
-                ens[k] += (f"; benchmark of {', '.join(INDICATORS[u][1] for u in un)} is zero or missing: not "
-                           f"scored, score scaled from the remaining weight {sw:g} to {tw:g}")
+                zhs[k] += (
+                    f"；{'、'.join(INDICATORS[u][0] for u in un)}基准为 0 或缺失，不计分，"
+                    f"得分按其余 {sw:g} 分权重折算为 {tw:g} 分制"
+                )
+                ens[k] += (
+                    f"; benchmark of {', '.join(INDICATORS[u][1] for u in un)} is zero or missing: not "
+                    f"scored, score scaled from the remaining weight {sw:g} to {tw:g}"
+                )
             if out_l[i] == "class_d":
                 zhs[k] += "；列为低效用地候选，待区管理机构认定"
                 ens[k] += "; low-efficiency land candidate, to be confirmed by the zone office"

@@ -26,8 +26,9 @@ Example:
     >>> led = pd.DataFrame({"year": 2025, "resource": "energy", "entry_type": ["allocation", "use"],
     ...                     "from_account_id": [1, 2], "to_account_id": [2, None], "amount": [100.0, 120.0],
     ...                     "recorded_on": pd.to_datetime(["2025-01-10", "2025-06-30"])})
-    >>> balances(acc, led, dt.date(2025, 12, 31)).loc[2, ["balance", "shortfall", "outcome"]].tolist()
-    [-20.0, 20.0, 'over_quota_not_escalated']
+    >>> b = balances(acc, led, dt.date(2025, 12, 31)).loc[2]
+    >>> float(b["balance"]), float(b["shortfall"]), b["outcome"]
+    (-20.0, 20.0, 'over_quota_not_escalated')
 """
 
 from __future__ import annotations

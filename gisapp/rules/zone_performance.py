@@ -12,7 +12,11 @@ What is known and what is assumed:
   *share of the approved planning area accepted* = area of parcels whose completion was accepted
   (``construction_progress.accepted_on``) on or before E / the zone's approved area;
   *development rate of the fenced area* = area of parcels whose construction had started on or
-  before E / area of the approved boundary in force on E.
+  before E / area of the approved boundary in force on E. The parcel areas per zone and year are
+  summed set-based in SQL (frame ``performance_land``: each parcel's first start and acceptance);
+  this module adds the years up to E.
+- every zone is scored and ranked, whatever zones a run reports (``gisapp assess --zone``): the
+  ``performance_*`` frames are not restricted to the zones asked for.
 - normalisation: each indicator is scaled over the zones scored that year to 0-100, min-max
   (``lower_is_better`` indicators reversed, e.g. customs violations; all-equal values give 100);
   a category's score is the mean of its indicators; the score is the weighted mean of the

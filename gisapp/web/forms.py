@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dash import dcc, html
 
@@ -34,7 +34,6 @@ class FormSpec:
     save: Callable
     submit: str = "edit.save"
     per_parcel: bool = True  # False: the edit takes a record id from the context (finding review)
-    extra: dict = field(default_factory=dict)
 
 
 FORMS: dict[str, FormSpec] = {

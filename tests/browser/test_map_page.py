@@ -21,8 +21,8 @@ from tests.browser.conftest import WAIT_SECONDS
 pytestmark = pytest.mark.browser
 
 WGQ_VIEW = "lat=31.32&lon=121.60&zoom=15"
-PARCEL_PATHS = f".leaflet-overlay-pane path[stroke='{get_layer('parcels').style.line_color}']"
-HIGHLIGHT_PATH = ".leaflet-overlay-pane path[stroke='#00bcd4']"
+PARCEL_PATHS = f"#map-map path[stroke='{get_layer('parcels').style.line_color}']"
+HIGHLIGHT_PATH = "#map-map path[stroke='#00bcd4']"
 # a parcel whose centre on screen is the parcel itself (not off-view, not under the layer control)
 CLICKABLE_PARCEL = """
     for (const p of document.querySelectorAll(arguments[0])) {
@@ -68,7 +68,7 @@ def test_low_zoom_shows_zone_summaries_and_the_hint(signed_in_browser, live_serv
     wait(driver, lambda d: d.find_element(By.ID, "map-hint").text.strip() != "")
     assert str(get_layer("parcels").detail_min_zoom) in driver.find_element(By.ID, "map-hint").text
     assert parcel_paths(driver) == []  # summaries are outlined in their fill colour, not as parcels
-    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane path")) >= 10)
+    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#map-map path")) >= 10)
 
 
 def test_clicking_a_parcel_opens_its_detail(signed_in_browser, live_server):

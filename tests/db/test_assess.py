@@ -14,7 +14,15 @@ from gisapp.cli import main
 from gisapp.demo import DEMO_AS_OF
 
 AS_OF = DEMO_AS_OF.isoformat()
-MY_RULES = ("idle_land", "land_inventory", "per_mu", "grant_review", "grant_notice", "grant_term", "mixed_use")
+MY_RULES = (
+    "idle_land",
+    "land_inventory",
+    "per_mu",
+    "grant_review",
+    "grant_notice",
+    "grant_term",
+    "mixed_use",
+)
 
 
 def assess(*args: str):
@@ -24,7 +32,9 @@ def assess(*args: str):
 
 def current(engine, rule: str) -> pd.DataFrame:
     with engine.connect() as conn:
-        return pd.read_sql(sa.text("SELECT * FROM rules.current_findings WHERE rule = :r"), conn, params={"r": rule})
+        return pd.read_sql(
+            sa.text("SELECT * FROM rules.current_findings WHERE rule = :r"), conn, params={"r": rule}
+        )
 
 
 def scalar(engine, sql: str, **params):
@@ -58,12 +68,21 @@ def test_assess_prints_counts_per_rule_and_outcome(first_run):
 
 
 IDLE_EXPECTED = {
-    "unbuilt_idle": "idle_not_started", "idle_confirmed": "idle_not_started",
-    "building_stalled_idle": "idle_stalled", "in_disposal": "idle_stalled",
-    "unbuilt_exempt": "exempt", "unbuilt_undelivered": "exempt",
-    "unbuilt_recent": "not_idle", "building_active": "not_idle", "building_stalled_recent": "not_idle",
-    "building_edge_exact": "not_idle", "building_restarted": "not_idle", "completed": "not_idle",
-    "production": "not_idle", "production_startup": "not_idle", "low_efficiency_confirmed": "not_idle",
+    "unbuilt_idle": "idle_not_started",
+    "idle_confirmed": "idle_not_started",
+    "building_stalled_idle": "idle_stalled",
+    "in_disposal": "idle_stalled",
+    "unbuilt_exempt": "exempt",
+    "unbuilt_undelivered": "exempt",
+    "unbuilt_recent": "not_idle",
+    "building_active": "not_idle",
+    "building_stalled_recent": "not_idle",
+    "building_edge_exact": "not_idle",
+    "building_restarted": "not_idle",
+    "completed": "not_idle",
+    "production": "not_idle",
+    "production_startup": "not_idle",
+    "low_efficiency_confirmed": "not_idle",
     "transferred": "not_idle",
 }
 
@@ -84,12 +103,19 @@ def test_land_inventory_matches_the_demo_scenarios(isolated_engine, first_run, s
     unsupplied = f[f["outcome"] == "approved_unsupplied"]
     unbuilt = f[f["outcome"] == "supplied_unbuilt"]
     assert set(unsupplied["scenario"]) == {"unsupplied"}
-    assert set(unbuilt["scenario"]) == {"unbuilt_recent", "unbuilt_idle", "unbuilt_exempt", "unbuilt_undelivered",
-                                        "idle_confirmed"}
+    assert set(unbuilt["scenario"]) == {
+        "unbuilt_recent",
+        "unbuilt_idle",
+        "unbuilt_exempt",
+        "unbuilt_undelivered",
+        "idle_confirmed",
+    }
     assert (scenario == "unsupplied").sum() == len(unsupplied)
 
 
-def test_per_mu_grades_firms_with_low_efficiency_candidates_at_the_bottom(isolated_engine, first_run, scenario):
+def test_per_mu_grades_firms_with_low_efficiency_candidates_at_the_bottom(
+    isolated_engine, first_run, scenario
+):
     f = outcomes_by_scenario(isolated_engine, "per_mu", scenario)
     assert set(f[f["scenario"] == "production_startup"]["outcome"]) == {"not_graded"}
     graded = f[f["outcome"].str.startswith("class_")].copy()
@@ -108,13 +134,17 @@ def test_grant_rules_match_the_demo_grants(isolated_engine, first_run, demo_fram
     grants = demo_frames["land_grants"].set_index("id")
     notice = current(isolated_engine, "grant_notice")
     days = (grants["granted_on"] - grants["announced_on"]).dt.days
-    expected = days.loc[notice["subject_id"].astype(int)].lt(30).map({True: "notice_too_short", False: "notice_ok"})
+    expected = (
+        days.loc[notice["subject_id"].astype(int)].lt(30).map({True: "notice_too_short", False: "notice_ok"})
+    )
     assert (notice["outcome"].to_numpy() == expected.to_numpy()).all()
     assert set(notice["outcome"]) == {"notice_ok", "notice_too_short"}
     review = current(isolated_engine, "grant_review")
     assert {"passed", "shortfall", "not_reviewed"} <= set(review["outcome"])
     # a grant signed after the as-of date is not assessed yet
-    assert len(review) == (grants["is_standardized"] & (grants["granted_on"] <= pd.Timestamp(DEMO_AS_OF))).sum()
+    assert (
+        len(review) == (grants["is_standardized"] & (grants["granted_on"] <= pd.Timestamp(DEMO_AS_OF))).sum()
+    )
     term = current(isolated_engine, "grant_term")
     # the 2014 Shanghai rule (and the zones' preference for 50 years) applies to grants since 2014
     local = grants["granted_on"].between(pd.Timestamp("2014-01-01"), pd.Timestamp(DEMO_AS_OF))
@@ -134,21 +164,33 @@ def test_mixed_use_matches_the_demo_patterns(isolated_engine, first_run, demo_fr
     assert (top == 90).any() and set(f[top[top == 90].index]) == {"mixed"}
 
 
-def test_rerun_keeps_one_current_finding_per_subject_and_carries_reviews(isolated_engine, first_run, scenario):
+def test_rerun_keeps_one_current_finding_per_subject_and_carries_reviews(
+    isolated_engine, first_run, scenario
+):
     idle = current(isolated_engine, "idle_land")
     target = idle[idle["outcome"] == "idle_not_started"].iloc[0]
     with isolated_engine.begin() as conn:
-        conn.execute(sa.text("UPDATE rules.findings SET review_status = 'confirmed', review_reason = '现场核实',"
-                             " reviewed_by = 'zone-office', reviewed_at = now() WHERE id = :i"), {"i": int(target["id"])})
+        conn.execute(
+            sa.text(
+                "UPDATE rules.findings SET review_status = 'confirmed', review_reason = '现场核实',"
+                " reviewed_by = 'zone-office', reviewed_at = now() WHERE id = :i"
+            ),
+            {"i": int(target["id"])},
+        )
     result = assess("--as-of", AS_OF, "--rule", "idle_land")
     assert result.exit_code == 0 and "1 reviews carried over" in result.output
     again = current(isolated_engine, "idle_land")
     assert not again["subject_id"].duplicated().any() and len(again) == len(idle)
-    assert scalar(isolated_engine, "SELECT count(*) FROM rules.findings WHERE rule = 'idle_land'") == 2 * len(idle)
+    assert scalar(isolated_engine, "SELECT count(*) FROM rules.findings WHERE rule = 'idle_land'") == 2 * len(
+        idle
+    )
     carried = again[again["subject_id"] == target["subject_id"]].iloc[0]
     assert carried["id"] != target["id"]
-    assert (carried["review_status"], carried["review_reason"], carried["reviewed_by"]) == \
-        ("confirmed", "现场核实", "zone-office")
+    assert (carried["review_status"], carried["review_reason"], carried["reviewed_by"]) == (
+        "confirmed",
+        "现场核实",
+        "zone-office",
+    )
     old = scalar(isolated_engine, "SELECT is_current FROM rules.findings WHERE id = :i", i=int(target["id"]))
     assert old is False
     # a changed outcome reopens the finding: as of a date before the land became idle
@@ -170,10 +212,13 @@ def test_a_zone_run_supersedes_only_that_zone(isolated_engine, first_run):
     assert len(changed) > 0 and set(changed["zone_id"]) == {yangshan}
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--zone", "atlantis"], "unknown zone code(s): atlantis"),
-    (["--rule", "no_such_rule"], "unknown rule(s): no_such_rule"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--zone", "atlantis"], "unknown zone code(s): atlantis"),
+        (["--rule", "no_such_rule"], "unknown rule(s): no_such_rule"),
+    ],
+)
 def test_bad_input_is_named_and_nothing_is_written(isolated_engine, first_run, args, message):
     runs = scalar(isolated_engine, "SELECT count(*) FROM rules.assessment_runs")
     result = CliRunner().invoke(main, ["assess", "--as-of", AS_OF, *args])

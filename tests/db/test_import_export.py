@@ -376,6 +376,9 @@ def test_bulk_import_writes_one_audit_entry_and_valid_rows(engine, target, small
     api.export("zones", tmp_path / "z.gpkg", engine=engine)
     import_file(target, "zones", tmp_path / "z.gpkg")
     api.export("parcels", path, zone=small_zone, engine=engine)
+    index_sql = sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'land' AND tablename = 'parcels'")
+    with target.connect() as conn:
+        indexes = set(conn.execute(index_sql).all())
     result = import_file(target, "parcels", path, bulk_threshold=1)
     assert result.bulk and result.inserted > 0
     with target.connect() as conn:
@@ -391,6 +394,8 @@ def test_bulk_import_writes_one_audit_entry_and_valid_rows(engine, target, small
         record = conn.execute(sa.text("SELECT kind, inserted, bulk, source_crs FROM audit.imports WHERE id = :i"),
                               {"i": result.import_id}).one()
     assert tuple(record) == ("parcels", result.inserted, True, "EPSG:4490")
+    with target.connect() as conn:  # a load into an empty table rebuilt the indexes it dropped
+        assert set(conn.execute(index_sql).all()) == indexes and len(indexes) >= 5
 
 
 def test_update_existing_changes_attributes_through_the_audited_path(engine, small_zone, tmp_path):

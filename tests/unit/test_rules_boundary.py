@@ -63,9 +63,19 @@ def run(geoms, overrides=(), approved=1_000_000.0, valid_to=None) -> tuple[pd.Da
 
 
 def test_parcel_inside_and_parcel_on_the_boundary_edge_are_inside():
-    par, _ = run([m_box(100, 100, 200, 200), m_box(900, 100, 1000, 200)])
+    every = [override("boundary_qa", "parcel_findings", "all")]
+    par, zone = run([m_box(100, 100, 200, 200), m_box(900, 100, 1000, 200)], every)
     assert list(par["outcome"]) == ["inside", "inside"] and not par["is_positive"].any()
     assert par.loc[1, "evidence"]["distance_m"] == 0.0 and "批准四至范围内" in par.loc[1, "explanation_zh"]
+    assert zone["evidence"]["parcels_inside"] == 2
+
+
+def test_by_default_only_exceptions_get_a_parcel_finding_and_the_zone_counts_the_rest():
+    par, zone = run([m_box(100, 100, 200, 200), m_box(300, 100, 400, 200), m_box(900, 300, 1005, 400)])
+    assert list(par.index) == [3] and par.loc[3, "outcome"] == "outside_boundary"
+    ev = zone["evidence"]
+    assert (ev["parcels"], ev["parcels_inside"], ev["parcels_outside_boundary"], ev["parcels_overlap"]) == (3, 2, 1, 0)
+    assert "2 块位于批准四至范围内" in zone["explanation_zh"] and "2 lie inside" in zone["explanation_en"]
 
 
 def test_reaching_half_a_metre_out_is_within_the_tolerance_five_metres_is_not():
@@ -83,7 +93,7 @@ def test_reaching_half_a_metre_out_is_within_the_tolerance_five_metres_is_not():
 
 def test_tolerance_override_in_metres():
     par, _ = run([m_box(900, 300, 1005, 400)], [override("boundary_qa", "outside_tolerance_m", 10.0, zone_id=1)])
-    assert par.loc[1, "outcome"] == "inside"
+    assert par.loc[1, "outcome"] == "inside" and "容差" in par.loc[1, "explanation_zh"]
     assert par.loc[1, "parameters"]["outside_tolerance_m"]["value"] == 10.0
 
 
@@ -95,8 +105,8 @@ def test_overlapping_parcels_are_both_flagged_with_the_area_on_the_ellipsoid():
         assert f["outcome"] == "overlap" and f["is_positive"]
         assert f["evidence"]["overlap_m2"] == pytest.approx(100.0, rel=0.01)
         assert f["evidence"]["overlaps"][0]["parcel_id"] == other
-    # parcels that only touch along an edge do not overlap
-    assert par.loc[3, "outcome"] == "inside" and par.loc[4, "outcome"] == "inside"
+    # parcels that only touch along an edge do not overlap: nothing to report about them
+    assert 3 not in par.index and 4 not in par.index
 
 
 def test_a_sliver_below_the_overlap_tolerance_is_not_reported():

@@ -91,7 +91,7 @@ def test_grant_is_judged_on_its_grant_date():
     a = assessments(full(environment="2024-12-31"))
     grants = [{"parcel_id": 5, "granted_on": "2023-05-01"}, {"parcel_id": 6, "granted_on": "2025-03-01"},
               {"parcel_id": 7, "granted_on": "2020-06-01"}, {"parcel_id": 8, "granted_on": "2021-02-01"}]
-    found = run(a, grants)
+    found = run(a, grants, [override("assessment_coverage", "report_before_regime", True)])
     g = found[found["subject_type"] == "grant"].set_index("parcel_id")
     # granted while everything was valid: covered although the environment assessment expired since
     assert g.loc[5, "outcome"] == "covered" and g.loc[5, "evidence"]["granted_on"] == "2023-05-01"
@@ -114,3 +114,13 @@ def test_required_kinds_can_be_set_per_zone():
 def test_missing_register_gives_cannot_evaluate():
     found = ac.evaluate({"zones": zones(), "land_grants": frame("land_grants", [])}, AS_OF)
     assert list(found["outcome"]) == ["cannot_evaluate"] and "zone_assessments" in found.iloc[0]["explanation_en"]
+
+
+def test_grants_before_the_regime_are_counted_in_the_zone_finding_only():
+    grants = [{"parcel_id": 5, "granted_on": "2023-05-01"}, {"parcel_id": 7, "granted_on": "2020-06-01"}]
+    found = run(assessments(full()), grants)
+    assert list(found.loc[found["subject_type"] == "grant", "parcel_id"]) == [5]
+    z = zone_finding(found)
+    assert z["evidence"]["grants"] == {"covered": 1, "not_covered": 0, "expired": 0, "before_regime": 1,
+                                       "cannot_evaluate": 0}
+    assert "制度施行前 1 宗" in z["explanation_zh"] and "before the regime 1" in z["explanation_en"]

@@ -15,10 +15,12 @@ AS_OF = dt.date(2026, 6, 30)
 
 def run(grant_rows, reqs=(), reviews=(), overrides=(), as_of=AS_OF) -> pd.DataFrame:
     n = max(g.get("parcel_id", 1) for g in grant_rows)
-    inputs = {"parcels": frame("parcels", [{}] * n),
-              "land_grants": frame("land_grants", [{"parcel_id": 1} | g for g in grant_rows]),
-              "grant_requirements": frame("grant_requirements", list(reqs)),
-              "grant_reviews": frame("grant_reviews", list(reviews))}
+    inputs = {
+        "parcels": frame("parcels", [{}] * n),
+        "land_grants": frame("land_grants", [{"parcel_id": 1} | g for g in grant_rows]),
+        "grant_requirements": frame("grant_requirements", list(reqs)),
+        "grant_reviews": frame("grant_reviews", list(reviews)),
+    }
     return grants.evaluate(inputs, as_of, frame("parameter_overrides", list(overrides)))
 
 
@@ -29,14 +31,26 @@ def one(found: pd.DataFrame, rule: str, grant_id: int = 1) -> pd.Series:
 
 
 def req(indicator, lo=None, hi=None, stage="acceptance", grant_id=1):
-    return {"grant_id": grant_id, "indicator": indicator, "review_stage": stage, "min_value": lo, "max_value": hi,
-            "indicator_zh": {"tax_per_mu": "亩均税收", "plot_ratio": "容积率"}.get(indicator, indicator),
-            "indicator_en": indicator, "unit": "万元/亩" if indicator == "tax_per_mu" else ""}
+    return {
+        "grant_id": grant_id,
+        "indicator": indicator,
+        "review_stage": stage,
+        "min_value": lo,
+        "max_value": hi,
+        "indicator_zh": {"tax_per_mu": "亩均税收", "plot_ratio": "容积率"}.get(indicator, indicator),
+        "indicator_en": indicator,
+        "unit": "万元/亩" if indicator == "tax_per_mu" else "",
+    }
 
 
 def rev(indicator, actual, on="2025-05-01", stage="acceptance", grant_id=1):
-    return {"grant_id": grant_id, "indicator": indicator, "review_stage": stage, "reviewed_on": on,
-            "actual_value": actual}
+    return {
+        "grant_id": grant_id,
+        "indicator": indicator,
+        "review_stage": stage,
+        "reviewed_on": on,
+        "actual_value": actual,
+    }
 
 
 STD = {"is_standardized": True, "announced_on": "2023-01-01", "granted_on": "2023-02-15"}
@@ -44,16 +58,23 @@ STD = {"is_standardized": True, "announced_on": "2023-01-01", "granted_on": "202
 
 # -- review ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("tax,ratio,outcome", [
-    (50.0, 2.0, "passed"),      # at the floor, inside the range
-    (50.0, 1.2, "passed"),      # plot ratio exactly at the lower end of its range
-    (50.0, 2.5, "passed"),      # exactly at the upper end
-    (49.99, 2.0, "shortfall"),  # just below the floor
-    (60.0, 2.51, "shortfall"),  # just above the range
-])
+
+@pytest.mark.parametrize(
+    "tax,ratio,outcome",
+    [
+        (50.0, 2.0, "passed"),  # at the floor, inside the range
+        (50.0, 1.2, "passed"),  # plot ratio exactly at the lower end of its range
+        (50.0, 2.5, "passed"),  # exactly at the upper end
+        (49.99, 2.0, "shortfall"),  # just below the floor
+        (60.0, 2.51, "shortfall"),  # just above the range
+    ],
+)
 def test_review_passes_within_inclusive_bounds_and_reports_each_indicator(tax, ratio, outcome):
-    found = run([STD], [req("tax_per_mu", lo=50), req("plot_ratio", lo=1.2, hi=2.5)],
-                [rev("tax_per_mu", tax), rev("plot_ratio", ratio)])
+    found = run(
+        [STD],
+        [req("tax_per_mu", lo=50), req("plot_ratio", lo=1.2, hi=2.5)],
+        [rev("tax_per_mu", tax), rev("plot_ratio", ratio)],
+    )
     f = one(found, "grant_review")
     assert f["outcome"] == outcome and f["is_positive"] == (outcome == "shortfall")
     items = {i["indicator"]: i for i in f["evidence"]["indicators"]}
@@ -66,7 +87,10 @@ def test_review_passes_within_inclusive_bounds_and_reports_each_indicator(tax, r
 
 def test_the_latest_review_before_the_date_counts_with_its_own_stage():
     reqs = [req("tax_per_mu", lo=50), req("tax_per_mu", lo=80, stage="production")]
-    reviews = [rev("tax_per_mu", 60, on="2024-01-01"), rev("tax_per_mu", 70, on="2025-06-01", stage="production")]
+    reviews = [
+        rev("tax_per_mu", 60, on="2024-01-01"),
+        rev("tax_per_mu", 70, on="2025-06-01", stage="production"),
+    ]
     assert one(run([STD], reqs, reviews, as_of=dt.date(2025, 1, 1)), "grant_review")["outcome"] == "passed"
     f = one(run([STD], reqs, reviews), "grant_review")
     assert f["outcome"] == "shortfall" and f["evidence"]["stage"] == "production"
@@ -93,8 +117,11 @@ def test_only_standardized_grants_are_reviewed_and_noticed():
 
 # -- notice period -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("announced,outcome,days", [
-    ("2023-01-16", "notice_ok", 30), ("2023-01-17", "notice_too_short", 29), (None, "not_announced", None)])
+
+@pytest.mark.parametrize(
+    "announced,outcome,days",
+    [("2023-01-16", "notice_ok", 30), ("2023-01-17", "notice_too_short", 29), (None, "not_announced", None)],
+)
 def test_notice_of_exactly_30_days_is_enough(announced, outcome, days):
     f = one(run([STD | {"announced_on": announced}]), "grant_notice")
     assert f["outcome"] == outcome and f["evidence"]["notice_days"] == days
@@ -104,20 +131,33 @@ def test_notice_of_exactly_30_days_is_enough(announced, outcome, days):
 
 
 def test_the_notice_minimum_is_a_zone_parameter():
-    f = one(run([STD | {"announced_on": "2023-01-01"}],
-                overrides=[override("grant_notice", "notice_days_min", 60, zone_id=1)]), "grant_notice")
+    f = one(
+        run(
+            [STD | {"announced_on": "2023-01-01"}],
+            overrides=[override("grant_notice", "notice_days_min", 60, zone_id=1)],
+        ),
+        "grant_notice",
+    )
     assert f["outcome"] == "notice_too_short" and f["evidence"]["required_days"] == 60
 
 
 # -- term ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("granted,major,term,outcome", [
-    ("2020-01-01", False, 20, "term_ok"), ("2020-01-01", False, 21, "term_above_max"),
-    ("2020-01-01", True, 50, "term_ok"), ("2020-01-01", True, 30, "major_below_preferred"),
-    ("2020-01-01", True, 51, "term_above_max"), ("2010-01-01", False, 50, "term_ok"),
-    ("2010-01-01", False, 51, "term_above_max"), ("2010-01-01", True, 30, "term_ok"),
-    ("2020-01-01", False, None, "cannot_evaluate"),
-])
+
+@pytest.mark.parametrize(
+    "granted,major,term,outcome",
+    [
+        ("2020-01-01", False, 20, "term_ok"),
+        ("2020-01-01", False, 21, "term_above_max"),
+        ("2020-01-01", True, 50, "term_ok"),
+        ("2020-01-01", True, 30, "major_below_preferred"),
+        ("2020-01-01", True, 51, "term_above_max"),
+        ("2010-01-01", False, 50, "term_ok"),
+        ("2010-01-01", False, 51, "term_above_max"),
+        ("2010-01-01", True, 30, "term_ok"),
+        ("2020-01-01", False, None, "cannot_evaluate"),
+    ],
+)
 def test_term_against_the_2014_shanghai_rule_and_the_national_maximum(granted, major, term, outcome):
     f = one(run([{"granted_on": granted, "is_major_project": major, "term_years": term}]), "grant_term")
     assert f["outcome"] == outcome

@@ -14,11 +14,16 @@ from tests.unit.rule_frames import frame, override
 D = dt.date
 
 
-def inputs(parcels=None, grants=None, progress=None, suspensions=None, exemptions=None) -> dict[str, pd.DataFrame]:
-    return {"parcels": frame("parcels", parcels or [{}]), "land_grants": frame("land_grants", grants or []),
-            "construction_progress": frame("construction_progress", progress or []),
-            "construction_suspensions": frame("construction_suspensions", suspensions or []),
-            "idle_exemptions": frame("idle_exemptions", exemptions or [])}
+def inputs(
+    parcels=None, grants=None, progress=None, suspensions=None, exemptions=None
+) -> dict[str, pd.DataFrame]:
+    return {
+        "parcels": frame("parcels", parcels or [{}]),
+        "land_grants": frame("land_grants", grants or []),
+        "construction_progress": frame("construction_progress", progress or []),
+        "construction_suspensions": frame("construction_suspensions", suspensions or []),
+        "idle_exemptions": frame("idle_exemptions", exemptions or []),
+    }
 
 
 def idle(as_of: dt.date, overrides=None, **kw) -> pd.Series:
@@ -33,21 +38,47 @@ def not_started(start: str, price: float = 480.0, **grant) -> dict:
     return {"grants": [{"parcel_id": 1, "agreed_start_on": start, "price_wan": price, **grant}]}
 
 
-def stalled(developed: float, should: float, invested: float, total: float, suspended: str,
-            resumed: str | None = None, extra_suspensions=()) -> dict:
-    return {"parcels": [{"status": "under_construction"}],
-            "grants": [{"parcel_id": 1, "agreed_start_on": "2021-01-01"}],
-            "progress": [{"parcel_id": 1, "reported_on": "2021-06-01", "started_on": "2021-03-01",
-                          "should_develop_area_m2": should, "developed_area_m2": developed, "invested_wan": invested,
-                          "total_investment_wan": total}],
-            "suspensions": [*extra_suspensions, {"parcel_id": 1, "suspended_from": suspended, "resumed_on": resumed}]}
+def stalled(
+    developed: float,
+    should: float,
+    invested: float,
+    total: float,
+    suspended: str,
+    resumed: str | None = None,
+    extra_suspensions=(),
+) -> dict:
+    return {
+        "parcels": [{"status": "under_construction"}],
+        "grants": [{"parcel_id": 1, "agreed_start_on": "2021-01-01"}],
+        "progress": [
+            {
+                "parcel_id": 1,
+                "reported_on": "2021-06-01",
+                "started_on": "2021-03-01",
+                "should_develop_area_m2": should,
+                "developed_area_m2": developed,
+                "invested_wan": invested,
+                "total_investment_wan": total,
+            }
+        ],
+        "suspensions": [
+            *extra_suspensions,
+            {"parcel_id": 1, "suspended_from": suspended, "resumed_on": resumed},
+        ],
+    }
 
 
 # -- "one full year" by calendar ------------------------------------------------------------------
 
+
 def test_full_year_ends_at_the_end_of_the_anniversary_day():
     start = pd.Series(pd.to_datetime(["2022-03-01", "2020-02-29", "2023-02-28", "2024-02-29"]))
-    assert anniversary(start, 1).dt.date.tolist() == [D(2023, 3, 1), D(2021, 2, 28), D(2024, 2, 28), D(2025, 2, 28)]
+    assert anniversary(start, 1).dt.date.tolist() == [
+        D(2023, 3, 1),
+        D(2021, 2, 28),
+        D(2024, 2, 28),
+        D(2025, 2, 28),
+    ]
     assert anniversary(start, 4).dt.date.tolist()[1] == D(2024, 2, 29)  # a leap year has the day
 
 
@@ -100,6 +131,7 @@ def test_a_progress_report_after_the_as_of_date_is_not_used():
 
 # -- started but stalled: 1/3, 25%, a full year of suspension -------------------------------------
 
+
 def test_exactly_one_third_developed_and_exactly_25_percent_invested_is_not_idle():
     f = idle(D(2026, 6, 30), **stalled(10000, 30000, 3000, 12000, "2024-01-01"))
     assert f["outcome"] == "not_idle" and not f["is_positive"]
@@ -151,11 +183,20 @@ def test_one_known_share_below_its_threshold_is_enough_even_if_the_other_is_miss
 
 # -- exemptions --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("reason", idle_land.EXEMPT_REASONS)
 def test_each_exemption_reason_active_on_the_date_exempts_idle_land(reason):
     kw = not_started("2022-03-01")
-    kw["exemptions"] = [{"parcel_id": 1, "reason_code": reason, "reason_zh": "原因", "reason_en": "reason",
-                         "from_on": "2022-03-01", "to_on": None}]
+    kw["exemptions"] = [
+        {
+            "parcel_id": 1,
+            "reason_code": reason,
+            "reason_zh": "原因",
+            "reason_en": "reason",
+            "from_on": "2022-03-01",
+            "to_on": None,
+        }
+    ]
     f = idle(D(2024, 6, 1), **kw)
     assert f["outcome"] == "exempt" and not f["is_positive"]
     assert f["evidence"]["exemption_reason"] == reason and f["evidence"]["fee_wan"] is None
@@ -164,8 +205,16 @@ def test_each_exemption_reason_active_on_the_date_exempts_idle_land(reason):
 
 def test_an_exemption_outside_the_as_of_date_does_not_exempt():
     kw = not_started("2022-03-01")
-    kw["exemptions"] = [{"parcel_id": 1, "reason_code": "force_majeure", "reason_zh": "不可抗力",
-                         "reason_en": "Force majeure", "from_on": "2022-03-01", "to_on": "2023-12-31"}]
+    kw["exemptions"] = [
+        {
+            "parcel_id": 1,
+            "reason_code": "force_majeure",
+            "reason_zh": "不可抗力",
+            "reason_en": "Force majeure",
+            "from_on": "2022-03-01",
+            "to_on": "2023-12-31",
+        }
+    ]
     assert idle(D(2023, 12, 31), **kw)["outcome"] == "exempt"
     assert idle(D(2024, 1, 1), **kw)["outcome"] == "idle_not_started"
     kw["exemptions"][0].update(from_on="2025-01-01", to_on=None)
@@ -174,22 +223,43 @@ def test_an_exemption_outside_the_as_of_date_does_not_exempt():
 
 def test_a_zone_can_narrow_the_exempting_reasons_by_override():
     kw = not_started("2022-03-01")
-    kw["exemptions"] = [{"parcel_id": 1, "reason_code": "petition", "reason_zh": "信访", "reason_en": "Petitions",
-                         "from_on": "2022-03-01"}]
+    kw["exemptions"] = [
+        {
+            "parcel_id": 1,
+            "reason_code": "petition",
+            "reason_zh": "信访",
+            "reason_en": "Petitions",
+            "from_on": "2022-03-01",
+        }
+    ]
     narrowed = [override("idle_land", "exempt_reasons", ["force_majeure"], zone_id=1)]
     assert idle(D(2024, 6, 1), overrides=narrowed, **kw)["outcome"] == "idle_not_started"
-    assert idle(D(2024, 6, 1), overrides=[override("idle_land", "exempt_reasons", ["force_majeure"], zone_id=2)],
-                **kw)["outcome"] == "exempt"
+    assert (
+        idle(
+            D(2024, 6, 1),
+            overrides=[override("idle_land", "exempt_reasons", ["force_majeure"], zone_id=2)],
+            **kw,
+        )["outcome"]
+        == "exempt"
+    )
 
 
 # -- fee, parameters, missing inputs, scope -----------------------------------------------------
 
+
 def test_a_zone_fee_override_is_applied_and_its_source_stored():
-    f = idle(D(2024, 6, 1), overrides=[override("idle_land", "fee_rate", 0.3, zone_id=1, source="区政府决定")],
-             **not_started("2022-03-01", price=100.0))
+    f = idle(
+        D(2024, 6, 1),
+        overrides=[override("idle_land", "fee_rate", 0.3, zone_id=1, source="区政府决定")],
+        **not_started("2022-03-01", price=100.0),
+    )
     assert f["evidence"]["fee_wan"] == 30.0 and "30%" in f["explanation_zh"]
-    assert f["parameters"]["fee_rate"] == {"value": 0.3, "source": "区政府决定", "effective_from": "2000-01-01",
-                                           "override": True}
+    assert f["parameters"]["fee_rate"] == {
+        "value": 0.3,
+        "source": "区政府决定",
+        "effective_from": "2000-01-01",
+        "override": True,
+    }
     assert "53" in f["parameters"]["develop_share_min"]["source"]
 
 
@@ -213,29 +283,49 @@ def test_a_parcel_marked_under_construction_without_a_start_date_cannot_be_evalu
 
 
 def test_reclaimed_land_and_grants_signed_after_the_date_are_out_of_scope():
-    found = idle_land.evaluate(inputs(parcels=[{"status": "reclaimed"}, {}],
-                                      grants=[{"parcel_id": 1, "agreed_start_on": "2020-01-01"},
-                                              {"parcel_id": 2, "agreed_start_on": "2025-01-01",
-                                               "granted_on": "2024-08-01"}]), D(2024, 6, 1))
+    found = idle_land.evaluate(
+        inputs(
+            parcels=[{"status": "reclaimed"}, {}],
+            grants=[
+                {"parcel_id": 1, "agreed_start_on": "2020-01-01"},
+                {"parcel_id": 2, "agreed_start_on": "2025-01-01", "granted_on": "2024-08-01"},
+            ],
+        ),
+        D(2024, 6, 1),
+    )
     assert found[found["rule"] == "idle_land"].empty
 
 
 def test_the_latest_grant_of_a_parcel_decides():
-    kw = {"grants": [{"parcel_id": 1, "agreed_start_on": "2015-01-01", "granted_on": "2014-01-01"},
-                     {"parcel_id": 1, "agreed_start_on": "2024-01-01", "granted_on": "2023-06-01"}]}
+    kw = {
+        "grants": [
+            {"parcel_id": 1, "agreed_start_on": "2015-01-01", "granted_on": "2014-01-01"},
+            {"parcel_id": 1, "agreed_start_on": "2024-01-01", "granted_on": "2023-06-01"},
+        ]
+    }
     f = idle(D(2024, 6, 1), **kw)
     assert f["outcome"] == "not_idle" and f["evidence"]["grant_id"] == 2
 
 
 # -- inventories -------------------------------------------------------------------------------
 
+
 def test_inventories_list_approved_unsupplied_and_supplied_unbuilt_land_with_area_and_since():
-    found = idle_land.evaluate(inputs(
-        parcels=[{"status": "approved_unsupplied", "status_since": "2021-05-01", "area_m2": 20000.0},
-                 {"status": "granted_unbuilt", "area_m2": 15000.0}, {"status": "in_production"}],
-        grants=[{"parcel_id": 2, "agreed_start_on": "2024-01-01", "granted_on": "2023-06-01"},
-                {"parcel_id": 3, "agreed_start_on": "2018-01-01", "granted_on": "2017-06-01"}],
-        progress=[{"parcel_id": 3, "reported_on": "2019-01-01", "started_on": "2018-02-01"}]), D(2024, 6, 1))
+    found = idle_land.evaluate(
+        inputs(
+            parcels=[
+                {"status": "approved_unsupplied", "status_since": "2021-05-01", "area_m2": 20000.0},
+                {"status": "granted_unbuilt", "area_m2": 15000.0},
+                {"status": "in_production"},
+            ],
+            grants=[
+                {"parcel_id": 2, "agreed_start_on": "2024-01-01", "granted_on": "2023-06-01"},
+                {"parcel_id": 3, "agreed_start_on": "2018-01-01", "granted_on": "2017-06-01"},
+            ],
+            progress=[{"parcel_id": 3, "reported_on": "2019-01-01", "started_on": "2018-02-01"}],
+        ),
+        D(2024, 6, 1),
+    )
     inv = found[found["rule"] == "land_inventory"].set_index("parcel_id")
     assert set(inv.index) == {1, 2}
     assert inv.loc[1, "outcome"] == "approved_unsupplied" and inv.loc[1, "evidence"]["since"] == "2021-05-01"

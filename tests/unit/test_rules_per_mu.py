@@ -20,22 +20,43 @@ MU = 10000.0 * 15 / 10000  # a 1 ha parcel is 15 mu
 
 
 def metrics(pid: int, **kw) -> dict:
-    row = {"parcel_id": pid, "zone_id": 1, "enterprise_id": pid, "year": 2025, "grading_category": "regular",
-           "revenue_wan": 1000.0, "tax_wan": 60.0, "value_added_wan": 300.0, "energy_tce": 30.0,
-           "electricity_kwh": 200000.0, "emissions_t": 0.5, "employees": 10, "rd_spend_wan": 30.0}
+    row = {
+        "parcel_id": pid,
+        "zone_id": 1,
+        "enterprise_id": pid,
+        "year": 2025,
+        "grading_category": "regular",
+        "revenue_wan": 1000.0,
+        "tax_wan": 60.0,
+        "value_added_wan": 300.0,
+        "energy_tce": 30.0,
+        "electricity_kwh": 200000.0,
+        "emissions_t": 0.5,
+        "employees": 10,
+        "rd_spend_wan": 30.0,
+    }
     return row | kw
 
 
 def run(rows: list[dict], overrides=None, n_parcels: int | None = None) -> pd.DataFrame:
     n = n_parcels or max(r["parcel_id"] for r in rows)
     parcels = frame("parcels", [{"status": "in_production"} for _ in range(n)])
-    found = per_mu.evaluate({"parcels": parcels, "enterprise_metrics": frame("enterprise_metrics", rows)}, AS_OF,
-                            frame("parameter_overrides", overrides or []))
+    found = per_mu.evaluate(
+        {"parcels": parcels, "enterprise_metrics": frame("enterprise_metrics", rows)},
+        AS_OF,
+        frame("parameter_overrides", overrides or []),
+    )
     return found.set_index("parcel_id")
 
 
-BENCH = {"tax_per_mu": 2.0, "va_per_mu": 10.0, "va_per_tce": 5.0, "va_per_emission": 300.0,
-         "labour_productivity": 20.0, "rd_share": 2.0}
+BENCH = {
+    "tax_per_mu": 2.0,
+    "va_per_mu": 10.0,
+    "va_per_tce": 5.0,
+    "va_per_emission": 300.0,
+    "labour_productivity": 20.0,
+    "rd_share": 2.0,
+}
 
 
 def test_score_is_the_weighted_sum_of_value_over_benchmark():
@@ -44,15 +65,23 @@ def test_score_is_the_weighted_sum_of_value_over_benchmark():
     expected = 30 * 4 / 2 + 20 * 20 / 10 + 20 * 10 / 5 + 10 * 600 / 300 + 10 * 30 / 20 + 10 * 3 / 2
     assert f["evidence"]["score"] == pytest.approx(expected, abs=0.01)
     inds = f["evidence"]["indicators"]
-    assert inds["tax_per_mu"]["value"] == pytest.approx(4.0) and inds["rd_share"]["value"] == pytest.approx(3.0)
+    assert inds["tax_per_mu"]["value"] == pytest.approx(4.0) and inds["rd_share"]["value"] == pytest.approx(
+        3.0
+    )
     assert inds["va_per_tce"]["benchmark"] == 5.0 and inds["va_per_tce"]["weight"] == 20
     assert "va_per_tce" in f["evidence"]["benchmarks_overridden"] and f["evidence"]["year"] == 2025
     assert f"{expected:.1f}" in f["explanation_zh"] and f["parameters"]["benchmarks"]["override"] is True
 
 
 def test_default_benchmark_is_the_zone_median_of_graded_firms():
-    found = run([metrics(1, tax_wan=30.0), metrics(2, tax_wan=60.0), metrics(3, tax_wan=150.0),
-                 metrics(4, grading_category="startup", tax_wan=9000.0)])
+    found = run(
+        [
+            metrics(1, tax_wan=30.0),
+            metrics(2, tax_wan=60.0),
+            metrics(3, tax_wan=150.0),
+            metrics(4, grading_category="startup", tax_wan=9000.0),
+        ]
+    )
     ind = found.loc[1, "evidence"]["indicators"]
     assert ind["tax_per_mu"]["benchmark"] == pytest.approx(60.0 / MU)  # the start-up is not in the median
     assert found.loc[1, "evidence"]["benchmarks_overridden"] == []
@@ -87,8 +116,13 @@ def test_a_parcel_in_production_without_metrics_of_the_year_cannot_be_evaluated(
 
 
 def test_startups_and_plants_under_construction_are_not_graded():
-    found = run([metrics(1), metrics(2, grading_category="startup"),
-                 metrics(3, grading_category="under_construction")])
+    found = run(
+        [
+            metrics(1),
+            metrics(2, grading_category="startup"),
+            metrics(3, grading_category="under_construction"),
+        ]
+    )
     assert found.loc[2, "outcome"] == found.loc[3, "outcome"] == "not_graded"
     assert not found.loc[2, "is_positive"] and "初创" in found.loc[2, "explanation_zh"]
     assert found.loc[1, "evidence"]["graded_in_zone"] == 1
@@ -130,8 +164,10 @@ def test_a_single_graded_firm_is_class_c():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=150),
-       st.tuples(st.integers(1, 40), st.integers(41, 80), st.integers(81, 99)))
+@given(
+    st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=150),
+    st.tuples(st.integers(1, 40), st.integers(41, 80), st.integers(81, 99)),
+)
 def test_class_shares_follow_the_cuts(values, cut_pct):
     cuts = [c / 100 for c in cut_pct]
     scores = np.array(values, dtype=float)

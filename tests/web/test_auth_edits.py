@@ -398,3 +398,49 @@ def test_the_parcel_as_of_a_date(app, login, people, isolated_engine):
         ensure_ascii=False,
     )
     assert "In production" in shown
+
+
+def test_a_finding_is_confirmed_through_the_review_form(app, login, people, isolated_engine):
+    p = _parcel(isolated_engine, "waigaoqiao_ftz", offset=13)
+    with isolated_engine.begin() as conn:
+        finding = conn.execute(
+            sa.text("""
+            INSERT INTO rules.findings (rule, rule_version, as_of, zone_id, parcel_id, subject_type,
+                subject_id, outcome, is_positive, explanation_zh, explanation_en)
+            VALUES ('per_mu', 'test', current_date, 1, :p, 'parcel', :p, 'class_d', true, '亩均 D 类',
+                    'per-mu class D')
+            RETURNING id"""),
+            {"p": p["id"]},
+        ).scalar()
+    client = _client(app, login, people["wgq"])
+    page = json.dumps(
+        _call(client, "parcel-code", {"parcel-code": p["code"], "parcel-lang": "zh"}), ensure_ascii=False
+    )
+    assert "parcel-review-save" in page and "class_d" in page
+    states = {
+        "parcel-review-finding_id": finding,
+        "parcel-review-decision": "confirmed",
+        "parcel-review-reason": "企业已确认",
+        "parcel-review-context": {"versions": {str(finding): 1}},
+        "parcel-code": p["code"],
+        "parcel-refresh": 0,
+        "parcel-lang": "zh",
+    }
+    answer = _call(client, "parcel-review-save", {"parcel-review-save": 1}, states)
+    assert answer["parcel-refresh"]["data"] == 1
+    with isolated_engine.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT review_status, review_reason, reviewed_by FROM rules.findings WHERE id = :i"),
+            {"i": finding},
+        ).one()
+    assert tuple(row) == ("confirmed", "企业已确认", people["wgq"].username)
+    # the same form from another zone's editor is refused, and so is a second review from the stale version
+    other = _call(_client(app, login, people["wgp"]), "parcel-review-save", {"parcel-review-save": 1}, states)
+    assert "parcel-refresh" not in other and "无权编辑" in json.dumps(other, ensure_ascii=False)
+    stale = _call(
+        client,
+        "parcel-review-save",
+        {"parcel-review-save": 1},
+        states | {"parcel-review-decision": "dismissed"},
+    )
+    assert "parcel-refresh" not in stale and "保存失败" in json.dumps(stale, ensure_ascii=False)

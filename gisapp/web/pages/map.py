@@ -38,6 +38,7 @@ TIANDITU_URL = "https://t{{s}}.tianditu.gov.cn/{kind}_w/wmts?SERVICE=WMTS&REQUES
                "&LAYER={kind}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}" \
                "&TILECOL={{x}}&tk={key}"
 HIGHLIGHT_STYLE = {"color": "#00bcd4", "weight": 4, "fillOpacity": 0.05}
+PANE_Z = 410  # above Leaflet's overlay pane (400), below its markers and popups
 
 
 def features_url(layer_id: str, bounds, zoom: int, nonce: int = 0) -> str:
@@ -59,11 +60,19 @@ def _basemaps(lang: str) -> list:
     return layers
 
 
+def _panes() -> list:
+    """One map pane per layer, stacked in declared order (zones under parcels under rule layers):
+    without them a layer's features would cover the others' whenever its data arrived last, and
+    a click on a parcel could open the zone around it."""
+    panes = [dl.Pane(name=f"layer-{layer.id}", style={"zIndex": PANE_Z + k}) for k, layer in enumerate(all_layers())]
+    return panes + [dl.Pane(name="highlight", style={"zIndex": PANE_Z + 100})]
+
+
 def _overlays(lang: str) -> list:
     count_label = t("map.aggregate.count", lang)
     return [dl.Overlay(dl.GeoJSON(id=f"map-layer-{layer.id}", hideout=hideout(layer, count_label),
                                   style={"variable": "gisapp.style"}, onEachFeature={"variable": "gisapp.label"},
-                                  format="geobuf"),
+                                  format="geobuf", pane=f"layer-{layer.id}"),
                        name=layer.title.get(lang), checked=layer.visible)
             for layer in all_layers()]
 
@@ -109,8 +118,9 @@ def layout(lang: str | None = None, lat=None, lon=None, zoom=None, parcel: str |
         dcc.Store(id="map-initial-parcel", data=parcel),
         html.Div(header(lang, "/", keep), id="map-header"),
         html.Div([
-            dl.Map([dl.LayersControl(_basemaps(lang) + _overlays(lang), id="map-layers-control", collapsed=False),
-                    dl.GeoJSON(id="map-highlight", style=HIGHLIGHT_STYLE, interactive=False),
+            dl.Map([*_panes(),
+                    dl.LayersControl(_basemaps(lang) + _overlays(lang), id="map-layers-control", collapsed=False),
+                    dl.GeoJSON(id="map-highlight", style=HIGHLIGHT_STYLE, interactive=False, pane="highlight"),
                     dl.ScaleControl(position="bottomleft", imperial=False)],
                    id="map-map", center=center, zoom=start_zoom, preferCanvas=False,
                    style={"height": "100%", "width": "100%"}),
