@@ -18,6 +18,15 @@ BEGIN
     IF TG_OP <> 'DELETE' AND to_jsonb(NEW) ? 'geom' THEN
         new_json := new_json || jsonb_build_object('geom', ST_AsEWKT((to_jsonb(NEW) ->> 'geom')::geometry));
     END IF;
+    -- Never copy password hashes into the history; record only that one changed.
+    IF TG_TABLE_SCHEMA = 'auth' AND TG_TABLE_NAME = 'users' THEN
+        IF old_json IS NOT NULL AND new_json IS NOT NULL
+           AND old_json ->> 'password_hash' IS DISTINCT FROM new_json ->> 'password_hash' THEN
+            new_json := new_json || jsonb_build_object('password_changed', true);
+        END IF;
+        old_json := old_json - 'password_hash';
+        new_json := new_json - 'password_hash';
+    END IF;
     row_key := coalesce(new_json ->> 'id', old_json ->> 'id');
     INSERT INTO audit.change_log (table_schema, table_name, row_id, action, old_row, new_row, app_user, reason)
     VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, row_key, TG_OP, old_json, new_json,

@@ -103,3 +103,19 @@ def test_status_transitions_graph_is_connected_from_approval(engine):
                 reach.add(b)
                 frontier.append(b)
     assert reach == statuses
+
+
+def test_password_hashes_never_reach_the_audit_history(engine):
+    with engine.begin() as conn:
+        uid = conn.execute(sa.text(
+            "INSERT INTO auth.users (username, display_name, password_hash, role) "
+            "VALUES ('audit_probe', 'Audit probe', '$argon2id$secret-hash-1', 'analyst') RETURNING id")).scalar()
+        conn.execute(sa.text("UPDATE auth.users SET password_hash = '$argon2id$secret-hash-2' WHERE id = :id"),
+                     {"id": uid})
+        rows = conn.execute(sa.text(
+            "SELECT coalesce(old_row::text, '') || coalesce(new_row::text, '') FROM audit.change_log "
+            "WHERE table_name = 'users' AND row_id = :id"), {"id": str(uid)}).scalars().all()
+        conn.rollback()
+    assert len(rows) == 2
+    assert not any("secret-hash" in r for r in rows)
+    assert '"password_changed": true' in rows[1]
