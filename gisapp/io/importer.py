@@ -25,6 +25,7 @@ import hashlib
 import json
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,13 +121,19 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
     wanted = [n for f in spec.fields for n in f.all_names] + ["crs"]
     source = read_source(path, layer=layer, columns=wanted, display=display)
     seconds["read"] = time.perf_counter() - t0
-    with engine.connect() as conn, conn.begin() as tx:
+    with ThreadPoolExecutor(max_workers=2) as pool, engine.connect() as conn, conn.begin() as tx:
         t = time.perf_counter()
+        sha = pool.submit(file_sha256, path) if not dry_run else None
         bulk = (kind == "parcels" and not dry_run and len(source) >= bulk_threshold
                 and bool(conn.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()))
         if bulk:
             conn.execute(sa.text(f"LOCK TABLE {', '.join(BULK_LOCKED)} IN SHARE MODE"))
-        reference = load_reference(conn, kind, source)
+        if len(source) >= bulk_threshold:
+            # a large file: read the reference on a second connection while this thread parses the
+            # file (in a bulk import the locks above keep what it reads still until we commit)
+            reference = pool.submit(_load_reference_apart, engine, kind, source)
+        else:
+            reference = load_reference(conn, kind, source)
         seconds["reference"] = time.perf_counter() - t
         t = time.perf_counter()
         prepared = validate(kind, source, reference, crs=crs, repair=repair, update_existing=update_existing)
@@ -139,7 +146,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
             return result
         t = time.perf_counter()
         try:
-            _write(conn, result, path, actor, bulk, update_existing, crs, repair)
+            _write(conn, result, sha.result(), actor, bulk, update_existing, crs, repair)
         except sa.exc.DBAPIError as exc:
             tx.rollback()
             orig = getattr(exc, "orig", None)
@@ -173,6 +180,11 @@ def _raw_values(source: Source, mapping: dict[str, str], name: str) -> list[str]
     col = source.frame[mapping[name]]
     values = col.dropna().astype("string[pyarrow]").str.strip()
     return values[values != ""].unique().tolist()
+
+
+def _load_reference_apart(engine: Engine, kind: str, source: Source) -> Reference:
+    with engine.connect() as conn, conn.begin():
+        return load_reference(conn, kind, source)
 
 
 def load_reference(conn: Connection, kind: str, source: Source, as_of: dt.date | None = None) -> Reference:
@@ -243,7 +255,7 @@ def load_reference(conn: Connection, kind: str, source: Source, as_of: dt.date |
 
 # -- writing ------------------------------------------------------------------------------------------
 
-def _write(conn: Connection, result: ImportResult, path: Path, actor: str, bulk: bool,
+def _write(conn: Connection, result: ImportResult, sha256: str, actor: str, bulk: bool,
            update_existing: bool, crs: str | None, repair: bool) -> None:
     prepared = result.prepared
     rows = prepared.rows
@@ -252,7 +264,7 @@ def _write(conn: Connection, result: ImportResult, path: Path, actor: str, bulk:
     import_id = conn.execute(sa.text("""
         INSERT INTO audit.imports (kind, file_name, file_sha256, source_crs, rows_in_file, warnings, options, imported_by)
         VALUES (:k, :f, :h, :c, :n, :w, CAST(:o AS jsonb), :a) RETURNING id"""),
-        {"k": result.kind, "f": result.file, "h": file_sha256(path), "c": prepared.source_crs or None,
+        {"k": result.kind, "f": result.file, "h": sha256, "c": prepared.source_crs or None,
          "n": len(rows), "w": prepared.report.warnings, "o": json.dumps(options), "a": actor}).scalar_one()
     result.import_id = import_id
     reason = f"import #{import_id} {result.file}"[:200]
@@ -325,9 +337,14 @@ def _write_parcels(conn: Connection, result: ImportResult, actor: str, bulk: boo
             cols += ["version", "updated_by"]
             data += [[1] * n, [actor] * n]
             rebuild = _drop_secondary_indexes_for_large_load(conn, n)
+        t = time.perf_counter()
         _copy(conn, "land.parcels", cols, data)
+        result.seconds["copy"] = time.perf_counter() - t
+        t = time.perf_counter()
         for ddl in rebuild:
             conn.execute(sa.text(ddl))
+        if rebuild:
+            result.seconds["indexes"] = time.perf_counter() - t
         if bulk:
             conn.execute(sa.text("SET LOCAL session_replication_role = origin"))
             conn.execute(sa.text(

@@ -59,9 +59,13 @@ class Prepared:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def validate(kind: str, source: Source, reference: Reference, crs: str | None = None, repair: bool = False,
+def validate(kind: str, source: Source, reference, crs: str | None = None, repair: bool = False,
              update_existing: bool = False) -> Prepared:
-    """Validate ``source`` as ``kind`` (parcels, zones, metrics)."""
+    """Validate ``source`` as ``kind`` (parcels, zones, metrics).
+
+    ``reference`` is a :class:`Reference` or a future of one: parsing values and checking
+    geometry need no database, so a large import reads the reference meanwhile.
+    """
     try:
         spec = KINDS[kind]
     except KeyError:
@@ -102,6 +106,8 @@ def validate(kind: str, source: Source, reference: Reference, crs: str | None = 
         source_crs, geoms = _geometry(spec, source, report, crs, repair)
         rows["geom"] = geoms
     check = {"parcels": _check_parcels, "zones": _check_zones, "metrics": _check_metrics}[kind]
+    if not isinstance(reference, Reference):  # a Future: the reference was read while the file was parsed
+        reference = reference.result()
     check(rows, reference, report, update_existing)
     return Prepared(kind, rows, source_crs, report, ignored)
 

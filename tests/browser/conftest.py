@@ -26,7 +26,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-dev-shm-usage", "--lang=zh-CN"]
 #: the account the browser tests sign in with (created when the app has sign-in)
 BROWSER_USER = ("browser.viewer", "browser-test-password", "bureau_viewer")
-WAIT_SECONDS = 20
+WAIT_SECONDS = 30
 
 
 def has_sign_in() -> bool:

@@ -384,7 +384,7 @@ def test_bulk_import_writes_one_audit_entry_and_valid_rows(engine, target, small
     with target.connect() as conn:
         entries = conn.execute(sa.text(
             "SELECT action, (new_row ->> 'rows')::int, (new_row ->> 'import_id')::int FROM audit.change_log "
-            "WHERE table_name = 'parcels' AND reason LIKE 'import #%'")).all()
+            "WHERE table_name = 'parcels' AND reason = :r"), {"r": f"import #{result.import_id} bulk.gpkg"}).all()
         assert entries == [("BULK_LOAD", result.inserted, result.import_id)]
         bad_refs = conn.execute(sa.text(
             "SELECT count(*) FROM land.parcels p LEFT JOIN land.zones z ON z.id = p.zone_id "
