@@ -7,8 +7,8 @@ Viewports are 1280 x 800 px views at zoom 12, 14 and 16 centred on parcels drawn
 seed), so every request is a different place. For each viewport the endpoint
 (``/api/layers/parcels/features``, geobuf with the map's properties, exactly what the map asks
 for, over HTTP from the app served in this process) is timed against the raw SQL of the same
-query (``gisapp.queries.features.viewport_query``) run on a connection of its own in the same
-process; the order alternates so neither gains from the other's warm cache. Same for the tiles
+query (``gisapp.queries.features.viewport_query``) run on a connection of its own (held open,
+autocommit like the endpoint's) in the same process; the order alternates so neither gains from the other's warm cache. Same for the tiles
 (``/tiles/parcels/z/x/y.pbf`` against the raw ``ST_AsMVT`` of ``gisapp.queries.tiles``).
 Then headless Chromium opens the map at z14 on the densest place and the time to the first
 parcel drawn is taken (from the navigation start, signed in already).
@@ -121,12 +121,12 @@ def _raw_tile(conn, sql, params) -> bytes:
 
 def time_viewports(engine, session, base: str, points, zoom: int) -> dict:
     from gisapp.catalog.registry import get_layer
-    from gisapp.queries.features import run_viewport_query, viewport_query
+    from gisapp.queries.features import run_viewport_query, single_statement, viewport_query
 
     layer = get_layer("parcels")
     endpoint, raw, sizes, counts, geojson_sizes, modes = [], [], [], [], [], set()
     fmt = "geobuf"  # what the map asks for, summaries included
-    with engine.connect() as conn:
+    with single_statement(engine) as conn:
         for k, (lon, lat) in enumerate(points):
             bbox = viewport(lon, lat, zoom)
             query = viewport_query(layer, bbox, zoom, fmt=fmt, properties="style")
@@ -153,11 +153,12 @@ def time_viewports(engine, session, base: str, points, zoom: int) -> dict:
 
 def time_tiles(engine, session, base: str, points, zoom: int) -> dict:
     from gisapp.catalog.registry import get_layer
+    from gisapp.queries.features import single_statement
     from gisapp.queries.tiles import TileAddress, tile_query
 
     layer = get_layer("parcels")
     endpoint, raw, sizes = [], [], []
-    with engine.connect() as conn:
+    with single_statement(engine) as conn:
         for k, (lon, lat) in enumerate(points):
             z, x, y = tile_at(lon, lat, zoom)
             sql, params = tile_query(layer, TileAddress(z, x, y))

@@ -51,24 +51,37 @@ def _as_text(col: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
-def matches(s: pd.Series, pattern: str) -> np.ndarray:
-    """Rows of ``s`` where the RE2 ``pattern`` matches somewhere (False for missing values)."""
-    arr = pa.array(s.astype("string[pyarrow]").array)
+def matches(s, pattern: str) -> np.ndarray:
+    """Rows where the RE2 ``pattern`` matches somewhere (False for missing values).
+
+    ``s`` is a Series or an Arrow array (pass the array when matching one column several times).
+    """
+    arr = s if isinstance(s, (pa.Array, pa.ChunkedArray)) else pa.array(s.astype("string[pyarrow]").array)
     return pc.match_substring_regex(arr, pattern).fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def parse_text(col: pd.Series, spec: FieldSpec) -> tuple[pd.Series, dict[int, str]]:
     s = _as_text(col)
+    arr = pa.array(s.array)
     # A leading apostrophe is how spreadsheets (and our exports) keep a formula-like text as text.
-    quoted = matches(s, r"^'[=+\-@]")
+    quoted = matches(arr, r"^'[=+\-@]")
     if quoted.any():
         s[quoted] = s[quoted].str.slice(1)
+        arr = pa.array(s.array)
     bad: dict[int, str] = {}
     if not s.notna().any():
         return s, bad
-    hostile = matches(s, _HOSTILE_ANY)
-    if not spec.multiline:
-        hostile |= matches(s, r"[\r\n\t]")
+    n = len(s)
+    if spec.pattern is not None:
+        # a strict pattern already refuses control characters, markup and formulas: one pass
+        ok = matches(arr, f"^(?:{spec.pattern.pattern.strip('^$')})$") | s.isna().to_numpy()
+        too_long = ~ok & (s.str.len() > spec.max_len).fillna(False).to_numpy(dtype=bool)
+        for i in np.flatnonzero(too_long):
+            bad[int(i)] = f"longer than {spec.max_len} characters ({len(s.iat[i])})"
+        for i in np.flatnonzero(~ok & ~too_long):
+            bad[int(i)] = f"{_show(s.iat[i])} is not a valid code (letters, digits, - _ . / only)"
+        return s, bad
+    hostile = matches(arr, _HOSTILE_ANY if spec.multiline else f"{_HOSTILE_ANY}|[\r\n\t]") if n else np.zeros(0, bool)
     for i in np.flatnonzero(hostile):
         v = s.iat[i]
         if re.search(_CONTROL, v) or (not spec.multiline and re.search(r"[\r\n\t]", v)):
@@ -78,13 +91,9 @@ def parse_text(col: pd.Series, spec: FieldSpec) -> tuple[pd.Series, dict[int, st
         else:
             why = "starts like a spreadsheet formula (=, +, -, @), which is not accepted"
         bad[int(i)] = f"{why}: {_show(v)}"
-    too_long = (s.str.len() > spec.max_len).fillna(False).to_numpy(dtype=bool)
+    too_long = pc.greater(pc.utf8_length(arr), spec.max_len).fill_null(False).to_numpy(zero_copy_only=False)
     for i in np.flatnonzero(too_long & ~hostile):
         bad[int(i)] = f"longer than {spec.max_len} characters ({len(s.iat[i])})"
-    if spec.pattern is not None:
-        ok = matches(s, f"^(?:{spec.pattern.pattern.strip('^$')})$") | s.isna().to_numpy()
-        for i in np.flatnonzero(~ok & ~hostile & ~too_long):
-            bad[int(i)] = f"{_show(s.iat[i])} is not a valid code (letters, digits, - _ . / only)"
     return s, bad
 
 

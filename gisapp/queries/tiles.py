@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from gisapp.catalog.registry import get_layer
 from gisapp.catalog.schema import Layer
 from gisapp.errors import InputError
-from gisapp.queries.features import _q, source_sql
+from gisapp.queries.features import _q, single_statement, source_sql
 
 EXTENT = 4096
 BUFFER = 64
@@ -112,6 +112,6 @@ def tile_query(layer: Layer, tile: TileAddress) -> tuple[sa.TextClause, dict]:
 def tile(engine: Engine, layer: Layer, address: TileAddress) -> bytes:
     """The vector tile of ``layer`` at ``address`` (empty bytes when nothing is there)."""
     sql, params = tile_query(layer, address)
-    with engine.connect() as conn:
+    with single_statement(engine) as conn:
         data = conn.execute(sql, params).scalar_one()
     return bytes(data) if data is not None else b""

@@ -160,6 +160,10 @@ def run_assessment(
     with engine.begin() as conn:
         t1 = time.perf_counter()
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        # The findings' foreign keys lock zones and parcels row-share during the COPY. Take those
+        # locks first, in the order a migration takes its table locks (land before rules), so that
+        # a concurrent `gisapp migrate` makes one wait for the other instead of a deadlock.
+        conn.execute(sa.text("LOCK TABLE land.zones, land.parcels IN ROW SHARE MODE"))
         conn.execute(
             sa.text("SELECT set_config('gisapp.user', :u, true), set_config('gisapp.reason', :r, true)"),
             {"u": ACTOR, "r": f"assessment as of {as_of.isoformat()}"},

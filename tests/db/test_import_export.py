@@ -235,10 +235,13 @@ def test_invalid_geometry_is_refused_unless_repair_is_asked(engine, fresh, tmp_p
 
 def test_wrong_geometry_type_and_empty_geometry_are_refused(engine, fresh, tmp_path):
     pts = fresh.copy()
-    pts["geometry"] = pts.geometry.centroid
+    pts["geometry"] = pts.geometry.representative_point()
+    pts.loc[1, "geometry"] = None
     path = tmp_path / "points.gpkg"
     pts.to_file(path)
-    _line(_rejected(engine, path), r"points\.gpkg: feature 1 \(code NEW-1\): geometry: is a point; parcels need polygons")
+    msg = _rejected(engine, path)
+    _line(msg, r"points\.gpkg: feature 1 \(code NEW-1\): geometry: is a point; parcels need polygons")
+    _line(msg, r"points\.gpkg: feature 2 \(code NEW-2\): geometry: has no geometry")
 
 
 def test_duplicates_in_the_file_are_refused(engine, fresh, tmp_path):
