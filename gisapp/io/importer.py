@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psycopg
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -104,11 +105,15 @@ def file_sha256(path: Path) -> str:
 def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None = None, layer: str | None = None,
                 dry_run: bool = False, repair: bool = False, update_existing: bool = False,
                 actor: str | None = None, display: str | None = None, bulk_threshold: int = BULK_ROWS,
-                raise_on_error: bool = True) -> ImportResult:
+                raise_on_error: bool = True, db_role: str | None = None,
+                db_settings: dict[str, str] | None = None) -> ImportResult:
     """Import ``path`` as ``kind`` (parcels, zones, metrics); see the module docstring.
 
     Raises ImportRejected (an InputError whose message is the report) when the file has errors,
-    unless ``raise_on_error`` is False (the web page shows the report itself).
+    unless ``raise_on_error`` is False (the web page shows the report itself). ``db_role`` and
+    ``db_settings`` run the writing transaction as another database role with session settings
+    (the web page imports as ``gisapp_web`` with the signed-in user's context, so row-level
+    security applies as to any edit).
     """
     if kind not in KINDS:
         raise InputError(f"unknown import kind {kind!r}; choose one of {', '.join(KINDS)}")
@@ -123,6 +128,10 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
     seconds["read"] = time.perf_counter() - t0
     with ThreadPoolExecutor(max_workers=2) as pool, engine.connect() as conn, conn.begin() as tx:
         t = time.perf_counter()
+        if db_role or db_settings:
+            # SET LOCAL: the role and the user's context end with this transaction
+            for key, value in {**({"role": db_role} if db_role else {}), **(db_settings or {})}.items():
+                conn.execute(sa.text("SELECT set_config(:k, :v, true)"), {"k": key, "v": value})
         sha = pool.submit(file_sha256, path) if not dry_run else None
         bulk = (kind == "parcels" and not dry_run and len(source) >= bulk_threshold
                 and bool(conn.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()))
@@ -147,9 +156,9 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
         t = time.perf_counter()
         try:
             _write(conn, result, sha.result(), actor, bulk, update_existing, crs, repair)
-        except sa.exc.DBAPIError as exc:
+        except (sa.exc.DBAPIError, psycopg.Error) as exc:  # raw COPY raises psycopg's own errors
             tx.rollback()
-            orig = getattr(exc, "orig", None)
+            orig = getattr(exc, "orig", None) or exc
             diag = getattr(orig, "diag", None)
             message = (diag.message_primary if diag is not None and diag.message_primary
                        else str(orig or exc).splitlines()[0])
@@ -338,11 +347,19 @@ def _write_parcels(conn: Connection, result: ImportResult, actor: str, bulk: boo
             data += [[1] * n, [actor] * n]
             rebuild = _drop_secondary_indexes_for_large_load(conn, n)
         t = time.perf_counter()
-        _copy(conn, "land.parcels", cols, data)
+        if bulk:
+            _copy(conn, "land.parcels", cols, data)
+        else:
+            # COPY cannot write through row-level security (the web role): stage, then INSERT
+            _stage_parcels(conn, "import_new_parcels", cols, data)
+            conn.execute(sa.text(f"INSERT INTO land.parcels ({', '.join(cols)}) "
+                                 f"SELECT {', '.join(cols)} FROM import_new_parcels"))
         result.seconds["copy"] = time.perf_counter() - t
         t = time.perf_counter()
         for ddl in rebuild:
+            t_index = time.perf_counter()
             conn.execute(sa.text(ddl))
+            result.seconds[f"index {ddl.split()[2]}"] = time.perf_counter() - t_index
         if rebuild:
             result.seconds["indexes"] = time.perf_counter() - t
         if bulk:
@@ -382,23 +399,28 @@ def _drop_secondary_indexes_for_large_load(conn: Connection, n_new: int) -> list
     return [ddl for _, _, ddl in defs]
 
 
+def _stage_parcels(conn: Connection, name: str, cols: list[str], data: list[list]) -> None:
+    """COPY rows into a temporary table shaped like land.parcels' importable columns."""
+    conn.execute(sa.text(f"""
+        CREATE TEMP TABLE {name} (code text, zone_id integer, geom geometry(MultiPolygon, 4490),
+            land_use_code text, legacy_land_use_code text, status text, status_since date, enterprise_id integer,
+            plot_ratio_min numeric, plot_ratio_max numeric, floor_area_m2 double precision,
+            building_footprint_m2 double precision, office_living_area_m2 double precision, is_synthetic boolean,
+            source_crs text) ON COMMIT DROP"""))
+    _copy(conn, name, cols, data)
+
+
 def _update_parcels(conn: Connection, old: pd.DataFrame, crs_label: str) -> None:
     n = len(old)
     defaulted = old.attrs.get("defaulted", set())
     present = [c for c in _PARCEL_ATTRS if c in old.columns and c not in defaulted]
-    conn.execute(sa.text("""
-        CREATE TEMP TABLE import_parcels (code text, zone_id integer, geom geometry(MultiPolygon, 4490),
-            land_use_code text, legacy_land_use_code text, status text, status_since date, enterprise_id integer,
-            plot_ratio_min numeric, plot_ratio_max numeric, floor_area_m2 double precision,
-            building_footprint_m2 double precision, office_living_area_m2 double precision, is_synthetic boolean)
-        ON COMMIT DROP"""))
     cols = ["code", "zone_id", "geom", *present]
     data = [_column(old, "code", n), [int(z) for z in old["zone_id"]], _ewkb_hex(old["geom"].to_numpy()),
             *[_column(old, c, n) for c in present]]
     if "enterprise_id" in present:
         k = cols.index("enterprise_id")
         data[k] = [None if e is None else int(e) for e in data[k]]
-    _copy(conn, "import_parcels", cols, data)
+    _stage_parcels(conn, "import_parcels", cols, data)
     sets = ", ".join(f"{c} = s.{c}" for c in ["zone_id", "geom", *present])
     # status changes go through the lifecycle trigger (with the import as the reason): dated by the file
     conn.execute(sa.text("SELECT set_config('gisapp.status_dated', 'true', true)"))

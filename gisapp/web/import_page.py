@@ -4,8 +4,10 @@ upload to a temporary folder and calls :func:`gisapp.io.importer.import_file`, w
 and writes all or nothing.
 
 Only the ``bureau_admin`` role may use it (403 for everyone else; the sign-in guard answers
-anonymous requests). The form carries the session's token, and the session cookie is
-SameSite=Lax, so another site cannot post an import.
+anonymous requests), and the import's transaction runs as the database role ``gisapp_web`` with
+the admin's context, so row-level security decides what is written, as for any edit. The form
+carries the session's token, and the session cookie is SameSite=Lax, so another site cannot post
+an import.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from werkzeug.utils import secure_filename
 from gisapp.db.engine import get_engine
 from gisapp.errors import GisappError
 from gisapp.io.importer import import_file
+from gisapp.queries.edits import WEB_ROLE
 from gisapp.web.auth import _csrf_ok, _csrf_token, current_actor, request_lang
 
 import_page = Blueprint("import_page", __name__)
@@ -124,11 +127,15 @@ def submit():
         if path.suffix.lower() != suffix:
             path = path.with_suffix(suffix)
         upload.save(path)
+        actor = current_actor()
+        context = {"gisapp.user": actor.username, "gisapp.role": actor.role,
+                   "gisapp.user_zones": "{" + ",".join(str(int(z)) for z in actor.zone_ids) + "}"}
         try:
             result = import_file(get_engine(), kind, path, crs=crs, dry_run=dry_run,
                                  repair=bool(request.form.get("repair")),
                                  update_existing=bool(request.form.get("update_existing")),
-                                 actor=f"web:{current_actor().username}", display=shown, raise_on_error=False)
+                                 actor=f"web:{actor.username}", display=shown, raise_on_error=False,
+                                 db_role=WEB_ROLE, db_settings=context)
         except GisappError as exc:
             return _page(lang, 400, error=str(exc), **values)
     report = result.report

@@ -39,6 +39,8 @@ TIANDITU_URL = "https://t{{s}}.tianditu.gov.cn/{kind}_w/wmts?SERVICE=WMTS&REQUES
                "&TILECOL={{x}}&tk={key}"
 HIGHLIGHT_STYLE = {"color": "#00bcd4", "weight": 4, "fillOpacity": 0.05}
 PANE_Z = 410  # above Leaflet's overlay pane (400), below its markers and popups
+# the server already simplified and rounded for this zoom: Leaflet need not clip or smooth again
+PATH_OPTIONS = {"smoothFactor": 0, "noClip": True}
 
 
 def features_url(layer_id: str, bounds, zoom: int, nonce: int = 0) -> str:
@@ -72,7 +74,7 @@ def _overlays(lang: str) -> list:
     count_label = t("map.aggregate.count", lang)
     return [dl.Overlay(dl.GeoJSON(id=f"map-layer-{layer.id}", hideout=hideout(layer, count_label),
                                   style={"variable": "gisapp.style"}, onEachFeature={"variable": "gisapp.label"},
-                                  format="geobuf", pane=f"layer-{layer.id}"),
+                                  format="geobuf", pane=f"layer-{layer.id}", options=PATH_OPTIONS),
                        name=layer.title.get(lang), checked=layer.visible)
             for layer in all_layers()]
 
