@@ -236,7 +236,9 @@ def test_zone_totals_are_the_sum_of_the_parcels(rows, target):
             assert z["evidence"]["margin_m2"] == pytest.approx(surplus, abs=0.1 * max(len(mine), 1))
             assert z["evidence"]["zone_green_m2"] == pytest.approx(counted, abs=0.1 * max(len(mine), 1))
             assert z["evidence"]["required_m2"] == pytest.approx(target * area, abs=0.1 * max(len(mine), 1))
-            assert (z["outcome"] == "short") == (z["evidence"]["margin_m2"] < -1e-6 * max(area, 1))
+            margin = z["evidence"]["margin_m2"]
+            if abs(margin) > 0.05:  # the evidence is rounded to 0.1 m²; the verdict uses the exact margin
+                assert (z["outcome"] == "short") == (margin < 0)
         else:
             assert z["is_positive"]
         # what-if on the same zone agrees with the zone rule
