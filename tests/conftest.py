@@ -12,6 +12,14 @@ import pytest
 
 os.environ.setdefault("GISAPP_DB_NAME", "gisapp_test")
 
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+# CI runs the same property examples every time (a red CI run must be reproducible);
+# locally hypothesis keeps exploring.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
 from gisapp.settings import get_settings  # noqa: E402
 
 get_settings.cache_clear()
