@@ -146,13 +146,16 @@ def test_layer_catalogue_lists_tiles_and_legends(client):
 
 
 def test_basemaps_are_offline_by_default_and_tianditu_needs_a_key(client, monkeypatch):
-    import importlib
+    import sys
+
+    import dash
 
     from gisapp.settings import Settings
 
-    page = importlib.import_module("gisapp.web.pages.map")  # registered by the app above
+    # the module Dash loaded for "/" (importing it anew would register the page twice)
+    page = sys.modules[next(p["module"] for p in dash.page_registry.values() if p["path"] == "/")]
     names = [b.name for b in page._basemaps("zh")]
-    assert names[0] == "无底图（离线）" and [b.checked for b in page._basemaps("zh")][0] is True
+    assert names[0] == "无底图（离线）" and page._basemaps("zh")[0].checked is True
     assert "天地图" not in names
     monkeypatch.setattr(page, "get_settings", lambda: Settings(tianditu_key="k123"))
     with_key = page._basemaps("en")
