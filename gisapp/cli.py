@@ -139,6 +139,21 @@ def serve(host: str | None, port: int | None, debug: bool) -> None:
     app.run(host=host or settings.web_host, port=port or settings.web_port, debug=debug)
 
 
+def _assess_demo_once(engine) -> None:
+    """Run the rules on the demo data (as of its scenario date) unless findings exist already,
+    so that the map's rule layers show something on the first start."""
+    import sqlalchemy as sa
+
+    from gisapp.demo import DEMO_AS_OF
+    from gisapp.rules.assess import run_assessment
+
+    with engine.connect() as conn:
+        if conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM rules.current_findings)")).scalar():
+            return
+    summary = run_assessment(engine, DEMO_AS_OF)
+    click.echo(f"rules assessed as of {summary.as_of.isoformat()} (assessment run {summary.run_id})")
+
+
 @main.command()
 @friendly
 def demo() -> None:
@@ -156,6 +171,7 @@ def demo() -> None:
         click.echo("synthetic demo data already loaded")
     else:
         click.echo(load_demo(engine))
+    _assess_demo_once(engine)
     from gisapp.queries.users import ensure_demo_accounts
 
     accounts = ensure_demo_accounts(engine, settings.data_dir / "demo_accounts.txt")
