@@ -41,7 +41,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def findings_source(engine) -> str:
-    """Findings on the test database for the map's rule layers ("rules" or "stand-in")."""
+    """The real assessment on the test database, for the map's rule layers."""
     from tests.web.sample_findings import ensure_findings
 
     return ensure_findings(engine)
