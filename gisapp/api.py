@@ -21,6 +21,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from gisapp.catalog.registry import all_layers, get_layer
@@ -82,18 +83,43 @@ def read_layer(layer_id: str, bbox=None, zone: str | None = None, as_of: dt.date
         layer_id: a layer declared in ``layers/*.yml`` (unknown -> NotFoundError).
         bbox: ``(minx, miny, maxx, maxy)`` in degrees, or ``"minx,miny,maxx,maxy"``.
         zone: a zone code (layers with a ``zone_code`` field).
-        as_of: read the data as of this day (layers whose view reads ``gisapp_meta.as_of()``,
-            e.g. zones: the boundary in force that day).
+        as_of: read the data as of this day: layers whose view reads ``gisapp_meta.as_of()`` (zones:
+            the boundary in force that day) or that have a dated companion view (parcels: each
+            parcel as recorded at the end of that day, from the audit history; see
+            :func:`dated_layer`).
         fields: declared fields to keep (the id field is always kept).
 
     Example:
         >>> read_layer("zones", fields=["code", "name_zh"]).columns.tolist()  # doctest: +SKIP
         ['id', 'code', 'name_zh', 'geometry']
+        >>> read_layer("parcels", zone="yangshan", as_of="2026-06-30").status.value_counts()  # doctest: +SKIP
     """
     from gisapp.queries.layer_frames import read_layer_frame
 
     layer = get_layer(layer_id)
-    return read_layer_frame(_eng(engine), layer, bbox=bbox, zone=zone, as_of=_date(as_of), fields=fields)
+    day = _date(as_of)
+    eng = _eng(engine)
+    if day is not None:
+        layer = dated_layer(layer, eng)
+    return read_layer_frame(eng, layer, bbox=bbox, zone=zone, as_of=day, fields=fields)
+
+
+def dated_layer(layer: Layer, engine: Engine) -> Layer:
+    """The declaration to read ``layer`` as of a date.
+
+    A layer whose source view shows today only (so that the map stays fast) may have a companion
+    view named ``<source>_as_of`` with the same columns that reads ``gisapp_meta.as_of()``
+    (``layers.parcels_as_of``: the parcels from the audit history); the declaration then reads
+    that view. Otherwise the layer is returned unchanged (and refused if its view is not dated).
+    """
+    from gisapp.queries.layer_frames import supports_as_of
+
+    if supports_as_of(engine, layer):
+        return layer
+    companion = f"{layer.source}_as_of"
+    with engine.connect() as conn:
+        found = conn.execute(sa.text("SELECT to_regclass(:v) IS NOT NULL"), {"v": companion}).scalar()
+    return layer.model_copy(update={"source": companion}) if found else layer
 
 
 # -- rules ------------------------------------------------------------------------------------------

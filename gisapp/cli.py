@@ -189,14 +189,17 @@ def demo() -> None:
               help="Assess as of this date (YYYY-MM-DD; default today).")
 @click.option("--zone", "zones", multiple=True, help="Zone code (repeat for several; default all zones).")
 @click.option("--rule", "rules", multiple=True, help="Rule name (repeat for several; default all registered rules).")
+@click.option("--workers", type=click.IntRange(1, 16), default=None,
+              help="Processes evaluating rule modules (default: 2 at city scale, else 1).")
 @friendly
-def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...]) -> None:
+def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...], workers: int | None) -> None:
     """Run the policy rules and store their findings (rules.findings)."""
     from gisapp.db.engine import get_engine
     from gisapp.rules.assess import run_assessment
 
     ensure_database()
-    summary = run_assessment(get_engine(), as_of.date() if as_of else None, zones or None, rules or None)
+    summary = run_assessment(get_engine(), as_of.date() if as_of else None, zones or None, rules or None,
+                             workers=workers)
     click.echo(f"assessment run {summary.run_id} as of {summary.as_of.isoformat()}"
                f" ({', '.join(summary.zone_codes) if summary.zone_codes else 'all zones'}):"
                f" {summary.finding_count} findings, {summary.superseded} previous findings superseded,"

@@ -10,7 +10,19 @@ import datetime as dt
 from decimal import Decimal
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, Numeric, SmallInteger, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Computed,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    SmallInteger,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -385,23 +397,48 @@ class AssessmentRun(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     started_by: Mapped[str] = mapped_column(Text)
     finding_count: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(Text)  # running, finished, failed
+    seconds = mapped_column(JSONB, nullable=True)  # where the time went, per phase and module
+
+
+class ParameterSet(Base):
+    """One distinct set of rule parameters with their provenance (findings point to it)."""
+
+    __tablename__ = "parameter_sets"
+    __table_args__ = {"schema": "rules"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    digest: Mapped[str] = mapped_column(Text, unique=True)
+    parameters = mapped_column(JSONB, nullable=False)
+
+
+class CurrentRun(Base):
+    """Which run's findings are current for a rule and zone (zone_key 0: findings without a zone)."""
+
+    __tablename__ = "current_runs"
+    __table_args__ = {"schema": "rules"}
+    rule: Mapped[str] = mapped_column(Text, primary_key=True)
+    zone_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("rules.assessment_runs.id"))
+    made_current_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Finding(Versioned, Base):
     __tablename__ = "findings"
     __table_args__ = {"schema": "rules"}
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("rules.assessment_runs.id"))
+    # plain ids, not foreign keys: checking three keys per row cost more than the rules (0500)
+    run_id: Mapped[int | None] = mapped_column(BigInteger)
     rule: Mapped[str] = mapped_column(Text)
     rule_version: Mapped[str] = mapped_column(Text)
     as_of: Mapped[dt.date] = mapped_column(Date)
-    zone_id: Mapped[int | None] = mapped_column(ForeignKey("land.zones.id"))
-    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("land.parcels.id"))
+    zone_id: Mapped[int | None] = mapped_column(Integer)
+    zone_key: Mapped[int] = mapped_column(Integer, Computed("coalesce(zone_id, 0)"))
+    parcel_id: Mapped[int | None] = mapped_column(BigInteger)
     subject_type: Mapped[str] = mapped_column(Text)
     subject_id: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(Text)
     is_positive: Mapped[bool] = mapped_column(Boolean)
-    parameters = mapped_column(JSONB, nullable=False)
+    parameter_set_id: Mapped[int | None] = mapped_column(BigInteger)
     evidence = mapped_column(JSONB, nullable=False)
     explanation_zh: Mapped[str] = mapped_column(Text)
     explanation_en: Mapped[str] = mapped_column(Text)
@@ -409,7 +446,6 @@ class Finding(Versioned, Base):
     review_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    is_current: Mapped[bool] = mapped_column(Boolean)
 
 
 class User(Versioned, Base):

@@ -43,6 +43,10 @@ class Report:
         self._parts.append(pd.DataFrame({"pos": pos, "severity": severity, "field": field_name,
                                          "problem": np.asarray(probs, dtype=object)}))
 
+    def extend(self, other: Report) -> None:
+        """Add the problems recorded in ``other`` (a report of the same file), after these."""
+        self._parts.extend(other._parts)
+
     def _all(self) -> pd.DataFrame:
         if not self._parts:
             return pd.DataFrame({"pos": pd.Series(dtype="int64"), "severity": pd.Series(dtype=object),

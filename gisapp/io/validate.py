@@ -11,6 +11,8 @@ GB 50137 codes are mapped), parcels outside every zone, values out of range, hos
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +32,8 @@ ZONE_KINDS = ("comprehensive_bonded_zone", "special_comprehensive_bonded_zone", 
 REGIONS = ("east", "central_west")
 GRADING_CATEGORIES = ("regular", "small", "startup", "under_construction")
 DEFAULT_STATUS = "approved_unsupplied"
+#: files of this many features or more check geometry on a second thread while attributes are parsed
+PARALLEL_ROWS = 10_000
 _GEOD = Geod(ellps="GRS80")  # CGCS2000's ellipsoid is GRS80 to 0.1 mm
 
 
@@ -60,11 +64,21 @@ class Prepared:
 
 
 def validate(kind: str, source: Source, reference, crs: str | None = None, repair: bool = False,
-             update_existing: bool = False) -> Prepared:
+             update_existing: bool = False,
+             on_values: Callable[[pd.DataFrame, str, Report], None] | None = None,
+             on_geometry: Callable[[np.ndarray], None] | None = None, parallel: bool | None = None) -> Prepared:
     """Validate ``source`` as ``kind`` (parcels, zones, metrics).
 
     ``reference`` is a :class:`Reference` or a future of one: parsing values and checking
     geometry need no database, so a large import reads the reference meanwhile.
+
+    ``on_values(rows, source_crs, report)``, when given, is called as soon as every value to be written is
+    final (parsed, converted, looked up, zones assigned), before the checks that can only add
+    errors (duplicates within the file, geometry validity unless repairing, value pairs): a bulk
+    import starts its COPY there and rolls it back if those checks then find an error.
+    ``on_geometry(geoms)`` is called as soon as the geometries are final (EPSG:4490, MultiPolygon;
+    None where unusable), possibly on another thread: the bulk import encodes them meanwhile.
+    ``parallel`` checks geometry on a second thread (default: files of ``PARALLEL_ROWS`` or more).
     """
     try:
         spec = KINDS[kind]
@@ -86,6 +100,19 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
         report.add(ERROR, "file", "holds no features or rows")
         return Prepared(kind, pd.DataFrame(), "", report, ignored)
 
+    # checks that only add errors and change no value: run after on_values (see above)
+    later: list[Callable[[Report], None]] = []
+    geometry_task = None
+    if parallel is None:
+        parallel = len(source) >= PARALLEL_ROWS
+    if spec.geometry == "polygon" and parallel:
+        # GEOS releases the GIL: a large file's geometry (and where each polygon lies) is worked on
+        # meanwhile; its problems join the report after the attributes' ones, as when sequential
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gisapp-validate")
+        geometry_report = Report(report.file, kind, report.id_kind, report.ids, report.codes)
+        geometry_task = pool.submit(_geometry_located, spec, source, geometry_report, crs, repair, later, reference,
+                                    on_geometry)
+        pool.shutdown(wait=False)
     rows = pd.DataFrame(index=pd.RangeIndex(len(source)))
     for f in spec.fields:
         if f.name not in mapping:
@@ -93,7 +120,8 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
                 report.add(ERROR, f.name, f"column missing (accepted headers: {', '.join(f.all_names)})")
             continue
         values, bad = parse_column(source.frame[mapping[f.name]], f)
-        rows[f.name] = values.to_numpy()
+        # Arrow-backed text stays Arrow-backed (an object array of a million strings costs seconds)
+        rows[f.name] = values.array if isinstance(values.dtype, pd.StringDtype) else values.to_numpy()
         if bad:
             report.add(ERROR, f.name, list(bad.values()), list(bad.keys()))
         if f.required:
@@ -101,14 +129,31 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
             missing = np.setdiff1d(missing, list(bad.keys()))
             report.add(ERROR, f.name, "is empty; a value is required", missing)
 
-    source_crs = ""
-    if spec.geometry != "none":
-        source_crs, geoms = _geometry(spec, source, report, crs, repair)
+    source_crs, located = "", None
+    if geometry_task is not None:
+        source_crs, geoms, located = geometry_task.result()
+        report.extend(geometry_report)
         rows["geom"] = geoms
+    elif spec.geometry != "none":
+        source_crs, geoms = _geometry(spec, source, report, crs, repair, later)
+        rows["geom"] = geoms
+        if on_geometry is not None:
+            on_geometry(geoms)
+    if kind != "parcels":  # only parcels are written early (bulk imports); other kinds check in order
+        for run in later:
+            run(report)
+        later.clear()
     check = {"parcels": _check_parcels, "zones": _check_zones, "metrics": _check_metrics}[kind]
     if not isinstance(reference, Reference):  # a Future: the reference was read while the file was parsed
         reference = reference.result()
-    check(rows, reference, report, update_existing)
+    if kind == "parcels":
+        _check_parcels(rows, reference, report, update_existing, later, located)
+    else:
+        check(rows, reference, report, update_existing, later)
+    if on_values is not None:
+        on_values(rows, source_crs, report)
+    for run in later:
+        run(report)
     return Prepared(kind, rows, source_crs, report, ignored)
 
 
@@ -151,8 +196,21 @@ def resolve_source_crs(source: Source, given: str | None, report: Report) -> crs
     return None
 
 
+def _geometry_located(spec: KindSpec, source: Source, report: Report, given_crs: str | None, repair: bool,
+                      later: list[Callable[[Report], None]], reference,
+                      on_geometry: Callable[[np.ndarray], None] | None) -> tuple[str, np.ndarray, tuple | None]:
+    """:func:`_geometry`, then where each polygon lies among the zones (see :func:`_locate`)."""
+    source_crs, geoms = _geometry(spec, source, report, given_crs, repair, later)
+    if on_geometry is not None:
+        on_geometry(geoms)
+    points = shapely.point_on_surface(geoms[~pd.isna(geoms)])  # needs no reference: before waiting for it
+    if not isinstance(reference, Reference):
+        reference = reference.result()
+    return source_crs, geoms, _locate(geoms, reference, points)
+
+
 def _geometry(spec: KindSpec, source: Source, report: Report, given_crs: str | None,
-              repair: bool) -> tuple[str, np.ndarray]:
+              repair: bool, later: list[Callable[[Report], None]]) -> tuple[str, np.ndarray]:
     n = len(source)
     out = np.full(n, None, dtype=object)
     if source.geometry is None:
@@ -201,7 +259,11 @@ def _geometry(spec: KindSpec, source: Source, report: Report, given_crs: str | N
     positions = np.flatnonzero(work)[inside]
     conv = converted[inside]
     if spec.geometry == "polygon" and conv.size:
-        conv = _validity(conv, positions, report, repair)
+        if repair:  # repairing changes values: now
+            conv = _validity(conv, positions, report, repair)
+        else:       # refusing only adds errors: later
+            checked = conv
+            later.append(lambda into: _validity(checked, positions, into, repair))
         single = shapely.get_type_id(conv) == 3
         if single.any():  # the column is MultiPolygon: promote single polygons
             conv = conv.copy()
@@ -245,10 +307,13 @@ def _polygonal(geom) -> shapely.MultiPolygon | None:
 # -- per kind -------------------------------------------------------------------------------------
 
 def _map(values: pd.Series, table: dict) -> pd.Series:
-    """``values`` looked up in ``table`` (None where missing or unknown), as objects; vectorised."""
-    keys = pd.Series(values.to_numpy(dtype=object, na_value=None), index=values.index, dtype=object)
-    out = keys.map(table) if table else pd.Series([None] * len(keys), index=keys.index, dtype=object)
-    return out.astype(object).where(out.notna(), None)
+    """``values`` looked up in ``table`` (None where missing or unknown), as objects; vectorised.
+
+    Each distinct value is looked up once (a million rows name a few thousand codes or names).
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    looked = np.array([None, *(table.get(u) for u in uniques)], dtype=object)
+    return pd.Series(looked[codes + 1], index=values.index, dtype=object)
 
 
 def _duplicates(report: Report, values: pd.Series, field_name: str, what: str) -> None:
@@ -312,7 +377,19 @@ def _land_use(rows: pd.DataFrame, reference: Reference, report: Report) -> None:
                    + ", ".join(f"{k} ×{v}" for k, v in pairs.items()))
 
 
-def _assign_zones(rows: pd.DataFrame, reference: Reference, report: Report) -> None:
+def _locate(geoms: np.ndarray, reference: Reference, points: np.ndarray | None = None) -> tuple | None:
+    """``(tree of the zones, features, zones)``: feature k (among those with a geometry) lies in
+    zone j when its point on surface does; None when the database has no zone in force."""
+    zones = reference.zones
+    if zones is None or zones.empty:
+        return None
+    tree = shapely.STRtree(zones["geom"].to_numpy())
+    pts = shapely.point_on_surface(geoms[~pd.isna(geoms)]) if points is None else points
+    idx_pt, idx_zone = tree.query(pts, predicate="within")
+    return tree, idx_pt, idx_zone
+
+
+def _assign_zones(rows: pd.DataFrame, reference: Reference, report: Report, located: tuple | None = None) -> None:
     geoms = rows["geom"].to_numpy()
     have = ~pd.isna(geoms)
     zone_ids = np.full(len(rows), -1, dtype=np.int64)
@@ -321,12 +398,12 @@ def _assign_zones(rows: pd.DataFrame, reference: Reference, report: Report) -> N
         report.add(ERROR, "geometry", "the database holds no zone boundaries in force; import zones first")
         rows["zone_id"] = zone_ids
         return
-    tree = shapely.STRtree(zones["geom"].to_numpy())
-    pts = shapely.point_on_surface(geoms[have])
-    idx_pt, idx_zone = tree.query(pts, predicate="within")
+    tree, idx_pt, idx_zone = located or _locate(geoms, reference)
     pos = np.flatnonzero(have)
     zone_ids[pos[idx_pt]] = zones["id"].to_numpy()[idx_zone]
-    outside = pos[np.setdiff1d(np.arange(pos.size), idx_pt)]
+    inside = np.zeros(pos.size, dtype=bool)
+    inside[idx_pt] = True
+    outside = pos[~inside]
     if outside.size:
         msgs = []
         for k, p in enumerate(outside):
@@ -378,7 +455,8 @@ def _enterprises(rows: pd.DataFrame, reference: Reference, report: Report) -> No
     rows["enterprise_id"] = ent.to_numpy()
 
 
-def _check_parcels(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool) -> None:
+def _check_parcels(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool,
+                   later: list[Callable[[Report], None]], located: tuple | None = None) -> None:
     _land_use(rows, reference, report)
     statuses = reference.statuses
     if "status" in rows:
@@ -392,18 +470,20 @@ def _check_parcels(rows: pd.DataFrame, reference: Reference, report: Report, upd
         rows.attrs["defaulted"] = {"status"}  # new parcels get it; existing ones keep theirs
         report.add(INFO, "status", f"no status column; new parcels get {DEFAULT_STATUS!r}")
     if "code" in rows:
-        _duplicates(report, rows["code"], "code", "parcel code")
+        codes = rows["code"]
+        later.append(lambda into: _duplicates(into, codes, "code", "parcel code"))
         rows["exists"] = _existing(report, rows["code"], reference, "code", "parcel code", update_existing)
     if "plot_ratio_min" in rows and "plot_ratio_max" in rows:
-        flip = (rows["plot_ratio_min"] > rows["plot_ratio_max"]).fillna(False).to_numpy()
-        report.add(ERROR, "plot_ratio_min", "is greater than plot_ratio_max", np.flatnonzero(flip))
+        low, high = rows["plot_ratio_min"], rows["plot_ratio_max"]
+        later.append(lambda into: into.add(ERROR, "plot_ratio_min", "is greater than plot_ratio_max",
+                                           np.flatnonzero((low > high).fillna(False).to_numpy())))
     _enterprises(rows, reference, report)
     if "geom" in rows:
         geoms = rows["geom"].to_numpy()
         have = ~pd.isna(geoms)
         if have.any():
-            _duplicate_geometries(geoms, have, report)
-            _assign_zones(rows, reference, report)
+            later.append(lambda into: _duplicate_geometries(geoms, have, into))
+            _assign_zones(rows, reference, report, located)
 
 
 def _duplicate_geometries(geoms: np.ndarray, have: np.ndarray, report: Report) -> None:
@@ -427,7 +507,8 @@ def _duplicate_geometries(geoms: np.ndarray, have: np.ndarray, report: Report) -
     report.add(ERROR, "geometry", msgs, bad)
 
 
-def _check_zones(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool) -> None:
+def _check_zones(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool,
+                 later: list[Callable[[Report], None]]) -> None:
     if "code" in rows:
         _duplicates(report, rows["code"], "code", "zone code")
         rows["exists"] = _existing(report, rows["code"], reference, "code", "zone code", update_existing)
@@ -475,7 +556,8 @@ def _check_zones(rows: pd.DataFrame, reference: Reference, report: Report, updat
                     report.add(WARNING, "geometry", f"overlaps {report.where(int(pos[j]))}", [pos[i]])
 
 
-def _check_metrics(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool) -> None:
+def _check_metrics(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool,
+                   later: list[Callable[[Report], None]]) -> None:
     parcels = reference.parcels if reference.parcels is not None else pd.DataFrame(
         columns=["id", "code", "enterprise_id", "geom"])
     by_code = dict(zip(parcels["code"], parcels["id"]))

@@ -758,13 +758,21 @@ def review_finding(engine: Engine, actor: Actor, finding_id: int, data: Mapping[
         form.check()
         finding = conn.execute(
             sa.text(
-                "SELECT f.id, p.code, auth.may_write_finding(f.zone_id, f.parcel_id) AS may "
+                "SELECT f.id, p.code, auth.may_write_finding(f.zone_id, f.parcel_id) AS may, "
+                "EXISTS (SELECT 1 FROM rules.current_runs c WHERE c.rule = f.rule AND c.zone_key = f.zone_key "
+                "AND c.run_id = f.run_id) AS is_current, f.version, f.updated_at, f.updated_by "
                 "FROM rules.findings f LEFT JOIN land.parcels p ON p.id = f.parcel_id WHERE f.id = :id"
             ),
             {"id": finding_id},
         ).first()
         if finding is None:
             raise NotFoundError(f"there is no finding {finding_id}")
+        if not finding.is_current:
+            # a later assessment replaced it: the review belongs on the current finding
+            raise EditConflict(
+                f"finding {finding_id} is no longer current: a later assessment replaced it",
+                {"version": finding.version, "updated_at": finding.updated_at, "updated_by": finding.updated_by},
+            )
         if not finding.may:
             raise EditRefused(
                 f"{actor.username} ({actor.role}) may not review finding {finding_id}: "

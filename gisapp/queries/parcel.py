@@ -67,8 +67,7 @@ _FINDINGS = sa.text("""
     SELECT f.id, f.rule, f.rule_version, f.as_of, f.subject_type, f.subject_id, f.outcome, f.is_positive,
            f.review_status, f.review_reason, f.evidence, f.explanation_zh, f.explanation_en
     FROM rules.current_findings f
-    WHERE f.parcel_id = :pid
-       OR (f.subject_type = 'grant' AND f.subject_id = ANY(:gid_texts))
+    WHERE f.parcel_id = :pid  -- findings about the parcel's grants carry its id too
     ORDER BY f.is_positive DESC, f.rule, f.id""")
 
 
@@ -124,7 +123,7 @@ def parcel_detail(engine: Engine, code: str) -> ParcelDetail | None:
         grants = _rows(conn.execute(_GRANTS, {"pid": pid}))
         gids = [g["id"] for g in grants]
         requirements = _rows(conn.execute(_REQUIREMENTS, {"gids": gids})) if gids else []
-        findings = _rows(conn.execute(_FINDINGS, {"pid": pid, "gid_texts": [str(g) for g in gids]}))
+        findings = _rows(conn.execute(_FINDINGS, {"pid": pid}))
     by_grant: dict[int, list[dict]] = {}
     for req in requirements:
         by_grant.setdefault(req.pop("grant_id"), []).append(req)

@@ -93,7 +93,7 @@ def parcel_record(engine: Engine, actor: Actor, code: str) -> dict:
                 SELECT f.id, f.rule, f.rule_version, f.as_of, f.outcome, f.is_positive, f.explanation_zh,
                        f.explanation_en, f.review_status, f.review_reason,
                            f.reviewed_by, f.reviewed_at, f.version
-                FROM rules.findings f WHERE f.parcel_id = :p AND f.is_current ORDER BY f.rule, f.id""",
+                FROM rules.current_findings f WHERE f.parcel_id = :p ORDER BY f.rule, f.id""",
                 p=pid,
             ),
             "grants": _rows(
@@ -256,36 +256,26 @@ def parcel_as_of(engine: Engine, actor: Actor, code: str, on: dt.date) -> dict:
         pid = conn.execute(sa.text("SELECT id FROM land.parcels WHERE code = :c"), {"c": code}).scalar()
         if pid is None:
             raise NotFoundError(f"there is no parcel with the code {code!r}")
-        end = dt.datetime.combine(on + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-        since = conn.execute(
+        # one definition of "as recorded that day" for this page and the parcels layer as of a date
+        # (audit.parcel_states, sql/views/0700_parcels_as_of.sql)
+        found = conn.execute(
             sa.text("""
-            SELECT min(changed_at) FROM audit.change_log
-            WHERE table_schema = 'land' AND table_name = 'parcels'
-              AND ((row_id = CAST(:p AS text) AND action = 'INSERT')
-                   OR (row_id = '*' AND action = 'BULK_LOAD'))"""),
-            {"p": pid},
-        ).scalar()
-        first = conn.execute(
-            sa.text("""
-            SELECT action, old_row FROM audit.change_log
-            WHERE table_schema = 'land' AND table_name = 'parcels'
-                AND row_id = CAST(:p AS text) AND changed_at >= :end
-            ORDER BY changed_at, id LIMIT 1"""),
-            {"p": pid, "end": end},
+            SELECT source, old_row, history_status, history_status_since, recorded_since
+            FROM audit.parcel_states(:on, CAST(ARRAY[:p] AS bigint[]))"""),
+            {"p": pid, "on": on},
         ).first()
+        since = found.recorded_since if found else None
         recorded_since = since.isoformat(timespec="seconds") if since else None
-        if since is not None and end <= since:
-            if first is not None and first.action == "INSERT":
-                return {"source": "absent", "state": None, "recorded_since": recorded_since}
+        if found is not None and found.source == "absent":
+            return {"source": "absent", "state": None, "recorded_since": recorded_since}
+        if found is not None and found.source == "history":
             status = (
                 conn.execute(
                     sa.text("""
-                SELECT h.to_status AS status, s.name_zh AS status_zh, s.name_en AS status_en,
-                       h.changed_on AS status_since
-                FROM land.parcel_status_history h JOIN land.parcel_statuses s ON s.code = h.to_status
-                WHERE h.parcel_id = :p AND h.changed_on <= :on
-                ORDER BY h.changed_on DESC, h.id DESC LIMIT 1"""),
-                    {"p": pid, "on": on},
+                SELECT s.code AS status, s.name_zh AS status_zh, s.name_en AS status_en,
+                       CAST(:since AS date) AS status_since
+                FROM land.parcel_statuses s WHERE s.code = :s"""),
+                    {"s": found.history_status, "since": found.history_status_since},
                 )
                 .mappings()
                 .first()
@@ -295,15 +285,13 @@ def parcel_as_of(engine: Engine, actor: Actor, code: str, on: dt.date) -> dict:
                 "state": _plain(status) if status else None,
                 "recorded_since": recorded_since,
             }
-        if first is None:
+        if found is None or found.source == "current":
             state = conn.execute(
                 sa.text("SELECT to_jsonb(p) - 'geom' FROM land.parcels p WHERE id = :p"), {"p": pid}
             ).scalar()
             source = "current"
-        elif first.action == "INSERT":
-            return {"source": "absent", "state": None, "recorded_since": recorded_since}
         else:
-            state, source = first.old_row, "audit"
+            state, source = found.old_row, "audit"
         state = {k: v for k, v in state.items() if k != "geom"}
         names = conn.execute(
             sa.text("SELECT name_zh, name_en FROM land.parcel_statuses WHERE code = :s"),

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from gisapp.catalog.registry import get_layer
 from gisapp.catalog.schema import Layer
 from gisapp.errors import InputError
-from gisapp.queries.features import _q, single_statement, source_sql
+from gisapp.queries.features import _q, run_read, source_sql, statement
 
 EXTENT = 4096
 BUFFER = 64
@@ -76,7 +76,7 @@ def tile_query(layer: Layer, tile: TileAddress) -> tuple[sa.TextClause, dict]:
         cols = ", ".join(f"s.{_q(f)}" for f in dict.fromkeys([layer.id_field, *layer.field_names]))
         # below the detail zoom without an aggregate declaration the tile is empty (as the viewport's count)
         detail = "true" if tile.z >= layer.detail_min_zoom else "false"
-        sql = sa.text(f"""
+        sql = statement(f"""
             WITH {bounds},
             t AS (
                 SELECT {cols},
@@ -91,7 +91,7 @@ def tile_query(layer: Layer, tile: TileAddress) -> tuple[sa.TextClause, dict]:
     target = get_layer(agg.into)
     style_field = layer.style.field
     value = f"s.{_q(style_field)}" if style_field else "NULL::text"
-    sql = sa.text(f"""
+    sql = statement(f"""
         WITH {bounds},
         a AS (
             SELECT s.{_q(agg.key)} AS k, {value} AS v, count(*) AS n
@@ -112,6 +112,5 @@ def tile_query(layer: Layer, tile: TileAddress) -> tuple[sa.TextClause, dict]:
 def tile(engine: Engine, layer: Layer, address: TileAddress) -> bytes:
     """The vector tile of ``layer`` at ``address`` (empty bytes when nothing is there)."""
     sql, params = tile_query(layer, address)
-    with single_statement(engine) as conn:
-        data = conn.execute(sql, params).scalar_one()
+    data = run_read(engine, lambda conn: conn.execute(sql, params).scalar_one())
     return bytes(data) if data is not None else b""

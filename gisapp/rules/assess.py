@@ -1,8 +1,11 @@
 """Run the registered rules and store their findings (what `gisapp assess` does).
 
-Inputs are read once (one consistent snapshot), every registered rule runs on the frames, and
-the findings are written in ONE transaction: the run row, the previous current findings of the
-same rules and zones marked ``is_current = false``, the new findings copied in with ``COPY``.
+Inputs are read once (one consistent snapshot), every registered rule runs on the frames (two
+modules at a time in forked processes at city scale), and each module's findings are copied in
+with ``COPY`` under the run's id as soon as it has run. Nothing is current yet: when all modules
+have run, one short transaction points ``rules.current_runs`` at the run for its rules and zones
+(docs/findings.md). The previous findings are not rewritten; they stay as history. A failed
+run's rows are deleted and the run is marked failed; the previous findings stay current.
 A review (confirmed / dismissed, with reason, by whom and when) of a previous current finding is
 carried over to the new finding of the same rule, subject and outcome, so that rerunning does not
 undo the zone offices' work; a changed outcome reopens the finding.
@@ -15,16 +18,22 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import math
+import importlib
+import io
+import multiprocessing as mp
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
 from gisapp.errors import GisappError, InputError
 from gisapp.queries.rule_inputs import load_inputs, zone_ids_for
@@ -33,13 +42,25 @@ from gisapp.rules.base import FINDING_COLUMNS
 
 REVIEW_COLUMNS = ["review_status", "review_reason", "reviewed_by", "reviewed_at"]
 # rows of rules.findings as copied in (the rest take their defaults)
-COPY_COLUMNS = ["run_id", *FINDING_COLUMNS, *REVIEW_COLUMNS, "is_current", "updated_by"]
+COPY_COLUMNS = [
+    "run_id",
+    "rule",
+    "rule_version",
+    "as_of",
+    "zone_id",
+    "parcel_id",
+    "subject_type",
+    "subject_id",
+    "outcome",
+    "is_positive",
+    "parameter_set_id",
+    "evidence",
+    "explanation_zh",
+    "explanation_en",
+    "updated_by",
+]
 ACTOR = "gisapp assess"
-# what superseding a finding changes (the row trigger is skipped for it: sql/security/0100_*)
-_SUPERSEDE = (
-    "is_current = false, version = version + 1, updated_at = now(), updated_by = gisapp_meta.current_actor()"
-)
-# one assessment at a time: two concurrent runs of a zone would both leave "current" findings
+# one assessment at a time: two concurrent runs of a zone would race for "current"
 _LOCK_KEY = 7_310_001
 
 
@@ -56,6 +77,7 @@ class RunSummary:
     carried_reviews: int
     superseded: int
     seconds: dict[str, float] = field(default_factory=dict)
+    workers: int = 1
 
     def table(self) -> str:
         """The counts as a plain-text table (rule, outcome, findings, positives)."""
@@ -138,91 +160,59 @@ def run_assessment(
     as_of: dt.date | None = None,
     zone_codes: Sequence[str] | None = None,
     rule_names: Sequence[str] | None = None,
+    workers: int | None = None,
 ) -> RunSummary:
     """Assess ``zone_codes`` (all when None) with ``rule_names`` (all registered when None) as of
     ``as_of`` (today when None) and store the findings; returns a :class:`RunSummary`.
 
-    Everything is written in one transaction: the findings of each rule module are copied in as
-    soon as the module has run (so that a city-scale run never holds all findings in memory), and
-    an error in any module rolls the whole run back, leaving the previous findings current.
+    The findings of each rule module are copied in as soon as the module has run (in ``workers``
+    processes; by default two for city-scale inputs, else one), under the run's id but not yet
+    current. When every module has run, one short transaction makes the run current for its
+    rules and zones (``rules.current_runs``) and carries reviews over. An error in any module
+    deletes the run's rows and marks it failed, leaving the previous findings current.
     """
     as_of = as_of or dt.date.today()
     zone_codes = list(zone_codes) if zone_codes else None
+    modules = registry.modules_for(rule_names)
+    ran = list(rule_names) if rule_names else [s.name for m in modules for s in m.SPECS]
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    modules = registry.modules_for(rule_names)
-    names = [*registry.inputs_for(modules), "parameter_overrides"]
-    inputs = load_inputs(engine, names, zone_codes=zone_codes, as_of=as_of)
-    seconds["load_inputs"] = time.perf_counter() - t0
-    ran = list(rule_names) if rule_names else [s.name for m in modules for s in m.SPECS]
-    counts, total, carried = [], 0, 0
-
-    with engine.begin() as conn:
-        t1 = time.perf_counter()
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        # The findings' foreign keys lock zones and parcels row-share during the COPY. Take those
-        # locks first, in the order a migration takes its table locks (land before rules), so that
-        # a concurrent `gisapp migrate` makes one wait for the other instead of a deadlock.
-        conn.execute(sa.text("LOCK TABLE land.zones, land.parcels IN ROW SHARE MODE"))
-        conn.execute(
-            sa.text("SELECT set_config('gisapp.user', :u, true), set_config('gisapp.reason', :r, true)"),
-            {"u": ACTOR, "r": f"assessment as of {as_of.isoformat()}"},
-        )
-        zone_ids = zone_ids_for(conn, zone_codes)
-        run_id = conn.execute(
-            sa.text(
-                "INSERT INTO rules.assessment_runs (as_of, zone_codes, rule_names, started_by) "
-                "VALUES (:as_of, :zones, :rules, :by) RETURNING id"
-            ),
-            {"as_of": as_of, "zones": zone_codes, "rules": ran, "by": ACTOR},
-        ).scalar_one()
-        scope = (
-            "rule = ANY(:rules) AND is_current AND (CAST(:zones AS integer[]) IS NULL "
-            "OR zone_id = ANY(CAST(:zones AS integer[])))"
-        )
-        params = {"rules": ran, "zones": zone_ids}
-        reviews = pd.DataFrame(
-            conn.execute(
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
+        # one assessment at a time: two concurrent runs of a zone would race for "current"
+        lock.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_KEY})
+        try:
+            zone_ids = zone_ids_for(lock, zone_codes)  # unknown zones: refused before anything is written
+            run_id = _start_run(lock, as_of, zone_codes, ran)
+            try:
+                names = [*registry.inputs_for(modules), "parameter_overrides"]
+                inputs = load_inputs(engine, names, zone_codes=zone_codes, as_of=as_of)
+                seconds["load_inputs"] = time.perf_counter() - t0
+                if workers is None:
+                    workers = 2 if len(inputs.get("parcels", ())) >= PARALLEL_FROM_PARCELS else 1
+                t1 = time.perf_counter()
+                done = _run_modules(engine, run_id, modules, inputs, as_of, rule_names, workers)
+                del inputs
+                seconds["rules_and_copy"] = time.perf_counter() - t1
+                for d in done:
+                    seconds.update(d.seconds)
+                t2 = time.perf_counter()
+                superseded, carried = _make_current(engine, run_id, ran, zone_ids, as_of, done)
+                seconds["make_current"] = time.perf_counter() - t2
+            except BaseException:
+                _discard_run(lock, run_id)
+                raise
+            seconds["total"] = time.perf_counter() - t0
+            total = sum(d.count for d in done)
+            lock.execute(
                 sa.text(
-                    f"SELECT rule, subject_type, subject_id, outcome, {', '.join(REVIEW_COLUMNS)} "
-                    f"FROM rules.findings WHERE {scope} AND review_status <> 'open'"
+                    "UPDATE rules.assessment_runs SET finished_at = clock_timestamp(), finding_count = :n, "
+                    "status = 'finished', seconds = CAST(:s AS jsonb) WHERE id = :id"
                 ),
-                params,
+                {"n": total, "id": run_id, "s": orjson.dumps(seconds).decode()},
             )
-            .mappings()
-            .all(),
-            columns=["rule", "subject_type", "subject_id", "outcome", *REVIEW_COLUMNS],
-        )
-        superseded = conn.execute(
-            sa.text(f"UPDATE rules.findings SET {_SUPERSEDE} WHERE {scope}"), params
-        ).rowcount
-        seconds["supersede"] = time.perf_counter() - t1
-        for module in modules:
-            key = module.__name__.rsplit(".", 1)[-1]
-            rule_seconds: dict[str, float] = {}
-            found = _evaluate_module(module, inputs, as_of, rule_names, rule_seconds)
-            seconds[f"rule:{key}"] = rule_seconds[key]
-            t2 = time.perf_counter()
-            if zone_ids is not None and found["zone_id"].isna().any():
-                superseded += _supersede_zoneless(conn, found)
-            table, n_carried = _with_reviews(found, reviews)
-            _copy_findings(conn, run_id, table)
-            seconds[f"write:{key}"] = time.perf_counter() - t2
-            counts.append(count_table(found))
-            total += len(found)
-            carried += n_carried
-            del found, table
-        conn.execute(
-            sa.text(
-                "UPDATE rules.assessment_runs SET finished_at = clock_timestamp(), finding_count = :n "
-                "WHERE id = :id"
-            ),
-            {"n": total, "id": run_id},
-        )
-        t3 = time.perf_counter()
-    seconds["commit"] = time.perf_counter() - t3
-    seconds["total"] = time.perf_counter() - t0
-    counts = [c for c in counts if not c.empty]
+        finally:
+            lock.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
+    counts = [d.counts for d in done if not d.counts.empty]
     return RunSummary(
         run_id=run_id,
         as_of=as_of,
@@ -233,27 +223,176 @@ def run_assessment(
         carried_reviews=carried,
         superseded=superseded,
         seconds=seconds,
+        workers=workers,
     )
 
 
-def _supersede_zoneless(conn, found: pd.DataFrame) -> int:
-    """Zone-less findings (e.g. of a district account) of a zone-restricted run replace the
-    current finding of their own subject only."""
-    loose = found[found["zone_id"].isna()][["rule", "subject_type", "subject_id"]]
+#: a run with at least this many parcels evaluates its rule modules in parallel processes
+PARALLEL_FROM_PARCELS = 20_000
+
+
+@dataclass
+class ModuleDone:
+    """What one rule module wrote: counts per rule and outcome, rules with zone-less findings."""
+
+    module: str
+    count: int
+    counts: pd.DataFrame
+    zoneless_rules: list[str]
+    seconds: dict[str, float]
+
+
+def _start_run(conn, as_of: dt.date, zone_codes: list[str] | None, ran: list[str]) -> int:
     return conn.execute(
         sa.text(
-            f"UPDATE rules.findings f SET {_SUPERSEDE} FROM "
-            "unnest(CAST(:r AS text[]), CAST(:t AS text[]), CAST(:s AS text[])) AS x(rule, subject_type, "
-            "subject_id) "
-            "WHERE f.is_current AND f.zone_id IS NULL AND f.rule = x.rule AND f.subject_type = "
-            "x.subject_type "
-            "AND f.subject_id = x.subject_id"
+            "INSERT INTO rules.assessment_runs (as_of, zone_codes, rule_names, started_by, status) "
+            "VALUES (:as_of, :zones, :rules, :by, 'running') RETURNING id"
         ),
-        {
-            "r": loose["rule"].tolist(),
-            "t": loose["subject_type"].tolist(),
-            "s": loose["subject_id"].astype(str).tolist(),
-        },
+        {"as_of": as_of, "zones": zone_codes, "rules": ran, "by": ACTOR},
+    ).scalar_one()
+
+
+def _discard_run(conn, run_id: int) -> None:
+    """A failed run: its rows go (never current, so nobody saw them), the run row stays, failed."""
+    conn.execute(sa.text("DELETE FROM rules.findings WHERE run_id = :id"), {"id": run_id})
+    conn.execute(
+        sa.text(
+            "UPDATE rules.assessment_runs SET status = 'failed', finished_at = clock_timestamp() WHERE id = :id"
+        ),
+        {"id": run_id},
+    )
+
+
+# What a worker process needs, set by the parent before it forks (the inputs are shared
+# copy-on-write instead of being pickled: a city's inputs are gigabytes).
+_WORK: dict = {}
+
+
+def _run_modules(
+    engine: Engine, run_id: int, modules, inputs, as_of, rule_names, workers: int
+) -> list[ModuleDone]:
+    """Evaluate and copy each module's findings; in ``workers`` forked processes when > 1."""
+    url = engine.url.render_as_string(hide_password=False)
+    _WORK.update(inputs=inputs, as_of=as_of, rule_names=rule_names, run_id=run_id, url=url)
+    try:
+        if workers <= 1 or len(modules) <= 1:
+            return [_module_job(m.__name__, engine) for m in modules]
+        # the costly modules first, so that the two processes finish together
+        order = sorted(modules, key=lambda m: -getattr(m, "COST_HINT", 1))
+        ctx = mp.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = [pool.submit(_module_job, m.__name__) for m in order]
+            done = {f.result().module: f.result() for f in futures}
+        return [done[m.__name__] for m in modules]
+    finally:
+        _WORK.clear()
+
+
+def _module_job(module_name: str, engine: Engine | None = None) -> ModuleDone:
+    """Run one rule module and copy its findings in (its own transaction, not yet current)."""
+    module = importlib.import_module(module_name)
+    key = module_name.rsplit(".", 1)[-1]
+    own_engine = engine is None
+    if own_engine:
+        engine = sa.create_engine(_WORK["url"], poolclass=NullPool)
+    try:
+        rule_seconds: dict[str, float] = {}
+        found = _evaluate_module(module, _WORK["inputs"], _WORK["as_of"], _WORK["rule_names"], rule_seconds)
+        t = time.perf_counter()
+        set_ids = _parameter_set_ids(engine, found["parameters"])
+        with engine.begin() as conn:
+            _copy_findings(conn, _WORK["run_id"], found, set_ids)
+        zoneless = sorted(found.loc[found["zone_id"].isna(), "rule"].unique().tolist())
+        return ModuleDone(
+            module=module_name,
+            count=len(found),
+            counts=count_table(found),
+            zoneless_rules=zoneless,
+            seconds={f"rule:{key}": rule_seconds[key], f"write:{key}": time.perf_counter() - t},
+        )
+    finally:
+        if own_engine:
+            engine.dispose()
+
+
+def _make_current(
+    engine: Engine,
+    run_id: int,
+    ran: list[str],
+    zone_ids: list[int] | None,
+    as_of: dt.date,
+    done: list[ModuleDone],
+) -> tuple[int, int]:
+    """Point rules.current_runs at this run for its rules and zones and carry reviews over, in
+    one transaction. Returns (previous findings superseded, reviews carried over).
+
+    A run claims every (rule, zone) in its scope, also those where it found nothing (the old
+    findings of a zone with no subjects left must not stay current). Findings without a zone
+    (e.g. district quota accounts) are keyed by zone 0: a run claims that key when it covers
+    all zones or wrote zone-less findings of the rule (rules evaluate all their zone-less
+    subjects in every run).
+    """
+    zoneless = {r for d in done for r in d.zoneless_rules}
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("SELECT set_config('gisapp.user', :u, true), set_config('gisapp.reason', :r, true)"),
+            {"u": ACTOR, "r": f"assessment run {run_id} as of {as_of.isoformat()}"},
+        )
+        all_zones = zone_ids is None
+        if all_zones:
+            zone_ids = conn.execute(sa.text("SELECT id FROM land.zones")).scalars().all()
+        claims = pd.DataFrame(
+            [(r, z) for r in ran for z in zone_ids] + [(r, 0) for r in ran if all_zones or r in zoneless],
+            columns=["rule", "zone_key"],
+        )
+        params = {"r": claims["rule"].tolist(), "z": claims["zone_key"].astype(int).tolist(), "run": run_id}
+        claimed = "unnest(CAST(:r AS text[]), CAST(:z AS integer[])) AS k(rule, zone_key)"
+        superseded = conn.execute(
+            sa.text(
+                f"SELECT count(*) FROM {claimed} JOIN rules.current_runs c USING (rule, zone_key) "
+                "JOIN rules.findings f ON f.run_id = c.run_id AND f.rule = c.rule AND f.zone_key = c.zone_key"
+            ),
+            params,
+        ).scalar_one()
+        reviews = conn.execute(
+            sa.text(
+                f"SELECT f.rule, f.subject_type, f.subject_id, f.outcome, {', '.join('f.' + c for c in REVIEW_COLUMNS)} "
+                f"FROM {claimed} JOIN rules.current_runs c USING (rule, zone_key) "
+                "JOIN rules.findings f ON f.run_id = c.run_id AND f.rule = c.rule AND f.zone_key = c.zone_key "
+                "WHERE f.review_status <> 'open'"
+            ),
+            params,
+        ).all()
+        conn.execute(
+            sa.text(
+                f"INSERT INTO rules.current_runs (rule, zone_key, run_id) SELECT rule, zone_key, :run FROM {claimed} "
+                "ON CONFLICT (rule, zone_key) DO UPDATE SET run_id = EXCLUDED.run_id, made_current_at = now()"
+            ),
+            params,
+        )
+        carried = _carry_reviews(conn, run_id, reviews)
+    return int(superseded), carried
+
+
+def _carry_reviews(conn, run_id: int, reviews) -> int:
+    """The review of a previous current finding goes to this run's finding of the same rule,
+    subject and outcome (a changed outcome is a new question: it stays open)."""
+    if not reviews:
+        return 0
+    cols = ["rule", "subject_type", "subject_id", "outcome", *REVIEW_COLUMNS]
+    arrays = {c: [getattr(r, c) for r in reviews] for c in cols}
+    return conn.execute(
+        sa.text(
+            "UPDATE rules.findings f SET review_status = x.review_status, review_reason = x.review_reason, "
+            "reviewed_by = x.reviewed_by, reviewed_at = x.reviewed_at "
+            "FROM unnest(CAST(:rule AS text[]), CAST(:subject_type AS text[]), CAST(:subject_id AS text[]), "
+            "CAST(:outcome AS text[]), CAST(:review_status AS text[]), CAST(:review_reason AS text[]), "
+            "CAST(:reviewed_by AS text[]), CAST(:reviewed_at AS timestamptz[])) "
+            "AS x(rule, subject_type, subject_id, outcome, review_status, review_reason, reviewed_by, reviewed_at) "
+            "WHERE f.run_id = :run AND f.rule = x.rule AND f.subject_type = x.subject_type "
+            "AND f.subject_id = x.subject_id AND f.outcome = x.outcome"
+        ),
+        {**arrays, "run": run_id},
     ).rowcount
 
 
@@ -270,102 +409,99 @@ def count_table(findings: pd.DataFrame) -> pd.DataFrame:
     return counts
 
 
-def _with_reviews(findings: pd.DataFrame, reviews: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """The findings with review columns: carried from the previous current finding of the same
-    rule, subject and outcome when it was reviewed, else open."""
-    table = findings.copy()
-    table["subject_id"] = table["subject_id"].astype(str)
-    for col in REVIEW_COLUMNS:
-        table[col] = None
-    table["review_status"] = "open"
-    if reviews.empty or table.empty:
-        return table, 0
-    key = ["rule", "subject_type", "subject_id", "outcome"]
-    reviews = reviews.drop_duplicates(key, keep="last")
-    merged = table[key].merge(reviews, on=key, how="left")
-    hit = merged["review_status"].notna().to_numpy()
-    for col in REVIEW_COLUMNS:
-        table.loc[hit, col] = merged.loc[hit, col].to_numpy()
-    return table, int(hit.sum())
+def _parameter_set_ids(engine: Engine, values: pd.Series) -> list[int]:
+    """The id of each finding's parameter set, stored once per distinct content.
 
-
-def _copy_text(value: str) -> str:
-    """A text value escaped for COPY's text format."""
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return value
-
-
-def _json_column(values: pd.Series) -> list[str]:
-    """COPY-ready JSON text of each dict (or already-JSON string); a dict object shared by many
-    rows (the parameters of a zone) is serialized once."""
-    cache: dict[int, str] = {}
+    Its own short transaction: two worker processes storing the same set must not wait for each
+    other's COPY to finish. A dict shared by many rows (the parameters of a zone) is serialized
+    once.
+    """
     opts = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-    out: list[str] = []
-    append = out.append
+    by_object: dict[int, str] = {}
+    texts: list[str] = []
     for v in values.tolist():
-        if v is None:
-            append("{}")
-            continue
         if isinstance(v, str):
-            append(_copy_text(v))
+            texts.append(v)
             continue
-        key = id(v)
-        text = cache.get(key)
+        text = by_object.get(id(v))
         if text is None:
-            text = _copy_text(orjson.dumps(v, option=opts, default=str).decode())
-            if len(cache) < 100_000:
-                cache[key] = text
-        append(text)
-    return out
+            text = by_object[id(v)] = orjson.dumps(v or {}, option=opts, default=str).decode()
+        texts.append(text)
+    distinct = list(dict.fromkeys(texts))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO rules.parameter_sets (digest, parameters) "
+                "SELECT md5(CAST(j AS jsonb)::text), CAST(j AS jsonb) FROM unnest(CAST(:t AS text[])) AS j "
+                "ON CONFLICT (digest) DO NOTHING"
+            ),
+            {"t": distinct},
+        )
+        found = conn.execute(
+            sa.text(
+                "SELECT s.id FROM unnest(CAST(:t AS text[])) WITH ORDINALITY AS x(j, n) "
+                "JOIN rules.parameter_sets s ON s.digest = md5(CAST(x.j AS jsonb)::text) ORDER BY x.n"
+            ),
+            {"t": distinct},
+        ).scalars()
+        ids = dict(zip(distinct, found))
+    return [ids[t] for t in texts]
 
 
-def _text_column(values: pd.Series) -> list[str]:
-    r"""COPY-ready text (``\N`` for NULL)."""
-    nat = pd.NaT
-    return [
-        "\\N" if v is None or v is nat or (isinstance(v, float) and math.isnan(v)) else _copy_text(str(v))
-        for v in values.tolist()
-    ]
+def _copy_findings(
+    conn, run_id: int, table: pd.DataFrame, set_ids: list[int], chunk_rows: int = 100_000
+) -> None:
+    """COPY the findings into rules.findings (inside the caller's transaction), as CSV in chunks.
 
-
-def _int_column(values: pd.Series) -> list[str]:
-    arr = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
-    out = np.char.mod("%d", np.nan_to_num(arr)).astype(object)
-    out[np.isnan(arr)] = "\\N"
-    return out.tolist()
-
-
-def _copy_findings(conn, run_id: int, table: pd.DataFrame, chunk_rows: int = 50_000) -> None:
-    """COPY the rows into rules.findings (inside the caller's transaction), as text in chunks."""
+    The CSV is written by Arrow (C++): building the text row by row in Python cost as much as
+    the database's side of the COPY.
+    """
     if table.empty:
         return
     raw = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy(f"COPY rules.findings ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    sql = f"COPY rules.findings ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+    with raw.cursor() as cur, cur.copy(sql) as copy:
         for start in range(0, len(table), chunk_rows):
             part = table.iloc[start : start + chunk_rows]
             n = len(part)
-            as_of = [d.isoformat() if hasattr(d, "isoformat") else str(d) for d in part["as_of"].tolist()]
-            cols = [
-                [str(run_id)] * n,
-                _text_column(part["rule"]),
-                _text_column(part["rule_version"]),
-                as_of,
-                _int_column(part["zone_id"]),
-                _int_column(part["parcel_id"]),
-                _text_column(part["subject_type"]),
-                _text_column(part["subject_id"]),
-                _text_column(part["outcome"]),
-                ["t" if v else "f" for v in part["is_positive"].tolist()],
-                _json_column(part["parameters"]),
-                _json_column(part["evidence"]),
-                _text_column(part["explanation_zh"]),
-                _text_column(part["explanation_en"]),
-                _text_column(part["review_status"]),
-                _text_column(part["review_reason"]),
-                _text_column(part["reviewed_by"]),
-                _text_column(part["reviewed_at"]),
-                ["t"] * n,
-                [ACTOR] * n,
-            ]
-            copy.write(("\n".join("\t".join(row) for row in zip(*cols)) + "\n").encode())
+            arrow = pa.table(
+                {
+                    "run_id": pa.array(np.full(n, run_id, dtype="int64")),
+                    "rule": _arrow_text(part["rule"]),
+                    "rule_version": _arrow_text(part["rule_version"]),
+                    "as_of": pa.array(pd.to_datetime(part["as_of"]).to_numpy(dtype="datetime64[D]")),
+                    "zone_id": _arrow_int(part["zone_id"]),
+                    "parcel_id": _arrow_int(part["parcel_id"]),
+                    "subject_type": _arrow_text(part["subject_type"]),
+                    "subject_id": _arrow_text(part["subject_id"].astype(str)),
+                    "outcome": _arrow_text(part["outcome"]),
+                    "is_positive": pa.array(part["is_positive"].to_numpy(dtype=bool)),
+                    "parameter_set_id": pa.array(np.asarray(set_ids[start : start + n], dtype="int64")),
+                    "evidence": pa.array(_json_texts(part["evidence"]), pa.string()),
+                    "explanation_zh": _arrow_text(part["explanation_zh"]),
+                    "explanation_en": _arrow_text(part["explanation_en"]),
+                    "updated_by": pa.array(np.full(n, ACTOR, dtype=object), pa.string()),
+                }
+            )
+            sink = io.BytesIO()
+            pa_csv.write_csv(arrow, sink, options)
+            copy.write(sink.getbuffer())
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+
+
+def _arrow_int(values: pd.Series) -> pa.Array:
+    return pa.array(pd.to_numeric(values, errors="coerce").astype("Int64"), type=pa.int64(), from_pandas=True)
+
+
+def _json_texts(values: pd.Series) -> list[str]:
+    """JSON text of each dict (or already-JSON string); None for none."""
+    opts = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    dumps = orjson.dumps
+    return [
+        v if isinstance(v, str) or v is None else dumps(v, option=opts, default=str).decode()
+        for v in values.tolist()
+    ]

@@ -25,6 +25,8 @@ from gisapp.i18n import LANGUAGES, t
 from gisapp.queries.edits import Actor
 from gisapp.queries.users import Account, SignInRefused, SignInThrottled, authenticate, get_account
 from gisapp.settings import Settings, get_settings
+from gisapp.web.account_cache import account_cache
+from gisapp.web.engine import web_engine
 
 SESSION_HOURS = 10
 # Reachable without a session: the sign-in page itself, static assets, the health probe.
@@ -57,7 +59,9 @@ def _load_user(user_id: str) -> WebUser | None:
         account_id, version = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
-    account = get_account(get_engine(), account_id)
+    engine = web_engine()
+    # from memory when the database has announced no change since (gisapp.web.account_cache)
+    account = account_cache(engine).get(account_id, lambda key: get_account(engine, key))
     if account is None or account.disabled or account.version != version:
         return None
     return WebUser(account)
@@ -310,6 +314,10 @@ def init_auth(app: Dash, settings: Settings | None = None) -> None:
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=settings.cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        # The cookie is signed again only when the session changes: a session lasts SESSION_HOURS
+        # from sign-in (not from the last request), and a map request saves re-signing and
+        # re-sending a cookie every time.
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     login_manager.init_app(server)
     server.register_blueprint(auth)

@@ -10,7 +10,6 @@ import io
 from flask import Blueprint, Response, jsonify, request
 
 from gisapp.catalog.registry import all_layers, get_layer
-from gisapp.db.engine import get_engine
 from gisapp.errors import InputError, NotFoundError
 from gisapp.i18n import LANGUAGES
 from gisapp.queries import dashboard
@@ -26,6 +25,7 @@ from gisapp.queries.parcel import parcel_detail
 from gisapp.queries.search import search
 from gisapp.queries.tiles import TileAddress, tile
 from gisapp.render.style import legend
+from gisapp.web.engine import web_engine
 from gisapp.web.tables import localized_frame
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -72,7 +72,7 @@ def layer_features(layer_id: str):
     fmt = parse_format(request.args.get("format"))
     props = parse_properties(request.args.get("properties"))
     zone = request.args.get("zone") or None
-    answer = features(get_engine(), layer, bbox, zoom, zone=zone, fmt=fmt, properties=props)
+    answer = features(web_engine(), layer, bbox, zoom, zone=zone, fmt=fmt, properties=props)
     headers = {**NO_STORE, "X-Feature-Count": str(answer.count), "X-Truncated": str(answer.truncated).lower(),
                "X-Mode": answer.mode}
     return Response(answer.body, mimetype=answer.media_type, headers=headers)
@@ -80,7 +80,7 @@ def layer_features(layer_id: str):
 
 @api.get("/layers/<layer_id>/features/<feature_id>")
 def layer_feature(layer_id: str, feature_id: str):
-    props = feature_properties(get_engine(), get_layer(layer_id), feature_id)
+    props = feature_properties(web_engine(), get_layer(layer_id), feature_id)
     if props is None:
         raise NotFoundError(f"layer {layer_id} has no feature {feature_id[:40]!r}")
     return jsonify(props), 200, NO_STORE
@@ -90,7 +90,7 @@ def layer_feature(layer_id: str, feature_id: str):
 def vector_tile(layer_id: str, z: str, x: str, y: str):
     """Mapbox vector tile of a declared layer (XYZ, EPSG:3857); empty tile = 204."""
     layer = get_layer(layer_id)
-    data = tile(get_engine(), layer, TileAddress.parse(z, x, y))
+    data = tile(web_engine(), layer, TileAddress.parse(z, x, y))
     if not data:
         return Response(status=204, headers=NO_STORE)
     return Response(data, mimetype="application/vnd.mapbox-vector-tile", headers=NO_STORE)
@@ -102,13 +102,13 @@ def search_route():
     text = request.args.get("limit") or "10"
     if not text.isdigit() or not 1 <= int(text) <= 50:
         raise InputError(f"limit {text[:10]!r} must be a whole number from 1 to 50")
-    hits = search(get_engine(), request.args.get("q"), limit=int(text))
+    hits = search(web_engine(), request.args.get("q"), limit=int(text))
     return jsonify([h.to_dict() for h in hits]), 200, NO_STORE
 
 
 @api.get("/parcels/<code>")
 def parcel(code: str):
-    detail = parcel_detail(get_engine(), code)
+    detail = parcel_detail(web_engine(), code)
     if detail is None:
         raise NotFoundError(f"there is no parcel with the code {code[:40]!r}")
     return Response(detail.to_json(), mimetype="application/json", headers=NO_STORE)
@@ -122,7 +122,7 @@ def dashboard_export(name: str, ext: str):
     if name not in dashboard.DATASETS:
         raise NotFoundError(f"unknown dashboard table {name[:40]!r}; known: {', '.join(dashboard.DATASETS)}")
     zone = request.args.get("zone") or None
-    engine = get_engine()
+    engine = web_engine()
     dashboard.check_zone(engine, zone)
     frame = localized_frame(name, dashboard.dataset(engine, name, zone), _lang())
     filename = f"{name}_{zone or 'all'}.{ext}"

@@ -47,8 +47,12 @@ SELECT p.id,
        p.version,
        p.is_synthetic,
        p.geom
+-- LEFT joins although every parcel has its zone, land use and status (NOT NULL foreign keys, so
+-- the rows are the same as with inner joins): the planner drops a left join to a unique key when
+-- none of its columns is asked for, and the map asks for only id, status and geometry (a dense
+-- z14 viewport: 31 -> 24 ms at 1M parcels).
 FROM land.parcels p
-JOIN land.zones z ON z.id = p.zone_id
-JOIN land.land_use_codes lu ON lu.code = p.land_use_code
-JOIN land.parcel_statuses s ON s.code = p.status
+LEFT JOIN land.zones z ON z.id = p.zone_id
+LEFT JOIN land.land_use_codes lu ON lu.code = p.land_use_code
+LEFT JOIN land.parcel_statuses s ON s.code = p.status
 LEFT JOIN land.enterprises e ON e.id = p.enterprise_id;

@@ -1,7 +1,8 @@
 -- Map layers over the rules' current findings (docs/findings.md), joined to the parcels.
 -- One view per declared layer (layers/<id>.yml names it as its source). Re-applied on every
 -- migrate. The rules write rules.findings; these views only read the latest verdict, so the map
--- and the dashboards never re-implement a rule.
+-- and the dashboards never re-implement a rule. Findings are looked up by parcel_id (indexed;
+-- findings about a grant carry its parcel's id).
 
 -- A number from a JSON document, or NULL when the key is missing or not a number (evidence is
 -- free-form per rule: a cast of a non-number must never break a map request).
@@ -122,14 +123,16 @@ LEFT JOIN land.enterprises e ON e.id = g.enterprise_id
 LEFT JOIN LATERAL (
     SELECT c.outcome, c.evidence, c.explanation_zh, c.explanation_en
     FROM rules.current_findings c
-    WHERE c.rule = 'grant_review' AND c.subject_type = 'grant' AND c.subject_id = g.id::text
+    WHERE c.parcel_id = g.parcel_id AND c.rule = 'grant_review' AND c.subject_type = 'grant'
+      AND c.subject_id = g.id::text
     ORDER BY c.as_of DESC, c.id DESC
     LIMIT 1
 ) r ON true
 LEFT JOIN LATERAL (
     SELECT c.outcome
     FROM rules.current_findings c
-    WHERE c.rule = 'grant_notice' AND c.subject_type = 'grant' AND c.subject_id = g.id::text
+    WHERE c.parcel_id = g.parcel_id AND c.rule = 'grant_notice' AND c.subject_type = 'grant'
+      AND c.subject_id = g.id::text
     ORDER BY c.as_of DESC, c.id DESC
     LIMIT 1
 ) n ON true

@@ -191,7 +191,7 @@ def test_rerun_keeps_one_current_finding_per_subject_and_carries_reviews(
         "现场核实",
         "zone-office",
     )
-    old = scalar(isolated_engine, "SELECT is_current FROM rules.findings WHERE id = :i", i=int(target["id"]))
+    old = scalar(isolated_engine, "SELECT is_current FROM rules.findings_history WHERE id = :i", i=int(target["id"]))
     assert old is False
     # a changed outcome reopens the finding: as of a date before the land became idle
     since = dt.date.fromisoformat(target["evidence"]["idle_since"])
@@ -247,6 +247,64 @@ def test_a_failing_rule_leaves_the_previous_findings_current(isolated_engine, fi
     with pytest.raises(ValueError, match="a rule that fails"):
         assess("--as-of", AS_OF)
     assert current(isolated_engine, "mixed_use")["id"].sort_values().tolist() == before
+    # the failed run is recorded as such and its rows (mixed_use ran first) are gone
+    run_id, status = _last_run(isolated_engine)
+    assert status == "failed"
+    assert scalar(isolated_engine, "SELECT count(*) FROM rules.findings WHERE run_id = :r", r=run_id) == 0
+
+
+def _last_run(engine) -> tuple[int, str]:
+    with engine.connect() as conn:
+        return tuple(conn.execute(sa.text("SELECT id, status FROM rules.assessment_runs ORDER BY id DESC LIMIT 1")).one())
+
+
+def _current_table(engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        frame = pd.read_sql(
+            sa.text(
+                "SELECT rule, subject_type, subject_id, outcome, is_positive, parameters::text AS parameters, "
+                "evidence::text AS evidence, explanation_zh, explanation_en FROM rules.current_findings"
+            ),
+            conn,
+        )
+    return frame.sort_values(["rule", "subject_type", "subject_id"]).reset_index(drop=True)
+
+
+def test_two_worker_processes_store_the_same_findings_as_one(isolated_engine, first_run):
+    from gisapp.rules.assess import run_assessment
+
+    one = run_assessment(isolated_engine, DEMO_AS_OF, workers=1)
+    by_one = _current_table(isolated_engine)
+    two = run_assessment(isolated_engine, DEMO_AS_OF, workers=2)
+    by_two = _current_table(isolated_engine)
+    assert (one.workers, two.workers) == (1, 2)
+    assert one.finding_count == two.finding_count == len(by_two) > 3000
+    pd.testing.assert_frame_equal(by_one, by_two)
+    # the second run superseded exactly the first run's findings, none of them rewritten
+    assert two.superseded == one.finding_count
+    assert _last_run(isolated_engine) == (two.run_id, "finished")
+    assert scalar(isolated_engine, "SELECT count(*) FROM rules.findings WHERE run_id = :r", r=one.run_id) == len(by_one)
+    # parameters are stored once per distinct set, not per finding
+    assert scalar(isolated_engine, "SELECT count(*) FROM rules.parameter_sets") < 200
+
+
+def test_a_review_of_a_superseded_finding_is_refused(isolated_engine, first_run):
+    from gisapp.queries import edits
+    from gisapp.queries.edits import Actor
+
+    old = current(isolated_engine, "grant_term").iloc[0]
+    result = assess("--as-of", AS_OF, "--rule", "grant_term")
+    assert result.exit_code == 0
+    admin = Actor(username="bureau-admin", role="bureau_admin")
+    with pytest.raises(edits.EditConflict, match="no longer current"):
+        edits.review_finding(
+            isolated_engine, admin, int(old["id"]), {"decision": "dismissed", "reason": "x", "version": old["version"]}
+        )
+    with pytest.raises(sa.exc.IntegrityError, match="is not current"), isolated_engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE rules.findings SET review_status = 'dismissed', review_reason = 'x' WHERE id = :i"),
+            {"i": int(old["id"])},
+        )
 
 
 def test_rule_inputs_are_typed_restricted_to_zones_and_the_same_with_parallel_loading(engine):

@@ -384,6 +384,7 @@ def test_bulk_import_writes_one_audit_entry_and_valid_rows(engine, target, small
         indexes = set(conn.execute(index_sql).all())
     result = import_file(target, "parcels", path, bulk_threshold=1)
     assert result.bulk and result.inserted > 0
+    assert "wait for load" in result.seconds  # loaded while the last checks ran
     with target.connect() as conn:
         entries = conn.execute(sa.text(
             "SELECT action, (new_row ->> 'rows')::int, (new_row ->> 'import_id')::int FROM audit.change_log "
@@ -399,6 +400,49 @@ def test_bulk_import_writes_one_audit_entry_and_valid_rows(engine, target, small
     assert tuple(record) == ("parcels", result.inserted, True, "EPSG:4490")
     with target.connect() as conn:  # a load into an empty table rebuilt the indexes it dropped
         assert set(conn.execute(index_sql).all()) == indexes and len(indexes) >= 5
+
+
+def test_a_bulk_load_started_before_the_last_checks_is_rolled_back_when_they_find_errors(engine, small_zone,
+                                                                                          tmp_path):
+    # only problems found by the checks that run while a bulk import already COPYs: the COPY is
+    # cancelled, the report is the same as for a small import, and nothing is written
+    bad = _new_parcels(engine, small_zone, n=8)
+    bad.loc[3, "code"] = "NEW-1"
+    bad.loc[2, "geometry"] = bad.geometry.iloc[1]
+    (x0, y0, x1, y1) = bad.geometry.iloc[4].bounds
+    bad.loc[4, "geometry"] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    bad["plot_ratio_min"], bad["plot_ratio_max"] = 1.0, 2.0
+    bad.loc[5, "plot_ratio_min"] = 3.0
+    path = tmp_path / "late.gpkg"
+    bad.to_file(path)
+    before = _counts(engine)
+    with pytest.raises(ImportRejected) as info:
+        import_file(engine, "parcels", path, bulk_threshold=1)
+    assert _counts(engine) == before, "a rejected bulk import wrote something"
+    assert "wait for load" in info.value.result.seconds  # the COPY had started
+    msg = str(info.value)
+    # GeoPackage feature ids count from 1
+    _line(msg, r"late\.gpkg: feature 1 \(code NEW-1\): code: parcel code 'NEW-1' appears more than once in the file "
+          r"\(also feature 4")
+    _line(msg, r"late\.gpkg: feature 3 \(code NEW-3\): geometry: the same geometry as feature 2 \(code NEW-2\)")
+    _line(msg, r"late\.gpkg: feature 5 \(code NEW-5\): geometry: invalid geometry: Self-intersection.*--repair")
+    _line(msg, r"late\.gpkg: feature 6 \(code NEW-6\): plot_ratio_min: is greater than plot_ratio_max")
+    # the same file checked the small way gives the same problems
+    small = import_file(engine, "parcels", path, raise_on_error=False)
+    assert not small.wrote and sorted(small.report.lines()) == sorted(info.value.result.report.lines())
+
+
+def test_a_bulk_import_with_errors_found_before_the_load_never_starts_it(engine, fresh, tmp_path):
+    bad = fresh.copy()
+    bad.loc[2, "status"] = "no_such_status"
+    path = tmp_path / "early.gpkg"
+    bad.to_file(path)
+    before = _counts(engine)
+    with pytest.raises(ImportRejected) as info:
+        import_file(engine, "parcels", path, bulk_threshold=1)
+    assert _counts(engine) == before
+    assert "wait for load" not in info.value.result.seconds
+    _line(str(info.value), r"early\.gpkg: feature 3 \(code NEW-3\): status: 'no_such_status' is not a parcel status")
 
 
 def test_a_new_zone_boundary_version_takes_effect_on_its_date(engine, target, tmp_path):
@@ -493,7 +537,7 @@ def test_read_layer_as_of_shows_the_boundary_in_force_that_day(engine):
     before = api.read_layer("zones", as_of=changed - pd.Timedelta(days=1), engine=engine).set_index("code")
     assert before.boundary_area_m2[zone] < now.boundary_area_m2[zone]
     with pytest.raises(InputError, match="as_of is not supported"):
-        api.read_layer("parcels", as_of="2020-01-01", engine=engine)
+        api.read_layer("grants", as_of="2020-01-01", engine=engine)
 
 
 def test_explore_uses_the_web_maps_style_and_legend(engine, small_zone):

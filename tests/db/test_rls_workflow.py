@@ -11,6 +11,8 @@ import subprocess
 import pytest
 import sqlalchemy as sa
 
+from tests.findings_util import insert_current_finding
+
 from gisapp.queries import edits
 from gisapp.queries.edits import Actor, acting_as
 
@@ -521,15 +523,9 @@ def finding_ids(isolated_engine):
                 sa.text("SELECT id FROM land.parcels WHERE zone_id = :z ORDER BY id DESC LIMIT 1"),
                 {"z": zone},
             ).scalar()
-            ids[zone] = conn.execute(
-                sa.text("""
-                INSERT INTO rules.findings (rule, rule_version, as_of, zone_id,
-                    parcel_id, subject_type, subject_id,
-                    outcome, is_positive, explanation_zh, explanation_en)
-                VALUES ('idle_land', 'test', current_date, :z, :p, 'parcel', :p, 'suspected_idle', true,
-                        '测试发现', 'test finding') RETURNING id"""),
-                {"z": zone, "p": pid},
-            ).scalar()
+            ids[zone] = insert_current_finding(
+                conn, rule="idle_land", zone_id=zone, parcel_id=pid, outcome="suspected_idle", is_positive=True,
+                explanation_zh="测试发现", explanation_en="test finding")
     return ids
 
 

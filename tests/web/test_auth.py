@@ -160,6 +160,55 @@ def test_disabling_an_account_or_changing_its_password_ends_its_sessions(client,
         assert _post_login(client, user.username, user.password).status_code == 401
 
 
+@pytest.mark.parametrize("change", ["psql", "zones", "role"])
+def test_an_account_changed_anywhere_is_refused_on_its_next_request(client, make_user, engine, change):
+    """The signed-in account is kept in memory between requests (gisapp.web.account_cache); a
+    change made outside the app (psql, the CLI) must end its sessions all the same, at once."""
+    user = make_user("zone_editor", ["jiading"])
+    _post_login(client, user.username, user.password)
+    assert client.get("/api/layers").status_code == 200
+    assert client.get("/api/layers").status_code == 200  # now answered from memory
+    with engine.begin() as conn:
+        if change == "psql":
+            conn.execute(sa.text("UPDATE auth.users SET disabled = true WHERE username = :u"), {"u": user.username})
+        elif change == "role":
+            conn.execute(sa.text("DELETE FROM auth.user_zones WHERE user_id = "
+                                 "(SELECT id FROM auth.users WHERE username = :u)"), {"u": user.username})
+            conn.execute(sa.text("UPDATE auth.users SET role = 'bureau_viewer' WHERE username = :u"),
+                         {"u": user.username})
+    if change == "zones":
+        users.set_user_zones(engine, user.username, ("waigaoqiao_ftz",))
+    assert client.get("/api/layers").status_code == 401
+
+
+def test_the_account_cache_reads_an_account_once_until_the_database_says_it_changed(engine, make_user):
+    import select
+
+    from gisapp.web.account_cache import AccountCache
+
+    account = users.find_account(engine, make_user("analyst").username)
+    cache = AccountCache(engine)
+    loads = []
+
+    def load(account_id):
+        loads.append(account_id)
+        return users.get_account(engine, account_id)
+
+    try:
+        assert cache.get(account.id, load) == account
+        assert cache.get(account.id, load) == account and loads == [account.id]
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE auth.users SET display_name = 'Renamed' WHERE id = :i"), {"i": account.id})
+        # the notification is on its way (sent at commit); the next lookup takes it and reads again
+        select.select([cache._listener.pgconn.socket], [], [], 5)
+        assert cache.get(account.id, load).display_name == "Renamed" and loads == [account.id] * 2
+    finally:
+        cache.close()
+    # without a listener nothing is kept: every lookup reads the database
+    assert cache.get(account.id, load) is not None and cache.get(account.id, load) is not None
+    assert len(loads) == 4
+
+
 @pytest.mark.parametrize(
     "target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:x"]
 )

@@ -9,6 +9,8 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from tests.findings_util import insert_current_finding
+
 pytestmark = pytest.mark.db
 
 TODAY = dt.date.today().isoformat()
@@ -403,15 +405,9 @@ def test_the_parcel_as_of_a_date(app, login, people, isolated_engine):
 def test_a_finding_is_confirmed_through_the_review_form(app, login, people, isolated_engine):
     p = _parcel(isolated_engine, "waigaoqiao_ftz", offset=13)
     with isolated_engine.begin() as conn:
-        finding = conn.execute(
-            sa.text("""
-            INSERT INTO rules.findings (rule, rule_version, as_of, zone_id, parcel_id, subject_type,
-                subject_id, outcome, is_positive, explanation_zh, explanation_en)
-            VALUES ('per_mu', 'test', current_date, 1, :p, 'parcel', :p, 'class_d', true, '亩均 D 类',
-                    'per-mu class D')
-            RETURNING id"""),
-            {"p": p["id"]},
-        ).scalar()
+        finding = insert_current_finding(
+            conn, rule="per_mu", zone_id=1, parcel_id=p["id"], outcome="class_d", is_positive=True,
+            explanation_zh="亩均 D 类", explanation_en="per-mu class D")
     client = _client(app, login, people["wgq"])
     page = json.dumps(
         _call(client, "parcel-code", {"parcel-code": p["code"], "parcel-lang": "zh"}), ensure_ascii=False

@@ -46,14 +46,17 @@ def test_rule_layers_follow_the_current_findings_only(engine, findings_source):
             "SELECT f.parcel_id, p.code, f.outcome FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id "
             "WHERE f.rule = 'per_mu' AND p.status <> 'low_efficiency' ORDER BY f.id LIMIT 1")).one()
         other = "class_a" if outcome != "class_a" else "class_b"
-        conn.execute(sa.text("UPDATE rules.findings SET is_current = false WHERE parcel_id = :p AND rule = 'per_mu'"),
-                     {"p": pid})
+        run = conn.execute(sa.text("INSERT INTO rules.assessment_runs (as_of, started_by) "
+                                   "VALUES ('2026-07-01', 'test') RETURNING id")).scalar_one()
         conn.execute(sa.text("""
-            INSERT INTO rules.findings (rule, rule_version, as_of, zone_id, parcel_id, subject_type, subject_id,
-                                        outcome, is_positive, evidence, explanation_zh, explanation_en)
-            SELECT 'per_mu', 'test', '2026-07-01', zone_id, id, 'parcel', id::text, :o, false,
+            INSERT INTO rules.findings (run_id, rule, rule_version, as_of, zone_id, parcel_id, subject_type,
+                                        subject_id, outcome, is_positive, evidence, explanation_zh, explanation_en)
+            SELECT :run, 'per_mu', 'test', '2026-07-01', zone_id, id, 'parcel', id::text, :o, false,
                    '{"score": "not a number", "year": 2025}', '测试', 'test'
-            FROM land.parcels WHERE id = :p"""), {"p": pid, "o": other})
+            FROM land.parcels WHERE id = :p"""), {"p": pid, "o": other, "run": run})
+        # the new run becomes current for the parcel's zone: the old finding is history
+        conn.execute(sa.text("UPDATE rules.current_runs SET run_id = :run WHERE rule = 'per_mu' "
+                             "AND zone_key = (SELECT zone_id FROM land.parcels WHERE id = :p)"), {"p": pid, "run": run})
         row = conn.execute(sa.text("SELECT mu_class, score, year FROM layers.per_mu WHERE code = :c"),
                            {"c": code}).one()
         conn.rollback()
