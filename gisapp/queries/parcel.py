@@ -67,7 +67,8 @@ _FINDINGS = sa.text("""
     SELECT f.id, f.rule, f.rule_version, f.as_of, f.subject_type, f.subject_id, f.outcome, f.is_positive,
            f.review_status, f.review_reason, f.evidence, f.explanation_zh, f.explanation_en
     FROM rules.current_findings f
-    WHERE f.parcel_id = :pid  -- findings about the parcel's grants carry its id too
+    -- findings about the parcel's grants carry its id too; the zone picks the current runs
+    WHERE f.parcel_id = :pid AND f.zone_id = (SELECT zone_id FROM land.parcels WHERE id = :pid)
     ORDER BY f.is_positive DESC, f.rule, f.id""")
 
 

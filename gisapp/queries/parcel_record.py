@@ -93,7 +93,8 @@ def parcel_record(engine: Engine, actor: Actor, code: str) -> dict:
                 SELECT f.id, f.rule, f.rule_version, f.as_of, f.outcome, f.is_positive, f.explanation_zh,
                        f.explanation_en, f.review_status, f.review_reason,
                            f.reviewed_by, f.reviewed_at, f.version
-                FROM rules.current_findings f WHERE f.parcel_id = :p ORDER BY f.rule, f.id""",
+                FROM rules.current_findings f WHERE f.parcel_id = :p
+                  AND f.zone_id = (SELECT zone_id FROM land.parcels WHERE id = :p) ORDER BY f.rule, f.id""",
                 p=pid,
             ),
             "grants": _rows(

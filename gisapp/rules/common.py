@@ -50,12 +50,19 @@ def as_day(value: dt.date | str | pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(value).normalize()
 
 
-def iso_dates(values: pd.Series | np.ndarray) -> list[str | None]:
-    """``YYYY-MM-DD`` strings (None for NaT), vectorised."""
-    arr = np.asarray(pd.to_datetime(values), dtype="datetime64[D]")
-    text = np.datetime_as_string(arr, unit="D").astype(object)
-    text[np.isnat(arr)] = None
-    return text.tolist()
+def iso_dates(values: pd.Series | np.ndarray | Any) -> list[str | None]:
+    """``YYYY-MM-DD`` strings (None for NaT), vectorised.
+
+    A million dates hold a few thousand distinct days: each distinct day is formatted once.
+    """
+    arr = np.asarray(pd.to_datetime(pd.Series(values) if not isinstance(values, pd.Series) else values),
+                     dtype="datetime64[D]")
+    if arr.size == 0:
+        return []
+    days, codes = np.unique(arr, return_inverse=True)  # NaT sorts last
+    text = np.datetime_as_string(days, unit="D").astype(object)
+    text[np.isnat(days)] = None
+    return text[codes.ravel()].tolist()
 
 
 def none_if_nan(values: Iterable[Any]) -> list[Any]:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gisapp.rules.common import iso_dates
 from gisapp.rules.base import (
     FINDING_COLUMNS,
     RuleSpec,
@@ -142,6 +143,5 @@ def floats(values: Any, digits: int = 3) -> list[float | None]:
 
 
 def iso_list(values: Any) -> list[str | None]:
-    """``YYYY-MM-DD`` strings of a date array (None for NaT), vectorised."""
-    arr = np.asarray(pd.to_datetime(pd.Series(values)).to_numpy(), dtype="datetime64[D]")
-    return [None if t == "NaT" else t for t in np.datetime_as_string(arr, unit="D").tolist()]
+    """``YYYY-MM-DD`` strings of a date array (None for NaT): :func:`gisapp.rules.common.iso_dates`."""
+    return iso_dates(values)

@@ -1,8 +1,9 @@
 -- Map layers over the rules' current findings (docs/findings.md), joined to the parcels.
 -- One view per declared layer (layers/<id>.yml names it as its source). Re-applied on every
 -- migrate. The rules write rules.findings; these views only read the latest verdict, so the map
--- and the dashboards never re-implement a rule. Findings are looked up by parcel_id (indexed;
--- findings about a grant carry its parcel's id).
+-- and the dashboards never re-implement a rule. A parcel's finding is looked up by its zone and
+-- parcel id (the current run of the rule for that zone, then the index on run, rule, zone,
+-- parcel); findings about a grant carry its parcel's id and zone.
 
 -- A number from a JSON document, or NULL when the key is missing or not a number (evidence is
 -- free-form per rule: a cast of a non-number must never break a map request).
@@ -48,7 +49,7 @@ LEFT JOIN land.enterprises e ON e.id = p.enterprise_id
 LEFT JOIN LATERAL (
     SELECT c.outcome, c.evidence, c.review_status, c.explanation_zh, c.explanation_en
     FROM rules.current_findings c
-    WHERE c.parcel_id = p.id AND c.rule = 'idle_land'
+    WHERE c.zone_id = p.zone_id AND c.parcel_id = p.id AND c.rule = 'idle_land'
     ORDER BY c.as_of DESC, c.id DESC
     LIMIT 1
 ) f ON true
@@ -86,7 +87,7 @@ LEFT JOIN land.enterprises e ON e.id = p.enterprise_id
 LEFT JOIN LATERAL (
     SELECT c.outcome, c.evidence, c.review_status, c.explanation_zh, c.explanation_en
     FROM rules.current_findings c
-    WHERE c.parcel_id = p.id AND c.rule = 'per_mu'
+    WHERE c.zone_id = p.zone_id AND c.parcel_id = p.id AND c.rule = 'per_mu'
     ORDER BY c.as_of DESC, c.id DESC
     LIMIT 1
 ) f ON true
@@ -123,7 +124,7 @@ LEFT JOIN land.enterprises e ON e.id = g.enterprise_id
 LEFT JOIN LATERAL (
     SELECT c.outcome, c.evidence, c.explanation_zh, c.explanation_en
     FROM rules.current_findings c
-    WHERE c.parcel_id = g.parcel_id AND c.rule = 'grant_review' AND c.subject_type = 'grant'
+    WHERE c.zone_id = p.zone_id AND c.parcel_id = g.parcel_id AND c.rule = 'grant_review' AND c.subject_type = 'grant'
       AND c.subject_id = g.id::text
     ORDER BY c.as_of DESC, c.id DESC
     LIMIT 1
@@ -131,7 +132,7 @@ LEFT JOIN LATERAL (
 LEFT JOIN LATERAL (
     SELECT c.outcome
     FROM rules.current_findings c
-    WHERE c.parcel_id = g.parcel_id AND c.rule = 'grant_notice' AND c.subject_type = 'grant'
+    WHERE c.zone_id = p.zone_id AND c.parcel_id = g.parcel_id AND c.rule = 'grant_notice' AND c.subject_type = 'grant'
       AND c.subject_id = g.id::text
     ORDER BY c.as_of DESC, c.id DESC
     LIMIT 1
@@ -169,7 +170,7 @@ LEFT JOIN land.mixed_use_pilots mp ON mp.parcel_id = p.id
 LEFT JOIN LATERAL (
     SELECT c.outcome, c.evidence, c.explanation_zh, c.explanation_en
     FROM rules.current_findings c
-    WHERE c.parcel_id = p.id AND c.rule = 'mixed_use'
+    WHERE c.zone_id = p.zone_id AND c.parcel_id = p.id AND c.rule = 'mixed_use'
     ORDER BY c.as_of DESC, c.id DESC
     LIMIT 1
 ) f ON true
@@ -205,7 +206,7 @@ LEFT JOIN land.enterprises e ON e.id = p.enterprise_id
 JOIN LATERAL (
     SELECT c.outcome, c.evidence, c.explanation_zh, c.explanation_en
     FROM rules.current_findings c
-    WHERE c.parcel_id = p.id AND c.rule = 'green_balance'
+    WHERE c.zone_id = p.zone_id AND c.parcel_id = p.id AND c.rule = 'green_balance'
     ORDER BY c.as_of DESC, c.id DESC
     LIMIT 1
 ) f ON true

@@ -21,15 +21,24 @@ from tests.browser.conftest import WAIT_SECONDS
 pytestmark = pytest.mark.browser
 
 WGQ_VIEW = "lat=31.32&lon=121.60&zoom=15"
-PARCEL_PATHS = f"#map-map path[stroke='{get_layer('parcels').style.line_color}']"
 HIGHLIGHT_PATH = "#map-map path[stroke='#00bcd4']"
-# a parcel whose centre on screen is the parcel itself (not off-view, not under the layer control)
+# Zones and parcels are drawn on one canvas (gisapp/web/assets/gisapp.js), which has no element per
+# feature: the page tells what it drew (gisapp.drawnCount, gisapp.shown), and the canvas's pixels
+# show that it was painted.
+PARCELS_CANVAS = "#map-map .leaflet-layer-parcels-pane canvas"
+DRAWN = "return window.gisapp && gisapp.drawnCount ? gisapp.drawnCount(arguments[0], arguments[1]) : 0"
+# a drawn parcel whose centre on screen is on the map's canvas (not off-view, not under a control)
 CLICKABLE_PARCEL = """
-    for (const p of document.querySelectorAll(arguments[0])) {
-        const r = p.getBoundingClientRect();
-        if (document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === p) return p;
+    const canvas = document.querySelector(arguments[0]);
+    for (const p of gisapp.shown('parcels')) {
+        if (!p.aggregate && p.right - p.left > 6 && document.elementFromPoint(p.x, p.y) === canvas) return p;
     }
     return null;"""
+# the alpha of the canvas pixel at a page point (0: nothing painted there)
+PAINTED_AT = """
+    const canvas = document.querySelector(arguments[0]), r = canvas.getBoundingClientRect();
+    const x = (arguments[1] - r.left) * canvas.width / r.width, y = (arguments[2] - r.top) * canvas.height / r.height;
+    return canvas.getContext('2d').getImageData(Math.round(x), Math.round(y), 1, 1).data[3];"""
 
 
 def wait(driver, condition, seconds: float = WAIT_SECONDS):
@@ -41,8 +50,18 @@ def open_page(driver, base_url: str, path: str) -> None:
     wait(driver, EC.presence_of_element_located((By.ID, "app-title")))
 
 
-def parcel_paths(driver) -> list:
-    return driver.find_elements(By.CSS_SELECTOR, PARCEL_PATHS)
+def parcels_drawn(driver) -> int:
+    """Single parcels drawn on the map now."""
+    return driver.execute_script(DRAWN, "parcels", False)
+
+
+def summaries_drawn(driver) -> int:
+    """Zone summaries of the parcels layer and zone outlines drawn on the map now."""
+    return driver.execute_script(DRAWN, "parcels", True) + driver.execute_script(DRAWN, "zones", False)
+
+
+def painted(driver, point: dict) -> bool:
+    return driver.execute_script(PAINTED_AT, PARCELS_CANVAS, point["x"], point["y"]) > 0
 
 
 def control_labels(driver) -> list[str]:
@@ -54,11 +73,16 @@ def test_map_lists_every_declared_layer_and_draws_parcels(signed_in_browser, liv
     open_page(driver, live_server, f"/?{WGQ_VIEW}")
     titles = [layer.title.get("zh") for layer in all_layers()]
     wait(driver, lambda d: control_labels(d) == titles)
-    wait(driver, lambda d: len(parcel_paths(d)) > 50)
+    wait(driver, lambda d: parcels_drawn(d) > 50)
     # what is drawn is what the viewport holds: at most the parcels of the zone in view
     with engine.connect() as conn:
         in_zone = conn.execute(sa.text("SELECT count(*) FROM layers.parcels WHERE zone_code = 'waigaoqiao_ftz'")).scalar()
-    assert len(parcel_paths(driver)) <= in_zone
+    assert parcels_drawn(driver) <= in_zone
+    # and painted: the canvas is coloured at the centre of parcels in view, in the declared colours
+    target = wait(driver, lambda d: d.execute_script(CLICKABLE_PARCEL, PARCELS_CANVAS))
+    wait(driver, lambda d: painted(d, target))
+    colours = {c.color for c in get_layer("parcels").style.categories} | {get_layer("parcels").style.color}
+    assert {p["fill"] for p in driver.execute_script("return gisapp.shown('parcels')")} <= colours
     assert driver.find_element(By.ID, "app-synthetic-banner").text == t("app.synthetic", "zh")
 
 
@@ -67,17 +91,22 @@ def test_low_zoom_shows_zone_summaries_and_the_hint(signed_in_browser, live_serv
     open_page(driver, live_server, "/")
     wait(driver, lambda d: d.find_element(By.ID, "map-hint").text.strip() != "")
     assert str(get_layer("parcels").detail_min_zoom) in driver.find_element(By.ID, "map-hint").text
-    assert parcel_paths(driver) == []  # summaries are outlined in their fill colour, not as parcels
-    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#map-map path")) >= 10)
+    wait(driver, lambda d: summaries_drawn(d) >= 10)
+    assert parcels_drawn(driver) == 0  # zone summaries, not parcels
 
 
 def test_clicking_a_parcel_opens_its_detail(signed_in_browser, live_server):
     driver = signed_in_browser
     open_page(driver, live_server, f"/?{WGQ_VIEW}")
-    wait(driver, lambda d: len(parcel_paths(d)) > 50)
-    target = driver.execute_script(CLICKABLE_PARCEL, PARCEL_PATHS)
-    assert target is not None, "no parcel is fully clickable in the view"
-    ActionChains(driver).move_to_element(target).click().perform()
+    wait(driver, lambda d: parcels_drawn(d) > 50)
+    target = driver.execute_script(CLICKABLE_PARCEL, PARCELS_CANVAS)
+    assert target is not None, "no parcel is clickable in the view"
+    canvas_map = driver.find_element(By.ID, "map-map")
+    box = canvas_map.rect
+    # offsets from the map's centre, where Selenium puts the pointer first
+    ActionChains(driver).move_to_element_with_offset(
+        canvas_map, round(target["x"] - box["x"] - box["width"] / 2), round(target["y"] - box["y"] - box["height"] / 2)
+    ).click().perform()
     title = wait(driver, EC.presence_of_element_located((By.ID, "map-detail-title")))
     code = title.text.split("：")[-1].strip()
     assert code.startswith("WGQ-")
@@ -102,7 +131,7 @@ def test_search_zooms_to_a_parcel(signed_in_browser, live_server, engine):
     wait(driver, EC.text_to_be_present_in_element((By.ID, "map-detail-title"), code))
     # zoomed in: the found parcel's outline is drawn large, and its neighbours as single parcels
     wait(driver, lambda d: any(e.size["width"] > 100 for e in d.find_elements(By.CSS_SELECTOR, HIGHLIGHT_PATH)))
-    wait(driver, lambda d: len(parcel_paths(d)) > 0)
+    wait(driver, lambda d: parcels_drawn(d) > 0)
 
 
 def test_language_switch_changes_the_labels(signed_in_browser, live_server):
