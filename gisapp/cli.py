@@ -208,6 +208,19 @@ def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...], workers: int |
     click.echo("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in summary.seconds.items()))
 
 
+@main.command("prune-findings")
+@click.option("--keep-runs", type=click.IntRange(0, None), default=3, show_default=True,
+              help="Finished runs kept whole besides the current ones.")
+@friendly
+def prune_findings(keep_runs: int) -> None:
+    """Delete the unreviewed findings of old assessment runs (reviewed ones and current runs stay)."""
+    from gisapp.db.engine import get_engine
+    from gisapp.rules.assess import prune_findings as prune
+
+    ensure_database()
+    click.echo(f"{prune(get_engine(), keep_runs)} findings of old runs deleted")
+
+
 # -- users ---------------------------------------------------------------------------------------
 
 @main.group()

@@ -283,7 +283,6 @@ def _zone_counts(layer: Layer, where: str, value: str, by_zone: bool) -> str:
             SELECT c.k, c.v, c.n FROM c JOIN e ON e.k = c.k WHERE e.inside
             UNION ALL
             {scan} AND {key} = ANY (ARRAY(SELECT k FROM e WHERE e.touches AND NOT e.inside))
-                AND EXISTS (SELECT FROM e WHERE e.touches AND NOT e.inside)
             GROUP BY 1, 2
         )"""
 

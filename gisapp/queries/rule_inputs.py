@@ -250,9 +250,7 @@ def _read_frame(conn: Connection, sql: str, params: dict, geometry_oid: int | No
     out: dict[str, object] = {}
     for name, oid in desc:
         col = table.column(name)
-        if oid in _INTS:
-            out[name] = col.to_pandas(types_mapper=None if col.null_count == 0 else _NULLABLE.get)
-        elif oid == _BOOL:
+        if oid in _INTS or oid == _BOOL:
             out[name] = col.to_pandas(types_mapper=None if col.null_count == 0 else _NULLABLE.get)
         elif oid == _DATE:
             out[name] = col.to_pandas(date_as_object=False).astype("datetime64[ns]")

@@ -505,3 +505,27 @@ def _json_texts(values: pd.Series) -> list[str]:
         v if isinstance(v, str) or v is None else dumps(v, option=opts, default=str).decode()
         for v in values.tolist()
     ]
+
+
+def prune_findings(engine: Engine, keep_runs: int = 3) -> int:
+    """Delete the unreviewed findings of old runs; returns how many rows went.
+
+    Kept: every run that is current for some rule and zone, the ``keep_runs`` latest finished
+    runs, and every reviewed finding (the zone offices' work is history worth keeping). A
+    city-scale run writes ~4M rows, so history grows by gigabytes per run without this.
+    """
+    if keep_runs < 0:
+        raise InputError(f"keep_runs must be 0 or more, not {keep_runs}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        return conn.execute(
+            sa.text(
+                "DELETE FROM rules.findings f USING rules.assessment_runs r "
+                "WHERE f.run_id = r.id AND f.review_status = 'open' "
+                "AND r.status <> 'running' "
+                "AND NOT EXISTS (SELECT 1 FROM rules.current_runs c WHERE c.run_id = r.id) "
+                "AND r.id NOT IN (SELECT id FROM rules.assessment_runs WHERE status = 'finished' "
+                "                 ORDER BY id DESC LIMIT :keep)"
+            ),
+            {"keep": keep_runs},
+        ).rowcount

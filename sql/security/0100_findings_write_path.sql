@@ -3,8 +3,8 @@
 -- rules.current_runs at itself; nothing of the previous run is rewritten. So:
 --   * touch_row bumps version / updated_at / updated_by on every UPDATE: the only updates of a
 --     finding are reviews (by people, or carried over by the next run);
---   * audit: reviews and deletions are audited; the runs themselves are recorded in
---     rules.assessment_runs (one row per run, not four million);
+--   * audit: reviews and deletions of reviewed findings are audited; the runs themselves are
+--     recorded in rules.assessment_runs (one row per run, not four million);
 --   * a review of a finding that is no longer current is refused: nobody would see it.
 -- Applied after 0010/0020 (which create the generic triggers on every table); idempotent.
 
@@ -12,9 +12,11 @@ DROP TRIGGER IF EXISTS touch_row ON rules.findings;
 CREATE TRIGGER touch_row BEFORE UPDATE ON rules.findings
     FOR EACH ROW EXECUTE FUNCTION gisapp_meta.touch_row();
 
+-- deleting a reviewed finding is audited; the rows of a failed or pruned run that nobody
+-- reviewed are machine output recorded by their run (auditing them would copy millions of rows)
 DROP TRIGGER IF EXISTS audit_change ON rules.findings;
 CREATE TRIGGER audit_change AFTER DELETE ON rules.findings
-    FOR EACH ROW EXECUTE FUNCTION audit.record_change();
+    FOR EACH ROW WHEN (OLD.review_status <> 'open') EXECUTE FUNCTION audit.record_change();
 
 DROP TRIGGER IF EXISTS audit_review ON rules.findings;
 CREATE TRIGGER audit_review AFTER UPDATE ON rules.findings

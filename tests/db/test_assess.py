@@ -325,3 +325,26 @@ def test_rule_inputs_are_typed_restricted_to_zones_and_the_same_with_parallel_lo
         assert a.drop(columns="geom", errors="ignore").equals(b.drop(columns="geom", errors="ignore")), name
     with pytest.raises(InputError, match="unknown rule input frame"):
         load_inputs(engine, ["parcels", "no_such_frame"])
+
+
+def test_pruning_keeps_current_recent_and_reviewed_findings(isolated_engine, first_run):
+    from gisapp.rules.assess import prune_findings, run_assessment
+
+    first = run_assessment(isolated_engine, DEMO_AS_OF, rule_names=["grant_notice"])
+    reviewed = current(isolated_engine, "grant_notice").iloc[0]
+    with isolated_engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE rules.findings SET review_status = 'dismissed', review_reason = 'ok' WHERE id = :i"),
+            {"i": int(reviewed["id"])},
+        )
+    second = run_assessment(isolated_engine, DEMO_AS_OF, rule_names=["grant_notice"])
+    count = "SELECT count(*) FROM rules.findings WHERE run_id = :r"
+    assert scalar(isolated_engine, count, r=first.run_id) == first.finding_count
+    result = CliRunner().invoke(main, ["prune-findings", "--keep-runs", "0"])
+    assert result.exit_code == 0 and "findings of old runs deleted" in result.output
+    # the superseded run keeps only its reviewed finding; the current run is whole
+    assert scalar(isolated_engine, count, r=first.run_id) == 1
+    assert scalar(isolated_engine, count, r=second.run_id) == second.finding_count
+    assert scalar(isolated_engine, "SELECT count(*) FROM audit.change_log WHERE table_name = 'findings' "
+                  "AND action = 'DELETE'") == 0
+    assert prune_findings(isolated_engine, 0) == 0

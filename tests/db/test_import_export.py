@@ -489,6 +489,27 @@ def test_update_existing_changes_attributes_through_the_audited_path(engine, sma
     assert audited == 3
 
 
+def test_a_bulk_import_that_also_updates_loads_the_new_rows_after_the_checks(engine, small_zone, tmp_path):
+    existing = api.read_layer("parcels", zone=small_zone, engine=engine).tail(2)
+    old = existing[["code", "land_use_code", "geometry"]].copy()
+    old["floor_area_m2"] = [444.0, 555.0]
+    new = _new_parcels(engine, small_zone, n=3)[["code", "land_use_code", "geometry"]]
+    new["code"] = [f"BULKUPD-{i}" for i in range(1, 4)]
+    new["floor_area_m2"] = 100.0
+    path = tmp_path / "mixed.gpkg"
+    gpd.GeoDataFrame(pd.concat([old, new], ignore_index=True), crs=4490).to_file(path)
+    result = import_file(engine, "parcels", path, bulk_threshold=1, update_existing=True)
+    assert (result.inserted, result.updated, result.bulk) == (3, 2, True)
+    assert "wait for load" not in result.seconds  # updates too: written after every check
+    with engine.connect() as conn:
+        got = dict(conn.execute(sa.text("SELECT code, floor_area_m2 FROM land.parcels WHERE code = ANY(:c)"),
+                                {"c": [*old.code, *new.code]}).all())
+        actions = sorted(conn.execute(sa.text("SELECT action FROM audit.change_log WHERE reason = :r"),
+                                      {"r": f"import #{result.import_id} mixed.gpkg"}).scalars())
+    assert got == {**dict(zip(old.code, old.floor_area_m2)), **dict.fromkeys(new.code, 100.0)}
+    assert actions == ["BULK_LOAD", "UPDATE", "UPDATE"]
+
+
 def test_a_refusal_by_the_database_rolls_the_whole_import_back(engine, small_zone, tmp_path):
     current = api.read_layer("parcels", zone=small_zone, engine=engine)
     producing = current[current.status == "in_production"].head(2)
