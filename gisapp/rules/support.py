@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gisapp.rules.common import iso_dates
 from gisapp.rules.base import (
     FINDING_COLUMNS,
     RuleSpec,
     make_findings,
     resolve_params_with_provenance,
 )
+from gisapp.rules.common import iso_dates
 
 
 def zone_params(spec: RuleSpec, overrides: pd.DataFrame | None, *, as_of: dt.date,
