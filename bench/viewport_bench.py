@@ -117,27 +117,78 @@ class KeepAliveClient:
         return Answer(resp.status, resp.headers, resp.read())
 
 
-def serve(engine):
-    """The app on a free port in a thread, and a signed-in keep-alive client."""
-    import logging
+class InProcessServer:
+    """The app on Werkzeug's threaded development server in a thread of this process (``--server dev``)."""
+
+    def __init__(self):
+        import logging
+
+        from werkzeug.serving import make_server
+
+        from gisapp.web.app import create_app
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.server = make_server("127.0.0.1", free_port(), create_app().server, threaded=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+class GunicornServer:
+    """``gisapp serve`` (gunicorn, as deployed) in a process of its own on a free port, on the
+    database of this process's settings (GISAPP_DB_NAME is passed on in the environment)."""
+
+    def __init__(self):
+        import subprocess
+        import urllib.request
+
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen([str(Path(sys.executable).with_name("gisapp")), "serve", "--host", "127.0.0.1",
+                                      "--port", str(port)], env=os.environ.copy())
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit(f"gisapp serve did not answer on {self.base} (exit code {self.proc.returncode})")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()  # gunicorn stops its workers gracefully on SIGTERM
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def serve(engine, server_kind: str = "gunicorn"):
+    """The app served on a free port, and a signed-in keep-alive client."""
     import re
 
     import requests
-    from werkzeug.serving import make_server
 
     from gisapp.errors import NotFoundError
     from gisapp.queries.users import add_user, find_account
-    from gisapp.web.app import create_app
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     username, password, role = BENCH_USER
     try:
         find_account(engine, username)
     except NotFoundError:
         add_user(engine, username, password, role, display_name="Benchmark")
-    server = make_server("127.0.0.1", free_port(), create_app().server, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
+    server = GunicornServer() if server_kind == "gunicorn" else InProcessServer()
+    base = server.base
     session = requests.Session()
     token = re.search(r'name="csrf" value="([^"]+)"', session.get(f"{base}/login").text).group(1)
     resp = session.post(f"{base}/login", data={"csrf": token, "username": username, "password": password,
@@ -284,6 +335,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--server", choices=("gunicorn", "dev"), default="gunicorn",
+                        help="gunicorn: `gisapp serve` in a process of its own, as deployed (default); "
+                             "dev: Werkzeug's threaded development server in this process (the reference before)")
     parser.add_argument("--no-migrate", action="store_true",
                         help="use the database as it is (e.g. while another migration is being written)")
     args = parser.parse_args()
@@ -302,7 +356,7 @@ def main() -> None:
         n_parcels = conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar()
     load_before = os.getloadavg()[0]
     points = centres(engine, args.samples, args.seed)
-    server, base, session = serve(engine)
+    server, base, session = serve(engine, args.server)
     try:
         session.get(f"{base}/api/layers/parcels/features?bbox=121.2,31.2,121.21,31.21&zoom=16")  # warm-up
         views = [time_viewports(engine, session, base, points, z) for z in ZOOMS]
@@ -317,7 +371,7 @@ def main() -> None:
         tiles = [time_tiles(engine, session, base, points, z) for z in ZOOMS]
         browser = None if args.no_browser else first_parcels_in_chromium(base)
     finally:
-        server.shutdown()
+        server.stop()
     load_after = os.getloadavg()[0]
 
     lines = []

@@ -127,16 +127,27 @@ def load_demo_cmd(parcels: int | None, seed: int, replace: bool) -> None:
 @main.command()
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
-@click.option("--debug", is_flag=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="gunicorn worker processes (default: one per core, at least 2).")
+@click.option("--threads", type=click.IntRange(1, 256), default=None, help="Threads per worker (default 4).")
+@click.option("--dev", is_flag=True, help="Werkzeug's development server instead of gunicorn.")
+@click.option("--debug", is_flag=True, help="Development server with Dash's debugger and reloader (implies --dev).")
 @friendly
-def serve(host: str | None, port: int | None, debug: bool) -> None:
-    """Serve the web map."""
-    from gisapp.web.app import create_app
-
+def serve(host: str | None, port: int | None, workers: int | None, threads: int | None, dev: bool,
+          debug: bool) -> None:
+    """Serve the web map (gunicorn; --dev for Werkzeug's development server)."""
     settings = get_settings()
     ensure_database()
-    app = create_app()
-    app.run(host=host or settings.web_host, port=port or settings.web_port, debug=debug)
+    host, port = host or settings.web_host, port or settings.web_port
+    if dev or debug:
+        from gisapp.web.app import create_app
+
+        create_app().run(host=host, port=port, debug=debug)
+        return
+    from gisapp.web.server import run_server
+
+    click.echo(f"serving on http://{host}:{port}/ (gunicorn; Ctrl+C stops)")
+    run_server(host, port, workers=workers, threads=threads, settings=settings)
 
 
 def _assess_demo_once(engine) -> None:
@@ -161,7 +172,6 @@ def demo() -> None:
     from gisapp.db.engine import get_engine
     from gisapp.db.migrate import migrate as run_migrate
     from gisapp.demo.load import demo_loaded, load_demo
-    from gisapp.web.app import create_app
 
     settings = get_settings()
     ensure_database()
@@ -179,7 +189,9 @@ def demo() -> None:
         click.echo("sign in with a demo account (user, password, role; kept in .gisapp/demo_accounts.txt):")
         click.echo("\n".join(accounts))
     click.echo(f"serving on http://{settings.web_host}:{settings.web_port}/  (synthetic demo data; Ctrl+C stops)")
-    create_app().run(host=settings.web_host, port=settings.web_port, debug=False)
+    from gisapp.web.server import run_server
+
+    run_server(settings=settings)
 
 
 # -- rules -----------------------------------------------------------------------------------------

@@ -420,6 +420,7 @@ class CurrentRun(Base):
     zone_key: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("rules.assessment_runs.id"))
     made_current_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    findings: Mapped[int] = mapped_column(Integer)  # how many findings the run has for this key
 
 
 class Finding(Versioned, Base):

@@ -18,6 +18,8 @@ def insert_current_finding(conn, *, rule: str, zone_id: int, parcel_id: int, out
         )).scalar_one()
         conn.execute(sa.text("INSERT INTO rules.current_runs (rule, zone_key, run_id) VALUES (:r, :z, :run)"),
                      {"r": rule, "z": zone_id, "run": run_id})
+    conn.execute(sa.text("UPDATE rules.current_runs SET findings = findings + 1 WHERE rule = :r AND zone_key = :z"),
+                 {"r": rule, "z": zone_id})
     return conn.execute(
         sa.text("""
         INSERT INTO rules.findings (run_id, rule, rule_version, as_of, zone_id, parcel_id, subject_type, subject_id,

@@ -254,6 +254,9 @@ def load_demo(engine: sa.Engine, total_parcels: int | None = None, seed: int = 2
                                  "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"), {"k": key, "v": value})
         if superuser:
             conn.execute(sa.text("SET LOCAL session_replication_role = DEFAULT"))
+        else:
+            # the per-zone parcel counts of the map are kept by triggers that were off above
+            conn.execute(sa.text("SELECT layers.rebuild_parcel_zone_counts()"))
         conn.execute(sa.text("ANALYZE"))
     total = time.perf_counter() - t0
     return (f"synthetic demo data loaded: {len(frames['zones'])} zones, {len(frames['parcels'])} parcels, "

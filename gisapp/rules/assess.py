@@ -240,6 +240,7 @@ class ModuleDone:
     counts: pd.DataFrame
     zoneless_rules: list[str]
     seconds: dict[str, float]
+    per_key: dict[tuple[str, int], int] = field(default_factory=dict)  # findings per (rule, zone_key)
 
 
 def _start_run(conn, as_of: dt.date, zone_codes: list[str] | None, ran: list[str]) -> int:
@@ -308,6 +309,12 @@ def _module_job(module_name: str, engine: Engine | None = None) -> ModuleDone:
             count=len(found),
             counts=count_table(found),
             zoneless_rules=zoneless,
+            per_key={
+                (str(r), int(z)): int(n)
+                for (r, z), n in found.groupby([found["rule"], found["zone_id"].fillna(0).astype("int64")])
+                .size()
+                .items()
+            },
             seconds={f"rule:{key}": rule_seconds[key], f"write:{key}": time.perf_counter() - t},
         )
     finally:
@@ -345,12 +352,22 @@ def _make_current(
             [(r, z) for r in ran for z in zone_ids] + [(r, 0) for r in ran if all_zones or r in zoneless],
             columns=["rule", "zone_key"],
         )
-        params = {"r": claims["rule"].tolist(), "z": claims["zone_key"].astype(int).tolist(), "run": run_id}
-        claimed = "unnest(CAST(:r AS text[]), CAST(:z AS integer[])) AS k(rule, zone_key)"
+        per_key: dict[tuple[str, int], int] = {}
+        for d in done:
+            per_key.update(d.per_key)
+        params = {
+            "r": claims["rule"].tolist(),
+            "z": claims["zone_key"].astype(int).tolist(),
+            "n": [per_key.get((r, int(z)), 0) for r, z in zip(claims["rule"], claims["zone_key"])],
+            "run": run_id,
+        }
+        claimed = (
+            "unnest(CAST(:r AS text[]), CAST(:z AS integer[]), CAST(:n AS integer[])) AS k(rule, zone_key, n)"
+        )
+        # what is current now: counted per key, not by scanning the previous run's findings
         superseded = conn.execute(
             sa.text(
-                f"SELECT count(*) FROM {claimed} JOIN rules.current_runs c USING (rule, zone_key) "
-                "JOIN rules.findings f ON f.run_id = c.run_id AND f.rule = c.rule AND f.zone_key = c.zone_key"
+                f"SELECT coalesce(sum(c.findings), 0) FROM {claimed} JOIN rules.current_runs c USING (rule, zone_key)"
             ),
             params,
         ).scalar_one()
@@ -359,14 +376,16 @@ def _make_current(
                 f"SELECT f.rule, f.subject_type, f.subject_id, f.outcome, {', '.join('f.' + c for c in REVIEW_COLUMNS)} "
                 f"FROM {claimed} JOIN rules.current_runs c USING (rule, zone_key) "
                 "JOIN rules.findings f ON f.run_id = c.run_id AND f.rule = c.rule AND f.zone_key = c.zone_key "
-                "WHERE f.review_status <> 'open'"
+                "WHERE f.review_status <> 'open'"  # findings_reviewed_idx
             ),
             params,
         ).all()
         conn.execute(
             sa.text(
-                f"INSERT INTO rules.current_runs (rule, zone_key, run_id) SELECT rule, zone_key, :run FROM {claimed} "
-                "ON CONFLICT (rule, zone_key) DO UPDATE SET run_id = EXCLUDED.run_id, made_current_at = now()"
+                f"INSERT INTO rules.current_runs (rule, zone_key, run_id, findings) "
+                f"SELECT rule, zone_key, :run, n FROM {claimed} "
+                "ON CONFLICT (rule, zone_key) DO UPDATE SET run_id = EXCLUDED.run_id, findings = EXCLUDED.findings, "
+                "made_current_at = now()"
             ),
             params,
         )
@@ -511,18 +530,25 @@ def prune_findings(engine: Engine, keep_runs: int = 3) -> int:
     """Delete the unreviewed findings of old runs; returns how many rows went.
 
     Kept: every run that is current for some rule and zone, the ``keep_runs`` latest finished
-    runs, and every reviewed finding (the zone offices' work is history worth keeping). A
-    city-scale run writes ~4M rows, so history grows by gigabytes per run without this.
+    runs, and every reviewed finding (the zone offices' work is history worth keeping). The rows
+    of a run whose process died are deleted too. A city-scale run writes ~4M rows, so history
+    grows by gigabytes per run without this.
     """
     if keep_runs < 0:
         raise InputError(f"keep_runs must be 0 or more, not {keep_runs}")
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        # with the lock held no run is in progress: a run still "running" died (killed process)
+        conn.execute(
+            sa.text(
+                "UPDATE rules.assessment_runs SET status = 'failed', finished_at = clock_timestamp() "
+                "WHERE status = 'running'"
+            )
+        )
         return conn.execute(
             sa.text(
                 "DELETE FROM rules.findings f USING rules.assessment_runs r "
                 "WHERE f.run_id = r.id AND f.review_status = 'open' "
-                "AND r.status <> 'running' "
                 "AND NOT EXISTS (SELECT 1 FROM rules.current_runs c WHERE c.run_id = r.id) "
                 "AND r.id NOT IN (SELECT id FROM rules.assessment_runs WHERE status = 'finished' "
                 "                 ORDER BY id DESC LIMIT :keep)"

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
+from gisapp.rules.common import gc_paused
 from gisapp.rules.support import concat_findings, findings_frame, iso_list, zone_params
 
 OPINIONS_IN_FORCE = dt.date(2021, 1, 15)
@@ -112,6 +113,7 @@ def _texts(st: pd.DataFrame, kinds: list[str]):
     return pattern.to_numpy(), cache
 
 
+@gc_paused
 def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
     """``assessment_coverage`` findings per zone (on ``as_of``) and per grant (on its grant date)."""
     zones, assessments, grants = inputs.get("zones"), inputs.get("zone_assessments"), inputs.get("land_grants")

@@ -46,6 +46,7 @@ import shapely
 from pyproj import Geod, Transformer
 
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
+from gisapp.rules.common import gc_paused
 from gisapp.rules.support import concat_findings, findings_frame, num, zone_params
 
 _OPINIONS = dt.date(2021, 1, 15)
@@ -168,6 +169,7 @@ def measure(parcels: pd.DataFrame, boundaries: pd.DataFrame, as_of: dt.date, den
     return out
 
 
+@gc_paused
 def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
     """``boundary_qa`` findings per parcel (outside / overlap / inside) and per zone (area totals)."""
     parcels, boundaries, zones = inputs.get("parcels_geom"), inputs.get("zone_boundaries"), inputs.get("zones")

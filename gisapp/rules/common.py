@@ -9,9 +9,11 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gc
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,29 @@ import pandas as pd
 from gisapp.rules.base import RuleSpec, make_findings, resolve_params_with_provenance
 
 MU_PER_M2 = 15 / 10_000  # 1 ha = 15 亩 (domain §4)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def gc_paused(func: _F) -> _F:
+    """Run ``func`` with the cyclic garbage collector paused (restored afterwards).
+
+    A rule module builds millions of evidence dicts and strings that form no reference cycles;
+    with the collector on, every few hundred of them it re-walks the growing heap, which cost
+    about a quarter of the modules' CPU time at city scale. Reference counting still frees
+    everything as usual; cycles made meanwhile are collected once the collector is back.
+    """
+
+    @functools.wraps(func)
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return paused  # type: ignore[return-value]
 
 
 def anniversary(dates: pd.Series, years: int | np.ndarray) -> pd.Series:
@@ -62,6 +87,21 @@ def iso_dates(values: pd.Series | np.ndarray | Any) -> list[str | None]:
     days, codes = np.unique(arr, return_inverse=True)  # NaT sorts last
     text = np.datetime_as_string(days, unit="D").astype(object)
     text[np.isnat(days)] = None
+    return text[codes.ravel()].tolist()
+
+
+def format_each(values: Any, fmt: Callable[[float], str], missing: str = "—") -> list[str]:
+    """``fmt(v)`` of each float of ``values`` (``missing`` for NaN), each distinct value formatted once.
+
+    Values are told apart by their bits, so -0.0 and 0.0 keep their own text; the value handed to
+    ``fmt`` is the very float of the row, so the text is what a per-row call would give.
+    """
+    arr = np.ascontiguousarray(values, dtype="float64")
+    if arr.size == 0:
+        return []
+    bits, codes = np.unique(arr.view("int64"), return_inverse=True)
+    text = np.array([missing if v != v else fmt(v) for v in bits.view("float64").tolist()],  # noqa: PLR0124
+                    dtype=object)
     return text[codes.ravel()].tolist()
 
 

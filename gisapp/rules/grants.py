@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
-from gisapp.rules.common import ZoneParams, as_day, findings, iso_dates
+from gisapp.rules.common import ZoneParams, as_day, findings, gc_paused, iso_dates
 
 OPINIONS_2021 = "沪规划资源规〔2021〕6号"  # short: stored with every finding
 SINCE_2021 = dt.date(2021, 9, 20)
@@ -104,6 +104,7 @@ INPUTS = ("land_grants", "grant_requirements", "grant_reviews")
 STAGE_ZH = {"acceptance": "竣工验收", "production": "达产核验", "periodic": "定期评估"}
 
 
+@gc_paused
 def evaluate(
     inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None
 ) -> pd.DataFrame:

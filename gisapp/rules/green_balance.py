@@ -44,6 +44,7 @@ import pandas as pd
 
 from gisapp.errors import InputError
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, param_provenance
+from gisapp.rules.common import gc_paused
 from gisapp.rules.support import (
     concat_findings,
     findings_frame,
@@ -182,6 +183,7 @@ def _assess_parcels(parcels, green, as_of, overrides, target_ratio: float | None
     return pg, _verdicts(pg, target, built), target, per_zone
 
 
+@gc_paused
 def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
     """Findings of ``green_balance``, ``green_balance_zone`` and ``industrial_controls``."""
     parcels, green, zones = inputs.get("parcels"), inputs.get("green_areas"), inputs.get("zones")

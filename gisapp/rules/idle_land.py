@@ -37,7 +37,17 @@ import numpy as np
 import pandas as pd
 
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
-from gisapp.rules.common import ZoneParams, anniversary, as_day, findings, fmt_share, iso_dates, round_list
+from gisapp.rules.common import (
+    ZoneParams,
+    anniversary,
+    as_day,
+    findings,
+    fmt_share,
+    format_each,
+    gc_paused,
+    iso_dates,
+    round_list,
+)
 
 ORDER_53 = "国土资源部令第53号"  # 闲置土地处置办法; sources are short: stored with every finding
 IN_FORCE = dt.date(2012, 7, 1)
@@ -132,6 +142,7 @@ OUT_OF_SCOPE = ("reclaimed", "exited")
 STARTED_STATUSES = ("under_construction", "completed", "in_production", "low_efficiency", "transferred")
 
 
+@gc_paused
 def evaluate(
     inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None
 ) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
-from gisapp.rules.common import ZoneParams, findings, iso_dates
+from gisapp.rules.common import ZoneParams, findings, gc_paused, iso_dates
 
 TECH_RULES = "上海控规技术准则（2016）"  # short: stored with every finding
 SPEC = RuleSpec(
@@ -57,6 +57,7 @@ SPECS = (SPEC,)
 INPUTS = ("parcels", "mixed_use_components", "mixed_use_pilots")
 
 
+@gc_paused
 def evaluate(
     inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None
 ) -> pd.DataFrame:

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
-from gisapp.rules.common import MU_PER_M2, ZoneParams, findings
+from gisapp.rules.common import MU_PER_M2, ZoneParams, findings, gc_paused
 
 HUANGYAN = "黄岩区亩均评价（domain §5）"  # short: stored with every finding
 RANK_SCHEME = "亩均分类 A25/B70/C95/D5（domain §5）"
@@ -114,6 +114,7 @@ METRICS = [
 ]
 
 
+@gc_paused
 def evaluate(
     inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None
 ) -> pd.DataFrame:

@@ -41,6 +41,7 @@ import pandas as pd
 
 from gisapp.errors import InputError
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
+from gisapp.rules.common import gc_paused
 from gisapp.rules.support import concat_findings, findings_frame, iso, num, zone_params
 
 _OPINIONS = "SMPG GO [2021] No. 1 §1.5 (Shanghai opinions on the comprehensive bonded zones)"
@@ -144,6 +145,7 @@ def balances(accounts: pd.DataFrame, ledger: pd.DataFrame, as_of: dt.date, toler
     return out
 
 
+@gc_paused
 def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
     """One ``quota_balance`` finding per account of the years up to ``as_of``."""
     accounts, ledger = inputs.get("quota_accounts"), inputs.get("quota_ledger")

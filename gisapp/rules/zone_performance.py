@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
+from gisapp.rules.common import gc_paused
 from gisapp.rules.support import concat_findings, findings_frame, fnum, num, pct, zone_params
 
 _KNOWN = "customs zone performance evaluation method (domain.md §5): scale 50%, quality 20%, development 10%"
@@ -211,6 +212,7 @@ def score_year(inputs: dict[str, pd.DataFrame], year: int, as_of: dt.date,
     return out, ctx
 
 
+@gc_paused
 def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
     """One ``zone_performance`` finding per zone for the last full year before ``as_of``."""
     zones = inputs.get("zones")

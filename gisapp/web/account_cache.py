@@ -7,18 +7,28 @@ makes one bare round trip on this process's listening connection (``SELECT 1``, 
 of the account's query on a pooled connection), which brings every notification committed
 before it, and forgets every account when anything changed. Without a working listener nothing
 is cached, so a lost connection costs speed, never correctness.
+
+The map's reads (viewport features and tiles, the bulk of the requests) skip even that round
+trip: every connection of the viewport/tile pool listens too (:meth:`AccountCache.watch`), so the
+request's own query brings the notifications committed before it, ahead of its rows. Such a
+request takes the account from memory (:meth:`AccountCache.peek`) and is answered only once its
+query has come back without news (:meth:`AccountCache.still_current`); else the account is
+looked up as above before anything is sent (gisapp.web.auth).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable
+from contextvars import ContextVar
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from gisapp.queries.features import read_engine
 from gisapp.queries.users import Account
 
 CHANNEL = "gisapp_account_changed"
@@ -26,6 +36,8 @@ CHANNEL = "gisapp_account_changed"
 TTL_SECONDS = 30.0
 #: after the listener failed, how long to wait before opening it again
 RETRY_SECONDS = 5.0
+#: key of a watched pool connection's record info: time.monotonic() when its LISTEN took effect
+LISTENING_SINCE = "gisapp_account_listening_since"
 
 
 class AccountCache:
@@ -34,8 +46,11 @@ class AccountCache:
     def __init__(self, engine: Engine, ttl: float = TTL_SECONDS):
         self.engine = engine
         self.ttl = ttl
-        self._lock = threading.Lock()
-        self._accounts: dict[int, tuple[Account, float]] = {}
+        # re-entrant: a notification handler may run while this thread looks something up
+        self._lock = threading.RLock()
+        # account id -> (account, expires at, verified at: every change committed after that
+        # moment is announced to a connection listening since before it)
+        self._accounts: dict[int, tuple[Account, float, float]] = {}
         self._listener: psycopg.Connection | None = None
         self._retry_at = 0.0
         # bumped whenever the cache is emptied: a read that started before must not be stored
@@ -96,18 +111,89 @@ class AccountCache:
     def get(self, account_id: int, load: Callable[[int], Account | None]) -> Account | None:
         """The account ``account_id``: from memory when current, else ``load(account_id)``."""
         with self._lock:
+            polled_at = time.monotonic()  # every commit before this is seen by the poll
             listening = self._poll()
             hit = self._accounts.get(account_id) if listening else None
-            if hit is not None and hit[1] > time.monotonic():
+            if hit is not None and hit[1] > polled_at:
+                self._accounts[account_id] = (hit[0], hit[1], polled_at)  # known current up to now
                 return hit[0]
             generation = self.generation
+        loaded_at = time.monotonic()  # the read below sees every commit before this
         account = load(account_id)  # outside the lock: other requests need not wait for it
         if account is not None and listening:
             with self._lock:
                 # a change announced while we read: what we read may be older than it
                 if self._poll() and self.generation == generation:
-                    self._accounts[account_id] = (account, time.monotonic() + self.ttl)
+                    self._accounts[account_id] = (account, time.monotonic() + self.ttl, loaded_at)
         return account
+
+    def peek(self, account_id: int) -> tuple[Account, float, int] | None:
+        """The kept account without asking the database: ``(account, verified_at, generation)``.
+
+        Only for a request whose answer waits for :meth:`still_current`; None when not kept.
+        """
+        with self._lock:
+            hit = self._accounts.get(account_id) if self._listener is not None else None
+            if hit is None or hit[1] <= time.monotonic():
+                return None
+            return hit[0], hit[2], self.generation
+
+    def still_current(self, verified_at: float, generation: int, listening_since: float | None) -> bool:
+        """After a query on a watched connection (listening since ``listening_since``): True when
+        nothing changed since an account peeked at ``verified_at`` / ``generation`` was verified.
+
+        The query's answer came after every notification committed before it was sent; a
+        notification clears the cache (new generation). That covers every change after
+        ``verified_at`` only if the connection was listening by then.
+        """
+        if listening_since is None or listening_since > verified_at:
+            return False
+        with self._lock:
+            return self.generation == generation and self._listener is not None
+
+    def invalidate(self) -> None:
+        """Forget every account (a change was announced)."""
+        with self._lock:
+            self._clear()
+
+    def watch(self, pool_engine: Engine) -> None:
+        """Make every new connection of ``pool_engine`` (same database) listen for account changes
+        and clear this cache when one comes; :data:`LISTENING_SINCE` in its record says since when."""
+        ref = weakref.ref(self)
+
+        def on_notify(_notify) -> None:
+            cache = ref()
+            if cache is not None:
+                cache.invalidate()
+
+        def on_connect(dbapi_conn, record) -> None:
+            dbapi_conn.add_notify_handler(on_notify)
+            dbapi_conn.execute(f"LISTEN {CHANNEL}")
+            if not dbapi_conn.autocommit:
+                dbapi_conn.commit()  # LISTEN takes effect at commit
+            record.info[LISTENING_SINCE] = time.monotonic()
+
+        def on_checkout(_dbapi_conn, record, _proxy) -> None:
+            _last_checkout.set(record.info.get(LISTENING_SINCE))
+
+        sa.event.listen(pool_engine, "connect", on_connect)
+        sa.event.listen(pool_engine, "checkout", on_checkout)
+
+
+#: since when the connection last taken from a watched pool in this thread / context listens
+#: (None: not listening, or none taken since :func:`begin_watched_read`)
+_last_checkout: ContextVar[float | None] = ContextVar("gisapp_account_last_checkout", default=None)
+
+
+def begin_watched_read() -> None:
+    """Start noting which watched connection this request's query runs on."""
+    _last_checkout.set(None)
+
+
+def watched_read_listening_since() -> float | None:
+    """Since when the connection of this request's last query (taken after
+    :func:`begin_watched_read`) listens for account changes; None when it does not."""
+    return _last_checkout.get()
 
     def close(self) -> None:
         with self._lock:
@@ -120,6 +206,17 @@ _caches_lock = threading.Lock()
 
 def account_cache(engine: Engine) -> AccountCache:
     """The cache of ``engine``'s database (one per database URL in this process)."""
+    last = _last
+    if last is not None and last.engine is engine:
+        return last  # twice per map request: spares rendering the URL (~20 µs each)
+    return _account_cache_by_url(engine)
+
+
+_last: AccountCache | None = None
+
+
+def _account_cache_by_url(engine: Engine) -> AccountCache:
+    global _last
     key = engine.url.render_as_string(hide_password=False)
     with _caches_lock:
         cache = _caches.get(key)
@@ -127,4 +224,6 @@ def account_cache(engine: Engine) -> AccountCache:
             if cache is not None:
                 cache.close()
             cache = _caches[key] = AccountCache(engine)
+            cache.watch(read_engine(engine))  # the map's reads check for changes on their own query
+        _last = cache
         return cache

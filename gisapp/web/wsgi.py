@@ -1,0 +1,10 @@
+"""The WSGI application for any WSGI server: ``gunicorn gisapp.web.wsgi:app``.
+
+``gisapp serve`` runs gunicorn with the project's settings (gisapp.web.server); this module is for
+deployments that start the server themselves. Do not ``--preload`` it: each worker process must
+make its own database pools and account listener.
+"""
+
+from gisapp.web.app import create_app
+
+app = create_app().server
