@@ -23,7 +23,7 @@ import io
 import multiprocessing as mp
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -277,49 +277,90 @@ def _run_modules(
     _WORK.update(inputs=inputs, as_of=as_of, rule_names=rule_names, run_id=run_id, url=url)
     try:
         if workers <= 1 or len(modules) <= 1:
-            return [_module_job(m.__name__, engine) for m in modules]
-        # the costly modules first, so that the two processes finish together
-        order = sorted(modules, key=lambda m: -getattr(m, "COST_HINT", 1))
+            return _modules_job([m.__name__ for m in modules], engine)
+        shares = _split(modules, workers)
         ctx = mp.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_module_job, m.__name__) for m in order]
-            done = {f.result().module: f.result() for f in futures}
-        return [done[m.__name__] for m in modules]
+        with ProcessPoolExecutor(max_workers=len(shares), mp_context=ctx) as pool:
+            futures = [pool.submit(_modules_job, share) for share in shares]
+            by_name = {d.module: d for f in futures for d in f.result()}
+        return [by_name[m.__name__] for m in modules]
     finally:
         _WORK.clear()
 
 
-def _module_job(module_name: str, engine: Engine | None = None) -> ModuleDone:
-    """Run one rule module and copy its findings in (its own transaction, not yet current)."""
-    module = importlib.import_module(module_name)
-    key = module_name.rsplit(".", 1)[-1]
+#: Typical seconds of a module at city scale (rules and writing, bench/assess_1m.py), used only
+#: to share the modules out so that the processes finish together; others count 1.
+_TYPICAL_SECONDS = {
+    "grants": 48,
+    "idle_land": 42,
+    "green_balance": 40,
+    "per_mu": 36,
+    "assessment_coverage": 14,
+    "boundary_qa": 9,
+}
+
+
+def _split(modules, workers: int) -> list[list[str]]:
+    """The modules' names shared out between ``workers`` processes: the longest first, each to
+    the process with the least work so far."""
+    loads = [0.0] * workers
+    shares: list[list[str]] = [[] for _ in range(workers)]
+    for m in sorted(modules, key=lambda m: -_TYPICAL_SECONDS.get(_short(m.__name__), 1)):
+        i = loads.index(min(loads))
+        shares[i].append(m.__name__)
+        loads[i] += _TYPICAL_SECONDS.get(_short(m.__name__), 1)
+    return [s for s in shares if s]
+
+
+def _short(module_name: str) -> str:
+    return module_name.rsplit(".", 1)[-1]
+
+
+def _modules_job(module_names: list[str], engine: Engine | None = None) -> list[ModuleDone]:
+    """Run the modules one after another; each one's findings are copied in by a thread while
+    the next module runs, so that the database ingests while the rules compute."""
     own_engine = engine is None
     if own_engine:
         engine = sa.create_engine(_WORK["url"], poolclass=NullPool)
+    done: list[ModuleDone] = []
     try:
-        rule_seconds: dict[str, float] = {}
-        found = _evaluate_module(module, _WORK["inputs"], _WORK["as_of"], _WORK["rule_names"], rule_seconds)
-        t = time.perf_counter()
-        set_ids = _parameter_set_ids(engine, found["parameters"])
-        with engine.begin() as conn:
-            _copy_findings(conn, _WORK["run_id"], found, set_ids)
-        zoneless = sorted(found.loc[found["zone_id"].isna(), "rule"].unique().tolist())
-        return ModuleDone(
-            module=module_name,
-            count=len(found),
-            counts=count_table(found),
-            zoneless_rules=zoneless,
-            per_key={
-                (str(r), int(z)): int(n)
-                for (r, z), n in found.groupby([found["rule"], found["zone_id"].fillna(0).astype("int64")])
-                .size()
-                .items()
-            },
-            seconds={f"rule:{key}": rule_seconds[key], f"write:{key}": time.perf_counter() - t},
-        )
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            pending = None
+            for name in module_names:
+                rule_seconds: dict[str, float] = {}
+                module = importlib.import_module(name)
+                found = _evaluate_module(
+                    module, _WORK["inputs"], _WORK["as_of"], _WORK["rule_names"], rule_seconds
+                )
+                if pending is not None:
+                    done.append(pending.result())
+                pending = writer.submit(_write_module, engine, name, found, rule_seconds[_short(name)])
+            if pending is not None:
+                done.append(pending.result())
     finally:
         if own_engine:
             engine.dispose()
+    return done
+
+
+def _write_module(engine: Engine, module_name: str, found: pd.DataFrame, rule_seconds: float) -> ModuleDone:
+    """Copy one module's findings in (their own transaction, not yet current)."""
+    key = _short(module_name)
+    t = time.perf_counter()
+    set_ids = _parameter_set_ids(engine, found["parameters"])
+    with engine.begin() as conn:
+        _copy_findings(conn, _WORK["run_id"], found, set_ids)
+    zone_key = found["zone_id"].fillna(0).astype("int64")
+    return ModuleDone(
+        module=module_name,
+        count=len(found),
+        counts=count_table(found),
+        zoneless_rules=sorted(found.loc[found["zone_id"].isna(), "rule"].unique().tolist()),
+        per_key={
+            (str(r), int(z)): int(n) for (r, z), n in found.groupby([found["rule"], zone_key]).size().items()
+        },
+        seconds={f"rule:{key}": rule_seconds, f"write:{key}": time.perf_counter() - t},
+    )
 
 
 def _make_current(

@@ -343,55 +343,86 @@ def term_findings(grants: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame 
     granted = iso_dates(g["granted_on"])
     contract = g["contract_no"].tolist()
     term_l = [None if math.isnan(t) else int(t) for t in term.tolist()]
+    # the arrays hold Python bools and floats once .tolist()-ed: no per-row conversion needed
+    major_l, limit_l, local_l = major.tolist(), limit.tolist(), local.tolist()
+    pref_l = np.where(major & local, preferred, np.nan).tolist()
+    rules_l = np.where(local, "shanghai_2014", "national").astype(object).tolist()
     evidence = [
         {
             "term_years": t,
-            "is_major_project": bool(m),
-            "max_years": float(lm),
-            "preferred_years": float(p) if m and lc else None,
+            "is_major_project": m,
+            "max_years": lm,
+            "preferred_years": p if m and lc else None,
             "granted_on": gr,
-            "rules": "shanghai_2014" if lc else "national",
+            "rules": r,
             "contract_no": c,
         }
-        for t, m, lm, p, lc, gr, c in zip(
-            term_l, major.tolist(), limit.tolist(), preferred.tolist(), local.tolist(), granted, contract
-        )
+        for t, m, lm, p, lc, gr, r, c in zip(term_l, major_l, limit_l, pref_l, local_l, granted, rules_l, contract)
     ]
+    # a sentence depends on the row only through its grant date or contract number: the rest is
+    # written once per (outcome, term, major, maximum, preference, rules) and reused
+    sentences: dict[tuple, tuple[str, str, str, str, str | None]] = {}
     zh, en = [], []
-    for o, t, m, lm, p, lc, gr, c in zip(
-        outcome.tolist(),
-        term_l,
-        major.tolist(),
-        limit.tolist(),
-        preferred.tolist(),
-        local.tolist(),
-        granted,
-        contract,
+    for key, gr, c in zip(
+        zip(outcome.tolist(), term_l, major_l, limit_l, preferred.tolist(), local_l), granted, contract
     ):
-        kind_zh, kind_en = ("重大项目", "major project") if m else ("一般项目", "normal grant")
-        basis_zh = "上海 2014 年起规定" if lc else "国家规定（2014 年前出让）"
-        basis_en = "Shanghai rule since 2014" if lc else "national rule (granted before 2014)"
-        if o == CANNOT_EVALUATE:
-            zh.append(f"无法判定：出让合同 {c} 未登记出让年限")
-            en.append(f"Cannot evaluate: grant contract {c} has no term recorded")
-        elif o == "term_above_max":
-            zh.append(f"{kind_zh}出让年限 {t} 年，超过{basis_zh}的最长 {lm:g} 年（{gr} 出让）")
-            en.append(
-                f"{kind_en[0].upper()}{kind_en[1:]} granted for {t} years, above the {basis_en} maximum of "
-                f"{lm:g} years (granted {gr})"
-            )
-        elif o == "major_below_preferred":
-            zh.append(f"重大项目出让年限 {t} 年，低于综保区倾向的 {p:g} 年（最长 {lm:g} 年，{gr} 出让）")
-            en.append(
-                f"Major project granted for {t} years, below the {p:g} years the zones prefer "
-                f"(maximum {lm:g}, granted {gr})"
-            )
+        parts = sentences.get(key)
+        if parts is None:
+            parts = sentences[key] = _term_sentence(*key)
+        slot = parts[4]
+        if slot is None:
+            zh.append(parts[0])
+            en.append(parts[2])
         else:
-            zh.append(f"{kind_zh}出让年限 {t} 年，不超过{basis_zh}的最长 {lm:g} 年")
-            en.append(
-                f"{kind_en[0].upper()}{kind_en[1:]} granted for {t} years, within the {basis_en} maximum of "
-                f"{lm:g} years"
-            )
+            value = gr if slot == "granted_on" else c
+            zh.append(f"{parts[0]}{value}{parts[1]}")
+            en.append(f"{parts[2]}{value}{parts[3]}")
     return _findings(
         TERM, g, zp, as_of, outcome, ["major_below_preferred", "term_above_max"], evidence, zh, en
+    )
+
+
+def _term_sentence(
+    o: str, t: int | None, m: bool, lm: float, p: float, lc: bool
+) -> tuple[str, str, str, str, str | None]:
+    """(zh before the slot, zh after, en before, en after, slot) of a ``grant_term`` sentence.
+
+    The slot is the row's ``granted_on`` or ``contract_no`` that goes between the parts, or None
+    when the sentence is the first part alone.
+    """
+    kind_zh, kind_en = ("重大项目", "major project") if m else ("一般项目", "normal grant")
+    basis_zh = "上海 2014 年起规定" if lc else "国家规定（2014 年前出让）"
+    basis_en = "Shanghai rule since 2014" if lc else "national rule (granted before 2014)"
+    if o == CANNOT_EVALUATE:
+        return (
+            "无法判定：出让合同 ",
+            " 未登记出让年限",
+            "Cannot evaluate: grant contract ",
+            " has no term recorded",
+            "contract_no",
+        )
+    if o == "term_above_max":
+        return (
+            f"{kind_zh}出让年限 {t} 年，超过{basis_zh}的最长 {lm:g} 年（",
+            " 出让）",
+            (f"{kind_en[0].upper()}{kind_en[1:]} granted for {t} years, above the {basis_en} maximum of "
+            f"{lm:g} years (granted "),
+            ")",
+            "granted_on",
+        )
+    if o == "major_below_preferred":
+        return (
+            f"重大项目出让年限 {t} 年，低于综保区倾向的 {p:g} 年（最长 {lm:g} 年，",
+            " 出让）",
+            f"Major project granted for {t} years, below the {p:g} years the zones prefer (maximum {lm:g}, granted ",
+            ")",
+            "granted_on",
+        )
+    return (
+        f"{kind_zh}出让年限 {t} 年，不超过{basis_zh}的最长 {lm:g} 年",
+        "",
+        (f"{kind_en[0].upper()}{kind_en[1:]} granted for {t} years, within the {basis_en} maximum of "
+        f"{lm:g} years"),
+        "",
+        None,
     )

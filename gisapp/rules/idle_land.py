@@ -280,15 +280,15 @@ def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame |
         "exemption_reason": [r if isinstance(r, str) else None for r in reason],
         "exempt_from": iso_dates(s["exempt_from"]),
     }
-    keys = list(ev)
-    evidence = [dict(zip(keys, row)) for row in zip(*ev.values())]
+    evidence = _evidence(ev)
     flags = {
         "cannot_start": cannot_start,
         "cannot_status": cannot_status,
         "dev_low": dev_low,
         "inv_low": inv_low,
     }
-    zh, en = _explain(s, ev, outcome, day, zp, flags)
+    shares = {"developed": dev_share, "invested": inv_share}
+    zh, en = _explain(s, ev, shares, outcome, day, zp, flags)
     frame = findings(
         IDLE,
         as_of,
@@ -306,6 +306,38 @@ def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame |
     return frame
 
 
+def _evidence(ev: dict[str, list]) -> list[dict]:
+    """One evidence dict per row from the columns of ``ev`` (keys in this order).
+
+    A dict display per row: about twice as fast as ``dict(zip(keys, row))`` for a million rows.
+    """
+    return [
+        {
+            "grant_id": g,
+            "contract_no": c,
+            "agreed_start_on": a,
+            "started_on": so,
+            "suspended_since": ss,
+            "developed_share": ds,
+            "invested_share": ins,
+            "period_ends_on": pe,
+            "idle_since": isn,
+            "price_wan": pw,
+            "fee_wan": fw,
+            "recovery_candidate": rc,
+            "recovery_from": rf,
+            "exemption_reason": er,
+            "exempt_from": ef,
+        }
+        for g, c, a, so, ss, ds, ins, pe, isn, pw, fw, rc, rf, er, ef in zip(
+            ev["grant_id"], ev["contract_no"], ev["agreed_start_on"], ev["started_on"], ev["suspended_since"],
+            ev["developed_share"], ev["invested_share"], ev["period_ends_on"], ev["idle_since"],
+            ev["price_wan"], ev["fee_wan"], ev["recovery_candidate"], ev["recovery_from"],
+            ev["exemption_reason"], ev["exempt_from"],
+        )
+    ]
+
+
 def _yz(n: int) -> str:
     return {1: "一", 2: "两", 3: "三"}.get(n, str(n))
 
@@ -314,8 +346,8 @@ def _ye(n: int) -> str:
     return {1: "one full year", 2: "two full years", 3: "three full years"}.get(n, f"{n} full years")
 
 
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v * 100:.1f}%"
+def _pct(v: float) -> str:
+    return f"{v * 100:.1f}%"
 
 
 def _per_row(zp: ZoneParams, name: str, fmt) -> list[str]:
@@ -326,6 +358,7 @@ def _per_row(zp: ZoneParams, name: str, fmt) -> list[str]:
 def _explain(
     s: pd.DataFrame,
     ev: dict,
+    shares: dict[str, np.ndarray],
     outcome: np.ndarray,
     day: pd.Timestamp,
     zp: ZoneParams,
@@ -346,8 +379,9 @@ def _explain(
     nyz, nye = _per_row(zp, "idle_years", _yz), _per_row(zp, "idle_years", _ye)
     syz, sye = _per_row(zp, "suspension_years", _yz), _per_row(zp, "suspension_years", _ye)
     ryz, rye = _per_row(zp, "recovery_years", _yz), _per_row(zp, "recovery_years", _ye)
-    dsh = [_pct(v) for v in ev["developed_share"]]
-    ish = [_pct(v) for v in ev["invested_share"]]
+    # the shares as the evidence rounds them, each distinct share formatted once
+    dsh = format_each(np.round(shares["developed"], 4), _pct)
+    ish = format_each(np.round(shares["invested"], 4), _pct)
     start, started_on, susp = ev["agreed_start_on"], ev["started_on"], ev["suspended_since"]
     due, since, fee, rec_from = ev["period_ends_on"], ev["idle_since"], ev["fee_wan"], ev["recovery_from"]
     contract, reason = ev["contract_no"], ev["exemption_reason"]

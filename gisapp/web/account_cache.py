@@ -151,6 +151,11 @@ class AccountCache:
         with self._lock:
             return self.generation == generation and self._listener is not None
 
+    def close(self) -> None:
+        """Stop listening and forget every account."""
+        with self._lock:
+            self._close()
+
     def invalidate(self) -> None:
         """Forget every account (a change was announced)."""
         with self._lock:
@@ -194,10 +199,6 @@ def watched_read_listening_since() -> float | None:
     """Since when the connection of this request's last query (taken after
     :func:`begin_watched_read`) listens for account changes; None when it does not."""
     return _last_checkout.get()
-
-    def close(self) -> None:
-        with self._lock:
-            self._close()
 
 
 _caches: dict[str, AccountCache] = {}
