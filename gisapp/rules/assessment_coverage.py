@@ -137,13 +137,12 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
     for kinds_t, zone_list in groups.items():
         kinds = list(kinds_t)
         zsel = zones[zones["id"].isin(zone_list)]
-        g = (_grant_findings(grants[grants["zone_id"].isin(zone_list)], assessments, kinds, as_of, per_zone)
-             if grants is not None and len(grants) else concat_findings([]))
-        counts = g.groupby(["zone_id", "outcome"]).size() if len(g) else pd.Series(dtype=int)
-        frames.append(_zone_findings(zsel, assessments, kinds, as_of, per_zone, counts))
         quiet = [z for z in zone_list if not per_zone[z][0]["report_before_regime"]]
-        if len(g):
-            frames.append(g[~((g["outcome"] == "before_regime") & g["zone_id"].isin(quiet))])
+        g, counts = (_grant_findings(grants[grants["zone_id"].isin(zone_list)], assessments, kinds, as_of, per_zone,
+                                     quiet)
+                     if grants is not None and len(grants) else (concat_findings([]), pd.Series(dtype=int)))
+        frames.append(_zone_findings(zsel, assessments, kinds, as_of, per_zone, counts))
+        frames.append(g)
     return concat_findings(frames)
 
 
@@ -193,9 +192,11 @@ def _last_ends(assessments, zone_id, kinds) -> dict[str, str]:
     return out
 
 
-def _grant_findings(grants, assessments, kinds, as_of, per_zone) -> pd.DataFrame:
+def _grant_findings(grants, assessments, kinds, as_of, per_zone, quiet) -> tuple[pd.DataFrame, pd.Series]:
+    """The grants' findings, except ``before_regime`` ones in the ``quiet`` zones, and the count of
+    every grant's outcome per zone (those included)."""
     if grants.empty:
-        return concat_findings([])
+        return concat_findings([]), pd.Series(dtype=int)
     g = grants.reset_index(drop=True)
     granted = pd.to_datetime(g["granted_on"])
     regime = pd.to_datetime(g["zone_id"].map({z: v[0]["regime_from"] for z, v in per_zone.items()}))
@@ -205,6 +206,13 @@ def _grant_findings(grants, assessments, kinds, as_of, per_zone) -> pd.DataFrame
     no_date = granted.isna().to_numpy()
     outcome[before] = "before_regime"
     outcome[no_date] = CANNOT_EVALUATE
+    counts = pd.DataFrame({"zone_id": g["zone_id"].to_numpy(), "outcome": pd.Series(outcome, dtype=object)}
+                          ).groupby(["zone_id", "outcome"]).size()
+    # most grants predate the regime and get no finding of their own: write only the others
+    kept = ~(before & ~no_date & g["zone_id"].isin(quiet).to_numpy())
+    if not kept.all():
+        g, granted, regime, st = (x[kept].reset_index(drop=True) for x in (g, granted, regime, st))
+        outcome, no_date = outcome[kept], no_date[kept]
     pattern, cache = _texts(st, kinds)
     days = iso_list(granted.to_numpy())
     regime_days = iso_list(regime.to_numpy())
@@ -229,7 +237,7 @@ def _grant_findings(grants, assessments, kinds, as_of, per_zone) -> pd.DataFrame
         ASSESSMENT_COVERAGE, as_of, [per_zone[int(z)][1] for z in g["zone_id"]], zone_id=g["zone_id"].to_numpy(),
         parcel_id=g["parcel_id"].to_numpy(), subject_type="grant", subject_id=ids.astype(str), outcome=outcome,
         is_positive=np.isin(outcome, ["not_covered", "expired", CANNOT_EVALUATE]), evidence=ev,
-        explanation_zh=zh, explanation_en=en)
+        explanation_zh=zh, explanation_en=en), counts
 
 
 def _grant_sentence(outcome: str, texts: tuple, regime_day: str | None) -> tuple:

@@ -105,6 +105,15 @@ def format_each(values: Any, fmt: Callable[[float], str], missing: str = "—") 
     return text[codes.ravel()].tolist()
 
 
+def ints_or_none(values: pd.Series) -> list[int | None]:
+    """Python ints of a numeric column (None where missing), without a per-row ``pd.isna``."""
+    missing = values.isna().to_numpy()
+    out = np.empty(len(values), dtype=object)
+    out[:] = values.fillna(0).to_numpy(dtype="int64").tolist()
+    out[missing] = None
+    return out.tolist()
+
+
 def none_if_nan(values: Iterable[Any]) -> list[Any]:
     """Python values with NaN / NA replaced by None (JSON null)."""
     return [

@@ -29,13 +29,20 @@ after it ends; parameter ``year_lag``).
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import numpy as np
 import pandas as pd
 
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
-from gisapp.rules.common import MU_PER_M2, ZoneParams, findings, gc_paused
+from gisapp.rules.common import (
+    MU_PER_M2,
+    ZoneParams,
+    findings,
+    format_each,
+    gc_paused,
+    ints_or_none,
+    round_list,
+)
 
 HUANGYAN = "黄岩区亩均评价（domain §5）"  # short: stored with every finding
 RANK_SCHEME = "亩均分类 A25/B70/C95/D5（domain §5）"
@@ -363,7 +370,7 @@ def _evidence_and_text(
     zh: list[str] = [""] * n
     en: list[str] = [""] * n
     cat = f["grading_category"].tolist()
-    ent = [None if pd.isna(e) else int(e) for e in f["enterprise_id"].tolist()]
+    ent = ints_or_none(f["enterprise_id"])
 
     def put(idx, evs, zhs, ens):
         for i, e, z, x in zip(idx, evs, zhs, ens):
@@ -433,14 +440,11 @@ def _evidence_and_text(
         per_ind = []
         for ind in inds:
             v = np.round(parts["values"][ind][idx], 4).tolist()
-            b_l = np.round(parts["bench"][ind][idx], 4).tolist()
+            b_l = round_list(parts["bench"][ind][idx], 4)
             w = parts["weight"][ind][idx].tolist()
             sc = parts["scored"][ind][idx].tolist()
             per_ind.append(
-                [
-                    {"value": vv, "benchmark": None if math.isnan(bb) else bb, "weight": ww, "scored": ss}
-                    for vv, bb, ww, ss in zip(v, b_l, w, sc)
-                ]
+                [{"value": vv, "benchmark": bb, "weight": ww, "scored": ss} for vv, bb, ww, ss in zip(v, b_l, w, sc)]
             )
         indicators = [dict(zip(inds, row)) for row in zip(*per_ind)]
         il = idx.tolist()
@@ -470,15 +474,18 @@ def _evidence_and_text(
             }
             for i, s_, r_, c_, a_, ind_d, ov in zip(il, sc_l, rk_l, ct_l, ab_l, indicators, over)
         ]
+        # scores and shares repeat a lot once rounded: format each distinct one once ("nan" as an
+        # f-string would write it, though graded rows always have both)
+        sc_t = format_each(score[idx], lambda x: f"{x:.1f}", "nan")
+        ab_t = format_each(above[idx], lambda x: f"{x * 100:.1f}", "nan")
+        lab_zh, lab_en = _class_labels(outcome[idx], pos, idx)
         zhs = [
-            f"{year} 年亩均评价得分 {s_:.1f}（本区第 {r_}/{c_} 名，前 {a_ * 100:.1f}%），"
-            f"{CLASS_TEXT[out_l[i]][0]}（{pos[out_l[i]][0][i]}）"
-            for i, s_, r_, c_, a_ in zip(il, sc_l, rk_l, ct_l, ab_l)
+            f"{year} 年亩均评价得分 {s_}（本区第 {r_}/{c_} 名，前 {a_}%），{lz}"
+            for s_, r_, c_, a_, lz in zip(sc_t, rk_l, ct_l, ab_t, lab_zh)
         ]
         ens = [
-            f"{year} per-mu score {s_:.1f} (rank {r_} of {c_} in the zone, top {a_ * 100:.1f}%): "
-            f"{CLASS_TEXT[out_l[i]][1]} ({pos[out_l[i]][1][i]})"
-            for i, s_, r_, c_, a_ in zip(il, sc_l, rk_l, ct_l, ab_l)
+            f"{year} per-mu score {s_} (rank {r_} of {c_} in the zone, top {a_}%): {le}"
+            for s_, r_, c_, a_, le in zip(sc_t, rk_l, ct_l, ab_t, lab_en)
         ]
         for k, (i, un) in enumerate(zip(il, unscored)):
             if un:
@@ -496,3 +503,23 @@ def _evidence_and_text(
                 ens[k] += "; low-efficiency land candidate, to be confirmed by the zone office"
         put(il, evs, zhs, ens)
     return ev, zh, en
+
+
+def _class_labels(outcome: np.ndarray, pos: dict, idx: np.ndarray) -> tuple[list[str], list[str]]:
+    """Per graded row, its class and position as written ("A 类（前 25%）", "class A (top 25%)").
+
+    ``pos`` holds per-row position texts of each class (one per zone, see ``_position``); each
+    distinct (class, position) label is written once.
+    """
+    zh = np.empty(idx.size, dtype=object)
+    en = np.empty(idx.size, dtype=object)
+    for o, (name_zh, name_en) in CLASS_TEXT.items():
+        rows = np.flatnonzero(outcome == o)
+        if rows.size == 0:
+            continue
+        p_zh, p_en = pos[o][0][idx[rows]].tolist(), pos[o][1][idx[rows]].tolist()
+        t_zh = {p: f"{name_zh}（{p}）" for p in set(p_zh)}
+        t_en = {p: f"{name_en} ({p})" for p in set(p_en)}
+        zh[rows] = [t_zh[p] for p in p_zh]
+        en[rows] = [t_en[p] for p in p_en]
+    return zh.tolist(), en.tolist()
