@@ -6,9 +6,11 @@ against the 1M-parcel database ``gisapp_bench``.
 Viewports are 1280 x 800 px views at zoom 12, 14 and 16 centred on parcels drawn at random (fixed
 seed), so every request is a different place. For each viewport the endpoint
 (``/api/layers/parcels/features``, geobuf with the map's properties, exactly what the map asks
-for, over HTTP from the app served in this process) is timed against the raw SQL of the same
-query (``gisapp.queries.features.viewport_query``) run on a connection of its own (held open,
-autocommit like the endpoint's) in the same process; the order alternates so neither gains from the other's warm cache. Same for the tiles
+for, over HTTP from ``gisapp serve``, i.e. waitress as deployed, started on a free port in a
+process of its own; ``--server dev``: Werkzeug's development server in this process, as before)
+is timed against the raw SQL of the same query (``gisapp.queries.features.viewport_query``) run
+in this process on a connection of the same pool settings (held open, autocommit like the
+endpoint's); the order alternates so neither gains from the other's warm cache. Same for the tiles
 (``/tiles/parcels/z/x/y.pbf`` against the raw ``ST_AsMVT`` of ``gisapp.queries.tiles``).
 Then headless Chromium opens the map at z14 on the densest place and the time to the first
 parcels painted is taken (from the navigation start, signed in already; the page counts what it
@@ -136,8 +138,8 @@ class InProcessServer:
         self.server.shutdown()
 
 
-class GunicornServer:
-    """``gisapp serve`` (gunicorn, as deployed) in a process of its own on a free port, on the
+class ServedApp:
+    """``gisapp serve`` (waitress, as deployed) in a process of its own on a free port, on the
     database of this process's settings (GISAPP_DB_NAME is passed on in the environment)."""
 
     def __init__(self):
@@ -165,7 +167,7 @@ class GunicornServer:
         import subprocess
 
         if self.proc.poll() is None:
-            self.proc.terminate()  # gunicorn stops its workers gracefully on SIGTERM
+            self.proc.terminate()  # waitress closes on SIGTERM
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -173,7 +175,7 @@ class GunicornServer:
                 self.proc.wait()
 
 
-def serve(engine, server_kind: str = "gunicorn"):
+def serve(engine, server_kind: str = "served"):
     """The app served on a free port, and a signed-in keep-alive client."""
     import re
 
@@ -187,7 +189,7 @@ def serve(engine, server_kind: str = "gunicorn"):
         find_account(engine, username)
     except NotFoundError:
         add_user(engine, username, password, role, display_name="Benchmark")
-    server = GunicornServer() if server_kind == "gunicorn" else InProcessServer()
+    server = ServedApp() if server_kind == "served" else InProcessServer()
     base = server.base
     session = requests.Session()
     token = re.search(r'name="csrf" value="([^"]+)"', session.get(f"{base}/login").text).group(1)
@@ -335,8 +337,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-record", action="store_true")
-    parser.add_argument("--server", choices=("gunicorn", "dev"), default="gunicorn",
-                        help="gunicorn: `gisapp serve` in a process of its own, as deployed (default); "
+    parser.add_argument("--server", choices=("served", "dev"), default="served",
+                        help="served: `gisapp serve` (waitress) in a process of its own, as deployed (default); "
                              "dev: Werkzeug's threaded development server in this process (the reference before)")
     parser.add_argument("--no-migrate", action="store_true",
                         help="use the database as it is (e.g. while another migration is being written)")
@@ -422,14 +424,17 @@ def main() -> None:
 def record(report: str, args, n_parcels: int, load_before: float, load_after: float) -> None:
     path = ROOT / "docs" / "benchmarks.md"
     command = "`.venv/bin/python bench/viewport_bench.py" + (f" --db {args.db}" if args.db != "gisapp_bench" else "") \
-        + (f" --samples {args.samples}" if args.samples != 40 else "") + (" --no-browser" if args.no_browser else "") + "`"
+        + (f" --samples {args.samples}" if args.samples != 40 else "") + (" --no-browser" if args.no_browser else "") \
+        + (" --server dev" if args.server != "served" else "") + (" --no-migrate" if args.no_migrate else "") + "`"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     section = (f"\n## Web map at city scale: viewport endpoint, tiles, first drawing ({dt.date.today().isoformat()})\n\n"
                f"Command: {command}\n\n"
                f"{n_parcels:,} synthetic parcels (`{args.db}`); load average {load_before:.1f} at the start, "
-               f"{load_after:.1f} at the end, on {os.cpu_count()} cores. Endpoint = HTTP request to the app served "
-               "in the same process (sign-in session, Flask's threaded server); raw = the same SQL on a connection "
-               "of its own; the two alternate per viewport.\n\n" + report + "\n")
+               f"{load_after:.1f} at the end, on {os.cpu_count()} cores. Endpoint = HTTP request ("
+               + ("`gisapp serve`: waitress in a process of its own" if args.server == "served"
+                  else "Werkzeug's threaded development server in the benchmark's process")
+               + ", signed-in session, one kept-alive connection); raw = the same SQL in the benchmark's "
+               "process on a connection of its own; the two alternate per viewport.\n\n" + report + "\n")
     path.write_text(text.rstrip("\n") + "\n" + section, encoding="utf-8")
     print(f"appended to {path}")
 

@@ -127,15 +127,13 @@ def load_demo_cmd(parcels: int | None, seed: int, replace: bool) -> None:
 @main.command()
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="gunicorn worker processes (default: one per core, at least 2).")
-@click.option("--threads", type=click.IntRange(1, 256), default=None, help="Threads per worker (default 4).")
-@click.option("--dev", is_flag=True, help="Werkzeug's development server instead of gunicorn.")
+@click.option("--threads", type=click.IntRange(1, 256), default=None, help="Threads answering requests (default 8).")
+@click.option("--dev", is_flag=True, help="Werkzeug's development server instead of waitress.")
 @click.option("--debug", is_flag=True, help="Development server with Dash's debugger and reloader (implies --dev).")
 @friendly
-def serve(host: str | None, port: int | None, workers: int | None, threads: int | None, dev: bool,
+def serve(host: str | None, port: int | None, threads: int | None, dev: bool,
           debug: bool) -> None:
-    """Serve the web map (gunicorn; --dev for Werkzeug's development server)."""
+    """Serve the web map (waitress; --dev for Werkzeug's development server)."""
     settings = get_settings()
     ensure_database()
     host, port = host or settings.web_host, port or settings.web_port
@@ -146,8 +144,8 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
         return
     from gisapp.web.server import run_server
 
-    click.echo(f"serving on http://{host}:{port}/ (gunicorn; Ctrl+C stops)")
-    run_server(host, port, workers=workers, threads=threads, settings=settings)
+    click.echo(f"serving on http://{host}:{port}/ (waitress; Ctrl+C stops)")
+    run_server(host, port, threads=threads, settings=settings)
 
 
 def _assess_demo_once(engine) -> None:

@@ -18,6 +18,7 @@ looked up as above before anything is sent (gisapp.web.auth).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import weakref
@@ -36,8 +37,10 @@ CHANNEL = "gisapp_account_changed"
 TTL_SECONDS = 30.0
 #: after the listener failed, how long to wait before opening it again
 RETRY_SECONDS = 5.0
-#: key of a watched pool connection's record info: time.monotonic() when its LISTEN took effect
+#: key of a watched pool connection's record info: {cache token: time.monotonic() when its
+#: LISTEN for that cache took effect}
 LISTENING_SINCE = "gisapp_account_listening_since"
+_tokens = itertools.count(1)
 
 
 class AccountCache:
@@ -55,6 +58,10 @@ class AccountCache:
         self._retry_at = 0.0
         # bumped whenever the cache is emptied: a read that started before must not be stored
         self.generation = 0
+        # names this cache in the connections it watches (two caches may watch one pool)
+        self._token = next(_tokens)
+        # payloads of the notifications acted on (oldest first), see _is_news
+        self._heard: dict[str, None] = {}
 
     def _open_listener(self) -> None:
         raw = self.engine.raw_connection()
@@ -89,7 +96,10 @@ class AccountCache:
             # request is always seen (waiting for them to arrive on their own left a gap of a few
             # microseconds, enough for a test to sign in as an account just disabled in psql).
             self._listener.execute("SELECT 1")
-            if any(True for _ in self._listener.notifies(timeout=0)):
+            news = False
+            for notify in self._listener.notifies(timeout=0):
+                news = self._is_news(notify.payload) or news  # each one noted as heard
+            if news:
                 self._clear()
             if self._listener.closed or self._listener.broken:
                 raise psycopg.OperationalError("the account listener's connection was lost")
@@ -138,14 +148,15 @@ class AccountCache:
                 return None
             return hit[0], hit[2], self.generation
 
-    def still_current(self, verified_at: float, generation: int, listening_since: float | None) -> bool:
-        """After a query on a watched connection (listening since ``listening_since``): True when
-        nothing changed since an account peeked at ``verified_at`` / ``generation`` was verified.
+    def still_current(self, verified_at: float, generation: int, listening: dict[int, float] | None) -> bool:
+        """After a query on a watched connection (``listening``: its :data:`LISTENING_SINCE`): True
+        when nothing changed since an account peeked at ``verified_at`` / ``generation`` was verified.
 
         The query's answer came after every notification committed before it was sent; a
         notification clears the cache (new generation). That covers every change after
-        ``verified_at`` only if the connection was listening by then.
+        ``verified_at`` only if the connection was listening for this cache by then.
         """
+        listening_since = (listening or {}).get(self._token)
         if listening_since is None or listening_since > verified_at:
             return False
         with self._lock:
@@ -156,27 +167,41 @@ class AccountCache:
         with self._lock:
             self._close()
 
-    def invalidate(self) -> None:
-        """Forget every account (a change was announced)."""
+    def _is_news(self, payload: str) -> bool:
+        """False for a notification this process has heard already on another connection
+        (sql/security/0600 makes each change's payload unique: table and transaction id)."""
+        if " " not in payload:
+            return True  # an older trigger's payload (table only): every one counts
+        if payload in self._heard:
+            return False
+        self._heard[payload] = None
+        if len(self._heard) > 1024:
+            self._heard.pop(next(iter(self._heard)))
+        return True
+
+    def announced(self, payload: str) -> None:
+        """A change was announced: forget every account (unless this one was heard already)."""
         with self._lock:
-            self._clear()
+            if self._is_news(payload):
+                self._clear()
 
     def watch(self, pool_engine: Engine) -> None:
         """Make every new connection of ``pool_engine`` (same database) listen for account changes
         and clear this cache when one comes; :data:`LISTENING_SINCE` in its record says since when."""
         ref = weakref.ref(self)
+        token = self._token
 
-        def on_notify(_notify) -> None:
+        def on_notify(notify) -> None:
             cache = ref()
             if cache is not None:
-                cache.invalidate()
+                cache.announced(notify.payload)
 
         def on_connect(dbapi_conn, record) -> None:
             dbapi_conn.add_notify_handler(on_notify)
             dbapi_conn.execute(f"LISTEN {CHANNEL}")
             if not dbapi_conn.autocommit:
                 dbapi_conn.commit()  # LISTEN takes effect at commit
-            record.info[LISTENING_SINCE] = time.monotonic()
+            record.info.setdefault(LISTENING_SINCE, {})[token] = time.monotonic()
 
         def on_checkout(_dbapi_conn, record, _proxy) -> None:
             _last_checkout.set(record.info.get(LISTENING_SINCE))
@@ -185,9 +210,9 @@ class AccountCache:
         sa.event.listen(pool_engine, "checkout", on_checkout)
 
 
-#: since when the connection last taken from a watched pool in this thread / context listens
+#: the LISTENING_SINCE of the connection last taken from a watched pool in this thread / context
 #: (None: not listening, or none taken since :func:`begin_watched_read`)
-_last_checkout: ContextVar[float | None] = ContextVar("gisapp_account_last_checkout", default=None)
+_last_checkout: ContextVar[dict[int, float] | None] = ContextVar("gisapp_account_last_checkout", default=None)
 
 
 def begin_watched_read() -> None:
@@ -195,9 +220,9 @@ def begin_watched_read() -> None:
     _last_checkout.set(None)
 
 
-def watched_read_listening_since() -> float | None:
+def watched_read_listening() -> dict[int, float] | None:
     """Since when the connection of this request's last query (taken after
-    :func:`begin_watched_read`) listens for account changes; None when it does not."""
+    :func:`begin_watched_read`) listens for account changes, per cache; None when it does not."""
     return _last_checkout.get()
 
 

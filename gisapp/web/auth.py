@@ -25,7 +25,7 @@ from gisapp.i18n import LANGUAGES, t
 from gisapp.queries.edits import Actor
 from gisapp.queries.users import Account, SignInRefused, SignInThrottled, authenticate, get_account
 from gisapp.settings import Settings, get_settings
-from gisapp.web.account_cache import account_cache, begin_watched_read, watched_read_listening_since
+from gisapp.web.account_cache import account_cache, begin_watched_read, watched_read_listening
 from gisapp.web.engine import web_engine
 
 SESSION_HOURS = 10
@@ -85,20 +85,19 @@ CHECKED_AFTER_QUERY = frozenset({"api.layer_features", "tiles.vector_tile"})
 
 def _confirm_account_after_query(response: Response) -> Response:
     """Send the answer of a CHECKED_AFTER_QUERY route only if its account is still what it was:
-    else look it up as any other request does, and answer 401 when it no longer signs in."""
+    else look it up as any other request does, and refuse the request (as the guard would) when
+    it no longer signs in."""
     kept = g.pop("gisapp_account_kept", None)
     if kept is None:
         return response
     account_id, version, verified_at, generation = kept
     engine = web_engine()
     cache = account_cache(engine)
-    if cache.still_current(verified_at, generation, watched_read_listening_since()):
+    if cache.still_current(verified_at, generation, watched_read_listening()):
         return response
     account = cache.get(account_id, lambda key: get_account(engine, key))
     if account is None or account.disabled or account.version != version:
-        refused = jsonify(error=t("auth.required", request_lang()), login="/login")
-        refused.status_code = 401
-        return refused
+        return _refusal()
     return response
 
 
@@ -169,11 +168,6 @@ def _secret_key(settings: Settings) -> str:
     finally:
         tmp.unlink(missing_ok=True)
     return key
-
-
-def ensure_secret_key(settings: Settings | None = None) -> None:
-    """Make the session-signing key now (before a server forks its workers), unless configured."""
-    _secret_key(settings or get_settings())
 
 
 def _csrf_token() -> str:
@@ -319,9 +313,17 @@ def require_session():
     page, Dash callbacks (/_dash-update-component) and API routes answer 401."""
     if _is_public(request.path) or (current_user and current_user.is_authenticated):
         return None
+    return _refusal()
+
+
+def _refusal() -> Response:
+    """What a request without a signed-in user gets: 401 for callbacks, the API and writes, else
+    a redirect to the sign-in page."""
     lang = request_lang()
     if request.path.startswith(("/_dash-", "/api/")) or request.method != "GET":
-        return jsonify(error=t("auth.required", lang), login="/login"), 401
+        refused = jsonify(error=t("auth.required", lang), login="/login")
+        refused.status_code = 401
+        return refused
     return redirect(f"/login?next={request.full_path if request.query_string else request.path}")
 
 

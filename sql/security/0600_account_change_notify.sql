@@ -5,7 +5,9 @@
 CREATE OR REPLACE FUNCTION auth.notify_account_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('gisapp_account_changed', TG_TABLE_NAME);
+    -- the transaction's id makes each change's notification unique: a process hears it on every
+    -- connection that listens (the listener and the map's pool) and acts on it once
+    PERFORM pg_notify('gisapp_account_changed', TG_TABLE_NAME || ' ' || txid_current());
     RETURN NULL;
 END
 $$;

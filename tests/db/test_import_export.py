@@ -402,6 +402,48 @@ def test_bulk_import_writes_one_audit_entry_and_valid_rows(engine, target, small
         assert set(conn.execute(index_sql).all()) == indexes and len(indexes) >= 5
 
 
+def test_a_bulk_load_into_an_empty_table_keeps_the_geometry_check_for_every_other_writer(engine, target, small_zone,
+                                                                                          tmp_path):
+    # a load that at least doubles land.parcels leaves ST_IsValid to the importer's own check (the
+    # COPY does not run it twice): an invalid geometry is still refused, nothing is written, and
+    # after the import the table's check is back (NOT VALID) and refuses an ordinary writer's
+    _empty(target)
+    api.export("zones", tmp_path / "z.gpkg", engine=engine)
+    import_file(target, "zones", tmp_path / "z.gpkg")
+    good = tmp_path / "good.gpkg"
+    api.export("parcels", good, zone=small_zone, engine=engine)
+    bad = gpd.read_file(good)
+    (x0, y0, x1, y1) = bad.geometry.iloc[1].bounds
+    bad.loc[1, "geometry"] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    bad.to_file(tmp_path / "bowtie.gpkg")
+    check_sql = sa.text("SELECT convalidated FROM pg_constraint WHERE conname = 'parcels_geom_check' "
+                        "AND conrelid = CAST('land.parcels' AS regclass)")
+    with target.connect() as conn:
+        validated_before = conn.execute(check_sql).scalar()  # an earlier bulk load may have left it NOT VALID
+    with pytest.raises(ImportRejected) as info:
+        import_file(target, "parcels", tmp_path / "bowtie.gpkg", bulk_threshold=1)
+    assert "wait for load" in info.value.result.seconds  # the COPY had started
+    _line(str(info.value), r"bowtie\.gpkg: feature 2 \(code [^)]+\): geometry: invalid geometry: Self-intersection")
+    with target.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar() == 0
+        assert conn.execute(check_sql).scalar() is validated_before  # rolled back with the import
+    result = import_file(target, "parcels", good, bulk_threshold=1)
+    assert result.bulk and result.inserted == len(bad)
+    with target.connect() as conn:
+        assert conn.execute(check_sql).scalar() is False  # the database did not check these rows itself
+        zone_id = conn.execute(sa.text("SELECT zone_id FROM land.parcels LIMIT 1")).scalar()
+        with pytest.raises(sa.exc.IntegrityError, match="parcels_geom_check"):
+            conn.execute(sa.text(
+                "INSERT INTO land.parcels (code, zone_id, geom, land_use_code, status) VALUES ('BOWTIE-1', :z, "
+                "ST_Multi(ST_GeomFromEWKT(:g)), '1001', 'approved_unsupplied')"),
+                {"z": zone_id, "g": f"SRID=4490;{bad.geometry.iloc[1].wkt}"})
+        conn.rollback()
+        # and the database can still check every row itself, at any time
+        conn.execute(sa.text("ALTER TABLE land.parcels VALIDATE CONSTRAINT parcels_geom_check"))
+        conn.commit()
+        assert conn.execute(check_sql).scalar() is True
+
+
 def test_a_bulk_load_started_before_the_last_checks_is_rolled_back_when_they_find_errors(engine, small_zone,
                                                                                           tmp_path):
     # only problems found by the checks that run while a bulk import already COPYs: the COPY is

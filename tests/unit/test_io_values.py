@@ -64,6 +64,30 @@ def test_codes_follow_their_pattern_and_spreadsheet_numbers_keep_their_digits():
     assert values.iloc[2] == "1001" and set(bad) == {1}
 
 
+@pytest.mark.parametrize(("field", "pool"), [
+    ("status", ["in_production", " Idle ", "", None, "=cmd()", "no such", "<b>x</b>", "闲置"]),
+    ("land_use_code", ["100101", "M1", "bad code", None, 1001.0, "=1+1"]),
+    ("status_since", ["2024-02-29", "2023-02-29", "20240303", None, "soon", "1800-01-01"]),
+    ("plot_ratio_min", ["1,5", "2", "abc", None, "-1", "inf"]),
+    ("is_synthetic", ["是", "否", "maybe", None]),
+    ("enterprise_zh", [True, 1, 1.0, "x", "=1", None]),  # mixed Python values: True is not "1"
+])
+def test_a_large_column_of_repeated_values_parses_as_value_by_value(field, pool):
+    # a million-row column of a few distinct values is parsed once per value (values.parse_column):
+    # the same values and the same reasons at the same rows as parsing each row
+    from gisapp.io.values import DISTINCT_MIN_ROWS, PARSERS
+
+    n = DISTINCT_MIN_ROWS + 1_000
+    col = pd.Series(np.random.default_rng(7).choice(np.array(pool, dtype=object), n))
+    for column in (col, col.astype("string[pyarrow]")) if field == "status" else (col,):
+        values, bad = parse_column(column, SPEC[field])
+        one_by_one, bad_one_by_one = PARSERS[SPEC[field].kind](column, SPEC[field])
+        assert bad == bad_one_by_one and len(bad) > 0
+        assert values.dtype == one_by_one.dtype
+        assert (values.astype(object).where(values.notna(), None).tolist()
+                == one_by_one.astype(object).where(one_by_one.notna(), None).tolist())
+
+
 def test_column_matching_prefers_exact_names_then_aliases():
     mapping, ignored = match_columns(PARCELS, ["Code", "用地代码", "zone_code", "status_sin", "whatever"])
     assert mapping == {"code": "Code", "land_use_code": "用地代码", "zone_code": "zone_code",
