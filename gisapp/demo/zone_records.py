@@ -8,8 +8,12 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from gisapp.demo.facts import (ESCALATED_DISTRICT, EXPIRED_ASSESSMENT_ZONE, MISSING_ASSESSMENT_ZONE,
-                               UNESCALATED_DISTRICT)
+from gisapp.demo.facts import (
+    ESCALATED_DISTRICT,
+    EXPIRED_ASSESSMENT_ZONE,
+    MISSING_ASSESSMENT_ZONE,
+    UNESCALATED_DISTRICT,
+)
 
 QUOTA_YEARS = (2025, 2026)
 POLLUTANTS = ("cod", "nh3n", "so2", "nox", "vocs")

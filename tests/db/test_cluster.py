@@ -3,9 +3,9 @@
 import os
 import shutil
 import socket
-import tempfile
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest

@@ -11,10 +11,9 @@ import subprocess
 import pytest
 import sqlalchemy as sa
 
-from tests.findings_util import insert_current_finding
-
 from gisapp.queries import edits
 from gisapp.queries.edits import Actor, acting_as
+from tests.findings_util import insert_current_finding
 
 pytestmark = pytest.mark.db
 
