@@ -37,9 +37,6 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 import sqlalchemy as sa
 
 from gisapp import api
@@ -48,6 +45,8 @@ from gisapp.db.cluster import LocalCluster
 from gisapp.db.migrate import migrate
 from gisapp.io.importer import _drop_secondary_indexes_for_large_load, import_file
 from gisapp.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[1]
 
 COPY_TABLES = ["land.districts", "land.zones", "land.zone_boundaries", "land.enterprises"]
 PARCEL_COLUMNS = ("code, zone_id, geom, land_use_code, legacy_land_use_code, status, status_since, enterprise_id, "
