@@ -114,7 +114,7 @@ def test_password_hashes_never_reach_the_audit_history(engine):
                      {"id": uid})
         rows = conn.execute(sa.text(
             "SELECT coalesce(old_row::text, '') || coalesce(new_row::text, '') FROM audit.change_log "
-            "WHERE table_name = 'users' AND row_id = :id"), {"id": str(uid)}).scalars().all()
+            "WHERE table_name = 'users' AND row_id = :id ORDER BY id"), {"id": str(uid)}).scalars().all()
         conn.rollback()
     assert len(rows) == 2
     assert not any("secret-hash" in r for r in rows)
