@@ -26,7 +26,7 @@ from gisapp.rules.base import (
     make_findings,
     resolve_params_with_provenance,
 )
-from gisapp.rules.common import iso_dates
+from gisapp.rules.common import iso_dates, round_list
 
 
 def zone_params(spec: RuleSpec, overrides: pd.DataFrame | None, *, as_of: dt.date,
@@ -137,9 +137,8 @@ def pcts(values: Any, digits: int = 1) -> list[str]:
 
 
 def floats(values: Any, digits: int = 3) -> list[float | None]:
-    """Rounded Python floats for evidence, NaN as None (vectorised rounding)."""
-    arr = np.round(np.asarray(values, dtype=float), digits)
-    return [None if v != v else v for v in arr.tolist()]  # noqa: PLR0124
+    """Rounded Python floats for evidence, NaN as None: :func:`gisapp.rules.common.round_list`."""
+    return round_list(values, digits)
 
 
 def iso_list(values: Any) -> list[str | None]:
