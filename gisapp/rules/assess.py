@@ -558,11 +558,12 @@ def _arrow_int(values: pd.Series) -> pa.Array:
 
 
 def _json_texts(values: pd.Series) -> list[str]:
-    """JSON text of each dict (or already-JSON string); None for none."""
+    """JSON text of each dict (or already-JSON string); ``{}`` for a finding without evidence
+    (the column is NOT NULL: a NULL would fail the whole COPY)."""
     opts = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
     dumps = orjson.dumps
     return [
-        v if isinstance(v, str) or v is None else dumps(v, option=opts, default=str).decode()
+        v if isinstance(v, str) else "{}" if v is None or v != v else dumps(v, option=opts, default=str).decode()
         for v in values.tolist()
     ]
 

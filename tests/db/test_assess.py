@@ -348,3 +348,31 @@ def test_pruning_keeps_current_recent_and_reviewed_findings(isolated_engine, fir
     assert scalar(isolated_engine, "SELECT count(*) FROM audit.change_log WHERE table_name = 'findings' "
                   "AND action = 'DELETE'") == 0
     assert prune_findings(isolated_engine, 0) == 0
+
+
+def test_a_finding_without_evidence_is_stored_with_empty_evidence(isolated_engine, first_run, monkeypatch):
+    import sys
+    import types
+
+    from gisapp.rules import registry
+    from gisapp.rules.assess import run_assessment
+    from gisapp.rules.base import RuleSpec, make_findings
+
+    spec = RuleSpec("bare_rule", "0", "无证据", "no evidence")
+    bare = types.ModuleType("gisapp_test_bare_rule")
+    bare.SPECS = (spec,)
+    bare.INPUTS = ("parcels",)
+
+    def evaluate(inputs, as_of, overrides=None):
+        p = inputs["parcels"].iloc[:2]
+        return make_findings(spec, as_of, {}, zone_id=p["zone_id"].to_numpy(), parcel_id=p["id"].to_numpy(),
+                             subject_type="parcel", subject_id=p["id"].astype(str).to_numpy(), outcome="ok",
+                             is_positive=False, evidence=[None, {"k": 1}], explanation_zh="无", explanation_en="none")
+
+    bare.evaluate = evaluate
+    monkeypatch.setitem(sys.modules, "gisapp_test_bare_rule", bare)
+    monkeypatch.setattr(registry, "RULE_MODULES", ["gisapp_test_bare_rule"])
+    summary = run_assessment(isolated_engine, DEMO_AS_OF)
+    assert summary.finding_count == 2
+    stored = current(isolated_engine, "bare_rule")["evidence"].tolist()
+    assert sorted(stored, key=len) == [{}, {"k": 1}]
