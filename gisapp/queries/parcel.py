@@ -68,7 +68,7 @@ _FINDINGS = sa.text("""
            f.review_status, f.review_reason, f.evidence, f.explanation_zh, f.explanation_en
     FROM rules.current_findings f
     -- findings about the parcel's grants carry its id too; the zone picks the current runs
-    WHERE f.parcel_id = :pid AND f.zone_id = (SELECT zone_id FROM land.parcels WHERE id = :pid)
+    WHERE f.parcel_id = :pid AND f.zone_key = (SELECT zone_id FROM land.parcels WHERE id = :pid)
     ORDER BY f.is_positive DESC, f.rule, f.id""")
 
 

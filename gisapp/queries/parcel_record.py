@@ -94,7 +94,7 @@ def parcel_record(engine: Engine, actor: Actor, code: str) -> dict:
                        f.explanation_en, f.review_status, f.review_reason,
                            f.reviewed_by, f.reviewed_at, f.version
                 FROM rules.current_findings f WHERE f.parcel_id = :p
-                  AND f.zone_id = (SELECT zone_id FROM land.parcels WHERE id = :p) ORDER BY f.rule, f.id""",
+                  AND f.zone_key = (SELECT zone_id FROM land.parcels WHERE id = :p) ORDER BY f.rule, f.id""",
                 p=pid,
             ),
             "grants": _rows(

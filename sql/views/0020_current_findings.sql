@@ -7,7 +7,8 @@ CREATE VIEW rules.current_findings AS
 SELECT f.id, f.run_id, f.rule, f.rule_version, f.as_of, f.zone_id, f.parcel_id, f.subject_type,
        f.subject_id, f.outcome, f.is_positive, coalesce(s.parameters, '{}'::jsonb) AS parameters,
        f.evidence::jsonb AS evidence, f.explanation_zh, f.explanation_en, f.review_status, f.review_reason,
-       f.reviewed_by, f.reviewed_at, f.version, f.updated_at, f.updated_by
+       f.reviewed_by, f.reviewed_at, f.version, f.updated_at, f.updated_by,
+       f.zone_key  -- zone_id, 0 without a zone: what rules.current_runs is keyed by
 FROM rules.findings f
 JOIN rules.current_runs c ON c.rule = f.rule AND c.zone_key = f.zone_key AND c.run_id = f.run_id
 LEFT JOIN rules.parameter_sets s ON s.id = f.parameter_set_id;
@@ -18,7 +19,7 @@ CREATE VIEW rules.findings_history AS
 SELECT f.id, f.run_id, f.rule, f.rule_version, f.as_of, f.zone_id, f.parcel_id, f.subject_type,
        f.subject_id, f.outcome, f.is_positive, coalesce(s.parameters, '{}'::jsonb) AS parameters,
        f.evidence::jsonb AS evidence, f.explanation_zh, f.explanation_en, f.review_status, f.review_reason,
-       f.reviewed_by, f.reviewed_at, f.version, f.updated_at, f.updated_by,
+       f.reviewed_by, f.reviewed_at, f.version, f.updated_at, f.updated_by, f.zone_key,
        EXISTS (SELECT 1 FROM rules.current_runs c
                WHERE c.rule = f.rule AND c.zone_key = f.zone_key AND c.run_id = f.run_id) AS is_current
 FROM rules.findings f

@@ -17,6 +17,22 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN jsonb_typeof(doc -> key) = 'boolean' THEN (doc ->> key)::boolean END
 $$;
 
+-- The current finding of a rule about a parcel (or, with p_subject_id, about a subject of that
+-- parcel such as one of its grants): one place for "the latest verdict" that every layer reads.
+-- A plain SQL function, inlined by the planner into each view, so the lookup stays the zone's
+-- current run of the rule, then the index on (run, rule, zone, parcel).
+CREATE OR REPLACE FUNCTION rules.current_parcel_finding(p_rule text, p_zone_id integer, p_parcel_id bigint,
+                                                        p_subject_id text DEFAULT NULL)
+RETURNS SETOF rules.current_findings
+LANGUAGE sql STABLE AS $$
+    SELECT c.* FROM rules.current_findings c
+    -- zone_key, not zone_id: the planner then finds the zone's current run by its key
+    WHERE c.zone_key = p_zone_id AND c.parcel_id = p_parcel_id AND c.rule = p_rule
+      AND (p_subject_id IS NULL OR c.subject_id = p_subject_id)
+    ORDER BY c.as_of DESC, c.id DESC
+    LIMIT 1
+$$;
+
 -- Idle land: suspected by the idle_land rule (not dismissed on review) or confirmed (status idle,
 -- or the finding confirmed by the zone office).
 DROP VIEW IF EXISTS layers.idle_land CASCADE;
@@ -46,13 +62,7 @@ SELECT p.id,
 FROM land.parcels p
 JOIN land.zones z ON z.id = p.zone_id
 LEFT JOIN land.enterprises e ON e.id = p.enterprise_id
-LEFT JOIN LATERAL (
-    SELECT c.outcome, c.evidence, c.review_status, c.explanation_zh, c.explanation_en
-    FROM rules.current_findings c
-    WHERE c.zone_id = p.zone_id AND c.parcel_id = p.id AND c.rule = 'idle_land'
-    ORDER BY c.as_of DESC, c.id DESC
-    LIMIT 1
-) f ON true
+LEFT JOIN LATERAL rules.current_parcel_finding('idle_land', p.zone_id, p.id) f ON true
 WHERE p.status = 'idle'
    OR (f.outcome IN ('idle_not_started', 'idle_stalled') AND f.review_status <> 'dismissed');
 
@@ -84,13 +94,7 @@ SELECT p.id,
 FROM land.parcels p
 JOIN land.zones z ON z.id = p.zone_id
 LEFT JOIN land.enterprises e ON e.id = p.enterprise_id
-LEFT JOIN LATERAL (
-    SELECT c.outcome, c.evidence, c.review_status, c.explanation_zh, c.explanation_en
-    FROM rules.current_findings c
-    WHERE c.zone_id = p.zone_id AND c.parcel_id = p.id AND c.rule = 'per_mu'
-    ORDER BY c.as_of DESC, c.id DESC
-    LIMIT 1
-) f ON true
+LEFT JOIN LATERAL rules.current_parcel_finding('per_mu', p.zone_id, p.id) f ON true
 WHERE f.outcome IS NOT NULL OR p.status = 'low_efficiency';
 
 -- Standardized grants (标准地) with the result of their performance review and notice check.
@@ -121,22 +125,8 @@ FROM land.land_grants g
 JOIN land.parcels p ON p.id = g.parcel_id
 JOIN land.zones z ON z.id = p.zone_id
 LEFT JOIN land.enterprises e ON e.id = g.enterprise_id
-LEFT JOIN LATERAL (
-    SELECT c.outcome, c.evidence, c.explanation_zh, c.explanation_en
-    FROM rules.current_findings c
-    WHERE c.zone_id = p.zone_id AND c.parcel_id = g.parcel_id AND c.rule = 'grant_review' AND c.subject_type = 'grant'
-      AND c.subject_id = g.id::text
-    ORDER BY c.as_of DESC, c.id DESC
-    LIMIT 1
-) r ON true
-LEFT JOIN LATERAL (
-    SELECT c.outcome
-    FROM rules.current_findings c
-    WHERE c.zone_id = p.zone_id AND c.parcel_id = g.parcel_id AND c.rule = 'grant_notice' AND c.subject_type = 'grant'
-      AND c.subject_id = g.id::text
-    ORDER BY c.as_of DESC, c.id DESC
-    LIMIT 1
-) n ON true
+LEFT JOIN LATERAL rules.current_parcel_finding('grant_review', p.zone_id, g.parcel_id, g.id::text) r ON true
+LEFT JOIN LATERAL rules.current_parcel_finding('grant_notice', p.zone_id, g.parcel_id, g.id::text) n ON true
 WHERE g.is_standardized;
 
 -- Mixed-use parcels and pilots: the floor-area shares and the mixed_use rule's verdict.
@@ -167,13 +157,7 @@ FROM land.parcels p
 JOIN land.zones z ON z.id = p.zone_id
 LEFT JOIN land.enterprises e ON e.id = p.enterprise_id
 LEFT JOIN land.mixed_use_pilots mp ON mp.parcel_id = p.id
-LEFT JOIN LATERAL (
-    SELECT c.outcome, c.evidence, c.explanation_zh, c.explanation_en
-    FROM rules.current_findings c
-    WHERE c.zone_id = p.zone_id AND c.parcel_id = p.id AND c.rule = 'mixed_use'
-    ORDER BY c.as_of DESC, c.id DESC
-    LIMIT 1
-) f ON true
+LEFT JOIN LATERAL rules.current_parcel_finding('mixed_use', p.zone_id, p.id) f ON true
 WHERE mp.id IS NOT NULL
    OR f.outcome IS NOT NULL
    OR EXISTS (SELECT 1 FROM land.mixed_use_components c WHERE c.parcel_id = p.id);
@@ -203,13 +187,7 @@ SELECT p.id,
 FROM land.parcels p
 JOIN land.zones z ON z.id = p.zone_id
 LEFT JOIN land.enterprises e ON e.id = p.enterprise_id
-JOIN LATERAL (
-    SELECT c.outcome, c.evidence, c.explanation_zh, c.explanation_en
-    FROM rules.current_findings c
-    WHERE c.zone_id = p.zone_id AND c.parcel_id = p.id AND c.rule = 'green_balance'
-    ORDER BY c.as_of DESC, c.id DESC
-    LIMIT 1
-) f ON true
+JOIN LATERAL rules.current_parcel_finding('green_balance', p.zone_id, p.id) f ON true
 LEFT JOIN LATERAL (
     SELECT c.outcome, c.evidence
     FROM rules.current_findings c
