@@ -38,6 +38,7 @@ import pandas as pd
 
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
 from gisapp.rules.common import (
+    MU_PER_M2,
     ZoneParams,
     anniversary,
     as_day,
@@ -587,12 +588,12 @@ def inventory_findings(
                 for a, d, lu in zip(area, since, unsupplied["land_use_code"].tolist())
             ],
             explanation_zh=[
-                f"批而未供：{a / 10000:.2f} 公顷（{a * 0.0015:.1f} 亩）"
+                f"批而未供：{a / 10000:.2f} 公顷（{a * MU_PER_M2:.1f} 亩）"
                 + (f"，自 {d} 起" if d else "，起始日期未记录")
                 for a, d in zip(area, since)
             ],
             explanation_en=[
-                f"Approved but not supplied: {a / 10000:.2f} ha ({a * 0.0015:.1f} mu)"
+                f"Approved but not supplied: {a / 10000:.2f} ha ({a * MU_PER_M2:.1f} mu)"
                 + (f", since {d}" if d else ", start date not recorded")
                 for a, d in zip(area, since)
             ],
@@ -618,12 +619,12 @@ def inventory_findings(
                 for a, d, g, n in zip(area, since, unbuilt["grant_id"].astype("int64").tolist(), days)
             ],
             explanation_zh=[
-                f"供而未建：{a / 10000:.2f} 公顷（{a * 0.0015:.1f} 亩），{d} 出让，"
+                f"供而未建：{a / 10000:.2f} 公顷（{a * MU_PER_M2:.1f} 亩），{d} 出让，"
                 f"截至 {day.date()} 已 {n} 天未动工"
                 for a, d, n in zip(area, since, days)
             ],
             explanation_en=[
-                f"Supplied but not built: {a / 10000:.2f} ha ({a * 0.0015:.1f} mu), granted on {d}, "
+                f"Supplied but not built: {a / 10000:.2f} ha ({a * MU_PER_M2:.1f} mu), granted on {d}, "
                 f"not started {n} days later as of {day.date()}"
                 for a, d, n in zip(area, since, days)
             ],
