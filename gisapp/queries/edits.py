@@ -759,9 +759,8 @@ def review_finding(engine: Engine, actor: Actor, finding_id: int, data: Mapping[
         finding = conn.execute(
             sa.text(
                 "SELECT f.id, p.code, auth.may_write_finding(f.zone_id, f.parcel_id) AS may, "
-                "EXISTS (SELECT 1 FROM rules.current_runs c WHERE c.rule = f.rule AND c.zone_key = f.zone_key "
-                "AND c.run_id = f.run_id) AS is_current, f.version, f.updated_at, f.updated_by "
-                "FROM rules.findings f LEFT JOIN land.parcels p ON p.id = f.parcel_id WHERE f.id = :id"
+                "f.is_current, f.version, f.updated_at, f.updated_by "
+                "FROM rules.findings_history f LEFT JOIN land.parcels p ON p.id = f.parcel_id WHERE f.id = :id"
             ),
             {"id": finding_id},
         ).first()
