@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import io
 import multiprocessing as mp
 import time
 from collections.abc import Sequence
@@ -30,35 +29,18 @@ import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pa_csv
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
+from gisapp.db.binary_copy import copy_arrow
 from gisapp.errors import GisappError, InputError
 from gisapp.queries.rule_inputs import load_inputs, zone_ids_for
 from gisapp.rules import registry
 from gisapp.rules.base import FINDING_COLUMNS
 
 REVIEW_COLUMNS = ["review_status", "review_reason", "reviewed_by", "reviewed_at"]
-# rows of rules.findings as copied in (the rest take their defaults)
-COPY_COLUMNS = [
-    "run_id",
-    "rule",
-    "rule_version",
-    "as_of",
-    "zone_id",
-    "parcel_id",
-    "subject_type",
-    "subject_id",
-    "outcome",
-    "is_positive",
-    "parameter_set_id",
-    "evidence",
-    "explanation_zh",
-    "explanation_en",
-    "updated_by",
-]
 ACTOR = "gisapp assess"
 # one assessment at a time: two concurrent runs of a zone would race for "current"
 _LOCK_KEY = 7_310_001
@@ -508,45 +490,41 @@ def _parameter_set_ids(engine: Engine, values: pd.Series) -> list[int]:
     return [ids[t] for t in texts]
 
 
-def _copy_findings(
-    conn, run_id: int, table: pd.DataFrame, set_ids: list[int], chunk_rows: int = 100_000
-) -> None:
-    """COPY the findings into rules.findings (inside the caller's transaction), as CSV in chunks.
+def _copy_findings(conn, run_id: int, table: pd.DataFrame, set_ids: list[int]) -> None:
+    """COPY the findings into rules.findings (inside the caller's transaction), binary.
 
-    The CSV is written by Arrow (C++): building the text row by row in Python cost as much as
-    the database's side of the COPY.
+    The rows go in the order of the findings index (rule, zone, parcel): each insertion then
+    lands next to the previous one in the index, which cost the server ~20% less than the rules'
+    own order (docs/benchmarks.md).
     """
     if table.empty:
         return
-    raw = conn.connection.driver_connection
-    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-    sql = f"COPY rules.findings ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
-    with raw.cursor() as cur, cur.copy(sql) as copy:
-        for start in range(0, len(table), chunk_rows):
-            part = table.iloc[start : start + chunk_rows]
-            n = len(part)
-            arrow = pa.table(
-                {
-                    "run_id": pa.array(np.full(n, run_id, dtype="int64")),
-                    "rule": _arrow_text(part["rule"]),
-                    "rule_version": _arrow_text(part["rule_version"]),
-                    "as_of": pa.array(pd.to_datetime(part["as_of"]).to_numpy(dtype="datetime64[D]")),
-                    "zone_id": _arrow_int(part["zone_id"]),
-                    "parcel_id": _arrow_int(part["parcel_id"]),
-                    "subject_type": _arrow_text(part["subject_type"]),
-                    "subject_id": _arrow_text(part["subject_id"].astype(str)),
-                    "outcome": _arrow_text(part["outcome"]),
-                    "is_positive": pa.array(part["is_positive"].to_numpy(dtype=bool)),
-                    "parameter_set_id": pa.array(np.asarray(set_ids[start : start + n], dtype="int64")),
-                    "evidence": pa.array(_json_texts(part["evidence"]), pa.string()),
-                    "explanation_zh": _arrow_text(part["explanation_zh"]),
-                    "explanation_en": _arrow_text(part["explanation_en"]),
-                    "updated_by": pa.array(np.full(n, ACTOR, dtype=object), pa.string()),
-                }
-            )
-            sink = io.BytesIO()
-            pa_csv.write_csv(arrow, sink, options)
-            copy.write(sink.getbuffer())
+    n = len(table)
+    arrow = pa.table(
+        {
+            "run_id": pa.array(np.full(n, run_id, dtype="int64")),
+            "rule": _arrow_text(table["rule"]),
+            "rule_version": _arrow_text(table["rule_version"]),
+            "as_of": pa.array(pd.to_datetime(table["as_of"]).to_numpy(dtype="datetime64[D]")).cast(pa.date32()),
+            "zone_id": _arrow_int(table["zone_id"]).cast(pa.int32()),
+            "parcel_id": _arrow_int(table["parcel_id"]),
+            "subject_type": _arrow_text(table["subject_type"]),
+            "subject_id": _arrow_text(table["subject_id"].astype(str)),
+            "outcome": _arrow_text(table["outcome"]),
+            "is_positive": pa.array(table["is_positive"].to_numpy(dtype=bool)),
+            "parameter_set_id": pa.array(np.asarray(set_ids, dtype="int64")),
+            "evidence": pa.array(_json_texts(table["evidence"]), pa.string()),
+            "explanation_zh": _arrow_text(table["explanation_zh"]),
+            "explanation_en": _arrow_text(table["explanation_en"]),
+            "updated_by": pa.array(np.full(n, ACTOR, dtype=object), pa.string()),
+        }
+    )
+    order = pc.sort_indices(
+        arrow,
+        sort_keys=[("rule", "ascending"), ("zone_id", "ascending"), ("parcel_id", "ascending")],
+        null_placement="at_start",  # no zone is zone_key 0, first
+    )
+    copy_arrow(conn, "rules.findings", arrow.take(order))
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:

@@ -21,8 +21,9 @@ def test_pyproject_and_environment_yml_agree():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pip_deps = dict(_norm(d) for d in pyproject["dependencies"] + pyproject["optional-dependencies"]["test"])
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
-    conda_deps = dict(_norm(d) for d in conda if isinstance(d, str))
-    conda_deps = {k: v for k, v in conda_deps.items() if k not in CONDA_ONLY}
+    from_pip = [d for entry in conda if isinstance(entry, dict) for d in entry.get("pip", [])]
+    conda_deps = dict(_norm(d) for d in conda + from_pip if isinstance(d, str))
+    conda_deps = {k: v for k, v in conda_deps.items() if k not in CONDA_ONLY | {"pip"}}
     assert conda_deps == pip_deps
 
 
