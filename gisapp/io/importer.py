@@ -25,13 +25,15 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import getpass
 import hashlib
-import io
 import json
 import math
+import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,18 +42,20 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from gisapp.db.binary_copy import copy_arrow
 from gisapp.errors import InputError
 from gisapp.io.fields import KINDS, match_columns
-from gisapp.io.readers import Source, read_source
+from gisapp.io.readers import Source, SourcePreview, preview_source, read_source
 from gisapp.io.report import ERROR, Report
-from gisapp.io.validate import Prepared, Reference, validate
+from gisapp.io.validate import Prepared, Reference, validate, validate_in_chunks
 
 BULK_ROWS = 10_000
+#: a bulk import of twice this many parcels or more is checked and COPYed in chunks of this many
+CHUNK_ROWS = 100_000
 #: what a bulk parcel import holds still while it runs (what the new rows reference)
 BULK_LOCKED = ("land.zones", "land.zone_boundaries", "land.land_use_codes", "land.legacy_land_use_codes",
                "land.parcel_statuses", "land.enterprises")
@@ -115,14 +119,15 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
                 dry_run: bool = False, repair: bool = False, update_existing: bool = False,
                 actor: str | None = None, display: str | None = None, bulk_threshold: int = BULK_ROWS,
                 raise_on_error: bool = True, db_role: str | None = None,
-                db_settings: dict[str, str] | None = None) -> ImportResult:
+                db_settings: dict[str, str] | None = None, chunk_rows: int = CHUNK_ROWS) -> ImportResult:
     """Import ``path`` as ``kind`` (parcels, zones, metrics); see the module docstring.
 
     Raises ImportRejected (an InputError whose message is the report) when the file has errors,
     unless ``raise_on_error`` is False (the web page shows the report itself). ``db_role`` and
     ``db_settings`` run the writing transaction as another database role with session settings
     (the web page imports as ``gisapp_web`` with the signed-in user's context, so row-level
-    security applies as to any edit).
+    security applies as to any edit). A bulk import of at least two ``chunk_rows`` new parcels
+    is checked and COPYed chunk by chunk (see :class:`_StreamingParcelLoad`).
     """
     if kind not in KINDS:
         raise InputError(f"unknown import kind {kind!r}; choose one of {', '.join(KINDS)}")
@@ -133,8 +138,14 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
     t0 = time.perf_counter()
     spec = KINDS[kind]
     wanted = [n for f in spec.fields for n in f.all_names] + ["crs"]
-    source = read_source(path, layer=layer, columns=wanted, display=display)
-    seconds["read"] = time.perf_counter() - t0
+    # a large parcel file whose features can be counted unread (vector formats): the reference is
+    # read from the database while the file is (both take seconds)
+    preview = preview_source(path, layer=layer, columns=wanted, display=display) if kind == "parcels" else None
+    if preview is not None and len(preview) < bulk_threshold:
+        preview = None
+    source: Source | SourcePreview = preview or read_source(path, layer=layer, columns=wanted, display=display)
+    if preview is None:
+        seconds["read"] = time.perf_counter() - t0
     with ThreadPoolExecutor(max_workers=2) as pool, engine.connect() as conn, conn.begin() as tx:
         t = time.perf_counter()
         if db_role or db_settings:
@@ -146,7 +157,12 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
                 and bool(conn.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()))
         if bulk:
             conn.execute(sa.text(f"LOCK TABLE {', '.join(BULK_LOCKED)} IN SHARE MODE"))
-        if len(source) >= bulk_threshold:
+        if preview is not None:
+            reference = pool.submit(_load_reference_apart, engine, kind, preview, seconds)
+            t_read = time.perf_counter()
+            source = preview.read()
+            seconds["read (meanwhile)"] = time.perf_counter() - t_read
+        elif len(source) >= bulk_threshold:
             # a large file: read the reference on a second connection while this thread parses the
             # file (in a bulk import the locks above keep what it reads still until we commit)
             reference = pool.submit(_load_reference_apart, engine, kind, source, seconds)
@@ -155,12 +171,21 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
         seconds["reference"] = time.perf_counter() - t
         t = time.perf_counter()
         # without --repair every geometry written passes the importer's own validity check
-        early = _EarlyParcelLoad(conn, actor, seconds, geometry_checked=not repair) if bulk else None
+        streamed = bulk and not update_existing and len(source) >= 2 * chunk_rows
+        early: _EarlyParcelLoad | _StreamingParcelLoad | None = None
+        if streamed:
+            early = _StreamingParcelLoad(conn, actor, seconds, len(source), geometry_checked=not repair)
+        elif bulk:
+            early = _EarlyParcelLoad(conn, actor, seconds, geometry_checked=not repair)
         try:
-            prepared = validate(kind, source, reference, crs=crs, repair=repair, update_existing=update_existing,
-                                on_values=early.start if early else None,
-                                on_geometry=early.encode_geometry if early else None,
-                                parallel=len(source) >= bulk_threshold)
+            if isinstance(early, _StreamingParcelLoad):
+                prepared = validate_in_chunks(kind, source, reference, chunk_rows, on_chunk=early.add, crs=crs,
+                                              repair=repair)
+            else:
+                prepared = validate(kind, source, reference, crs=crs, repair=repair, update_existing=update_existing,
+                                    on_values=early.start if early else None,
+                                    on_geometry=early.encode_geometry if early else None,
+                                    parallel=len(source) >= bulk_threshold)
         except BaseException:
             if early is not None:
                 early.cancel()
@@ -171,6 +196,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
             t = time.perf_counter()
             if not prepared.report.ok:
                 early.cancel()  # the last checks found errors: stop the COPY; the rollback below undoes it
+            early.finish()
             early.join()
             seconds["wait for load"] = time.perf_counter() - t
         if not prepared.report.ok or dry_run:
@@ -182,6 +208,8 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
         try:
             if early is not None and early.error is not None:
                 raise early.error
+            if streamed and early.loaded != len(prepared.rows):  # every chunk was handed over when there is no error
+                raise RuntimeError(f"bulk load wrote {early.loaded} of {len(prepared.rows)} parcels")
             _write(conn, result, sha.result(), actor, bulk, update_existing, crs, repair,
                    loaded=early.loaded if early is not None and early.started else None)
         except (sa.exc.DBAPIError, psycopg.Error) as exc:  # raw COPY raises psycopg's own errors
@@ -211,8 +239,8 @@ def _joined(values: list[str]) -> str:
     return "\x1f".join(values)
 
 
-def _matching(conn: Connection, table: str, key: str, value: str, source: Source, mapping: dict[str, str],
-              name: str) -> list[tuple]:
+def _matching(conn: Connection, table: str, key: str, value: str, source: Source | SourcePreview,
+              mapping: dict[str, str], name: str) -> list[tuple]:
     """``(key, value)`` of the rows of ``table`` whose ``key`` the file's column ``name`` may name.
 
     When the table is not much larger than the file (a first load; enterprises named by most of a
@@ -236,15 +264,18 @@ def _matching(conn: Connection, table: str, key: str, value: str, source: Source
         return cur.fetchall()
 
 
-def _raw_values(source: Source, mapping: dict[str, str], name: str) -> list[str]:
+def _raw_values(source: Source | SourcePreview, mapping: dict[str, str], name: str) -> list[str]:
     if name not in mapping:
         return []
+    if isinstance(source, SourcePreview):
+        source = source.source()  # the file's values: wait until it is read
     col = source.frame[mapping[name]]
     values = col.dropna().astype("string[pyarrow]").str.strip()
     return values[values != ""].unique().tolist()
 
 
-def _load_reference_apart(engine: Engine, kind: str, source: Source, seconds: dict[str, float]) -> Reference:
+def _load_reference_apart(engine: Engine, kind: str, source: Source | SourcePreview,
+                          seconds: dict[str, float]) -> Reference:
     t = time.perf_counter()
     with engine.connect() as conn, conn.begin():
         reference = load_reference(conn, kind, source)
@@ -252,7 +283,8 @@ def _load_reference_apart(engine: Engine, kind: str, source: Source, seconds: di
     return reference
 
 
-def load_reference(conn: Connection, kind: str, source: Source, as_of: dt.date | None = None) -> Reference:
+def load_reference(conn: Connection, kind: str, source: Source | SourcePreview,
+                   as_of: dt.date | None = None) -> Reference:
     """The lookups ``kind`` is validated against, limited to the keys the file names."""
     as_of = as_of or dt.date.today()
     spec = KINDS[kind]
@@ -274,10 +306,12 @@ def load_reference(conn: Connection, kind: str, source: Source, as_of: dt.date |
                                  columns=["id", "code", "name_zh", "name_en"])
     ref.enterprises_by_credit = dict(_matching(conn, "land.enterprises", "credit_code", "id", source, mapping,
                                                "enterprise_credit_code"))
-    named = pd.DataFrame(_matching(conn, "land.enterprises", "name_zh", "id", source, mapping, "enterprise_zh"),
-                         columns=["name", "id"])
-    named.loc[named["name"].duplicated(keep=False), "id"] = -1  # -1: several enterprises have this name
-    ref.enterprises_by_name = dict(zip(named["name"].tolist(), named["id"].tolist()))
+    named = _matching(conn, "land.enterprises", "name_zh", "id", source, mapping, "enterprise_zh")
+    # two plain lists, not a DataFrame of a million tuples (seconds less for a city's enterprises)
+    names = [name for name, _ in named]
+    ids = np.fromiter((i for _, i in named), dtype=np.int64, count=len(named))
+    ids[pd.Series(names, dtype=object).duplicated(keep=False).to_numpy()] = -1  # -1: several have this name
+    ref.enterprises_by_name = dict(zip(names, ids.tolist()))
     if kind == "parcels":
         ref.existing_keys = {code for code, _ in _matching(conn, "land.parcels", "code", "id", source, mapping, "code")}
     elif kind == "zones":
@@ -437,7 +471,7 @@ class _EarlyParcelLoad:
     def encode_geometry(self, geoms: np.ndarray) -> None:
         """Encode the geometries for the COPY on a thread of its own (GEOS releases the GIL)."""
         if not pd.isna(geoms).any():  # else the file has errors: nothing will be written
-            self.encoded = self._encoder.submit(_wkb_hex, geoms)
+            self.encoded = self._encoder.submit(_wkb_binary, geoms)
         self._encoder.shutdown(wait=False)
 
     def start(self, rows: pd.DataFrame, source_crs: str, report: Report) -> None:
@@ -465,14 +499,19 @@ class _EarlyParcelLoad:
             (getattr(raw, "cancel_safe", None) or raw.cancel)()
         self.join()
 
+    def finish(self) -> None:
+        """Nothing to say: the one COPY has all its rows (for the same calls as the streaming load)."""
+
     def join(self) -> None:
         if self.thread is not None:
             self.thread.join()
 
 
 def _parcel_copy_table(columns, n: int, source_crs: str, actor: str, encoded: Future | None = None) -> pa.Table:
-    """The new parcels as an Arrow table in land.parcels' column order, for a CSV COPY: built column
-    by column (no Python object per row), geometry as hex WKB (the column's typmod gives it its SRID)."""
+    """The new parcels as an Arrow table for a binary COPY into land.parcels: built column by column
+    (no Python object per row), each column in the Arrow type of its PostgreSQL type's binary form
+    (gisapp.db.binary_copy: integer -> int32, numeric -> decimal128, date -> date32), geometry as
+    plain WKB (the column's typmod gives it its SRID, 4490)."""
     def col(name: str, typ: pa.DataType) -> pa.Array:
         if name not in columns:
             return pa.nulls(n, typ)
@@ -485,33 +524,46 @@ def _parcel_copy_table(columns, n: int, source_crs: str, actor: str, encoded: Fu
     text = ["code", "land_use_code", "legacy_land_use_code", "status"]
     synthetic = col("is_synthetic", pa.bool_()).fill_null(False)
     arrays = {
-        **{c: col(c, pa.string()) for c in text[:1]},
-        "zone_id": pa.array(np.asarray(columns["zone_id"], dtype=np.int64)),
-        "geom": encoded.result() if encoded is not None else _wkb_hex(np.asarray(columns["geom"], dtype=object)),
-        **{c: col(c, pa.string()) for c in text[1:]},
+        **{c: col(c, pa.large_string()) for c in text[:1]},
+        "zone_id": pa.array(np.asarray(columns["zone_id"], dtype=np.int32)),
+        "geom": encoded.result() if encoded is not None else _wkb_binary(np.asarray(columns["geom"], dtype=object)),
+        **{c: col(c, pa.large_string()) for c in text[1:]},
         "status_since": col("status_since", pa.date32()),
-        "enterprise_id": col("enterprise_id", pa.int64()),
-        **{c: col(c, pa.float64()) for c in ("plot_ratio_min", "plot_ratio_max", "floor_area_m2",
-                                             "building_footprint_m2", "office_living_area_m2")},
+        "enterprise_id": col("enterprise_id", pa.int32()),
+        **{c: _numeric(columns[c]) if c in columns else pa.nulls(n, _NUMERIC)
+           for c in ("plot_ratio_min", "plot_ratio_max")},
+        **{c: col(c, pa.float64()) for c in ("floor_area_m2", "building_footprint_m2", "office_living_area_m2")},
         "is_synthetic": synthetic,
-        "source_crs": pa.array(np.full(n, source_crs, dtype=object), pa.string()),
+        "source_crs": pa.array(np.full(n, source_crs, dtype=object), pa.large_string()),
         "version": pa.array(np.ones(n, dtype=np.int32)),
-        "updated_by": pa.array(np.full(n, actor, dtype=object), pa.string()),
+        "updated_by": pa.array(np.full(n, actor, dtype=object), pa.large_string()),
     }
     return pa.table(arrays)
 
 
-_HEX_PAIRS = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint8).reshape(256, 2)
+#: numeric columns (plot ratios, numeric(6,2)) travel with the column's scale; the server checks the precision
+_NUMERIC = pa.decimal128(38, 2)
 
 
-def _wkb_hex(geoms: np.ndarray) -> pa.Array:
-    """Hex WKB of ``geoms`` as an Arrow string array, hexed in one numpy pass (not per row)."""
+def _numeric(values: pd.Series) -> pa.Array:
+    """Floats as decimals rounded as PostgreSQL rounds their text (shortest repr, half away from
+    zero), so a binary COPY stores what a text COPY of the same floats stored; each distinct value
+    is converted once (plot ratios repeat)."""
+    codes, uniques = pd.factorize(pd.Series(values).astype(float), use_na_sentinel=True)
+    cent = decimal.Decimal("0.01")
+    exact = [decimal.Decimal(repr(float(u))).quantize(cent, rounding=decimal.ROUND_HALF_UP)
+             if math.isfinite(u) else None for u in uniques]
+    return pa.array(exact, _NUMERIC).take(pa.array(codes, pa.int64(), mask=codes < 0))
+
+
+def _wkb_binary(geoms: np.ndarray) -> pa.Array:
+    """WKB of ``geoms`` as an Arrow binary array, assembled from one buffer (not per row)."""
     wkb = shapely.to_wkb(geoms)
     lengths = np.fromiter(map(len, wkb), dtype=np.int64, count=len(wkb))
     offsets = np.zeros(len(wkb) + 1, dtype=np.int64)
-    np.cumsum(lengths * 2, out=offsets[1:])
-    hexed = _HEX_PAIRS[np.frombuffer(b"".join(wkb), dtype=np.uint8)]
-    return pa.LargeStringArray.from_buffers(len(wkb), pa.py_buffer(offsets), pa.py_buffer(hexed))
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(wkb), [None, pa.py_buffer(offsets),
+                                                                          pa.py_buffer(b"".join(wkb))])
 
 
 def _bulk_load_parcels(conn: Connection, new, source_crs: str, actor: str, seconds: dict[str, float],
@@ -521,33 +573,123 @@ def _bulk_load_parcels(conn: Connection, new, source_crs: str, actor: str, secon
     (the importer's own validity check covers every row, see :func:`_suspend_geometry_check`), the
     geometry check is not run a second time. Returns the rows written."""
     n = len(new) if n is None else n
+    undo = _bulk_begin(conn, n, geometry_checked)
+    t = time.perf_counter()
+    table = _parcel_copy_table(new, n, source_crs, actor, encoded)
+    seconds["copy: columns ready"] = time.perf_counter() - t
+    copy_arrow(conn, "land.parcels", table, batch_rows=20_000)
+    seconds["copy"] = time.perf_counter() - t
+    _bulk_end(conn, undo, seconds)
+    return n
+
+
+def _bulk_begin(conn: Connection, n: int, geometry_checked: bool) -> tuple[list[str], list[str]]:
+    """Before a bulk COPY of ``n`` parcels: row triggers off, indexes (and the geometry check)
+    dropped when the load at least doubles the table; returns what :func:`_bulk_end` puts back."""
     # the referenced tables are locked (import_file): the keys checked are the keys written
     conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
     rebuild = _drop_secondary_indexes_for_large_load(conn, n)
     restore = _suspend_geometry_check(conn) if rebuild and geometry_checked else []
-    t = time.perf_counter()
-    table = _parcel_copy_table(new, n, source_crs, actor, encoded)
-    seconds["copy: columns ready"] = time.perf_counter() - t
-    raw = conn.connection.driver_connection
-    options = pacsv.WriteOptions(include_header=False)
-    with raw.cursor() as cur, cur.copy(f"COPY land.parcels ({', '.join(table.column_names)}) "
-                                       "FROM STDIN WITH (FORMAT csv)") as copy:
-        for batch in table.to_batches(max_chunksize=20_000):
-            sink = io.BytesIO()
-            pacsv.write_csv(batch, sink, options)
-            copy.write(sink.getbuffer())
-    seconds["copy"] = time.perf_counter() - t
+    return rebuild, restore
+
+
+def _bulk_end(conn: Connection, undo: tuple[list[str], list[str]], seconds: dict[str, float],
+              stop: Callable[[], bool] = lambda: False) -> None:
+    """After a bulk COPY: the geometry check back, the indexes rebuilt (each skipped once ``stop()``
+    says the import is being cancelled), row triggers on again."""
+    rebuild, restore = undo
     for ddl in restore:
         conn.execute(sa.text(ddl))
     t = time.perf_counter()
     for ddl in rebuild:
+        if stop():
+            return
         t_index = time.perf_counter()
         conn.execute(sa.text(ddl))
         seconds[f"index {ddl.split()[2]}"] = time.perf_counter() - t_index
     if rebuild:
         seconds["indexes"] = time.perf_counter() - t
     conn.execute(sa.text("SET LOCAL session_replication_role = origin"))
-    return n
+
+
+class _StreamingParcelLoad:
+    """The COPY of a large bulk parcel import, fed chunk by chunk while the file is still being
+    checked (:func:`~gisapp.io.validate.validate_in_chunks`): PostgreSQL parses, checks and stores
+    the rows of one chunk on one core while Python checks the next on the other.
+
+    One thread of its own COPYs on the import's connection (the importing thread does not use it
+    until :meth:`join`); a second one turns each chunk into Arrow columns (WKB encoding releases
+    the GIL) so that the next COPY can start as soon as the last one ends. :meth:`finish` says no
+    chunk follows (the indexes are then rebuilt); :meth:`cancel` stops it when a check finds an
+    error (the transaction is then rolled back). A COPY refused by the database is kept in ``error``.
+    """
+
+    def __init__(self, conn: Connection, actor: str, seconds: dict[str, float], n_total: int,
+                 geometry_checked: bool = False):
+        self.conn, self.actor, self.seconds = conn, actor, seconds
+        self.n_total, self.geometry_checked = n_total, geometry_checked
+        self.error: BaseException | None = None
+        self.loaded = 0
+        self.cancelled = False
+        self.t0 = time.perf_counter()
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
+        self._tables = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gisapp-import-arrow")
+
+    @property
+    def started(self) -> bool:
+        return self.thread is not None
+
+    def add(self, rows: pd.DataFrame, source_crs: str) -> None:
+        """Queue a chunk's final rows for the COPY (called by the validating thread)."""
+        if self.cancelled or self.error is not None:
+            return
+        if self.thread is None:
+            self.seconds["checks before the load"] = time.perf_counter() - self.t0
+            self.thread = threading.Thread(target=self._run, name="gisapp-import-copy", daemon=True)
+            self.thread.start()
+        # the columns are taken here: the frame is not touched again by the thread that validates it
+        columns = {c: rows[c] for c in ("code", "zone_id", "geom", *_PARCEL_ATTRS) if c in rows}
+        self.queue.put(self._tables.submit(_parcel_copy_table, columns, len(rows), source_crs, self.actor))
+
+    def _run(self) -> None:
+        try:
+            undo = _bulk_begin(self.conn, self.n_total, self.geometry_checked)
+            t, waited = time.perf_counter(), 0.0
+            while not self.cancelled:
+                t_wait = time.perf_counter()
+                table = self.queue.get()
+                if table is None:
+                    break
+                table = table.result()
+                waited += time.perf_counter() - t_wait
+                if self.cancelled:
+                    return
+                copy_arrow(self.conn, "land.parcels", table, batch_rows=20_000)
+                self.loaded += table.num_rows
+            self.seconds["copy"] = time.perf_counter() - t
+            self.seconds["copy: waiting for chunks"] = waited
+            if not self.cancelled:
+                _bulk_end(self.conn, undo, self.seconds, stop=lambda: self.cancelled)
+        except BaseException as exc:  # noqa: BLE001 - handed to the importing thread
+            self.error = exc
+
+    def finish(self) -> None:
+        """No chunk follows: end the COPY and rebuild the indexes; :meth:`join` waits for it."""
+        self.queue.put(None)
+        self._tables.shutdown(wait=False)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.thread is not None and self.thread.is_alive():
+            raw = self.conn.connection.driver_connection
+            (getattr(raw, "cancel_safe", None) or raw.cancel)()
+        self.finish()
+        self.join()
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
 
 
 def _drop_secondary_indexes_for_large_load(conn: Connection, n_new: int) -> list[str]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +53,79 @@ class Source:
     def __len__(self) -> int:
         return len(self.frame)
 
+    def slice(self, start: int, stop: int) -> Source:
+        """Features ``start`` to ``stop`` (positions) as a Source of their own, positions from 0
+        (``ids`` keep naming the file's features); for validating a large file in chunks."""
+        frame = self.frame.iloc[start:stop].reset_index(drop=True)
+        geometry = None if self.geometry is None else self.geometry[start:stop]
+        errors = {p - start: why for p, why in self.geometry_errors.items() if start <= p < stop}
+        return replace(self, frame=frame, geometry=geometry, ids=self.ids[start:stop], geometry_errors=errors)
+
+
+class SourcePreview:
+    """A vector file's attribute columns (named as :func:`read_source` names them) and feature
+    count, known before its features are read: a large import reads the database's reference
+    meanwhile. :meth:`read` reads the file; :meth:`source` waits for it (from another thread)."""
+
+    def __init__(self, columns: list[str], n: int, read: Callable[[], Source]):
+        self.columns, self.n, self._read = columns, n, read
+        self._done: Future = Future()
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(columns=self.columns)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def read(self) -> Source:
+        try:
+            source = self._read()
+        except BaseException as exc:
+            self._done.set_exception(exc)
+            raise
+        self._done.set_result(source)
+        return source
+
+    def source(self) -> Source:
+        return self._done.result()
+
+
+def preview_source(path: str | Path, layer: str | None = None, columns: list[str] | None = None,
+                   display: str | None = None) -> SourcePreview | None:
+    """A :class:`SourcePreview` of a vector file (None for tables, whose rows must be read to be
+    counted); the same errors as :func:`read_source` for a file that cannot be opened."""
+    path = Path(path)
+    display = display or path.name
+    if not path.exists():
+        raise InputError(f"{display}: file not found")
+    vector = _vector_target(path, layer, display)
+    if vector is None:
+        return None
+    target, chosen_layer, sidecar = vector
+    chosen, info, renames, read_cols = _open_vector(target, chosen_layer, columns, display, sidecar)
+    names = [renames.get(f, f) for f in (info["fields"] if read_cols is None else read_cols)]
+    return SourcePreview(names, int(info["features"]),
+                         lambda: _read_vector(target, chosen_layer, columns, display, sidecar))
+
+
+def _vector_target(path: Path, layer: str | None, display: str) -> tuple[str, str | None, str | None] | None:
+    """``(what GDAL opens, layer, fields sidecar)`` of a vector file, None for other files."""
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        target, sidecar = _shapefile_in_folder(path, layer, display)
+        return target, None, sidecar
+    if suffix == ".zip":
+        target, sidecar = _shapefile_in_zip(path, layer, display)
+        return target, None, sidecar
+    if suffix in VECTOR_SUFFIXES:
+        sidecar = None
+        if suffix == ".shp":
+            side = path.with_name(FIELDS_SIDECAR)
+            sidecar = side.read_text(encoding="utf-8") if side.exists() else None
+        return str(path), layer, sidecar
+    return None
+
 
 def read_source(path: str | Path, layer: str | None = None, columns: list[str] | None = None,
                 display: str | None = None) -> Source:
@@ -64,18 +139,10 @@ def read_source(path: str | Path, layer: str | None = None, columns: list[str] |
     if not path.exists():
         raise InputError(f"{display}: file not found")
     suffix = path.suffix.lower()
-    if path.is_dir():
-        target, sidecar = _shapefile_in_folder(path, layer, display)
-        return _read_vector(target, None, columns, display, sidecar)
-    if suffix == ".zip":
-        target, sidecar = _shapefile_in_zip(path, layer, display)
-        return _read_vector(target, None, columns, display, sidecar)
-    if suffix in VECTOR_SUFFIXES:
-        sidecar = None
-        if suffix == ".shp":
-            side = path.with_name(FIELDS_SIDECAR)
-            sidecar = side.read_text(encoding="utf-8") if side.exists() else None
-        return _read_vector(str(path), layer, columns, display, sidecar)
+    vector = _vector_target(path, layer, display)
+    if vector is not None:
+        target, chosen_layer, sidecar = vector
+        return _read_vector(target, chosen_layer, columns, display, sidecar)
     if suffix in (".csv", ".txt"):
         return _read_csv(path, display)
     if suffix in (".xlsx", ".xlsm", ".xls"):
@@ -132,8 +199,9 @@ def _sidecar_names(text: str | None) -> dict[str, str]:
     return {r[0].strip(): r[1].strip() for r in rows if len(r) >= 2 and r[0].strip()}
 
 
-def _read_vector(target: str, layer: str | None, columns: list[str] | None, display: str,
-                 sidecar: str | None) -> Source:
+def _open_vector(target: str, layer: str | None, columns: list[str] | None, display: str,
+                 sidecar: str | None) -> tuple[str | None, dict, dict[str, str], list[str] | None]:
+    """``(layer, pyogrio's info, sidecar renames, fields to read)``."""
     try:
         layers = [name for name, _ in pyogrio.list_layers(target)]
         chosen = _pick(layers, layer, "layer", display) if layers else None
@@ -145,6 +213,12 @@ def _read_vector(target: str, layer: str | None, columns: list[str] | None, disp
     if columns is not None:
         wanted = {normalise_header(c) for c in columns}
         read_cols = [f for f in info["fields"] if normalise_header(renames.get(f, f)) in wanted]
+    return chosen, info, renames, read_cols
+
+
+def _read_vector(target: str, layer: str | None, columns: list[str] | None, display: str,
+                 sidecar: str | None) -> Source:
+    chosen, info, renames, read_cols = _open_vector(target, layer, columns, display, sidecar)
     try:
         gdf = pyogrio.read_dataframe(target, layer=chosen, columns=read_cols, use_arrow=True, fid_as_index=True)
     except Exception as exc:  # noqa: BLE001 - GDAL reports damage in many ways; say which file, no traceback

@@ -47,6 +47,25 @@ class Report:
         """Add the problems recorded in ``other`` (a report of the same file), after these."""
         self._parts.extend(other._parts)
 
+    def absorb(self, other: Report, offset: int) -> None:
+        """Add the problems of ``other``, the report of a chunk of this file starting at position
+        ``offset``: its rows' positions are shifted; a whole-file problem already recorded (each
+        chunk finds the same missing CRS) is kept once."""
+        seen = {(s, f, p) for part in self._parts for s, f, p in
+                part.loc[part["pos"] < 0, ["severity", "field", "problem"]].itertuples(index=False)}
+        for part in other._parts:
+            whole = (part["pos"] < 0).to_numpy()
+            if whole.any():
+                keys = list(part.loc[whole, ["severity", "field", "problem"]].itertuples(index=False, name=None))
+                fresh = np.array([k not in seen for k in keys])
+                seen.update(keys)
+                keep = ~whole
+                keep[np.flatnonzero(whole)[fresh]] = True
+                part = part[keep]
+            if len(part):
+                part = part.assign(pos=np.where(part["pos"].to_numpy() >= 0, part["pos"].to_numpy() + offset, -1))
+                self._parts.append(part)
+
     def _all(self) -> pd.DataFrame:
         if not self._parts:
             return pd.DataFrame({"pos": pd.Series(dtype="int64"), "severity": pd.Series(dtype=object),

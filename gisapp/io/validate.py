@@ -66,7 +66,8 @@ class Prepared:
 def validate(kind: str, source: Source, reference, crs: str | None = None, repair: bool = False,
              update_existing: bool = False,
              on_values: Callable[[pd.DataFrame, str, Report], None] | None = None,
-             on_geometry: Callable[[np.ndarray], None] | None = None, parallel: bool | None = None) -> Prepared:
+             on_geometry: Callable[[np.ndarray], None] | None = None, parallel: bool | None = None,
+             file_checks: bool = True, tallies: dict[str, int] | None = None) -> Prepared:
     """Validate ``source`` as ``kind`` (parcels, zones, metrics).
 
     ``reference`` is a :class:`Reference` or a future of one: parsing values and checking
@@ -79,6 +80,9 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
     ``on_geometry(geoms)`` is called as soon as the geometries are final (EPSG:4490, MultiPolygon;
     None where unusable), possibly on another thread: the bulk import encodes them meanwhile.
     ``parallel`` checks geometry on a second thread (default: files of ``PARALLEL_ROWS`` or more).
+    ``file_checks=False`` leaves out the checks that compare rows with each other (duplicate codes
+    and geometries of parcels) and ``tallies`` takes the counts of the legacy codes mapped instead
+    of a report line: :func:`validate_in_chunks` does both once for the whole file.
     """
     try:
         spec = KINDS[kind]
@@ -147,13 +151,57 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
     if not isinstance(reference, Reference):  # a Future: the reference was read while the file was parsed
         reference = reference.result()
     if kind == "parcels":
-        _check_parcels(rows, reference, report, update_existing, later, located)
+        _check_parcels(rows, reference, report, update_existing, later, located, file_checks, tallies)
     else:
         check(rows, reference, report, update_existing, later)
     if on_values is not None:
         on_values(rows, source_crs, report)
     for run in later:
         run(report)
+    return Prepared(kind, rows, source_crs, report, ignored)
+
+
+def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
+                       on_chunk: Callable[[pd.DataFrame, str], None] | None = None, crs: str | None = None,
+                       repair: bool = False, update_existing: bool = False) -> Prepared:
+    """:func:`validate` ``source`` ``chunk_rows`` features at a time, with the same report.
+
+    ``on_chunk(rows, source_crs)`` is called with each chunk's final values as soon as they are
+    known and only while the file has no error so far (a bulk import COPYs the chunk meanwhile,
+    and stops when a later chunk or the whole-file checks find one). Every row is checked on its
+    own within its chunk; what compares rows with each other (duplicate codes and geometries)
+    runs once over the whole file at the end, and whole-file lines are kept once. Only parcels.
+    """
+    spec = KINDS[kind]
+    mapping, _ = match_columns(spec, list(source.frame.columns))
+    report = Report(source.display, kind, source.id_kind, source.ids)
+    if spec.key and spec.key[0] in mapping:
+        report.codes = source.frame[mapping[spec.key[0]]].astype("string").to_numpy(dtype=object, na_value=None)
+    tallies: dict[str, int] = {}
+    parts: list[pd.DataFrame] = []
+    source_crs, ignored = "", []
+    for start in range(0, len(source), chunk_rows):
+        chunk = source.slice(start, min(start + chunk_rows, len(source)))
+        hand_over = None
+        if on_chunk is not None and report.ok:
+            def hand_over(rows, chunk_crs, chunk_report):
+                if chunk_report.ok:
+                    on_chunk(rows, chunk_crs)
+        part = validate(kind, chunk, reference, crs=crs, repair=repair, update_existing=update_existing,
+                        on_values=hand_over, file_checks=False, tallies=tallies)
+        report.absorb(part.report, start)
+        parts.append(part.rows)
+        source_crs, ignored = source_crs or part.source_crs, part.ignored_columns
+    rows = pd.concat(parts, ignore_index=True)
+    rows.attrs = dict(parts[0].attrs)
+    _legacy_mapped(report, tallies)
+    if "code" in rows:
+        _duplicates(report, rows["code"], "code", "parcel code")
+    if "geom" in rows:
+        geoms = rows["geom"].to_numpy()
+        have = ~pd.isna(geoms)
+        if have.any():
+            _duplicate_geometries(geoms, have, report)
     return Prepared(kind, rows, source_crs, report, ignored)
 
 
@@ -354,7 +402,8 @@ def _lookup(report: Report, values: pd.Series, table: dict[str, str], field_name
     return mapped
 
 
-def _land_use(rows: pd.DataFrame, reference: Reference, report: Report) -> None:
+def _land_use(rows: pd.DataFrame, reference: Reference, report: Report,
+              tallies: dict[str, int] | None = None) -> None:
     if "land_use_code" not in rows:
         return
     raw = rows["land_use_code"].astype("string").str.strip()
@@ -376,8 +425,17 @@ def _land_use(rows: pd.DataFrame, reference: Reference, report: Report) -> None:
                                                                                             na_value=None))
     if is_legacy.any():
         pairs = pd.Series([f"{a}→{b}" for a, b in zip(upper[is_legacy], legacy[is_legacy])]).value_counts()
+        if tallies is None:
+            _legacy_mapped(report, pairs.to_dict())
+        else:
+            for k, v in pairs.items():
+                tallies[k] = tallies.get(k, 0) + int(v)
+
+
+def _legacy_mapped(report: Report, pairs: dict[str, int]) -> None:
+    if pairs:
         report.add(INFO, "land_use_code", "legacy GB 50137 codes mapped: "
-                   + ", ".join(f"{k} ×{v}" for k, v in pairs.items()))
+                   + ", ".join(f"{k} ×{v}" for k, v in sorted(pairs.items(), key=lambda kv: -kv[1])))
 
 
 def _locate(geoms: np.ndarray, reference: Reference, points: np.ndarray | None = None) -> tuple | None:
@@ -459,8 +517,9 @@ def _enterprises(rows: pd.DataFrame, reference: Reference, report: Report) -> No
 
 
 def _check_parcels(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool,
-                   later: list[Callable[[Report], None]], located: tuple | None = None) -> None:
-    _land_use(rows, reference, report)
+                   later: list[Callable[[Report], None]], located: tuple | None = None, file_checks: bool = True,
+                   tallies: dict[str, int] | None = None) -> None:
+    _land_use(rows, reference, report, tallies)
     statuses = reference.statuses
     if "status" in rows:
         rows["status"] = _lookup(report, rows["status"], statuses, "status",
@@ -474,7 +533,8 @@ def _check_parcels(rows: pd.DataFrame, reference: Reference, report: Report, upd
         report.add(INFO, "status", f"no status column; new parcels get {DEFAULT_STATUS!r}")
     if "code" in rows:
         codes = rows["code"]
-        later.append(lambda into: _duplicates(into, codes, "code", "parcel code"))
+        if file_checks:
+            later.append(lambda into: _duplicates(into, codes, "code", "parcel code"))
         rows["exists"] = _existing(report, rows["code"], reference, "code", "parcel code", update_existing)
     if "plot_ratio_min" in rows and "plot_ratio_max" in rows:
         low, high = rows["plot_ratio_min"], rows["plot_ratio_max"]
@@ -485,7 +545,8 @@ def _check_parcels(rows: pd.DataFrame, reference: Reference, report: Report, upd
         geoms = rows["geom"].to_numpy()
         have = ~pd.isna(geoms)
         if have.any():
-            later.append(lambda into: _duplicate_geometries(geoms, have, into))
+            if file_checks:
+                later.append(lambda into: _duplicate_geometries(geoms, have, into))
             _assign_zones(rows, reference, report, located)
 
 

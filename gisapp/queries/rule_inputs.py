@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pandas as pd
 import pyarrow as pa
@@ -286,26 +287,60 @@ def load_inputs(engine: Engine | Connection, names: Iterable[str], zone_codes: S
     All frames see one snapshot of the database (a repeatable-read transaction whose snapshot
     the ``workers`` parallel connections share), so they are consistent with each other.
     """
+    names = _checked(names)
+    as_of = as_of or dt.date.today()
+    if isinstance(engine, Connection):
+        zone_ids = zone_ids_for(engine, zone_codes)
+        return _load_all(engine, names, {"zone_ids": zone_ids, "as_of": as_of})
+    with input_snapshot(engine) as snapshot:
+        with engine.connect() as conn:
+            params = {"zone_ids": zone_ids_for(conn, zone_codes), "as_of": as_of}
+        if workers <= 1 or len(names) <= 1:
+            return dict(read_in_snapshot(engine, snapshot, names, params))
+        # the big frames first, so that the pool stays busy to the end
+        order = sorted(names, key=lambda n: n not in _BIG)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {n: pool.submit(lambda n: dict(read_in_snapshot(engine, snapshot, [n], params))[n], n)
+                       for n in order}
+            return {n: futures[n].result() for n in names}
+
+
+def _checked(names: Iterable[str]) -> list[str]:
     names = list(dict.fromkeys(names))
     unknown = [n for n in names if n not in FRAME_SQL]
     if unknown:
         raise InputError(f"unknown rule input frame(s): {', '.join(unknown)}; "
                          f"known: {', '.join(sorted(FRAME_SQL))}")
-    as_of = as_of or dt.date.today()
-    if isinstance(engine, Connection):
-        zone_ids = zone_ids_for(engine, zone_codes)
-        return _load_all(engine, names, {"zone_ids": zone_ids, "as_of": as_of})
+    return names
+
+
+@contextmanager
+def input_snapshot(engine: Engine) -> Iterator[str]:
+    """A snapshot of the database exported for other connections (:func:`read_in_snapshot`, also
+    from other processes): it stays importable while this block runs."""
     with engine.connect() as conn:
         conn.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-        params = {"zone_ids": zone_ids_for(conn, zone_codes), "as_of": as_of}
-        if workers <= 1 or len(names) <= 1:
-            return _load_all(conn, names, params)
-        snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
-        # the big frames first, so that the pool stays busy to the end
-        order = sorted(names, key=lambda n: n not in _BIG)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {n: pool.submit(_load_in_snapshot, engine, snapshot, n, params) for n in order}
-            return {n: futures[n].result() for n in names}
+        yield conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
+
+
+def read_in_snapshot(engine: Engine, snapshot: str, names: Iterable[str],
+                     params: dict) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Read the named frames one after another in ``snapshot`` (on a connection of its own),
+    yielding each as soon as it is read. ``params``: ``zone_ids`` (None = all) and ``as_of``."""
+    names = _checked(names)
+    with engine.connect() as conn:
+        conn.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        conn.execute(sa.text(f"SET TRANSACTION SNAPSHOT '{_snapshot_id(snapshot)}'"))
+        geometry_oid = _geometry_oid(conn)
+        for name in names:
+            yield name, _frame(conn, name, params, geometry_oid)
+
+
+def _snapshot_id(snapshot: str) -> str:
+    """A snapshot id as PostgreSQL exports them (hex digits and dashes), nothing else: it is inlined."""
+    if not snapshot or any(c not in "0123456789ABCDEFabcdef-" for c in snapshot):
+        raise InputError(f"not a snapshot id: {snapshot!r}")
+    return snapshot
 
 
 # frames that hold about one row per parcel or more
@@ -314,21 +349,15 @@ _BIG = {"parcels", "parcels_geom", "land_grants", "grant_requirements", "grant_r
         "enterprise_metrics", "green_areas", "enterprises"}
 
 
-def _load_in_snapshot(engine: Engine, snapshot: str, name: str, params: dict) -> pd.DataFrame:
-    with engine.connect() as conn:
-        conn.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-        conn.execute(sa.text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
-        return _load_all(conn, [name], params)[name]
-
-
 def _load_all(conn: Connection, names: list[str], params: dict) -> dict[str, pd.DataFrame]:
     geometry_oid = _geometry_oid(conn)
-    out: dict[str, pd.DataFrame] = {}
-    for name in names:
-        frame = _read_frame(conn, FRAME_SQL[name], params, geometry_oid)
-        if "geom" in frame.columns:
-            import geopandas as gpd
+    return {name: _frame(conn, name, params, geometry_oid) for name in names}
 
-            frame = gpd.GeoDataFrame(frame, geometry="geom", crs="EPSG:4490")
-        out[name] = frame
-    return out
+
+def _frame(conn: Connection, name: str, params: dict, geometry_oid: int | None) -> pd.DataFrame:
+    frame = _read_frame(conn, FRAME_SQL[name], params, geometry_oid)
+    if "geom" in frame.columns:
+        import geopandas as gpd
+
+        frame = gpd.GeoDataFrame(frame, geometry="geom", crs="EPSG:4490")
+    return frame

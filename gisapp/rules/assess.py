@@ -20,9 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import multiprocessing as mp
+import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +37,7 @@ from sqlalchemy.pool import NullPool
 
 from gisapp.db.binary_copy import copy_arrow
 from gisapp.errors import GisappError, InputError
-from gisapp.queries.rule_inputs import load_inputs, zone_ids_for
+from gisapp.queries.rule_inputs import input_snapshot, read_in_snapshot, zone_ids_for
 from gisapp.rules import registry
 from gisapp.rules.base import FINDING_COLUMNS
 
@@ -166,15 +167,14 @@ def run_assessment(
             zone_ids = zone_ids_for(lock, zone_codes)  # unknown zones: refused before anything is written
             run_id = _start_run(lock, as_of, zone_codes, ran)
             try:
-                names = [*registry.inputs_for(modules), "parameter_overrides"]
-                inputs = load_inputs(engine, names, zone_codes=zone_codes, as_of=as_of)
-                seconds["load_inputs"] = time.perf_counter() - t0
+                params = {"zone_ids": zone_ids, "as_of": as_of}
                 if workers is None:
-                    workers = 2 if len(inputs.get("parcels", ())) >= PARALLEL_FROM_PARCELS else 1
-                t1 = time.perf_counter()
-                done = _run_modules(engine, run_id, modules, inputs, as_of, rule_names, workers)
-                del inputs
-                seconds["rules_and_copy"] = time.perf_counter() - t1
+                    workers = 2 if _parcel_count(lock, zone_ids) >= PARALLEL_FROM_PARCELS else 1
+                with input_snapshot(engine) as snapshot:  # every module reads this one snapshot
+                    seconds["snapshot"] = time.perf_counter() - t0
+                    t1 = time.perf_counter()
+                    done = _run_modules(engine, run_id, modules, snapshot, params, rule_names, workers)
+                    seconds["inputs_rules_and_copy"] = time.perf_counter() - t1
                 for d in done:
                     seconds.update(d.seconds)
                 t2 = time.perf_counter()
@@ -213,6 +213,13 @@ def run_assessment(
 PARALLEL_FROM_PARCELS = 20_000
 
 
+def _parcel_count(conn, zone_ids: list[int] | None) -> int:
+    return conn.execute(
+        sa.text("SELECT count(*) FROM land.parcels WHERE CAST(:z AS integer[]) IS NULL OR zone_id = ANY(:z)"),
+        {"z": zone_ids},
+    ).scalar_one()
+
+
 @dataclass
 class ModuleDone:
     """What one rule module wrote: counts per rule and outcome, rules with zone-less findings."""
@@ -246,17 +253,18 @@ def _discard_run(conn, run_id: int) -> None:
     )
 
 
-# What a worker process needs, set by the parent before it forks (the inputs are shared
-# copy-on-write instead of being pickled: a city's inputs are gigabytes).
+# What a worker process needs, set by the parent before it forks (small: each worker reads
+# the frames its own modules need, in the run's snapshot).
 _WORK: dict = {}
 
 
 def _run_modules(
-    engine: Engine, run_id: int, modules, inputs, as_of, rule_names, workers: int
+    engine: Engine, run_id: int, modules, snapshot: str, params: dict, rule_names, workers: int
 ) -> list[ModuleDone]:
-    """Evaluate and copy each module's findings; in ``workers`` forked processes when > 1."""
+    """Read the inputs, evaluate and copy each module's findings; in ``workers`` forked processes
+    when > 1, each reading in ``snapshot`` only the frames its own modules need."""
     url = engine.url.render_as_string(hide_password=False)
-    _WORK.update(inputs=inputs, as_of=as_of, rule_names=rule_names, run_id=run_id, url=url)
+    _WORK.update(snapshot=snapshot, params=params, rule_names=rule_names, run_id=run_id, url=url)
     try:
         if workers <= 1 or len(modules) <= 1:
             return _modules_job([m.__name__ for m in modules], engine)
@@ -299,30 +307,99 @@ def _short(module_name: str) -> str:
 
 
 def _modules_job(module_names: list[str], engine: Engine | None = None) -> list[ModuleDone]:
-    """Run the modules one after another; each one's findings are copied in by a thread while
-    the next module runs, so that the database ingests while the rules compute."""
+    """Run the modules one after another. Three things overlap: a thread reads the frames of the
+    modules to come, the modules run, and a thread copies each module's findings in while the
+    next module runs."""
     own_engine = engine is None
     if own_engine:
         engine = sa.create_engine(_WORK["url"], poolclass=NullPool)
+    modules = [importlib.import_module(name) for name in module_names]
     done: list[ModuleDone] = []
     try:
-        with ThreadPoolExecutor(max_workers=1) as writer:
+        with _FramePrefetch(engine, modules) as frames, ThreadPoolExecutor(max_workers=1) as writer:
             pending = None
-            for name in module_names:
+            for i, module in enumerate(modules):
                 rule_seconds: dict[str, float] = {}
-                module = importlib.import_module(name)
-                found = _evaluate_module(
-                    module, _WORK["inputs"], _WORK["as_of"], _WORK["rule_names"], rule_seconds
-                )
+                inputs = frames.for_module(i)
+                found = _evaluate_module(module, inputs, _WORK["params"]["as_of"], _WORK["rule_names"], rule_seconds)
+                del inputs
+                frames.release(i)
                 if pending is not None:
                     done.append(pending.result())
+                name = module.__name__
                 pending = writer.submit(_write_module, engine, name, found, rule_seconds[_short(name)])
             if pending is not None:
                 done.append(pending.result())
+        for i, d in enumerate(done):
+            d.seconds.update(frames.read_seconds.get(d.module, {}))
+            d.seconds[f"wait:{_short(d.module)}"] = frames.seconds_waited.get(i, 0.0)
     finally:
         if own_engine:
             engine.dispose()
     return done
+
+
+class _FramePrefetch:
+    """Reads the input frames of a list of modules, in their order, on a thread of its own, so that
+    module ``i + 1``'s frames are read while module ``i`` runs. A frame is kept until the last
+    module that needs it has run."""
+
+    def __init__(self, engine: Engine, modules) -> None:
+        self._needs = [[*m.INPUTS, "parameter_overrides"] for m in modules]
+        self._names = list(dict.fromkeys(n for need in self._needs for n in need))
+        self._last_use = {n: max(i for i, need in enumerate(self._needs) if n in need) for n in self._names}
+        self._first_module = {n: modules[min(i for i, need in enumerate(self._needs) if n in need)].__name__
+                              for n in self._names}
+        self._futures: dict[str, Future] = {n: Future() for n in self._names}
+        self._engine = engine
+        self._thread = threading.Thread(target=self._read, name="gisapp-assess-inputs", daemon=True)
+        self._stop = False
+        self.seconds_waited: dict[int, float] = {}
+        self.read_seconds: dict[str, dict[str, float]] = {}
+
+    def __enter__(self) -> _FramePrefetch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop = True
+        self._thread.join()
+
+    def _read(self) -> None:
+        pending = list(self._names)
+        try:
+            t = time.perf_counter()
+            for name, frame in read_in_snapshot(self._engine, _WORK["snapshot"], self._names, _WORK["params"]):
+                pending.remove(name)
+                per_module = self.read_seconds.setdefault(self._first_module[name], {})
+                key = f"read:{_short(self._first_module[name])}"
+                per_module[key] = per_module.get(key, 0.0) + time.perf_counter() - t
+                self._futures[name].set_result(frame)
+                if self._stop:
+                    break
+                t = time.perf_counter()
+        except BaseException as exc:  # noqa: BLE001 - handed to the module that waits for the frame
+            for name in pending:
+                self._futures[name].set_exception(exc)
+        else:
+            for name in pending:  # stopped early: nobody waits for these any more
+                self._futures[name].cancel()
+
+    def for_module(self, i: int) -> dict[str, pd.DataFrame]:
+        t = time.perf_counter()
+        frames = {n: self._futures[n].result() for n in self._needs[i]}
+        self.seconds_waited[i] = time.perf_counter() - t
+        return frames
+
+    def release(self, i: int) -> None:
+        """Module ``i`` has run: drop the frames no later module needs."""
+        for n in self._needs[i]:
+            if self._last_use[n] == i:
+                self._futures[n] = _DONE
+
+
+_DONE: Future = Future()
+_DONE.cancel()
 
 
 def _write_module(engine: Engine, module_name: str, found: pd.DataFrame, rule_seconds: float) -> ModuleDone:

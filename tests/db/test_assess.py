@@ -253,6 +253,23 @@ def test_a_failing_rule_leaves_the_previous_findings_current(isolated_engine, fi
     assert scalar(isolated_engine, "SELECT count(*) FROM rules.findings WHERE run_id = :r", r=run_id) == 0
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_input_that_cannot_be_read_fails_the_run_cleanly(isolated_engine, first_run, monkeypatch, workers):
+    """The frames are read on a thread of their own (in each worker process): a failed read must
+    reach the run, which is then marked failed with nothing of it current."""
+    from gisapp.queries import rule_inputs
+    from gisapp.rules.assess import run_assessment
+
+    monkeypatch.setitem(rule_inputs.FRAME_SQL, "mixed_use_pilots", "SELECT 1 / 0 AS parcel_id")
+    before = current(isolated_engine, "mixed_use")["id"].sort_values().tolist()
+    with pytest.raises(Exception, match="division by zero"):
+        run_assessment(isolated_engine, DEMO_AS_OF, workers=workers)
+    assert current(isolated_engine, "mixed_use")["id"].sort_values().tolist() == before
+    run_id, status = _last_run(isolated_engine)
+    assert status == "failed"
+    assert scalar(isolated_engine, "SELECT count(*) FROM rules.findings WHERE run_id = :r", r=run_id) == 0
+
+
 def _last_run(engine) -> tuple[int, str]:
     with engine.connect() as conn:
         return tuple(conn.execute(sa.text("SELECT id, status FROM rules.assessment_runs ORDER BY id DESC LIMIT 1")).one())

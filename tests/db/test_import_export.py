@@ -444,10 +444,60 @@ def test_a_bulk_load_into_an_empty_table_keeps_the_geometry_check_for_every_othe
         assert conn.execute(check_sql).scalar() is True
 
 
+@pytest.mark.parametrize("chunk_rows", [100_000, 1], ids=["one COPY", "streamed in chunks"])
+def test_a_bulk_load_stores_every_value_exactly(engine, target, small_zone, tmp_path, chunk_rows):
+    # the bulk COPY is binary (each column in its type's binary form): NULLs stay NULL, numerics
+    # round as PostgreSQL rounds their text, dates, the SRID and any text arrive as they left;
+    # streamed chunk by chunk (one COPY each) as a large file is, the same
+    _empty(target)
+    api.export("zones", tmp_path / "z.gpkg", engine=engine)
+    import_file(target, "zones", tmp_path / "z.gpkg")
+    frame = _new_parcels(engine, small_zone, n=4)
+    frame["code"] = ["A-1", "b.2/x", "C_3-3.0", "D4"]
+    frame["land_use_code"] = ["1001", "1001", None, "1001"]
+    frame.loc[2, "land_use_code"] = "M1"  # a legacy GB 50137 code: mapped, the legacy code kept
+    frame["status_since"] = ["2024-02-29", None, "1999-12-31", None]
+    frame["plot_ratio_min"] = [1.005, np.nan, 0.125, 2.0]
+    frame["plot_ratio_max"] = [3.333, np.nan, 49.995, 2.0]
+    frame["floor_area_m2"] = [1234.5678, np.nan, 0.0, 1e-3]
+    path = tmp_path / "exact.gpkg"
+    frame.to_file(path)
+    actor = "web:王五 o'brien \"q\" \\N ,;--"  # free text: quotes, a backslash, COPY's NULL marker
+    result = import_file(target, "parcels", path, bulk_threshold=1, actor=actor, chunk_rows=chunk_rows)
+    assert result.bulk and result.inserted == 4
+    assert ("copy: waiting for chunks" in result.seconds) is (chunk_rows == 1)
+    with target.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT code, land_use_code, legacy_land_use_code, status_since, plot_ratio_min, plot_ratio_max, "
+            "floor_area_m2, enterprise_id, is_synthetic, updated_by, ST_SRID(geom), ST_AsBinary(geom), "
+            "area_m2 > 0 FROM land.parcels ORDER BY code")).all()
+    import datetime as dt
+    from decimal import Decimal
+
+    by_code = {r[0]: r for r in rows}
+    assert sorted(by_code) == sorted(frame["code"])
+    expected = {
+        "A-1": ("1001", None, dt.date(2024, 2, 29), Decimal("1.01"), Decimal("3.33"), 1234.5678),
+        "b.2/x": ("1001", None, None, None, None, None),
+        "C_3-3.0": (by_code["C_3-3.0"][1], "M1", dt.date(1999, 12, 31), Decimal("0.13"), Decimal("50.00"), 0.0),
+        "D4": ("1001", None, None, Decimal("2.00"), Decimal("2.00"), 1e-3),
+    }
+    for code, want in expected.items():
+        assert tuple(by_code[code][1:7]) == want, code
+    assert by_code["C_3-3.0"][1] not in (None, "M1")  # mapped to the national code
+    for i, code in enumerate(frame["code"]):
+        row = by_code[code]
+        assert row[7:13] == (None, False, actor, 4490, row[11], True)
+        assert shapely.from_wkb(bytes(row[11])).equals_exact(shapely.MultiPolygon([frame.geometry.iloc[i]]), 0)
+
+
+@pytest.mark.parametrize("chunk_rows", [100_000, 3], ids=["one COPY", "streamed in chunks"])
 def test_a_bulk_load_started_before_the_last_checks_is_rolled_back_when_they_find_errors(engine, small_zone,
-                                                                                          tmp_path):
+                                                                                          tmp_path, chunk_rows):
     # only problems found by the checks that run while a bulk import already COPYs: the COPY is
-    # cancelled, the report is the same as for a small import, and nothing is written
+    # cancelled, the report is the same as for a small import, and nothing is written; streamed
+    # in chunks of 3, the duplicate code (features 1 and 4) lies in two chunks and the invalid
+    # geometry (feature 5) in a chunk whose COPY had started
     bad = _new_parcels(engine, small_zone, n=8)
     bad.loc[3, "code"] = "NEW-1"
     bad.loc[2, "geometry"] = bad.geometry.iloc[1]
@@ -459,7 +509,7 @@ def test_a_bulk_load_started_before_the_last_checks_is_rolled_back_when_they_fin
     bad.to_file(path)
     before = _counts(engine)
     with pytest.raises(ImportRejected) as info:
-        import_file(engine, "parcels", path, bulk_threshold=1)
+        import_file(engine, "parcels", path, bulk_threshold=1, chunk_rows=chunk_rows)
     assert _counts(engine) == before, "a rejected bulk import wrote something"
     assert "wait for load" in info.value.result.seconds  # the COPY had started
     msg = str(info.value)
