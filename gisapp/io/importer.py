@@ -16,6 +16,9 @@ A bulk load starts as soon as every value to write is known, while the checks th
 errors (duplicates within the file, geometry validity, value pairs) still run: PostgreSQL parses,
 checks and indexes the rows on one core while Python checks on the other. When those checks find
 an error the COPY is cancelled and the transaction rolled back, so nothing is written either way.
+A bulk import of at least two chunks (``CHUNK_ROWS``) goes further: it is checked chunk by chunk and
+each chunk is COPYed (binary, :mod:`gisapp.db.binary_copy`) while the next is checked; duplicates
+across the whole file are checked at the end (:func:`gisapp.io.validate.validate_in_chunks`).
 
 Example:
     >>> result = import_file(get_engine(), "parcels", "survey.gpkg", crs="EPSG:4549", dry_run=True)  # doctest: +SKIP

@@ -190,6 +190,9 @@ def test_missing_crs_is_refused(engine, fresh, tmp_path):
     frame.to_csv(path, index=False)
     msg = _rejected(engine, path)
     _line(msg, r"no_crs\.csv: file: crs: the file does not say which coordinate system it uses; give it with --crs")
+    # checked in chunks of one row (as a large bulk import is), every chunk finds it: said once
+    streamed = _rejected(engine, path, bulk_threshold=1, chunk_rows=1)
+    assert streamed == msg and streamed.count("coordinate system") == 1
 
 
 def test_unknown_and_conflicting_crs_are_refused(engine, fresh, tmp_path):
@@ -484,6 +487,7 @@ def test_a_bulk_load_stores_every_value_exactly(engine, target, small_zone, tmp_
     }
     for code, want in expected.items():
         assert tuple(by_code[code][1:7]) == want, code
+    _line("\n".join(result.report.lines()), r"legacy GB 50137 codes mapped: M1→\d+ ×1 \[info\]")
     assert by_code["C_3-3.0"][1] not in (None, "M1")  # mapped to the national code
     for i, code in enumerate(frame["code"]):
         row = by_code[code]
@@ -522,6 +526,23 @@ def test_a_bulk_load_started_before_the_last_checks_is_rolled_back_when_they_fin
     # the same file checked the small way gives the same problems
     small = import_file(engine, "parcels", path, raise_on_error=False)
     assert not small.wrote and sorted(small.report.lines()) == sorted(info.value.result.report.lines())
+
+
+def test_a_streamed_bulk_import_whose_last_chunk_has_an_error_writes_nothing(engine, small_zone, tmp_path):
+    # chunks of 3: the first two are COPYed while the third is checked; its unknown status stops
+    # the load and the whole import is rolled back
+    bad = _new_parcels(engine, small_zone, n=7)
+    bad.loc[6, "status"] = "no_such_status"
+    path = tmp_path / "last_chunk.gpkg"
+    bad.to_file(path)
+    before = _counts(engine)
+    with pytest.raises(ImportRejected) as info:
+        import_file(engine, "parcels", path, bulk_threshold=1, chunk_rows=3)
+    assert _counts(engine) == before, "a rejected streamed import wrote something"
+    assert "wait for load" in info.value.result.seconds  # the first chunks had been handed to the COPY
+    msg = str(info.value)
+    _line(msg, r"last_chunk\.gpkg: feature 7 \(code NEW-7\): status: 'no_such_status' is not a parcel status")
+    assert msg.startswith("last_chunk.gpkg: 1 error(s)")
 
 
 def test_a_bulk_import_with_errors_found_before_the_load_never_starts_it(engine, fresh, tmp_path):
