@@ -155,7 +155,6 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
             # SET LOCAL: the role and the user's context end with this transaction
             for key, value in {**({"role": db_role} if db_role else {}), **(db_settings or {})}.items():
                 conn.execute(sa.text("SELECT set_config(:k, :v, true)"), {"k": key, "v": value})
-        sha = pool.submit(file_sha256, path) if not dry_run else None
         bulk = (kind == "parcels" and not dry_run and len(source) >= bulk_threshold
                 and bool(conn.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()))
         if bulk:
@@ -172,6 +171,8 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
         else:
             reference = load_reference(conn, kind, source)
         seconds["reference"] = time.perf_counter() - t
+        # the file's hash is needed only for the import log: not while the file is read (2 cores)
+        sha = pool.submit(file_sha256, path) if not dry_run else None
         t = time.perf_counter()
         # without --repair every geometry written passes the importer's own validity check
         streamed = bulk and not update_existing and len(source) >= 2 * chunk_rows

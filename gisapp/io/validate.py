@@ -172,6 +172,10 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
     own within its chunk; what compares rows with each other (duplicate codes and geometries)
     runs once over the whole file at the end, and whole-file lines are kept once. Only parcels.
     """
+    if kind != "parcels":
+        raise ValueError(f"validate_in_chunks checks parcels only, not {kind}")
+    if len(source) == 0:
+        return validate(kind, source, reference, crs=crs, repair=repair, update_existing=update_existing)
     spec = KINDS[kind]
     mapping, _ = match_columns(spec, list(source.frame.columns))
     report = Report(source.display, kind, source.id_kind, source.ids)

@@ -20,10 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import multiprocessing as mp
-import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -307,16 +306,15 @@ def _short(module_name: str) -> str:
 
 
 def _modules_job(module_names: list[str], engine: Engine | None = None) -> list[ModuleDone]:
-    """Run the modules one after another. Three things overlap: a thread reads the frames of the
-    modules to come, the modules run, and a thread copies each module's findings in while the
-    next module runs."""
+    """Run the modules one after another, each after reading the frames it needs that this process
+    has not read yet; a thread copies each module's findings in while the next module runs."""
     own_engine = engine is None
     if own_engine:
         engine = sa.create_engine(_WORK["url"], poolclass=NullPool)
     modules = [importlib.import_module(name) for name in module_names]
     done: list[ModuleDone] = []
     try:
-        with _FramePrefetch(engine, modules) as frames, ThreadPoolExecutor(max_workers=1) as writer:
+        with _ModuleFrames(engine, modules) as frames, ThreadPoolExecutor(max_workers=1) as writer:
             pending = None
             for i, module in enumerate(modules):
                 rule_seconds: dict[str, float] = {}
@@ -331,75 +329,52 @@ def _modules_job(module_names: list[str], engine: Engine | None = None) -> list[
             if pending is not None:
                 done.append(pending.result())
         for i, d in enumerate(done):
-            d.seconds.update(frames.read_seconds.get(d.module, {}))
-            d.seconds[f"wait:{_short(d.module)}"] = frames.seconds_waited.get(i, 0.0)
+            d.seconds[f"read:{_short(d.module)}"] = frames.seconds.get(i, 0.0)
     finally:
         if own_engine:
             engine.dispose()
     return done
 
 
-class _FramePrefetch:
-    """Reads the input frames of a list of modules, in their order, on a thread of its own, so that
-    module ``i + 1``'s frames are read while module ``i`` runs. A frame is kept until the last
-    module that needs it has run."""
+class _ModuleFrames:
+    """The input frames of a list of modules, read in the run's snapshot when a module needs them
+    (each once per process) and dropped after the last module that needs it.
+
+    Read in the module's own thread on purpose: a reading thread beside the rules cost more than
+    it overlapped (COPY hands over one row per message, and each hand-over contends for the GIL
+    with the rules: 74 s vs 67 s for the city, docs/benchmarks.md). The other process keeps the
+    second core busy meanwhile.
+    """
 
     def __init__(self, engine: Engine, modules) -> None:
         self._needs = [[*m.INPUTS, "parameter_overrides"] for m in modules]
-        self._names = list(dict.fromkeys(n for need in self._needs for n in need))
-        self._last_use = {n: max(i for i, need in enumerate(self._needs) if n in need) for n in self._names}
-        self._first_module = {n: modules[min(i for i, need in enumerate(self._needs) if n in need)].__name__
-                              for n in self._names}
-        self._futures: dict[str, Future] = {n: Future() for n in self._names}
-        self._engine = engine
-        self._thread = threading.Thread(target=self._read, name="gisapp-assess-inputs", daemon=True)
-        self._stop = False
-        self.seconds_waited: dict[int, float] = {}
-        self.read_seconds: dict[str, dict[str, float]] = {}
+        names = list(dict.fromkeys(n for need in self._needs for n in need))
+        self._last_use = {n: max(i for i, need in enumerate(self._needs) if n in need) for n in names}
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._reader = read_in_snapshot(engine, _WORK["snapshot"], names, _WORK["params"])
+        self.seconds: dict[int, float] = {}
 
-    def __enter__(self) -> _FramePrefetch:
-        self._thread.start()
+    def __enter__(self) -> _ModuleFrames:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop = True
-        self._thread.join()
-
-    def _read(self) -> None:
-        pending = list(self._names)
-        try:
-            t = time.perf_counter()
-            for name, frame in read_in_snapshot(self._engine, _WORK["snapshot"], self._names, _WORK["params"]):
-                pending.remove(name)
-                per_module = self.read_seconds.setdefault(self._first_module[name], {})
-                key = f"read:{_short(self._first_module[name])}"
-                per_module[key] = per_module.get(key, 0.0) + time.perf_counter() - t
-                self._futures[name].set_result(frame)
-                if self._stop:
-                    break
-                t = time.perf_counter()
-        except BaseException as exc:  # noqa: BLE001 - handed to the module that waits for the frame
-            for name in pending:
-                self._futures[name].set_exception(exc)
-        else:
-            for name in pending:  # stopped early: nobody waits for these any more
-                self._futures[name].cancel()
+        self._reader.close()  # ends the snapshot's transaction and returns the connection
 
     def for_module(self, i: int) -> dict[str, pd.DataFrame]:
+        """Module ``i``'s frames, reading those not read yet (in module order: the reader's order)."""
         t = time.perf_counter()
-        frames = {n: self._futures[n].result() for n in self._needs[i]}
-        self.seconds_waited[i] = time.perf_counter() - t
-        return frames
+        for n in self._needs[i]:
+            while n not in self._frames:
+                name, frame = next(self._reader)
+                self._frames[name] = frame
+        self.seconds[i] = time.perf_counter() - t
+        return {n: self._frames[n] for n in self._needs[i]}
 
     def release(self, i: int) -> None:
         """Module ``i`` has run: drop the frames no later module needs."""
         for n in self._needs[i]:
             if self._last_use[n] == i:
-                self._futures[n] = _DONE
-
-
-_DONE: Future = Future()
-_DONE.cancel()
+                del self._frames[n]
 
 
 def _write_module(engine: Engine, module_name: str, found: pd.DataFrame, rule_seconds: float) -> ModuleDone:
