@@ -29,7 +29,6 @@ import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
@@ -263,7 +262,8 @@ def _run_modules(
     """Read the inputs, evaluate and copy each module's findings; in ``workers`` forked processes
     when > 1, each reading in ``snapshot`` only the frames its own modules need."""
     url = engine.url.render_as_string(hide_password=False)
-    _WORK.update(snapshot=snapshot, params=params, rule_names=rule_names, run_id=run_id, url=url)
+    _WORK.update(snapshot=snapshot, params=params, rule_names=rule_names, run_id=run_id, url=url,
+                 t0=time.perf_counter())
     try:
         if workers <= 1 or len(modules) <= 1:
             return _modules_job([m.__name__ for m in modules], engine)
@@ -322,10 +322,15 @@ def _modules_job(module_names: list[str], engine: Engine | None = None) -> list[
                 found = _evaluate_module(module, inputs, _WORK["params"]["as_of"], _WORK["rule_names"], rule_seconds)
                 del inputs
                 frames.release(i)
+                # the findings as one compact Arrow table: the frame's millions of Python objects
+                # are freed before the next module runs (memory, not time: a city-scale process
+                # otherwise held ~6 GB and the page cache paid for it)
+                table, module_done = _prepare_module(engine, module.__name__, found, rule_seconds)
+                del found
                 if pending is not None:
                     done.append(pending.result())
-                name = module.__name__
-                pending = writer.submit(_write_module, engine, name, found, rule_seconds[_short(name)])
+                pending = writer.submit(_write_module, engine, table, module_done)
+                del table
             if pending is not None:
                 done.append(pending.result())
         for i, d in enumerate(done):
@@ -377,15 +382,16 @@ class _ModuleFrames:
                 del self._frames[n]
 
 
-def _write_module(engine: Engine, module_name: str, found: pd.DataFrame, rule_seconds: float) -> ModuleDone:
-    """Copy one module's findings in (their own transaction, not yet current)."""
+def _prepare_module(
+    engine: Engine, module_name: str, found: pd.DataFrame, rule_seconds: dict[str, float]
+) -> tuple[pa.Table, ModuleDone]:
+    """A module's findings as the table to copy in, and what the run reports of them."""
     key = _short(module_name)
     t = time.perf_counter()
     set_ids = _parameter_set_ids(engine, found["parameters"])
-    with engine.begin() as conn:
-        _copy_findings(conn, _WORK["run_id"], found, set_ids)
+    table = _findings_table(_WORK["run_id"], found, set_ids)
     zone_key = found["zone_id"].fillna(0).astype("int64")
-    return ModuleDone(
+    done = ModuleDone(
         module=module_name,
         count=len(found),
         counts=count_table(found),
@@ -393,8 +399,23 @@ def _write_module(engine: Engine, module_name: str, found: pd.DataFrame, rule_se
         per_key={
             (str(r), int(z)): int(n) for (r, z), n in found.groupby([found["rule"], zone_key]).size().items()
         },
-        seconds={f"rule:{key}": rule_seconds, f"write:{key}": time.perf_counter() - t},
+        seconds={f"rule:{key}": rule_seconds[key], f"prepare:{key}": time.perf_counter() - t},
     )
+    return table, done
+
+
+def _write_module(engine: Engine, table: pa.Table | None, done: ModuleDone) -> ModuleDone:
+    """Copy one module's findings in (their own transaction, not yet current)."""
+    key = _short(done.module)
+    t = time.perf_counter()
+    if table is not None:
+        with engine.begin() as conn:
+            copy_arrow(conn, "rules.findings", table)
+    # when it was written, from the start of the modules (the clock is the system's: it is the
+    # same in every process), to see whether the processes finish together
+    done.seconds.update({f"write:{key}": time.perf_counter() - t,
+                         f"written_at:{key}": time.perf_counter() - _WORK["t0"]})
+    return done
 
 
 def _make_current(
@@ -542,17 +563,23 @@ def _parameter_set_ids(engine: Engine, values: pd.Series) -> list[int]:
     return [ids[t] for t in texts]
 
 
-def _copy_findings(conn, run_id: int, table: pd.DataFrame, set_ids: list[int]) -> None:
-    """COPY the findings into rules.findings (inside the caller's transaction), binary.
+def _findings_table(run_id: int, found: pd.DataFrame, set_ids: list[int]) -> pa.Table | None:
+    """The findings as rows of rules.findings (Arrow, typed for the binary COPY), None if none.
 
-    The rows go in the order of the findings index (rule, zone, parcel): each insertion then
+    The rows are in the order of the findings index (rule, zone, parcel): each insertion then
     lands next to the previous one in the index, which cost the server ~20% less than the rules'
     own order (docs/benchmarks.md).
     """
-    if table.empty:
-        return
-    n = len(table)
-    arrow = pa.table(
+    if found.empty:
+        return None
+    n = len(found)
+    order = np.lexsort((
+        pd.to_numeric(found["parcel_id"], errors="coerce").fillna(-1).to_numpy(dtype="int64"),
+        pd.to_numeric(found["zone_id"], errors="coerce").fillna(-1).to_numpy(dtype="int64"),  # zone_key 0 first
+        pd.factorize(found["rule"], sort=True)[0],
+    ))
+    table = found.take(order)
+    return pa.table(
         {
             "run_id": pa.array(np.full(n, run_id, dtype="int64")),
             "rule": _arrow_text(table["rule"]),
@@ -564,19 +591,13 @@ def _copy_findings(conn, run_id: int, table: pd.DataFrame, set_ids: list[int]) -
             "subject_id": _arrow_text(table["subject_id"].astype(str)),
             "outcome": _arrow_text(table["outcome"]),
             "is_positive": pa.array(table["is_positive"].to_numpy(dtype=bool)),
-            "parameter_set_id": pa.array(np.asarray(set_ids, dtype="int64")),
+            "parameter_set_id": pa.array(np.asarray(set_ids, dtype="int64")[order]),
             "evidence": pa.array(_json_texts(table["evidence"]), pa.string()),
             "explanation_zh": _arrow_text(table["explanation_zh"]),
             "explanation_en": _arrow_text(table["explanation_en"]),
             "updated_by": pa.array(np.full(n, ACTOR, dtype=object), pa.string()),
         }
     )
-    order = pc.sort_indices(
-        arrow,
-        sort_keys=[("rule", "ascending"), ("zone_id", "ascending"), ("parcel_id", "ascending")],
-        null_placement="at_start",  # no zone is zone_key 0, first
-    )
-    copy_arrow(conn, "rules.findings", arrow.take(order))
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:
