@@ -29,6 +29,8 @@ def copy_arrow(conn: Connection, table: str, data: pa.Table, batch_rows: int = 1
     transaction; returns the rows written. ``table`` is trusted SQL (the caller's own name)."""
     if data.num_rows == 0:
         return 0
+    if not conn.in_transaction():
+        conn.begin()  # as any execute would (SQLAlchemy's autobegin): the COPY is part of it
     encoder = pgpq.ArrowToPostgresBinaryEncoder(data.schema)
     columns = ", ".join(f'"{name}"' for name in data.column_names)
     raw = conn.connection.driver_connection  # psycopg 3, in the caller's transaction
