@@ -212,8 +212,12 @@ PARALLEL_FROM_PARCELS = 20_000
 
 
 def _parcel_count(conn, zone_ids: list[int] | None) -> int:
+    """Parcels in the zones (all when None), from the per-zone counts the triggers keep."""
     return conn.execute(
-        sa.text("SELECT count(*) FROM land.parcels WHERE CAST(:z AS integer[]) IS NULL OR zone_id = ANY(:z)"),
+        sa.text(
+            "SELECT coalesce(sum(n), 0) FROM layers.parcel_zone_counts "
+            "WHERE CAST(:z AS integer[]) IS NULL OR zone_id = ANY(:z)"
+        ),
         {"z": zone_ids},
     ).scalar_one()
 
