@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp.demo import DEMO_AS_OF
-
-MU_PER_M2 = 15 / 10_000  # 1 ha = 15 亩
+from gisapp.units import MU_PER_M2
 
 # land-use mix of a zone's parcels (code, share); green and utility parcels are not granted
 LAND_USE_MIX = [("100101", 0.25), ("100102", 0.17), ("110101", 0.17), ("110102", 0.08), ("0802", 0.06),

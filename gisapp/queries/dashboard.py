@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from gisapp.errors import InputError, NotFoundError
+from gisapp.units import MU_PER_M2
 
 # statuses whose land has been supplied (granted or allocated) and is in use or on its way
 SUPPLIED = ("granted_unbuilt", "under_construction", "completed", "in_production", "idle", "low_efficiency",
@@ -47,7 +48,7 @@ _SQL: dict[str, str] = {
         SELECT z.code AS zone_code, z.name_zh AS zone_name_zh, z.name_en AS zone_name_en,
                lu.category, p.land_use_code, lu.name_zh AS land_use_zh, lu.name_en AS land_use_en,
                count(*) AS parcels, round((sum(p.area_m2) / 1e4)::numeric, 2) AS area_ha,
-               round((sum(p.area_m2) * 0.0015)::numeric, 1) AS area_mu
+               round((sum(p.area_m2) * {MU_PER_M2})::numeric, 1) AS area_mu
         FROM land.parcels p JOIN land.zones z ON z.id = p.zone_id
         JOIN land.land_use_codes lu ON lu.code = p.land_use_code
         WHERE {_ZONE_FILTER}

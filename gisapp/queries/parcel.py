@@ -17,11 +17,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-_ATTRIBUTES = sa.text("""
+from gisapp.units import MU_PER_M2
+
+_ATTRIBUTES = sa.text(f"""
     SELECT p.id, p.code, z.code AS zone_code, z.name_zh AS zone_name_zh, z.name_en AS zone_name_en,
            p.land_use_code, lu.name_zh AS land_use_zh, lu.name_en AS land_use_en,
            p.legacy_land_use_code, p.status, s.name_zh AS status_zh, s.name_en AS status_en, p.status_since,
-           round(p.area_m2::numeric, 1) AS area_m2, round((p.area_m2 * 0.0015)::numeric, 2) AS area_mu,
+           round(p.area_m2::numeric, 1) AS area_m2, round((p.area_m2 * {MU_PER_M2})::numeric, 2) AS area_mu,
            p.plot_ratio_min, p.plot_ratio_max, round(p.floor_area_m2::numeric, 1) AS floor_area_m2,
            e.name_zh AS enterprise_zh, e.name_en AS enterprise_en, e.credit_code,
            p.source_crs, p.is_synthetic, p.version, p.updated_at, p.updated_by,

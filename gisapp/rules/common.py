@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from gisapp.rules.base import RuleSpec, make_findings, resolve_params_with_provenance
+from gisapp.units import MU_PER_M2  # noqa: F401 - the rules import it from here
 
-MU_PER_M2 = 15 / 10_000  # 1 ha = 15 亩 (domain §4)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
