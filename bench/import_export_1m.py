@@ -16,8 +16,9 @@ enterprises; dropped at the end).
 3. The table's own cost (``--no-floor`` skips it): the rows just imported, COPYed back (binary,
    nothing for PostgreSQL to parse but the values) into the emptied ``land.parcels`` with the
    same bulk settings, and its secondary indexes rebuilt, rolled back. No loader that keeps the
-   table's constraints (``ST_IsValid``, the generated ellipsoidal area, unique codes) and indexes
-   can be faster than this on the same server; its ratio to ogr2ogr bounds the import's.
+   table's constraints (``ST_IsValid``, unique codes), its ellipsoidal area (supplied by the loader
+   since migration 0900) and indexes can be faster than this on the same server; its ratio to
+   ogr2ogr bounds the import's.
 
 Prints the times and the ratios (goal: at most 1.5x ogr2ogr); ``--append`` adds a row to the
 import/export table of docs/benchmarks.md. Installs gdal-bin with apt-get when ogr2ogr is missing
@@ -49,7 +50,7 @@ from gisapp.settings import get_settings
 ROOT = Path(__file__).resolve().parents[1]
 
 COPY_TABLES = ["land.districts", "land.zones", "land.zone_boundaries", "land.enterprises"]
-PARCEL_COLUMNS = ("code, zone_id, geom, land_use_code, legacy_land_use_code, status, status_since, enterprise_id, "
+PARCEL_COLUMNS = ("code, zone_id, geom, area_m2, land_use_code, legacy_land_use_code, status, status_since, enterprise_id, "
                   "plot_ratio_min, plot_ratio_max, floor_area_m2, building_footprint_m2, office_living_area_m2, "
                   "is_synthetic, source_crs, version, updated_by")
 

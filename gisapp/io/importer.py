@@ -51,6 +51,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from gisapp.db.binary_copy import copy_arrow
 from gisapp.errors import InputError
+from gisapp.geodesy import ellipsoid_area_m2
 from gisapp.io.fields import KINDS, match_columns
 from gisapp.io.readers import Source, SourcePreview, preview_source, read_source
 from gisapp.io.report import ERROR, Report
@@ -515,7 +516,8 @@ def _parcel_copy_table(columns, n: int, source_crs: str, actor: str, encoded: Fu
     """The new parcels as an Arrow table for a binary COPY into land.parcels: built column by column
     (no Python object per row), each column in the Arrow type of its PostgreSQL type's binary form
     (gisapp.db.binary_copy: integer -> int32, numeric -> decimal128, date -> date32), geometry as
-    plain WKB (the column's typmod gives it its SRID, 4490)."""
+    plain WKB (the column's typmod gives it its SRID, 4490). Row triggers are off for the COPY, so
+    the area on the ellipsoid is computed here (migration 0900, gisapp.geodesy)."""
     def col(name: str, typ: pa.DataType) -> pa.Array:
         if name not in columns:
             return pa.nulls(n, typ)
@@ -526,11 +528,13 @@ def _parcel_copy_table(columns, n: int, source_crs: str, actor: str, encoded: Fu
         return pa.array(values, type=typ, from_pandas=True)
 
     text = ["code", "land_use_code", "legacy_land_use_code", "status"]
+    geoms = np.asarray(columns["geom"], dtype=object)
     synthetic = col("is_synthetic", pa.bool_()).fill_null(False)
     arrays = {
         **{c: col(c, pa.large_string()) for c in text[:1]},
         "zone_id": pa.array(np.asarray(columns["zone_id"], dtype=np.int32)),
-        "geom": encoded.result() if encoded is not None else _wkb_binary(np.asarray(columns["geom"], dtype=object)),
+        "geom": encoded.result() if encoded is not None else _wkb_binary(geoms),
+        "area_m2": pa.array(ellipsoid_area_m2(geoms)),
         **{c: col(c, pa.large_string()) for c in text[1:]},
         "status_since": col("status_since", pa.date32()),
         "enterprise_id": col("enterprise_id", pa.int32()),

@@ -9,7 +9,7 @@ How it is measured (and why so):
   metres apart a straight edge in lon/lat and in a projection differ by far less than a millimetre.
 - Distances and areas are measured in metres, never degrees: the parts outside a boundary are
   projected to a transverse Mercator centred on the zone (GRS80, the CGCS2000 ellipsoid; scale
-  error < 0.01% within 50 km), and overlap areas are computed on the ellipsoid (``pyproj.Geod``).
+  error < 0.01% within 50 km), and overlap areas are computed on the ellipsoid (``gisapp.geodesy``).
   A parcel's distance outside is the largest distance of its (densified) outline from the boundary.
 - Speed, measured on gisapp_bench (1M parcels, 498 zones): PostGIS took 3.4 s for the
   covered-by test (``ST_Covers`` with the prepared boundary) but 16-46 s for the parcel self-join
@@ -43,8 +43,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod, Transformer
+from pyproj import Transformer
 
+from gisapp.geodesy import ellipsoid_area_m2
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
 from gisapp.rules.common import gc_paused
 from gisapp.rules.support import concat_findings, findings_frame, num, zone_params
@@ -71,7 +72,6 @@ BOUNDARY_QA = RuleSpec(
 SPECS: tuple[RuleSpec, ...] = (BOUNDARY_QA,)
 INPUTS: tuple[str, ...] = ("parcels_geom", "zone_boundaries", "zones")
 
-_GEOD = Geod(ellps="GRS80")
 _MAX_LISTED = 10  # overlapping partners listed in a finding's evidence
 
 
@@ -90,12 +90,6 @@ def _local(lon: float, lat: float) -> Transformer:
 
 def _project(geoms: np.ndarray, tr: Transformer) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-
-
-def geodesic_area(geoms: np.ndarray) -> np.ndarray:
-    """Areas in m² on the GRS80 ellipsoid (lon/lat input)."""
-    return np.array([abs(_GEOD.geometry_area_perimeter(g)[0]) if g is not None and not g.is_empty else 0.0
-                     for g in geoms], dtype=float)
 
 
 def measure(parcels: pd.DataFrame, boundaries: pd.DataFrame, as_of: dt.date, densify_m: float = 0.5
@@ -153,7 +147,7 @@ def measure(parcels: pd.DataFrame, boundaries: pd.DataFrame, as_of: dt.date, den
     a, b = a[keep], b[keep]
     inner = shapely.relate_pattern(geoms[a], geoms[b], "2********") if a.size else np.zeros(0, dtype=bool)
     a, b = a[inner], b[inner]
-    area = geodesic_area(shapely.intersection(geoms[a], geoms[b])) if a.size else np.zeros(0)
+    area = ellipsoid_area_m2(shapely.intersection(geoms[a], geoms[b])) if a.size else np.zeros(0)
     ids = parcels["id"].to_numpy()
     overlaps = np.full(n, None, dtype=object)  # a list of (other id, m²) where a parcel overlaps others
     for i, j, m2 in zip(a.tolist(), b.tolist(), area.tolist()):

@@ -65,15 +65,21 @@ def test_update_bumps_version_and_is_audited_with_user_and_reason(engine):
     assert audit[4].startswith("SRID=4490;MULTIPOLYGON"), "the old geometry is kept so a parcel can be shown as it was"
 
 
-def test_parcel_area_is_generated_and_cannot_be_forged(engine):
+def test_parcel_area_is_computed_by_postgis_and_cannot_be_forged(engine):
+    """Migration 0900: a trigger keeps the area; a value written by hand is replaced, and a changed
+    geometry gets its new area."""
     with engine.connect() as conn:
-        try:
-            conn.execute(sa.text("UPDATE land.parcels SET area_m2 = 1 WHERE id = 1"))
-            raised = False
-        except sa.exc.DBAPIError as exc:
-            raised = "generated" in str(exc)
+        pid = conn.execute(sa.text("SELECT min(id) FROM land.parcels")).scalar()
+        conn.execute(sa.text("UPDATE land.parcels SET area_m2 = 1 WHERE id = :id"), {"id": pid})
+        forged, true_area = conn.execute(sa.text(
+            "SELECT area_m2, ST_Area(geom::geography) FROM land.parcels WHERE id = :id"), {"id": pid}).one()
+        conn.execute(sa.text("UPDATE land.parcels SET geom = ST_SetSRID(ST_Multi(ST_Buffer(ST_PointOnSurface(geom)"
+                             "::geography, 10)::geometry), 4490) WHERE id = :id"), {"id": pid})
+        shrunk, shrunk_true = conn.execute(sa.text(
+            "SELECT area_m2, ST_Area(geom::geography) FROM land.parcels WHERE id = :id"), {"id": pid}).one()
         conn.rollback()
-    assert raised
+    assert forged == true_area > 1
+    assert shrunk == shrunk_true and shrunk < 400  # a 10 m circle: ~314 m²
 
 
 def test_invalid_geometry_is_refused(engine):

@@ -113,8 +113,8 @@ def test_status_changes_inserts_moves_and_deletes_show_at_once(conn):
 def test_bulk_loads_in_replica_mode_and_truncation_are_counted(conn):
     conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
     conn.execute(sa.text("""
-        INSERT INTO land.parcels (code, zone_id, geom, land_use_code, status, is_synthetic)
-        SELECT code || '-BULK', zone_id, geom, land_use_code, 'exited', true FROM land.parcels"""))
+        INSERT INTO land.parcels (code, zone_id, geom, area_m2, land_use_code, status, is_synthetic)
+        SELECT code || '-BULK', zone_id, geom, area_m2, land_use_code, 'exited', true FROM land.parcels"""))
     conn.execute(sa.text("SET LOCAL session_replication_role = DEFAULT"))
     assert summaries(conn, CITY) == counted(conn, CITY)
     conn.execute(sa.text("TRUNCATE land.parcels CASCADE"))
