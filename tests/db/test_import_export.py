@@ -403,6 +403,16 @@ def test_bulk_import_writes_one_audit_entry_and_valid_rows(engine, target, small
     assert tuple(record) == ("parcels", result.inserted, True, "EPSG:4490")
     with target.connect() as conn:  # a load into an empty table rebuilt the indexes it dropped
         assert set(conn.execute(index_sql).all()) == indexes and len(indexes) >= 5
+        # ... and counted the zones once instead of by its trigger, which is on again as it was
+        kept = conn.execute(sa.text("SELECT zone_code, status, n, west, south, east, north "
+                                    "FROM layers.parcels_zone_summary ORDER BY 1, 2")).all()
+        counted = conn.execute(sa.text(
+            "SELECT z.code, p.status, count(*), min(ST_XMin(p.geom)), min(ST_YMin(p.geom)), max(ST_XMax(p.geom)), "
+            "max(ST_YMax(p.geom)) FROM land.parcels p JOIN land.zones z ON z.id = p.zone_id "
+            "GROUP BY 1, 2 ORDER BY 1, 2")).all()
+        assert kept == counted and sum(r[2] for r in kept) == result.inserted
+        assert conn.execute(sa.text("SELECT tgenabled FROM pg_trigger WHERE tgname = 'parcel_zone_counts_insert' "
+                                    "AND tgrelid = CAST('land.parcels' AS regclass)")).scalar() == "A"
 
 
 def test_a_bulk_load_into_an_empty_table_keeps_the_geometry_check_for_every_other_writer(engine, target, small_zone,
