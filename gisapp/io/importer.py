@@ -52,6 +52,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from gisapp.db.binary_copy import copy_arrow
 from gisapp.errors import InputError
+from gisapp.gc_pause import gc_paused
 from gisapp.geodesy import ellipsoid_area_m2
 from gisapp.io.fields import KINDS, match_columns
 from gisapp.io.readers import Source, SourcePreview, preview_source, read_source
@@ -120,6 +121,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@gc_paused  # millions of values, geometries and strings, no reference cycles
 def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None = None, layer: str | None = None,
                 dry_run: bool = False, repair: bool = False, update_existing: bool = False,
                 actor: str | None = None, display: str | None = None, bulk_threshold: int = BULK_ROWS,
@@ -173,8 +175,6 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
         else:
             reference = load_reference(conn, kind, source)
         seconds["reference"] = time.perf_counter() - t
-        # the file's hash is needed only for the import log: not while the file is read (2 cores)
-        sha = pool.submit(file_sha256, path) if not dry_run else None
         t = time.perf_counter()
         # without --repair every geometry written passes the importer's own validity check
         streamed = bulk and not update_existing and len(source) >= 2 * chunk_rows
@@ -197,6 +197,9 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
                 early.cancel()
             raise
         seconds["validate"] = time.perf_counter() - t
+        # the file's hash is needed only for the import log: hashed while a bulk load rebuilds its
+        # indexes (the database's work alone), not while the file is checked (2 cores)
+        sha = pool.submit(file_sha256, path) if not dry_run and prepared.report.ok else None
         result = ImportResult(kind, display, prepared, dry_run, seconds=seconds)
         if early is not None and early.started:
             t = time.perf_counter()

@@ -9,41 +9,16 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import gc
 import math
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from gisapp.gc_pause import gc_paused  # noqa: F401 - the rules import it from here
 from gisapp.rules.base import RuleSpec, make_findings, resolve_params_with_provenance
 from gisapp.units import MU_PER_M2  # noqa: F401 - the rules import it from here
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def gc_paused(func: _F) -> _F:
-    """Run ``func`` with the cyclic garbage collector paused (restored afterwards).
-
-    A rule module builds millions of evidence dicts and strings that form no reference cycles;
-    with the collector on, every few hundred of them it re-walks the growing heap, which cost
-    about a quarter of the modules' CPU time at city scale. Reference counting still frees
-    everything as usual; cycles made meanwhile are collected once the collector is back.
-    """
-
-    @functools.wraps(func)
-    def paused(*args: Any, **kwargs: Any) -> Any:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return paused  # type: ignore[return-value]
 
 
 def anniversary(dates: pd.Series, years: int | np.ndarray) -> pd.Series:
