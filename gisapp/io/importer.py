@@ -596,37 +596,18 @@ def _bulk_load_parcels(conn: Connection, new, source_crs: str, actor: str, secon
 
 
 def _bulk_begin(conn: Connection, n: int, geometry_checked: bool) -> tuple[list[str], list[str]]:
-    """Before a bulk COPY of ``n`` parcels: row triggers off; when the load at least doubles the
-    table, indexes (and the geometry check) dropped and the zone counts left to one recount;
-    returns what :func:`_bulk_end` puts back."""
+    """Before a bulk COPY of ``n`` parcels: row triggers off, indexes (and the geometry check)
+    dropped when the load at least doubles the table; returns what :func:`_bulk_end` puts back.
+
+    The statement trigger that counts the parcels per zone stays on (ENABLE ALWAYS): its
+    transition table costs the COPY ~2.4 s of server time for 1M parcels, which the server has
+    spare while it waits for the client's chunks; switching it off and counting once afterwards
+    was measured 1-1.6 s slower overall (docs/benchmarks.md)."""
     # the referenced tables are locked (import_file): the keys checked are the keys written
     conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
     rebuild = _drop_secondary_indexes_for_large_load(conn, n)
     restore = _suspend_geometry_check(conn) if rebuild and geometry_checked else []
-    if rebuild:
-        restore += _recount_zones_after_load(conn)
     return rebuild, restore
-
-
-def _recount_zones_after_load(conn: Connection) -> list[str]:
-    """Switch off the statement trigger that counts inserted parcels per zone (migration 0800) for
-    a load that at least doubles land.parcels, and return the statements that switch it back on
-    and count the whole table once after the COPY.
-
-    Why: the trigger reads its rows from a transition table that the COPY must first write, 2.4 s
-    for 1M parcels; counting them from the table afterwards takes ~0.5 s (docs/benchmarks.md).
-    The import holds the table's ACCESS EXCLUSIVE lock (its indexes are dropped): no other write
-    can be missed between the two.
-    """
-    trigger = conn.execute(sa.text("""
-        SELECT tgname, tgenabled FROM pg_trigger
-        WHERE tgrelid = CAST('land.parcels' AS regclass) AND tgname = 'parcel_zone_counts_insert'""")).first()
-    if trigger is None:
-        return []
-    conn.execute(sa.text("ALTER TABLE land.parcels DISABLE TRIGGER parcel_zone_counts_insert"))
-    enable = {"A": "ENABLE ALWAYS", "R": "ENABLE REPLICA", "O": "ENABLE", "D": "DISABLE"}[trigger.tgenabled]
-    return [f"ALTER TABLE land.parcels {enable} TRIGGER parcel_zone_counts_insert",
-            "SELECT layers.rebuild_parcel_zone_counts()"]
 
 
 def _bulk_end(conn: Connection, undo: tuple[list[str], list[str]], seconds: dict[str, float],
@@ -638,7 +619,7 @@ def _bulk_end(conn: Connection, undo: tuple[list[str], list[str]], seconds: dict
     for ddl in restore:
         conn.execute(sa.text(ddl))
     if restore:
-        seconds["checks and counts back"] = time.perf_counter() - t
+        seconds["geometry check back"] = time.perf_counter() - t
     t = time.perf_counter()
     for ddl in rebuild:
         if stop():

@@ -403,7 +403,7 @@ def test_bulk_import_writes_one_audit_entry_and_valid_rows(engine, target, small
     assert tuple(record) == ("parcels", result.inserted, True, "EPSG:4490")
     with target.connect() as conn:  # a load into an empty table rebuilt the indexes it dropped
         assert set(conn.execute(index_sql).all()) == indexes and len(indexes) >= 5
-        # ... and counted the zones once instead of by its trigger, which is on again as it was
+        # ... and its per-zone counts are those of the rows, the counting trigger on as before
         kept = conn.execute(sa.text("SELECT zone_code, status, n, west, south, east, north "
                                     "FROM layers.parcels_zone_summary ORDER BY 1, 2")).all()
         counted = conn.execute(sa.text(
