@@ -229,17 +229,23 @@ def _xy_fn(spec: CrsSpec, to_storage: bool):
     return proj_fn
 
 
+def keeps_coordinates(spec: CrsSpec) -> bool:
+    """True when converting ``spec`` to EPSG:4490 leaves every coordinate as it is: EPSG:4490
+    itself, and WGS84, whose conversion is PROJ's ballpark (identity) transformation."""
+    return spec.is_storage or (spec.offset is None and spec.crs.to_epsg() == 4326)
+
+
 def to_storage(geoms: np.ndarray, spec: CrsSpec) -> np.ndarray:
-    """Geometries in ``spec`` converted to EPSG:4490 (a no-op when already there)."""
-    if spec.is_storage or (spec.offset is None and spec.crs.to_epsg() == 4326):
-        # WGS84 -> CGCS2000 is PROJ's ballpark (identity) transformation: skip the work
+    """Geometries in ``spec`` converted to EPSG:4490 (the same objects when
+    :func:`keeps_coordinates`)."""
+    if keeps_coordinates(spec):
         return np.asarray(geoms)
     return shapely.transform(np.asarray(geoms), _xy_fn(spec, to_storage=True))
 
 
 def from_storage(geoms: np.ndarray, spec: CrsSpec) -> np.ndarray:
     """Geometries in EPSG:4490 converted to ``spec``."""
-    if spec.is_storage or (spec.offset is None and spec.crs.to_epsg() == 4326):
+    if keeps_coordinates(spec):
         return np.asarray(geoms)
     return shapely.transform(np.asarray(geoms), _xy_fn(spec, to_storage=False))
 

@@ -19,6 +19,8 @@ an error the COPY is cancelled and the transaction rolled back, so nothing is wr
 A bulk import of at least two chunks (``CHUNK_ROWS``) goes further: it is checked chunk by chunk and
 each chunk is COPYed (binary, :mod:`gisapp.db.binary_copy`) while the next is checked; duplicates
 across the whole file are checked at the end (:func:`gisapp.io.validate.validate_in_chunks`).
+A geometry that validation left as the file gave it (EPSG:4490 or WGS84, 2D, MultiPolygon, not
+repaired) is COPYed as the file's own WKB, not encoded again (``ImportResult.reused_wkb`` counts them).
 
 Example:
     >>> result = import_file(get_engine(), "parcels", "survey.gpkg", crs="EPSG:4549", dry_run=True)  # doctest: +SKIP
@@ -46,6 +48,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -81,6 +84,8 @@ class ImportResult:
     import_id: int | None = None
     bulk: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
+    #: geometries a bulk load COPYed as the file's own WKB, not encoded again (see validate.Prepared)
+    reused_wkb: int = 0
 
     @property
     def report(self):
@@ -207,6 +212,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
                 early.cancel()  # the last checks found errors: stop the COPY; the rollback below undoes it
             early.finish()
             early.join()
+            result.reused_wkb = early.reused_wkb
             seconds["wait for load"] = time.perf_counter() - t
         if not prepared.report.ok or dry_run:
             tx.rollback()
@@ -425,8 +431,10 @@ def _write_parcels(conn: Connection, result: ImportResult, actor: str, bulk: boo
     new, old = rows[~exists], rows[exists]
     crs_label = result.prepared.source_crs
     if bulk and (loaded is not None or len(new)):
-        n = loaded if loaded is not None else _bulk_load_parcels(conn, new, crs_label, actor, result.seconds,
-                                                                 geometry_checked=not repair)
+        n = loaded
+        if loaded is None:
+            n, result.reused_wkb = _bulk_load_parcels(conn, new, crs_label, actor, result.seconds,
+                                                      geometry_checked=not repair)
         conn.execute(sa.text(
             "INSERT INTO audit.change_log (table_schema, table_name, row_id, action, new_row, app_user, reason) "
             "VALUES ('land', 'parcels', '*', 'BULK_LOAD', jsonb_build_object('rows', CAST(:n AS int), "
@@ -471,16 +479,18 @@ class _EarlyParcelLoad:
         self.cancelled = False
         self.t0 = time.perf_counter()
         self.encoded: Future | None = None
+        self.reused_wkb = 0
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gisapp-import-wkb")
 
     @property
     def started(self) -> bool:
         return self.thread is not None
 
-    def encode_geometry(self, geoms: np.ndarray) -> None:
-        """Encode the geometries for the COPY on a thread of its own (GEOS releases the GIL)."""
+    def encode_geometry(self, geoms: np.ndarray, wkb: pa.ChunkedArray | None = None) -> None:
+        """The geometries' WKB column for the COPY, on a thread of its own (GEOS releases the GIL):
+        the file's bytes where ``wkb`` has them, encoded elsewhere (see :func:`_geometry_wkb`)."""
         if not pd.isna(geoms).any():  # else the file has errors: nothing will be written
-            self.encoded = self._encoder.submit(_wkb_binary, geoms)
+            self.encoded = self._encoder.submit(_geometry_wkb, geoms, wkb)
         self._encoder.shutdown(wait=False)
 
     def start(self, rows: pd.DataFrame, source_crs: str, report: Report) -> None:
@@ -489,15 +499,16 @@ class _EarlyParcelLoad:
         if not report.ok or exists.any():
             return  # errors already (nothing will be written), or updates too: written after the checks
         # the columns are taken here: the thread must not touch the frame while validation reads it
-        columns = {c: rows[c] for c in ("code", "zone_id", "geom", *_PARCEL_ATTRS) if c in rows}
+        columns = {c: rows[c] for c in ("code", "zone_id", "geom", "wkb", *_PARCEL_ATTRS) if c in rows}
         self.thread = threading.Thread(target=self._run, args=(columns, len(rows), source_crs),
                                        name="gisapp-import-copy", daemon=True)
         self.thread.start()
 
     def _run(self, columns: dict[str, pd.Series], n: int, source_crs: str) -> None:
         try:
-            self.loaded = _bulk_load_parcels(self.conn, columns, source_crs, self.actor, self.seconds, n=n,
-                                             encoded=self.encoded, geometry_checked=self.geometry_checked)
+            self.loaded, self.reused_wkb = _bulk_load_parcels(
+                self.conn, columns, source_crs, self.actor, self.seconds, n=n, encoded=self.encoded,
+                geometry_checked=self.geometry_checked)
         except BaseException as exc:  # noqa: BLE001 - handed to the importing thread
             self.error = exc
 
@@ -516,12 +527,16 @@ class _EarlyParcelLoad:
             self.thread.join()
 
 
-def _parcel_copy_table(columns, n: int, source_crs: str, actor: str, encoded: Future | None = None) -> pa.Table:
-    """The new parcels as an Arrow table for a binary COPY into land.parcels: built column by column
-    (no Python object per row), each column in the Arrow type of its PostgreSQL type's binary form
-    (gisapp.db.binary_copy: integer -> int32, numeric -> decimal128, date -> date32), geometry as
-    plain WKB (the column's typmod gives it its SRID, 4490). Row triggers are off for the COPY, so
-    the area on the ellipsoid is computed here (migration 0900, gisapp.geodesy)."""
+def _parcel_copy_table(columns, n: int, source_crs: str, actor: str,
+                       encoded: Future | None = None) -> tuple[pa.Table, int]:
+    """``(table, geometries COPYed as the file's own WKB)``: the new parcels as an Arrow table for a
+    binary COPY into land.parcels, built column by column (no Python object per row), each column
+    in the Arrow type of its PostgreSQL type's binary form (gisapp.db.binary_copy: integer -> int32,
+    numeric -> decimal128, date -> date32), geometry as plain WKB (the column's typmod gives it its
+    SRID, 4490): the file's bytes where validation handed them on (column ``wkb``), encoded from
+    the geometries elsewhere (:func:`_geometry_wkb`; ``encoded``: that already under way). Row
+    triggers are off for the COPY, so the area on the ellipsoid is computed here (migration 0900,
+    gisapp.geodesy), from the geometries."""
     def col(name: str, typ: pa.DataType) -> pa.Array:
         if name not in columns:
             return pa.nulls(n, typ)
@@ -533,11 +548,12 @@ def _parcel_copy_table(columns, n: int, source_crs: str, actor: str, encoded: Fu
 
     text = ["code", "land_use_code", "legacy_land_use_code", "status"]
     geoms = np.asarray(columns["geom"], dtype=object)
+    wkb, reused = encoded.result() if encoded is not None else _geometry_wkb(geoms, columns.get("wkb"))
     synthetic = col("is_synthetic", pa.bool_()).fill_null(False)
     arrays = {
         **{c: col(c, pa.large_string()) for c in text[:1]},
         "zone_id": pa.array(np.asarray(columns["zone_id"], dtype=np.int32)),
-        "geom": encoded.result() if encoded is not None else _wkb_binary(geoms),
+        "geom": wkb,
         "area_m2": pa.array(ellipsoid_area_m2(geoms)),
         **{c: col(c, pa.large_string()) for c in text[1:]},
         "status_since": col("status_since", pa.date32()),
@@ -550,7 +566,7 @@ def _parcel_copy_table(columns, n: int, source_crs: str, actor: str, encoded: Fu
         "version": pa.array(np.ones(n, dtype=np.int32)),
         "updated_by": pa.array(np.full(n, actor, dtype=object), pa.large_string()),
     }
-    return pa.table(arrays)
+    return pa.table(arrays), reused
 
 
 #: numeric columns (plot ratios, numeric(6,2)) travel with the column's scale; the server checks the precision
@@ -568,6 +584,28 @@ def _numeric(values: pd.Series) -> pa.Array:
     return pa.array(exact, _NUMERIC).take(pa.array(codes, pa.int64(), mask=codes < 0))
 
 
+def _geometry_wkb(geoms: np.ndarray, raw) -> tuple[pa.Array, int]:
+    """``(WKB of geoms as Arrow large_binary, how many are the file's bytes)``: ``raw`` (the rows'
+    ``wkb`` column, Arrow large_binary, or None) where not null, GEOS's encoding of the geometry
+    elsewhere. The file's bytes are the geometry validation left as read (validate._geometry), so
+    they are what encoding it would send, without the 1-1.5 s per million rows that costs."""
+    if raw is None:
+        return _wkb_binary(geoms), 0
+    if isinstance(raw, pd.Series):
+        raw = raw.array
+    raw = pa.array(raw)  # the Arrow array behind the column: no copy
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks() if raw.num_chunks != 1 else raw.chunk(0)
+    raw = raw.cast(pa.large_binary())
+    reused = len(raw) - raw.null_count
+    if reused == 0:
+        return _wkb_binary(geoms), 0
+    if reused < len(raw):
+        missing = np.asarray(raw.is_null())
+        raw = pc.replace_with_mask(raw, pa.array(missing), _wkb_binary(geoms[missing]))
+    return raw, reused
+
+
 def _wkb_binary(geoms: np.ndarray) -> pa.Array:
     """WKB of ``geoms`` as an Arrow binary array, assembled from one buffer (not per row)."""
     wkb = shapely.to_wkb(geoms)
@@ -579,20 +617,22 @@ def _wkb_binary(geoms: np.ndarray) -> pa.Array:
 
 
 def _bulk_load_parcels(conn: Connection, new, source_crs: str, actor: str, seconds: dict[str, float],
-                       n: int | None = None, encoded: Future | None = None, geometry_checked: bool = False) -> int:
+                       n: int | None = None, encoded: Future | None = None,
+                       geometry_checked: bool = False) -> tuple[int, int]:
     """COPY new parcels into land.parcels with row triggers off; when the load at least doubles the
     table, its secondary indexes are dropped before and rebuilt after, and, when ``geometry_checked``
     (the importer's own validity check covers every row, see :func:`_suspend_geometry_check`), the
-    geometry check is not run a second time. Returns the rows written."""
+    geometry check is not run a second time. Returns the rows written and how many geometries were
+    the file's own WKB."""
     n = len(new) if n is None else n
     undo = _bulk_begin(conn, n, geometry_checked)
     t = time.perf_counter()
-    table = _parcel_copy_table(new, n, source_crs, actor, encoded)
+    table, reused = _parcel_copy_table(new, n, source_crs, actor, encoded)
     seconds["copy: columns ready"] = time.perf_counter() - t
     copy_arrow(conn, "land.parcels", table, batch_rows=20_000)
     seconds["copy"] = time.perf_counter() - t
     _bulk_end(conn, undo, seconds)
-    return n
+    return n, reused
 
 
 def _bulk_begin(conn: Connection, n: int, geometry_checked: bool) -> tuple[list[str], list[str]]:
@@ -651,6 +691,7 @@ class _StreamingParcelLoad:
         self.n_total, self.geometry_checked = n_total, geometry_checked
         self.error: BaseException | None = None
         self.loaded = 0
+        self.reused_wkb = 0  # added to by the one thread that builds the chunks' tables
         self.cancelled = False
         self.t0 = time.perf_counter()
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -670,8 +711,13 @@ class _StreamingParcelLoad:
             self.thread = threading.Thread(target=self._run, name="gisapp-import-copy", daemon=True)
             self.thread.start()
         # the columns are taken here: the frame is not touched again by the thread that validates it
-        columns = {c: rows[c] for c in ("code", "zone_id", "geom", *_PARCEL_ATTRS) if c in rows}
-        self.queue.put(self._tables.submit(_parcel_copy_table, columns, len(rows), source_crs, self.actor))
+        columns = {c: rows[c] for c in ("code", "zone_id", "geom", "wkb", *_PARCEL_ATTRS) if c in rows}
+        self.queue.put(self._tables.submit(self._table, columns, len(rows), source_crs))
+
+    def _table(self, columns: dict[str, pd.Series], n: int, source_crs: str) -> pa.Table:
+        table, reused = _parcel_copy_table(columns, n, source_crs, self.actor)
+        self.reused_wkb += reused
+        return table
 
     def _run(self) -> None:
         try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import warnings
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import shapely
 from pyproj import CRS
@@ -49,6 +52,10 @@ class Source:
     notes: list[str] = field(default_factory=list)
     #: every attribute column of the file (``frame`` may hold fewer when ``columns`` limited the read)
     all_columns: list[str] | None = None
+    #: the geometries as the file gave them (WKB, Arrow large_binary, null where none), aligned with
+    #: ``geometry``; None for files read from text (CSV, Excel). A bulk import COPYs these very
+    #: bytes for the rows validation leaves unchanged instead of encoding the geometry again.
+    wkb: pa.ChunkedArray | pa.Array | None = None
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -58,8 +65,10 @@ class Source:
         (``ids`` keep naming the file's features); for validating a large file in chunks."""
         frame = self.frame.iloc[start:stop].reset_index(drop=True)
         geometry = None if self.geometry is None else self.geometry[start:stop]
+        wkb = None if self.wkb is None else self.wkb.slice(start, stop - start)  # no copy
         errors = {p - start: why for p, why in self.geometry_errors.items() if start <= p < stop}
-        return replace(self, frame=frame, geometry=geometry, ids=self.ids[start:stop], geometry_errors=errors)
+        return replace(self, frame=frame, geometry=geometry, ids=self.ids[start:stop], geometry_errors=errors,
+                       wkb=wkb)
 
 
 class SourcePreview:
@@ -220,11 +229,14 @@ def _read_vector(target: str, layer: str | None, columns: list[str] | None, disp
                  sidecar: str | None) -> Source:
     chosen, info, renames, read_cols = _open_vector(target, layer, columns, display, sidecar)
     try:
-        gdf = pyogrio.read_dataframe(target, layer=chosen, columns=read_cols, use_arrow=True, fid_as_index=True)
+        # as pyogrio.read_dataframe(use_arrow=True) reads, keeping the WKB GDAL gave (see _arrow_frame)
+        meta, table = pyogrio.read_arrow(target, layer=chosen, columns=read_cols, return_fids=True,
+                                         datetime_as_string=True)
+        frame, ids, wkb = _arrow_frame(meta, table)
+        del table
+        geometry = None if wkb is None else shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
     except Exception as exc:  # noqa: BLE001 - GDAL reports damage in many ways; say which file, no traceback
         raise InputError(f"{display}: cannot be read ({str(exc).splitlines()[0][:160]})") from None
-    geometry = np.asarray(gdf.geometry.values, dtype=object) if "geometry" in gdf else None
-    frame = pd.DataFrame(gdf.drop(columns="geometry", errors="ignore"))
     if renames:
         frame = frame.rename(columns=renames)
     crs_text = info.get("crs")
@@ -234,11 +246,68 @@ def _read_vector(target: str, layer: str | None, columns: list[str] | None, disp
             crs = CRS.from_user_input(crs_text)
         except CRSError:
             crs = None  # validation reports it as unknown, quoting crs_text
-    ids = np.asarray(gdf.index)
-    frame = frame.reset_index(drop=True)
     all_columns = [renames.get(f, f) for f in info["fields"]]
     return Source(Path(target), display, frame, geometry, crs, crs_text, ids, "feature", "native",
-                  all_columns=all_columns)
+                  all_columns=all_columns, wkb=wkb)
+
+
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+_PYARROW_19 = int(pa.__version__.split(".")[0]) >= 19
+
+
+def _arrow_frame(meta: dict, table: pa.Table) -> tuple[pd.DataFrame, np.ndarray, pa.ChunkedArray | None]:
+    """``(attribute columns, feature ids, WKB)`` of what ``pyogrio.read_arrow`` read, the attributes
+    converted as ``pyogrio.read_dataframe(use_arrow=True)`` converts them (pyogrio 0.12-0.13:
+    datetime text parsed, JSON fields decoded); the WKB as Arrow large_binary (None when the layer
+    has no geometry), not yet decoded, so that its bytes can be reused."""
+    fid, geom = meta["fid_column"], meta["geometry_name"] or "wkb_geometry"
+    ids = table.column(fid).to_numpy() if fid in table.column_names else np.arange(table.num_rows)
+    wkb = None
+    if geom in table.column_names:
+        wkb = table.column(geom)
+        if isinstance(wkb.type, pa.BaseExtensionType):  # geoarrow.wkb, when a library registered it
+            wkb = pa.chunked_array([c.storage for c in wkb.chunks], wkb.type.storage_type)
+        wkb = wkb.cast(pa.large_binary())  # 64-bit offsets: chunks of a large file can be joined
+    attrs = table.drop_columns([c for c in (fid, geom) if c in table.column_names])
+    kwargs: dict = {"self_destruct": True}  # frees each Arrow column once converted
+    if _PANDAS_3 and not _PYARROW_19:  # what pyogrio does for these versions
+        kwargs["types_mapper"] = {pa.string(): pd.StringDtype(na_value=np.nan),
+                                  pa.large_string(): pd.StringDtype(na_value=np.nan)}.get
+    try:
+        frame = attrs.to_pandas(**kwargs)
+    except UnicodeDecodeError:
+        raise pyogrio.errors.DataSourceError(
+            "The file being read is not encoded in UTF-8; please use_arrow=False") from None
+    del attrs
+    for dtype, column in zip(meta["dtypes"], meta["fields"], strict=True):
+        if dtype is not None and dtype.startswith("datetime") and dtype != "datetime64[D]":
+            frame[column] = _datetimes(frame[column])
+    for subtype, column in zip(meta.get("ogr_subtypes") or [], meta["fields"], strict=True):
+        if subtype == "OFSTJSON" and pd.api.types.infer_dtype(frame[column]) == "string":
+            try:
+                frame[column] = frame[column].map(json.loads, na_action="ignore")
+            except ValueError:
+                pass  # left as text, as pyogrio leaves it
+    return frame, ids, wkb
+
+
+def _datetimes(text: pd.Series) -> pd.Series:
+    """GDAL's ISO 8601 datetime text as pyogrio.read_dataframe parses it by default: datetimes to the
+    millisecond, mixed UTC offsets converted to UTC, the text kept when it does not parse."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pandas 2 on mixed offsets
+        try:
+            parsed = pd.to_datetime(text, format="ISO8601")
+        except (ValueError, TypeError, OverflowError) as exc:
+            if "Mixed timezones detected" not in str(exc):
+                return text
+            parsed = text.astype(object)  # converted to UTC below
+        if parsed.dtype == object or isinstance(parsed.dtype, pd.StringDtype):
+            try:
+                parsed = pd.to_datetime(text, utc=True, format="ISO8601")
+            except (ValueError, TypeError, OverflowError):
+                return text
+    return parsed.dt.as_unit("ms") if parsed.dtype.kind == "M" else parsed
 
 
 # -- tabular --------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import Geod
 
@@ -54,7 +56,12 @@ class Reference:
 
 @dataclass
 class Prepared:
-    """Rows ready to write (only when the report has no error)."""
+    """Rows ready to write (only when the report has no error).
+
+    Parcels read from a GIS file also have a column ``wkb`` (Arrow large_binary): the file's own
+    bytes of each geometry that validation left as it was read (see :func:`_geometry`), null
+    where the geometry was converted, promoted, made 2D or repaired.
+    """
 
     kind: str
     rows: pd.DataFrame
@@ -66,7 +73,8 @@ class Prepared:
 def validate(kind: str, source: Source, reference, crs: str | None = None, repair: bool = False,
              update_existing: bool = False,
              on_values: Callable[[pd.DataFrame, str, Report], None] | None = None,
-             on_geometry: Callable[[np.ndarray], None] | None = None, parallel: bool | None = None,
+             on_geometry: Callable[[np.ndarray, pa.ChunkedArray | None], None] | None = None,
+             parallel: bool | None = None,
              file_checks: bool = True, tallies: dict[str, int] | None = None) -> Prepared:
     """Validate ``source`` as ``kind`` (parcels, zones, metrics).
 
@@ -77,8 +85,10 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
     final (parsed, converted, looked up, zones assigned), before the checks that can only add
     errors (duplicates within the file, geometry validity unless repairing, value pairs): a bulk
     import starts its COPY there and rolls it back if those checks then find an error.
-    ``on_geometry(geoms)`` is called as soon as the geometries are final (EPSG:4490, MultiPolygon;
-    None where unusable), possibly on another thread: the bulk import encodes them meanwhile.
+    ``on_geometry(geoms, wkb)`` is called as soon as the geometries are final (EPSG:4490, MultiPolygon;
+    None where unusable), possibly on another thread, with the file's WKB of those left as read
+    (the ``wkb`` column, see :class:`Prepared`; None when there is none): the bulk import encodes
+    the others meanwhile.
     ``parallel`` checks geometry on a second thread (default: files of ``PARALLEL_ROWS`` or more).
     ``file_checks=False`` leaves out the checks that compare rows with each other (duplicate codes
     and geometries of parcels) and ``tallies`` takes the counts of the legacy codes mapped instead
@@ -115,7 +125,7 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gisapp-validate")
         geometry_report = Report(report.file, kind, report.id_kind, report.ids, report.codes)
         geometry_task = pool.submit(_geometry_located, spec, source, geometry_report, crs, repair, later, reference,
-                                    on_geometry)
+                                    on_geometry, kind == "parcels")
         pool.shutdown(wait=False)
     rows = pd.DataFrame(index=pd.RangeIndex(len(source)))
     for f in spec.fields:
@@ -133,16 +143,18 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
             missing = np.setdiff1d(missing, list(bad.keys()))
             report.add(ERROR, f.name, "is empty; a value is required", missing)
 
-    source_crs, located = "", None
+    source_crs, located, wkb = "", None, None
     if geometry_task is not None:
-        source_crs, geoms, located = geometry_task.result()
+        source_crs, geoms, wkb, located = geometry_task.result()
         report.extend(geometry_report)
         rows["geom"] = geoms
     elif spec.geometry != "none":
-        source_crs, geoms = _geometry(spec, source, report, crs, repair, later)
+        source_crs, geoms, wkb = _geometry(spec, source, report, crs, repair, later, kind == "parcels")
         rows["geom"] = geoms
         if on_geometry is not None:
-            on_geometry(geoms)
+            on_geometry(geoms, wkb)
+    if wkb is not None:  # Arrow-backed: the bytes are not copied into a million Python objects
+        rows["wkb"] = pd.arrays.ArrowExtensionArray(wkb)
     if kind != "parcels":  # only parcels are written early (bulk imports); other kinds check in order
         for run in later:
             run(report)
@@ -250,25 +262,36 @@ def resolve_source_crs(source: Source, given: str | None, report: Report) -> crs
 
 def _geometry_located(spec: KindSpec, source: Source, report: Report, given_crs: str | None, repair: bool,
                       later: list[Callable[[Report], None]], reference,
-                      on_geometry: Callable[[np.ndarray], None] | None) -> tuple[str, np.ndarray, tuple | None]:
+                      on_geometry: Callable[[np.ndarray, pa.ChunkedArray | None], None] | None,
+                      keep_wkb: bool = False) -> tuple[str, np.ndarray, pa.ChunkedArray | None, tuple | None]:
     """:func:`_geometry`, then where each polygon lies among the zones (see :func:`_locate`)."""
-    source_crs, geoms = _geometry(spec, source, report, given_crs, repair, later)
+    source_crs, geoms, wkb = _geometry(spec, source, report, given_crs, repair, later, keep_wkb)
     if on_geometry is not None:
-        on_geometry(geoms)
+        on_geometry(geoms, wkb)
     points = shapely.point_on_surface(geoms[~pd.isna(geoms)])  # needs no reference: before waiting for it
     if not isinstance(reference, Reference):
         reference = reference.result()
-    return source_crs, geoms, _locate(geoms, reference, points)
+    return source_crs, geoms, wkb, _locate(geoms, reference, points)
 
 
 def _geometry(spec: KindSpec, source: Source, report: Report, given_crs: str | None,
-              repair: bool, later: list[Callable[[Report], None]]) -> tuple[str, np.ndarray]:
+              repair: bool, later: list[Callable[[Report], None]],
+              keep_wkb: bool = False) -> tuple[str, np.ndarray, pa.ChunkedArray | None]:
+    """``(source CRS label, final geometries, file's WKB of those left as read)``.
+
+    The final geometries are in EPSG:4490, 2D, MultiPolygon (None where unusable). With
+    ``keep_wkb`` and a file that gave WKB (``source.wkb``), the third item holds, for each row
+    whose final geometry is the very one the file gave, the file's bytes of it, and null for the
+    others; a row is left as read when its coordinates stay as they are (EPSG:4490 or WGS84, see
+    ``crsmod.keeps_coordinates``), it is a MultiPolygon (not promoted) without Z (not made 2D) and
+    not repaired, and the file wrote it as little-endian 2D WKB (what the COPY sends). Else None.
+    """
     n = len(source)
     out = np.full(n, None, dtype=object)
     if source.geometry is None:
         if spec.geometry == "polygon":
             report.add(ERROR, "geometry", "the file has no geometry (for CSV/Excel give a WKT column named wkt)")
-        return "", out
+        return "", out, None
     geoms = np.asarray(source.geometry, dtype=object).copy()
     for pos, why in source.geometry_errors.items():
         report.add(ERROR, "geometry", why, [pos])
@@ -280,10 +303,10 @@ def _geometry(spec: KindSpec, source: Source, report: Report, given_crs: str | N
         report.add(ERROR, "geometry", "has no geometry", np.flatnonzero(missing & ~unreadable))
     present = ~missing
     if not present.any():
-        return "", out
+        return "", out, None
     spec_crs = resolve_source_crs(source, given_crs, report)
     if spec_crs is None:
-        return "", out
+        return "", out, None
     type_ids = shapely.get_type_id(np.where(present, geoms, shapely.Point()))
     if spec.geometry == "polygon":
         wrong = present & ~np.isin(type_ids, (3, 6))   # Polygon, MultiPolygon
@@ -295,7 +318,8 @@ def _geometry(spec: KindSpec, source: Source, report: Report, given_crs: str | N
         wrong = present & (type_ids != 0)
         report.add(ERROR, "geometry", "must be a point (lon/lat)", np.flatnonzero(wrong))
     work = present & ~wrong
-    if shapely.has_z(geoms[work]).any():
+    has_z = shapely.has_z(geoms[work])
+    if has_z.any():
         geoms[work] = shapely.force_2d(geoms[work])
     raw = geoms[work]
     converted = crsmod.to_storage(raw, spec_crs)
@@ -310,9 +334,10 @@ def _geometry(spec: KindSpec, source: Source, report: Report, given_crs: str | N
                                        f"y {b[1]:.6g}); is the CRS right? {hint}" for b in rb], idx)
     positions = np.flatnonzero(work)[inside]
     conv = converted[inside]
+    repaired = np.zeros(conv.size, dtype=bool)
     if spec.geometry == "polygon" and conv.size:
         if repair:  # repairing changes values: now
-            conv = _validity(conv, positions, report, repair)
+            conv, repaired = _validity(conv, positions, report, repair)
         else:       # refusing only adds errors: later
             checked = conv
             later.append(lambda into: _validity(checked, positions, into, repair))
@@ -323,19 +348,46 @@ def _geometry(spec: KindSpec, source: Source, report: Report, given_crs: str | N
     out[positions] = conv
     if spec_crs.label != crsmod.STORAGE_LABEL:
         report.add(INFO, "crs", f"coordinates converted from {spec_crs.label} to {crsmod.STORAGE_LABEL}")
-    return spec_crs.label, out
+    wkb = None
+    if keep_wkb and source.wkb is not None:
+        as_read = np.zeros(n, dtype=bool)
+        if spec.geometry == "polygon" and crsmod.keeps_coordinates(spec_crs):
+            flat = np.zeros(n, dtype=bool)
+            flat[work] = ~has_z
+            as_read[positions] = ~repaired
+            as_read &= flat & (type_ids == 6)  # 6: MultiPolygon (a Polygon was promoted)
+        wkb = _file_wkb(source.wkb, as_read)
+    return spec_crs.label, out, wkb
 
 
-def _validity(geoms: np.ndarray, positions: np.ndarray, report: Report, repair: bool) -> np.ndarray:
+#: the first bytes of little-endian (01) WKB of a 2D MultiPolygon (type 6; no SRID, Z or M flag)
+_MULTIPOLYGON_WKB = b"\x01\x06\x00\x00\x00"
+
+
+def _file_wkb(wkb: pa.ChunkedArray | pa.Array, as_read: np.ndarray) -> pa.ChunkedArray | pa.Array:
+    """The file's ``wkb`` where ``as_read`` and its header says little-endian 2D MultiPolygon; null
+    elsewhere. Vectorised in Arrow: the bytes are neither copied per row nor turned into objects."""
+    header = pc.binary_slice(wkb, 0, len(_MULTIPOLYGON_WKB))
+    plain = np.asarray(pc.fill_null(pc.equal(header, pa.scalar(_MULTIPOLYGON_WKB, header.type)), False))
+    keep = as_read & plain
+    if keep.all():
+        return wkb
+    return pc.if_else(pa.array(keep), wkb, pa.scalar(None, wkb.type))
+
+
+def _validity(geoms: np.ndarray, positions: np.ndarray, report: Report,
+              repair: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(geometries, which were repaired)``: the invalid ones refused, or repaired when ``repair``."""
     valid = shapely.is_valid(geoms)
+    repaired = np.zeros(geoms.size, dtype=bool)
     if valid.all():
-        return geoms
+        return geoms, repaired
     bad = np.flatnonzero(~valid)
     reasons = shapely.is_valid_reason(geoms[bad])
     if not repair:
         report.add(ERROR, "geometry", [f"invalid geometry: {r} (rerun with --repair to fix it)" for r in reasons],
                    positions[bad])
-        return geoms
+        return geoms, repaired
     fixed = shapely.make_valid(geoms[bad])
     geoms = geoms.copy()
     for j, (i, g, r) in enumerate(zip(bad, fixed, reasons)):
@@ -347,7 +399,8 @@ def _validity(geoms: np.ndarray, positions: np.ndarray, report: Report, repair: 
         change = f", area changed by {100 * (after - before) / before:+.1f}%" if before > 0 else ""
         report.add(WARNING, "geometry", f"repaired ({r}){change}", [positions[i]])
         geoms[i] = polys
-    return geoms
+        repaired[i] = True
+    return geoms, repaired
 
 
 def _polygonal(geom) -> shapely.MultiPolygon | None:

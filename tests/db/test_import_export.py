@@ -506,6 +506,97 @@ def test_a_bulk_load_stores_every_value_exactly(engine, target, small_zone, tmp_
         assert shapely.from_wkb(bytes(row[11])).equals_exact(shapely.MultiPolygon([frame.geometry.iloc[i]]), 0)
 
 
+def _gpkg_wkb(path) -> dict[str, bytes]:
+    """code -> the WKB a GeoPackage holds for each feature, read with sqlite3 rather than GDAL: the
+    GeoPackage binary header (magic, version, flags, SRS id, envelope of 0-64 bytes) stripped."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        table, column = db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchone()
+        rows = db.execute(f'SELECT code, "{column}" FROM "{table}"').fetchall()
+    envelope = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+    return {code: bytes(blob[8 + envelope[(blob[3] >> 1) & 0b111]:]) for code, blob in rows}
+
+
+def _bulk_import_fresh(engine, target, tmp_path, frame: gpd.GeoDataFrame, name: str, chunk_rows: int,
+                       write: dict | None = None, **options):
+    """Write ``frame`` as a GeoPackage (``write``: to_file's options) and import it in bulk into the
+    emptied target; ``(result, {code: stored geometry as WKB})``."""
+    _empty(target)
+    api.export("zones", tmp_path / "z.gpkg", engine=engine)
+    import_file(target, "zones", tmp_path / "z.gpkg")
+    path = tmp_path / name
+    frame.to_file(path, **(write or {}))
+    result = import_file(target, "parcels", path, bulk_threshold=1, chunk_rows=chunk_rows, **options)
+    assert result.bulk and result.inserted == len(frame)
+    assert ("copy: waiting for chunks" in result.seconds) is (chunk_rows == 1)
+    with target.connect() as conn:
+        stored = {code: bytes(wkb) for code, wkb in conn.execute(sa.text(
+            "SELECT code, ST_AsBinary(geom) FROM land.parcels WHERE ST_SRID(geom) = 4490 "
+            "AND abs(area_m2 / ST_Area(geom::geography) - 1) < 1e-7"))}
+    assert sorted(stored) == sorted(frame["code"])  # every row in 4490, its area from its geometry
+    return result, stored
+
+
+def _multipolygons(engine, zone: str, n: int) -> gpd.GeoDataFrame:
+    frame = _new_parcels(engine, zone, n=n)
+    return frame.set_geometry([shapely.MultiPolygon([g]) for g in frame.geometry])
+
+
+@pytest.mark.parametrize("chunk_rows", [100_000, 1], ids=["one COPY", "streamed in chunks"])
+def test_a_bulk_load_copies_the_files_own_wkb_of_geometry_left_as_read(engine, target, small_zone, tmp_path,
+                                                                       chunk_rows):
+    # a CGCS2000 file of 2D MultiPolygons: validation changes no geometry, so the COPY sends the
+    # bytes the file holds (not encoded again); a mixed file reuses those of its MultiPolygons only
+    frame = _multipolygons(engine, small_zone, 6)
+    result, stored = _bulk_import_fresh(engine, target, tmp_path, frame, "multi.gpkg", chunk_rows)
+    assert result.reused_wkb == len(frame)
+    assert stored == _gpkg_wkb(tmp_path / "multi.gpkg")  # byte for byte
+    mixed = frame.set_geometry([g.geoms[0] if i in (1, 4) else g for i, g in enumerate(frame.geometry)])
+    result, stored = _bulk_import_fresh(engine, target, tmp_path, mixed, "mixed.gpkg", chunk_rows,
+                                        write={"geometry_type": "Unknown", "promote_to_multi": False})
+    assert result.reused_wkb == len(frame) - 2
+    in_file = _gpkg_wkb(tmp_path / "mixed.gpkg")
+    for i, (code, geom) in enumerate(zip(frame["code"], frame.geometry)):
+        if i in (1, 4):  # single Polygons in the file, promoted: encoded from the geometry
+            assert in_file[code][1] == 3 and shapely.from_wkb(stored[code]).equals_exact(geom, 0)
+        else:
+            assert stored[code] == in_file[code]
+
+
+def _gcj02(frame):  # WGS84-labelled offset coordinates (as web maps give them), read as GCJ-02
+    def offset(xy):
+        return np.column_stack(crsmod.wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+    moved = shapely.transform(np.asarray(frame.geometry.values), offset)
+    return frame.set_geometry(moved).set_crs(4326, allow_override=True), {"crs": "gcj02"}
+
+
+CHANGED = {
+    "EPSG:4549": lambda f: (f.to_crs(4549), {}),
+    "GCJ-02": _gcj02,
+    "Polygons": lambda f: (f.set_geometry([g.geoms[0] for g in f.geometry]), {}),
+    "3D": lambda f: (f.set_geometry(shapely.force_3d(np.asarray(f.geometry.values), 4.5)), {}),
+}
+
+
+@pytest.mark.parametrize("chunk_rows", [100_000, 1], ids=["one COPY", "streamed in chunks"])
+@pytest.mark.parametrize("case", list(CHANGED))
+def test_a_bulk_load_encodes_geometry_that_validation_changed(engine, target, small_zone, tmp_path, case,
+                                                              chunk_rows):
+    # converted to CGCS2000, promoted to MultiPolygon or made 2D: what is stored is the geometry
+    # validation made, never the file's bytes
+    frame = _multipolygons(engine, small_zone, 4)
+    changed, options = CHANGED[case](frame)
+    result, stored = _bulk_import_fresh(engine, target, tmp_path, changed, "changed.gpkg", chunk_rows, **options)
+    assert result.reused_wkb == 0
+    made = dict(zip(result.prepared.rows["code"], result.prepared.rows["geom"]))
+    for code, original in zip(frame["code"], frame.geometry):
+        geom = shapely.from_wkb(stored[code])
+        assert geom.geom_type == "MultiPolygon" and not geom.has_z
+        assert geom.equals_exact(made[code], 1e-9)  # what the geometry path gives
+        assert geom.equals_exact(original, 1e-7)    # and where the parcel is
+
+
 @pytest.mark.parametrize("chunk_rows", [100_000, 3], ids=["one COPY", "streamed in chunks"])
 def test_a_bulk_load_started_before_the_last_checks_is_rolled_back_when_they_find_errors(engine, small_zone,
                                                                                           tmp_path, chunk_rows):
