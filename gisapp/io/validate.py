@@ -75,7 +75,8 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
              on_values: Callable[[pd.DataFrame, str, Report], None] | None = None,
              on_geometry: Callable[[np.ndarray, pa.ChunkedArray | None], None] | None = None,
              parallel: bool | None = None,
-             file_checks: bool = True, tallies: dict[str, int] | None = None) -> Prepared:
+             file_checks: bool = True, tallies: dict[str, int] | None = None,
+             defer_checks: list[Callable[[Report], None]] | None = None) -> Prepared:
     """Validate ``source`` as ``kind`` (parcels, zones, metrics).
 
     ``reference`` is a :class:`Reference` or a future of one: parsing values and checking
@@ -92,7 +93,9 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
     ``parallel`` checks geometry on a second thread (default: files of ``PARALLEL_ROWS`` or more).
     ``file_checks=False`` leaves out the checks that compare rows with each other (duplicate codes
     and geometries of parcels) and ``tallies`` takes the counts of the legacy codes mapped instead
-    of a report line: :func:`validate_in_chunks` does both once for the whole file.
+    of a report line: :func:`validate_in_chunks` does both once for the whole file. With
+    ``defer_checks`` the checks that only add errors are appended to that list (each takes the
+    report to add to) instead of run here.
     """
     try:
         spec = KINDS[kind]
@@ -168,8 +171,11 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
         check(rows, reference, report, update_existing, later)
     if on_values is not None:
         on_values(rows, source_crs, report)
-    for run in later:
-        run(report)
+    if defer_checks is not None:
+        defer_checks.extend(later)
+    else:
+        for run in later:
+            run(report)
     return Prepared(kind, rows, source_crs, report, ignored)
 
 
@@ -183,6 +189,12 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
     and stops when a later chunk or the whole-file checks find one). Every row is checked on its
     own within its chunk; what compares rows with each other (duplicate codes and geometries)
     runs once over the whole file at the end, and whole-file lines are kept once. Only parcels.
+
+    The checks that can only add errors (geometry validity, value pairs) run for every chunk once
+    all chunks are handed on: a bulk import then runs them while the server stores the last chunk
+    and rebuilds the indexes, on the core that would otherwise wait, instead of between chunks,
+    where the COPY waited for them. An error they find stops the import as before (the COPY is
+    rolled back); the report is the same.
     """
     if kind != "parcels":
         raise ValueError(f"validate_in_chunks checks parcels only, not {kind}")
@@ -196,6 +208,7 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
     tallies: dict[str, int] = {}
     parts: list[pd.DataFrame] = []
     source_crs, ignored = "", []
+    deferred: list[tuple[int, Report, list[Callable[[Report], None]]]] = []
     for start in range(0, len(source), chunk_rows):
         chunk = source.slice(start, min(start + chunk_rows, len(source)))
         hand_over = None
@@ -203,11 +216,18 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
             def hand_over(rows, chunk_crs, chunk_report):
                 if chunk_report.ok:
                     on_chunk(rows, chunk_crs)
+        checks: list[Callable[[Report], None]] = []
         part = validate(kind, chunk, reference, crs=crs, repair=repair, update_existing=update_existing,
-                        on_values=hand_over, file_checks=False, tallies=tallies)
+                        on_values=hand_over, file_checks=False, tallies=tallies, defer_checks=checks)
         report.absorb(part.report, start)
+        deferred.append((start, part.report, checks))
         parts.append(part.rows)
         source_crs, ignored = source_crs or part.source_crs, part.ignored_columns
+    for start, chunk_report, checks in deferred:
+        found = Report(chunk_report.file, kind, chunk_report.id_kind, chunk_report.ids, chunk_report.codes)
+        for run in checks:
+            run(found)
+        report.absorb(found, start)
     rows = pd.concat(parts, ignore_index=True)
     rows.attrs = dict(parts[0].attrs)
     _legacy_mapped(report, tallies)
