@@ -47,6 +47,10 @@ class Report:
         """Add the problems recorded in ``other`` (a report of the same file), after these."""
         self._parts.extend(other._parts)
 
+    def fresh(self) -> Report:
+        """An empty report of the same file and rows (for checks whose problems join this one later)."""
+        return Report(self.file, self.kind, self.id_kind, self.ids, self.codes)
+
     def absorb(self, other: Report, offset: int) -> None:
         """Add the problems of ``other``, the report of a chunk of this file starting at position
         ``offset``: its rows' positions are shifted; a whole-file problem already recorded (each

@@ -126,7 +126,7 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
         # GEOS releases the GIL: a large file's geometry (and where each polygon lies) is worked on
         # meanwhile; its problems join the report after the attributes' ones, as when sequential
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gisapp-validate")
-        geometry_report = Report(report.file, kind, report.id_kind, report.ids, report.codes)
+        geometry_report = report.fresh()
         geometry_task = pool.submit(_geometry_located, spec, source, geometry_report, crs, repair, later, reference,
                                     on_geometry, kind == "parcels")
         pool.shutdown(wait=False)
@@ -208,7 +208,7 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
     tallies: dict[str, int] = {}
     parts: list[pd.DataFrame] = []
     source_crs, ignored = "", []
-    deferred: list[tuple[int, Report, list[Callable[[Report], None]]]] = []
+    deferred: list[tuple[int, Report, list[Callable[[Report], None]]]] = []  # (offset, chunk's problems, checks)
     for start in range(0, len(source), chunk_rows):
         chunk = source.slice(start, min(start + chunk_rows, len(source)))
         hand_over = None
@@ -220,11 +220,10 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
         part = validate(kind, chunk, reference, crs=crs, repair=repair, update_existing=update_existing,
                         on_values=hand_over, file_checks=False, tallies=tallies, defer_checks=checks)
         report.absorb(part.report, start)
-        deferred.append((start, part.report, checks))
+        deferred.append((start, part.report.fresh(), checks))
         parts.append(part.rows)
         source_crs, ignored = source_crs or part.source_crs, part.ignored_columns
-    for start, chunk_report, checks in deferred:
-        found = Report(chunk_report.file, kind, chunk_report.id_kind, chunk_report.ids, chunk_report.codes)
+    for start, found, checks in deferred:
         for run in checks:
             run(found)
         report.absorb(found, start)

@@ -599,7 +599,8 @@ def _findings_table(run_id: int, found: pd.DataFrame, set_ids: list[int]) -> pa.
             "evidence": pa.array(_json_texts(table["evidence"]), pa.string()),
             "explanation_zh": _arrow_text(table["explanation_zh"]),
             "explanation_en": _arrow_text(table["explanation_en"]),
-            "updated_by": _arrow_repeated_text(pd.Series(np.full(n, ACTOR, dtype=object))),
+            "updated_by": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
+                                                         pa.array([ACTOR], pa.string())).cast(pa.string()),
         }
     )
 
