@@ -254,13 +254,15 @@ def test_a_failing_rule_leaves_the_previous_findings_current(isolated_engine, fi
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_an_input_that_cannot_be_read_fails_the_run_cleanly(isolated_engine, first_run, monkeypatch, workers):
-    """The frames are read on a thread of their own (in each worker process): a failed read must
-    reach the run, which is then marked failed with nothing of it current."""
+@pytest.mark.parametrize("frame", ["mixed_use_pilots", "land_grants"])
+def test_an_input_that_cannot_be_read_fails_the_run_cleanly(isolated_engine, first_run, monkeypatch, workers, frame):
+    """A failed read must reach the run, which is then marked failed with nothing of it current:
+    a frame read by a worker process (mixed_use_pilots) or, with two workers, by the parent for
+    both of them (land_grants, which modules of both processes need)."""
     from gisapp.queries import rule_inputs
     from gisapp.rules.assess import run_assessment
 
-    monkeypatch.setitem(rule_inputs.FRAME_SQL, "mixed_use_pilots", "SELECT 1 / 0 AS parcel_id")
+    monkeypatch.setitem(rule_inputs.FRAME_SQL, frame, "SELECT 1 / 0 AS parcel_id")
     before = current(isolated_engine, "mixed_use")["id"].sort_values().tolist()
     with pytest.raises(Exception, match="division by zero"):
         run_assessment(isolated_engine, DEMO_AS_OF, workers=workers)
