@@ -7,7 +7,8 @@ numerics as ``float64``, booleans as
 ``bool`` (nullable ``boolean`` when the column has NULLs), geometry as shapely objects.
 
 Every SQL may use ``:zone_ids`` (an int array, or NULL for all zones) to restrict the rows to
-the zones asked for. Rules part 2 adds its frames to :data:`FRAME_SQL` (one entry per name).
+the zones asked for, and ``:as_of``. ``:metric_years`` (NULL: all years) restricts
+``enterprise_metrics`` to the years a run evaluates (a rule module's ``input_params``). Rules part 2 adds its frames to :data:`FRAME_SQL` (one entry per name).
 
 Example:
     >>> frames = load_inputs(engine, ["parcels", "land_grants"], zone_codes=["yangshan"])  # doctest: +SKIP
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -126,7 +127,11 @@ FRAME_SQL: dict[str, str] = {
                m.employees,
                m.rd_spend_wan AS rd_spend_wan
         FROM land.enterprise_metrics m JOIN land.parcels p ON p.id = m.parcel_id
-        WHERE {_z('p.zone_id')}""",
+        WHERE {_z('p.zone_id')}
+          AND (CAST(:metric_years AS integer[]) IS NULL OR m.year = ANY(CAST(:metric_years AS integer[])))""",
+    # the parcels with metrics of any year: per_mu's subjects when it reads one year's metrics
+    "metric_parcels": f"""
+        SELECT DISTINCT m.parcel_id FROM land.enterprise_metrics m WHERE {_parcel_in_zones('m.parcel_id')}""",
     "mixed_use_components": f"""
         SELECT c.id, c.parcel_id, c.land_use_code, lu.category AS land_use_category,
                c.floor_share_pct AS floor_share_pct,
@@ -222,12 +227,16 @@ def _geometry_oid(conn: Connection) -> int | None:
 
 
 def _inline(sql: str, params: dict) -> str:
-    """COPY takes no bind parameters: inline the two known ones, from trusted types only."""
-    zone_ids = params.get("zone_ids")
-    zones = "NULL" if zone_ids is None else "ARRAY[" + ",".join(str(int(z)) for z in zone_ids) + "]"
+    """COPY takes no bind parameters: inline the known ones, from trusted types only."""
     as_of = params.get("as_of")
     as_of_sql = "NULL" if as_of is None else f"'{dt.date.fromisoformat(str(as_of)[:10]).isoformat()}'"
-    return sql.replace(":zone_ids", zones).replace(":as_of", as_of_sql)
+    return (sql.replace(":zone_ids", _int_array(params.get("zone_ids")))
+            .replace(":metric_years", _int_array(params.get("metric_years")))
+            .replace(":as_of", as_of_sql))
+
+
+def _int_array(values: Iterable[int] | None) -> str:
+    return "NULL" if values is None else "ARRAY[" + ",".join(str(int(v)) for v in values) + "]::integer[]"
 
 
 def _read_frame(conn: Connection, sql: str, params: dict, geometry_oid: int | None) -> pd.DataFrame:
@@ -337,12 +346,32 @@ def read_in_snapshot(engine: Engine, snapshot: str, names: Iterable[str],
     """Read the named frames one after another in ``snapshot`` (on a connection of its own),
     yielding each as soon as it is read. ``params``: ``zone_ids`` (None = all) and ``as_of``."""
     names = _checked(names)
+    with snapshot_reader(engine, snapshot) as read:
+        for name in names:
+            yield name, read(name, params)
+
+
+@contextmanager
+def snapshot_reader(engine: Engine, snapshot: str) -> Iterator[Callable[[str, dict], pd.DataFrame]]:
+    """``read(name, params)``: a frame read in ``snapshot``, on one connection held for the block."""
     with engine.connect() as conn:
         conn.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         conn.execute(sa.text(f"SET TRANSACTION SNAPSHOT '{_snapshot_id(snapshot)}'"))
+        # no parallel plans: the readers already run side by side (and beside the rules), so a
+        # plan's extra workers only repeat work (performance_land's aggregate was built three
+        # times over: 3 s of CPU for a 2 s query)
+        conn.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
         geometry_oid = _geometry_oid(conn)
-        for name in names:
-            yield name, _frame(conn, name, params, geometry_oid)
+
+        def read(name: str, params: dict) -> pd.DataFrame:
+            return _frame(conn, _checked([name])[0], params, geometry_oid)
+
+        yield read
+
+
+def uses_param(name: str, param: str) -> bool:
+    """Whether frame ``name``'s SQL takes parameter ``param``."""
+    return f":{param}" in FRAME_SQL[name]
 
 
 def _snapshot_id(snapshot: str) -> str:

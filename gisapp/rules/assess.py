@@ -36,7 +36,13 @@ from sqlalchemy.pool import NullPool
 
 from gisapp.db.binary_copy import copy_arrow
 from gisapp.errors import GisappError, InputError
-from gisapp.queries.rule_inputs import input_snapshot, read_in_snapshot, zone_ids_for
+from gisapp.queries.rule_inputs import (
+    input_snapshot,
+    read_in_snapshot,
+    snapshot_reader,
+    uses_param,
+    zone_ids_for,
+)
 from gisapp.rules import registry
 from gisapp.rules.base import FINDING_COLUMNS
 
@@ -291,7 +297,7 @@ def _read_shared_frames(engine: Engine, snapshot: str, params: dict, shares: lis
     """The frames that modules of more than one share need (the parcels, the grants), read once
     by the parent before it forks, ``workers`` at a time: each worker would otherwise read them
     again, and every read costs client and server CPU (7.5 s of 2-core time at city scale)."""
-    needs = [{n for m in share for n in importlib.import_module(m).INPUTS} for share in shares]
+    needs = [{n for m in share for n in registry.frames_of(importlib.import_module(m))} for share in shares]
     shared = sorted({n for i, need in enumerate(needs) for n in need if any(n in o for o in needs[i + 1:])})
     if not shared:
         return {}
@@ -375,39 +381,52 @@ class _ModuleFrames:
     it overlapped (COPY hands over one row per message, and each hand-over contends for the GIL
     with the rules: 74 s vs 67 s for the city, docs/benchmarks.md). The other process keeps the
     second core busy meanwhile.
+
+    A module's ``input_params`` (e.g. per_mu's evaluation year) restrict the frames whose SQL
+    takes them; such a frame is that module's alone and goes when it has run.
     """
 
     def __init__(self, engine: Engine, modules) -> None:
-        self._needs = [[*m.INPUTS, "parameter_overrides"] for m in modules]
+        self._modules = modules
+        self._needs = [["parameter_overrides", *registry.frames_of(m)] for m in modules]
         names = list(dict.fromkeys(n for need in self._needs for n in need))
         self._last_use = {n: max(i for i, need in enumerate(self._needs) if n in need) for n in names}
         # those the parent has read already (shared by both processes) are not read again
         self._frames: dict[str, pd.DataFrame] = {n: f for n, f in _WORK.get("frames", {}).items() if n in names}
-        to_read = [n for n in names if n not in self._frames]
-        self._reader = read_in_snapshot(engine, _WORK["snapshot"], to_read, _WORK["params"])
+        self._reader = snapshot_reader(engine, _WORK["snapshot"])
+        self._read = None
+        self._own: dict[str, pd.DataFrame] = {}
         self.seconds: dict[int, float] = {}
 
     def __enter__(self) -> _ModuleFrames:
+        self._read = self._reader.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        self._reader.close()  # ends the snapshot's transaction and returns the connection
+        self._reader.__exit__(*exc)  # ends the snapshot's transaction and returns the connection
 
     def for_module(self, i: int) -> dict[str, pd.DataFrame]:
-        """Module ``i``'s frames, reading those not read yet (in module order: the reader's order)."""
+        """Module ``i``'s frames, reading those not read yet (parameter overrides first)."""
         t = time.perf_counter()
+        base = _WORK["params"]
+        extra: dict = {}
         for n in self._needs[i]:
-            while n not in self._frames:
-                name, frame = next(self._reader)
-                self._frames[name] = frame
+            restricted = {k: v for k, v in extra.items() if uses_param(n, k)}
+            if restricted:
+                self._own[n] = self._read(n, {**base, **restricted})
+            elif n not in self._frames:
+                self._frames[n] = self._read(n, base)
+            if n == "parameter_overrides" and hasattr(self._modules[i], "input_params"):
+                extra = self._modules[i].input_params(base["as_of"], self._frames[n])
         self.seconds[i] = time.perf_counter() - t
-        return {n: self._frames[n] for n in self._needs[i]}
+        return {n: self._own.get(n, self._frames.get(n)) for n in self._needs[i]}
 
     def release(self, i: int) -> None:
-        """Module ``i`` has run: drop the frames no later module needs."""
+        """Module ``i`` has run: drop its own frames and those no later module needs."""
+        self._own.clear()
         for n in self._needs[i]:
             if self._last_use[n] == i:
-                del self._frames[n]
+                self._frames.pop(n, None)
 
 
 def _prepare_module(

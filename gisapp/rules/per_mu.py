@@ -106,6 +106,7 @@ SPEC = RuleSpec(
 )
 SPECS = (SPEC,)
 INPUTS = ("parcels", "enterprise_metrics")
+OPTIONAL_INPUTS = ("metric_parcels",)
 GRADED = ("regular", "small")
 # metrics that are denominators: zero means "not recorded" for a firm, so it cannot be scored
 POSITIVE = {"mu", "energy_tce", "emissions_t", "employees", "revenue_wan", "electricity_kwh"}
@@ -128,9 +129,11 @@ def evaluate(
     """``per_mu`` findings for the evaluation year of ``as_of``."""
     parcels = inputs["parcels"]
     metrics = inputs["enterprise_metrics"]
-    lag = ZoneParams(SPEC, overrides, as_of, np.array([0]))  # city-wide lag decides the year
-    year = as_of.year - int(lag.first()["year_lag"])
-    subjects = _subjects(parcels, metrics)
+    year = evaluation_year(as_of, overrides)
+    # metric_parcels: the parcels with metrics of any year, when ``metrics`` holds only the
+    # evaluation year (assess reads only that one, see input_params)
+    with_metrics = inputs["metric_parcels"]["parcel_id"] if "metric_parcels" in inputs else metrics["parcel_id"]
+    subjects = _subjects(parcels, with_metrics)
     if subjects.empty:
         return empty_findings()
     frame = _year_metrics(subjects, metrics, year)
@@ -138,9 +141,22 @@ def evaluate(
     return _score_and_class(frame, year, zp, as_of)
 
 
-def _subjects(parcels: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+def evaluation_year(as_of: dt.date, overrides: pd.DataFrame | None = None) -> int:
+    """The year whose metrics are graded: the as-of year minus the city-wide ``year_lag``."""
+    lag = ZoneParams(SPEC, overrides, as_of, np.array([0]))
+    return as_of.year - int(lag.first()["year_lag"])
+
+
+def input_params(as_of: dt.date, overrides: pd.DataFrame | None = None) -> dict:
+    """What `gisapp assess` may restrict this module's input frames to: the evaluation year's
+    metrics (a third of the rows at city scale; the other years only name subjects, which
+    ``metric_parcels`` gives)."""
+    return {"metric_years": [evaluation_year(as_of, overrides)]}
+
+
+def _subjects(parcels: pd.DataFrame, with_metrics: pd.Series) -> pd.DataFrame:
     """Parcels with metrics in any year, and parcels in production or marked low-efficiency."""
-    ids = pd.Index(metrics["parcel_id"].unique()).union(
+    ids = pd.Index(with_metrics.unique()).union(
         parcels.loc[parcels["status"].isin(["in_production", "low_efficiency"]), "id"]
     )
     p = parcels[parcels["id"].isin(ids)][["id", "zone_id", "area_m2", "status"]]

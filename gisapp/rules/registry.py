@@ -5,6 +5,10 @@ A rule module exposes:
 - ``SPECS``: tuple of :class:`gisapp.rules.base.RuleSpec` (one per rule name it writes; a module
   may write several, e.g. ``idle_land`` and ``land_inventory``);
 - ``INPUTS``: tuple of frame names it reads (keys of :data:`gisapp.queries.rule_inputs.FRAME_SQL`);
+- optionally ``OPTIONAL_INPUTS``: frames it uses when given (assess and :func:`inputs_for` read
+  them), and ``input_params(as_of, overrides) -> dict``: extra SQL parameters that let
+  `gisapp assess` read less of its frames (e.g. ``metric_years``); the rule gives the same
+  findings on the full frames;
 - ``evaluate(inputs, as_of, overrides=None) -> DataFrame``: the findings frame (columns
   ``FINDING_COLUMNS``, made with :func:`gisapp.rules.base.make_findings`).
 
@@ -63,4 +67,9 @@ def modules_for(rule_names: Sequence[str] | None = None) -> list[ModuleType]:
 
 def inputs_for(modules: Iterable[ModuleType]) -> list[str]:
     """The union of the frames the modules read, in first-use order."""
-    return list(dict.fromkeys(name for module in modules for name in module.INPUTS))
+    return list(dict.fromkeys(name for module in modules for name in frames_of(module)))
+
+
+def frames_of(module: ModuleType) -> tuple[str, ...]:
+    """The frames a module reads: its ``INPUTS`` and ``OPTIONAL_INPUTS``."""
+    return (*module.INPUTS, *getattr(module, "OPTIONAL_INPUTS", ()))

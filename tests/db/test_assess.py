@@ -395,3 +395,39 @@ def test_a_finding_without_evidence_is_stored_with_empty_evidence(isolated_engin
     assert summary.finding_count == 2
     stored = current(isolated_engine, "bare_rule")["evidence"].tolist()
     assert sorted(stored, key=len) == [{}, {"k": 1}]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_per_mu_reads_one_year_of_metrics_and_finds_what_it_finds_on_all_years(isolated_engine, first_run, workers):
+    """assess reads only the evaluation year's metrics (per_mu.input_params) and the parcels with
+    metrics of any year; the stored findings are those of the rule on every year's metrics."""
+    from gisapp.queries.rule_inputs import load_inputs
+    from gisapp.rules import per_mu
+    from gisapp.rules.assess import run_assessment
+
+    year = per_mu.evaluation_year(DEMO_AS_OF)
+    with isolated_engine.begin() as conn:
+        # a parcel whose firm reported only two years before the evaluation year
+        pid, firm = conn.execute(sa.text(
+            "SELECT p.id, (SELECT min(id) FROM land.enterprises) FROM land.parcels p "
+            "WHERE p.status NOT IN ('in_production', 'low_efficiency') "
+            "AND NOT EXISTS (SELECT 1 FROM land.enterprise_metrics m WHERE m.parcel_id = p.id) "
+            "ORDER BY p.id LIMIT 1")).one()
+        conn.execute(sa.text("INSERT INTO land.enterprise_metrics (parcel_id, enterprise_id, year, revenue_wan) "
+                             "VALUES (:p, :e, :y, 100)"), {"p": pid, "e": firm, "y": year - 2})
+    try:
+        run_assessment(isolated_engine, DEMO_AS_OF, rule_names=["per_mu"], workers=workers)
+        stored = current(isolated_engine, "per_mu").sort_values("subject_id").reset_index(drop=True)
+        frames = load_inputs(isolated_engine, [*per_mu.INPUTS, "parameter_overrides"], as_of=DEMO_AS_OF)
+        assert set(frames["enterprise_metrics"]["year"]) > {year}  # the rule itself sees every year
+        expected = per_mu.evaluate(frames, DEMO_AS_OF, frames["parameter_overrides"])
+        expected = expected.sort_values("subject_id").reset_index(drop=True)
+        cols = ["subject_id", "outcome", "explanation_zh", "explanation_en"]
+        pd.testing.assert_frame_equal(stored[cols], expected[cols].astype(stored[cols].dtypes.to_dict()))
+        mine = stored[stored["parcel_id"] == pid]
+        assert mine["outcome"].tolist() == ["cannot_evaluate"]
+        assert str(year) in mine["explanation_en"].iloc[0]
+    finally:
+        with isolated_engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM land.enterprise_metrics WHERE parcel_id = :p AND year = :y"),
+                         {"p": pid, "y": year - 2})
