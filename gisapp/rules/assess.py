@@ -262,8 +262,9 @@ def _discard_run(conn, run_id: int) -> None:
     )
 
 
-# What a worker process needs, set by the parent before it forks (small: each worker reads
-# the frames its own modules need, in the run's snapshot).
+# What a worker process needs, set by the parent before it forks: the run's parameters, the
+# frames several modules need (read once, by the parent), the modules in the order they are
+# taken and the counter that hands them out.
 _WORK: dict = {}
 
 
@@ -271,93 +272,104 @@ def _run_modules(
     engine: Engine, run_id: int, modules, snapshot: str, params: dict, rule_names, workers: int
 ) -> list[ModuleDone]:
     """Read the inputs, evaluate and copy each module's findings; in ``workers`` forked processes
-    when > 1, each reading in ``snapshot`` only the frames its own modules need."""
+    when > 1. The frames several modules need are read once, first; each process then takes the
+    next module (the longest first) whenever it is free, and reads that module's own frames."""
     url = engine.url.render_as_string(hide_password=False)
+    order = [m.__name__ for m in sorted(modules, key=lambda m: -_TYPICAL_SECONDS.get(_short(m.__name__), 1))]
     _WORK.update(snapshot=snapshot, params=params, rule_names=rule_names, run_id=run_id, url=url,
-                 t0=time.perf_counter())
+                 t0=time.perf_counter(), order=order)
     try:
-        if workers <= 1 or len(modules) <= 1:
-            return _modules_job([m.__name__ for m in modules], engine)
-        shares = _split(modules, workers)
         t = time.perf_counter()
-        _WORK["frames"] = _read_shared_frames(engine, snapshot, params, shares, workers)
+        _WORK["frames"] = _read_shared_frames(engine, snapshot, params, modules, workers)
         shared_seconds = time.perf_counter() - t
-        ctx = mp.get_context("fork")
-        with ProcessPoolExecutor(max_workers=len(shares), mp_context=ctx) as pool:
-            futures = [pool.submit(_modules_job, share) for share in shares]
-            by_name = {d.module: d for f in futures for d in f.result()}
-        by_name[shares[0][0]].seconds["read:shared"] = shared_seconds
+        if workers <= 1 or len(modules) <= 1:
+            done = _modules_job(engine)
+        else:
+            ctx = mp.get_context("fork")
+            _WORK["taken"] = ctx.Value("i", 0)  # inherited by the forked workers
+            with ProcessPoolExecutor(max_workers=min(workers, len(modules)), mp_context=ctx) as pool:
+                futures = [pool.submit(_modules_job) for _ in range(min(workers, len(modules)))]
+                done = [d for f in futures for d in f.result()]
+        by_name = {d.module: d for d in done}
+        by_name[order[0]].seconds["read:shared"] = shared_seconds
         return [by_name[m.__name__] for m in modules]
     finally:
         _WORK.clear()
 
 
-def _read_shared_frames(engine: Engine, snapshot: str, params: dict, shares: list[list[str]],
-                        workers: int) -> dict[str, pd.DataFrame]:
-    """The frames that modules of more than one share need (the parcels, the grants), read once
-    by the parent before it forks, ``workers`` at a time: each worker would otherwise read them
-    again, and every read costs client and server CPU (7.5 s of 2-core time at city scale)."""
-    needs = [{n for m in share for n in registry.frames_of(importlib.import_module(m))} for share in shares]
-    shared = sorted({n for i, need in enumerate(needs) for n in need if any(n in o for o in needs[i + 1:])})
+def _read_shared_frames(engine: Engine, snapshot: str, params: dict, modules, workers: int) -> dict[str, pd.DataFrame]:
+    """The frames that more than one module needs (the parcels, the grants, the zones, the
+    parameter overrides), read once, ``workers`` at a time, before the modules run: each worker
+    process would otherwise read them again, and every read costs client and server CPU (7.5 s
+    of the two cores at city scale)."""
+    uses: dict[str, int] = {}
+    for m in modules:
+        for n in {"parameter_overrides", *registry.frames_of(m)}:
+            uses[n] = uses.get(n, 0) + 1
+    shared = sorted(n for n, k in uses.items() if k > 1)
     if not shared:
         return {}
 
     def read(name: str) -> pd.DataFrame:
         return dict(read_in_snapshot(engine, snapshot, [name], params))[name]
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         return dict(zip(shared, pool.map(read, shared)))
 
 
-#: Typical seconds of a module at city scale (rules and writing, bench/assess_1m.py), used only
-#: to share the modules out so that the processes finish together; others count 1.
+#: Typical seconds of a module at city scale (reading, rules and preparing its findings,
+#: bench/assess_1m.py), used only to take the longest first, so that the processes finish
+#: together; others count 1.
 _TYPICAL_SECONDS = {
-    "grants": 48,
-    "idle_land": 42,
-    "green_balance": 40,
-    "per_mu": 36,
-    "assessment_coverage": 14,
-    "boundary_qa": 9,
+    "green_balance": 26,
+    "per_mu": 24,
+    "idle_land": 18,
+    "grants": 16,
+    "boundary_qa": 15,
+    "assessment_coverage": 9,
+    "zone_performance": 3,
 }
-
-
-def _split(modules, workers: int) -> list[list[str]]:
-    """The modules' names shared out between ``workers`` processes: the longest first, each to
-    the process with the least work so far."""
-    loads = [0.0] * workers
-    shares: list[list[str]] = [[] for _ in range(workers)]
-    for m in sorted(modules, key=lambda m: -_TYPICAL_SECONDS.get(_short(m.__name__), 1)):
-        i = loads.index(min(loads))
-        shares[i].append(m.__name__)
-        loads[i] += _TYPICAL_SECONDS.get(_short(m.__name__), 1)
-    return [s for s in shares if s]
 
 
 def _short(module_name: str) -> str:
     return module_name.rsplit(".", 1)[-1]
 
 
-def _modules_job(module_names: list[str], engine: Engine | None = None) -> list[ModuleDone]:
-    """Run the modules one after another, each after reading the frames it needs that this process
-    has not read yet; a thread copies each module's findings in while the next module runs."""
+def _next_module() -> str | None:
+    """The next module nobody has taken yet (None when all are taken)."""
+    taken = _WORK.get("taken")
+    if taken is None:  # one process: the modules in order
+        i = _WORK["next"] = _WORK.get("next", -1) + 1
+    else:
+        with taken.get_lock():
+            i = taken.value
+            taken.value += 1
+    return _WORK["order"][i] if i < len(_WORK["order"]) else None
+
+
+def _modules_job(engine: Engine | None = None) -> list[ModuleDone]:
+    """Take modules until none is left, each run after reading its own frames; a thread copies
+    each module's findings in while the next module runs."""
     own_engine = engine is None
     if own_engine:
         engine = sa.create_engine(_WORK["url"], poolclass=NullPool)
-    modules = [importlib.import_module(name) for name in module_names]
     done: list[ModuleDone] = []
     try:
-        with _ModuleFrames(engine, modules) as frames, ThreadPoolExecutor(max_workers=1) as writer:
+        with _ModuleFrames(engine) as frames, ThreadPoolExecutor(max_workers=1) as writer:
             pending = None
-            for i, module in enumerate(modules):
+            while (name := _next_module()) is not None:
+                module = importlib.import_module(name)
                 rule_seconds: dict[str, float] = {}
-                inputs = frames.for_module(i)
+                t = time.perf_counter()
+                inputs = frames.for_module(module)
+                read_seconds = time.perf_counter() - t
                 found = _evaluate_module(module, inputs, _WORK["params"]["as_of"], _WORK["rule_names"], rule_seconds)
                 del inputs
-                frames.release(i)
                 # the findings as one compact Arrow table: the frame's millions of Python objects
                 # are freed before the next module runs (memory, not time: a city-scale process
                 # otherwise held ~6 GB and the page cache paid for it)
-                table, module_done = _prepare_module(engine, module.__name__, found, rule_seconds)
+                table, module_done = _prepare_module(engine, name, found, rule_seconds)
+                module_done.seconds[f"read:{_short(name)}"] = read_seconds
                 del found
                 if pending is not None:
                     done.append(pending.result())
@@ -365,8 +377,6 @@ def _modules_job(module_names: list[str], engine: Engine | None = None) -> list[
                 del table
             if pending is not None:
                 done.append(pending.result())
-        for i, d in enumerate(done):
-            d.seconds[f"read:{_short(d.module)}"] = frames.seconds.get(i, 0.0)
     finally:
         if own_engine:
             engine.dispose()
@@ -374,8 +384,8 @@ def _modules_job(module_names: list[str], engine: Engine | None = None) -> list[
 
 
 class _ModuleFrames:
-    """The input frames of a list of modules, read in the run's snapshot when a module needs them
-    (each once per process) and dropped after the last module that needs it.
+    """A module's input frames: those several modules need as the run read them first, the
+    module's own read in the run's snapshot when it starts (and dropped when it has run).
 
     Read in the module's own thread on purpose: a reading thread beside the rules cost more than
     it overlapped (COPY hands over one row per message, and each hand-over contends for the GIL
@@ -383,20 +393,13 @@ class _ModuleFrames:
     second core busy meanwhile.
 
     A module's ``input_params`` (e.g. per_mu's evaluation year) restrict the frames whose SQL
-    takes them; such a frame is that module's alone and goes when it has run.
+    takes them; such a frame is read for that module alone.
     """
 
-    def __init__(self, engine: Engine, modules) -> None:
-        self._modules = modules
-        self._needs = [["parameter_overrides", *registry.frames_of(m)] for m in modules]
-        names = list(dict.fromkeys(n for need in self._needs for n in need))
-        self._last_use = {n: max(i for i, need in enumerate(self._needs) if n in need) for n in names}
-        # those the parent has read already (shared by both processes) are not read again
-        self._frames: dict[str, pd.DataFrame] = {n: f for n, f in _WORK.get("frames", {}).items() if n in names}
+    def __init__(self, engine: Engine) -> None:
+        self._shared: dict[str, pd.DataFrame] = _WORK.get("frames", {})
         self._reader = snapshot_reader(engine, _WORK["snapshot"])
         self._read = None
-        self._own: dict[str, pd.DataFrame] = {}
-        self.seconds: dict[int, float] = {}
 
     def __enter__(self) -> _ModuleFrames:
         self._read = self._reader.__enter__()
@@ -405,28 +408,20 @@ class _ModuleFrames:
     def __exit__(self, *exc) -> None:
         self._reader.__exit__(*exc)  # ends the snapshot's transaction and returns the connection
 
-    def for_module(self, i: int) -> dict[str, pd.DataFrame]:
-        """Module ``i``'s frames, reading those not read yet (parameter overrides first)."""
-        t = time.perf_counter()
+    def for_module(self, module) -> dict[str, pd.DataFrame]:
+        """The module's frames, the parameter overrides first (they may restrict the others)."""
         base = _WORK["params"]
+        frames: dict[str, pd.DataFrame] = {}
         extra: dict = {}
-        for n in self._needs[i]:
+        for n in ["parameter_overrides", *registry.frames_of(module)]:
             restricted = {k: v for k, v in extra.items() if uses_param(n, k)}
-            if restricted:
-                self._own[n] = self._read(n, {**base, **restricted})
-            elif n not in self._frames:
-                self._frames[n] = self._read(n, base)
-            if n == "parameter_overrides" and hasattr(self._modules[i], "input_params"):
-                extra = self._modules[i].input_params(base["as_of"], self._frames[n])
-        self.seconds[i] = time.perf_counter() - t
-        return {n: self._own.get(n, self._frames.get(n)) for n in self._needs[i]}
-
-    def release(self, i: int) -> None:
-        """Module ``i`` has run: drop its own frames and those no later module needs."""
-        self._own.clear()
-        for n in self._needs[i]:
-            if self._last_use[n] == i:
-                self._frames.pop(n, None)
+            if n in self._shared and not restricted:
+                frames[n] = self._shared[n]
+            else:
+                frames[n] = self._read(n, {**base, **restricted})
+            if n == "parameter_overrides" and hasattr(module, "input_params"):
+                extra = module.input_params(base["as_of"], frames[n])
+        return frames
 
 
 def _prepare_module(
