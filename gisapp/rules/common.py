@@ -59,10 +59,12 @@ def iso_dates(values: pd.Series | np.ndarray | Any) -> list[str | None]:
                      dtype="datetime64[D]")
     if arr.size == 0:
         return []
-    days, codes = np.unique(arr, return_inverse=True)  # NaT sorts last
+    # a hash of the day numbers, not a sort: several times faster for a million dates
+    codes, days = pd.factorize(arr.view("int64"))
+    days = days.view("datetime64[D]")
     text = np.datetime_as_string(days, unit="D").astype(object)
     text[np.isnat(days)] = None
-    return text[codes.ravel()].tolist()
+    return text[codes].tolist()
 
 
 def format_each(values: Any, fmt: Callable[[float], str], missing: str = "—") -> list[str]:
