@@ -130,9 +130,11 @@ def evaluate(
     parcels = inputs["parcels"]
     metrics = inputs["enterprise_metrics"]
     year = evaluation_year(as_of, overrides)
-    # metric_parcels: the parcels with metrics of any year, when ``metrics`` holds only the
+    # metric_parcels: the parcels with metrics of any year, given when ``metrics`` holds only the
     # evaluation year (assess reads only that one, see input_params)
-    with_metrics = inputs["metric_parcels"]["parcel_id"] if "metric_parcels" in inputs else metrics["parcel_id"]
+    with_metrics = metrics["parcel_id"]
+    if "metric_parcels" in inputs:
+        with_metrics = pd.concat([with_metrics, inputs["metric_parcels"]["parcel_id"]], ignore_index=True)
     subjects = _subjects(parcels, with_metrics)
     if subjects.empty:
         return empty_findings()

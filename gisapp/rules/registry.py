@@ -5,10 +5,9 @@ A rule module exposes:
 - ``SPECS``: tuple of :class:`gisapp.rules.base.RuleSpec` (one per rule name it writes; a module
   may write several, e.g. ``idle_land`` and ``land_inventory``);
 - ``INPUTS``: tuple of frame names it reads (keys of :data:`gisapp.queries.rule_inputs.FRAME_SQL`);
-- optionally ``OPTIONAL_INPUTS``: frames it uses when given (assess and :func:`inputs_for` read
-  them), and ``input_params(as_of, overrides) -> dict``: extra SQL parameters that let
-  `gisapp assess` read less of its frames (e.g. ``metric_years``); the rule gives the same
-  findings on the full frames;
+- optionally ``OPTIONAL_INPUTS``: frames it uses when given (`gisapp assess` reads them), and
+  ``input_params(as_of, overrides) -> dict``: extra SQL parameters that let `gisapp assess` read
+  less of its frames (e.g. ``metric_years``); the rule gives the same findings on the full frames;
 - ``evaluate(inputs, as_of, overrides=None) -> DataFrame``: the findings frame (columns
   ``FINDING_COLUMNS``, made with :func:`gisapp.rules.base.make_findings`).
 
@@ -66,8 +65,9 @@ def modules_for(rule_names: Sequence[str] | None = None) -> list[ModuleType]:
 
 
 def inputs_for(modules: Iterable[ModuleType]) -> list[str]:
-    """The union of the frames the modules read, in first-use order."""
-    return list(dict.fromkeys(name for module in modules for name in frames_of(module)))
+    """The union of the frames the modules need, in first-use order (not the optional ones: a
+    notebook's what-if edits the full frames, which an optional frame would contradict)."""
+    return list(dict.fromkeys(name for module in modules for name in module.INPUTS))
 
 
 def frames_of(module: ModuleType) -> tuple[str, ...]:
