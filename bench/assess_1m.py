@@ -301,11 +301,13 @@ def main() -> int:
                     "|---|---|---|---|---|---|---|---|---|---|---|\n"
                 )
             )
-        # the row goes at the end of this section's table, before the next section if any
+        # the row goes after the last row of this section's table (the prose below it stays below)
         head = text.index(HEADING)
         nxt = text.find("\n## ", head + len(HEADING))
-        section, rest = (text[:nxt], text[nxt:]) if nxt >= 0 else (text, "")
-        text = section.rstrip("\n") + "\n" + row + "\n" + (rest if rest else "")
+        end = nxt if nxt >= 0 else len(text)
+        last_row = text.rfind("\n|", head, end)
+        at = text.index("\n", last_row + 1) if text.find("\n", last_row + 1) != -1 else len(text)
+        text = text[:at] + "\n" + row + text[at:]
         DOC.write_text(text, encoding="utf-8")
         print(f"appended to {DOC.relative_to(ROOT)}")
     return 0

@@ -8,7 +8,8 @@ numerics as ``float64``, booleans as
 
 Every SQL may use ``:zone_ids`` (an int array, or NULL for all zones) to restrict the rows to
 the zones asked for, and ``:as_of``. ``:metric_years`` (NULL: all years) restricts
-``enterprise_metrics`` to the years a run evaluates (a rule module's ``input_params``). Rules part 2 adds its frames to :data:`FRAME_SQL` (one entry per name).
+``enterprise_metrics`` to the years a run evaluates (a rule module's ``input_params``). Rules
+part 2 adds its frames to :data:`FRAME_SQL` (one entry per name).
 
 Example:
     >>> frames = load_inputs(engine, ["parcels", "land_grants"], zone_codes=["yangshan"])  # doctest: +SKIP

@@ -683,9 +683,8 @@ def _json_array(values: pd.Series) -> pa.Array:
         else:
             add(dumps(v, str, opts))
         end(len(buffer))
-    return pa.LargeStringArray.from_buffers(
-        len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(buffer)
-    ).cast(pa.string())
+    # 64-bit offsets: a module's evidence may pass 2 GB (pgpq writes large strings as text)
+    return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(buffer))
 
 
 def prune_findings(engine: Engine, keep_runs: int = 3) -> int:

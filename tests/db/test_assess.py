@@ -431,3 +431,14 @@ def test_per_mu_reads_one_year_of_metrics_and_finds_what_it_finds_on_all_years(i
         with isolated_engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM land.enterprise_metrics WHERE parcel_id = :p AND year = :y"),
                          {"p": pid, "y": year - 2})
+
+
+def test_findings_are_not_vacuumed_for_their_inserts_while_a_run_writes_them(engine):
+    """Migration 1000: a run's millions of inserts must not start a vacuum of the table beside the
+    run; vacuums after pruning (dead rows) stay on."""
+    with engine.connect() as conn:
+        options = conn.execute(sa.text("SELECT reloptions FROM pg_class WHERE oid = 'rules.findings'::regclass")).scalar()
+        autovacuum = conn.execute(sa.text("SHOW autovacuum")).scalar()
+    assert "autovacuum_vacuum_insert_threshold=-1" in (options or [])
+    assert not any(o.startswith(("autovacuum_enabled=", "autovacuum_vacuum_threshold=")) for o in options)
+    assert autovacuum == "on"
