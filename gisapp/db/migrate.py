@@ -9,6 +9,7 @@ stops everything with a message: schema changes go forward in a new file. ``sql/
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +18,12 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from gisapp.db import locks
 from gisapp.errors import MigrationError
 
 MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")
-# Any fixed number: only one migrator may run against a database at a time.
-ADVISORY_LOCK_KEY = 7_240_421
+ADVISORY_LOCK_KEY = locks.MIGRATION  # one migrator at a time
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,6 +70,11 @@ def migrate(engine: Engine, sql_dir: Path) -> MigrationReport:
     # One connection throughout: the advisory lock belongs to its session.
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+        # and no assessment meanwhile: re-applying the views locks them, which deadlocked with a
+        # running assessment's reads (the run failed); the migration waits for the run instead
+        if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": locks.ASSESSMENT}).scalar():
+            log.warning("waiting for the running assessment (gisapp assess) to finish before migrating")
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": locks.ASSESSMENT})
         conn.commit()
         try:
             with conn.begin():
@@ -105,6 +112,7 @@ def migrate(engine: Engine, sql_dir: Path) -> MigrationReport:
         finally:
             if conn.in_transaction():
                 conn.rollback()
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": locks.ASSESSMENT})
             conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
             conn.commit()
     return report

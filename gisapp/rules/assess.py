@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
+from gisapp.db import locks
 from gisapp.db.binary_copy import copy_arrow
 from gisapp.errors import GisappError, InputError
 from gisapp.queries.rule_inputs import (
@@ -49,7 +50,7 @@ from gisapp.rules.base import FINDING_COLUMNS
 REVIEW_COLUMNS = ["review_status", "review_reason", "reviewed_by", "reviewed_at"]
 ACTOR = "gisapp assess"
 # one assessment at a time: two concurrent runs of a zone would race for "current"
-_LOCK_KEY = 7_310_001
+_LOCK_KEY = locks.ASSESSMENT
 
 
 @dataclass

@@ -70,3 +70,35 @@ def test_badly_named_migration_is_refused(scratch_engine, settings, tmp_path):
 
 def test_engine_is_made_once(engine):
     assert get_engine() is engine
+
+
+def test_a_migration_waits_for_a_running_assessment_instead_of_deadlocking_it(engine, settings):
+    """Re-applying the views locks them; during a run that deadlocked with the run's reads. The
+    migrator takes the assessment's lock first, so it waits for the run (held here by hand)."""
+    import threading
+
+    from gisapp.db import locks
+
+    done: list[object] = []
+    with engine.connect() as run:
+        run.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": locks.ASSESSMENT})
+        run.commit()
+        worker = threading.Thread(target=lambda: done.append(migrate(engine, settings.sql_dir)), daemon=True)
+        worker.start()
+        waiting = 0
+        for _ in range(600):  # until the migrator is seen waiting for that very lock (or 60 s)
+            waiting = run.execute(sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND objid = :k AND pid <> pg_backend_pid()"), {"k": locks.ASSESSMENT}).scalar()
+            run.commit()
+            if waiting or not worker.is_alive():
+                break
+            worker.join(0.1)
+        assert waiting == 1 and not done, "the migrator must wait while an assessment runs"
+        run.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": locks.ASSESSMENT})
+        run.commit()
+        worker.join(120)
+    assert done and done[0].reapplied, "once the run is over the migration goes ahead"
+    with engine.connect() as conn:  # and it let go of both locks
+        held = conn.execute(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar()
+    assert held == 0

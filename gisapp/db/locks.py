@@ -1,0 +1,11 @@
+"""The session-level advisory locks that keep long database jobs from running into each other.
+
+Any fixed numbers, one per job. Whoever needs several takes them in the order listed here
+(migrations before assessments), so two jobs never wait for each other in a cycle.
+"""
+
+#: one migrator at a time per database
+MIGRATION = 7_240_421
+#: one `gisapp assess` (or `prune-findings`) at a time; a migration waits for it too: re-applying
+#: the views takes locks that deadlocked with a running assessment's reads
+ASSESSMENT = 7_310_001
