@@ -70,13 +70,14 @@ def migrate(engine: Engine, sql_dir: Path) -> MigrationReport:
     # One connection throughout: the advisory lock belongs to its session.
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
-        # and no assessment meanwhile: re-applying the views locks them, which deadlocked with a
-        # running assessment's reads (the run failed); the migration waits for the run instead
-        if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": locks.ASSESSMENT}).scalar():
-            log.warning("waiting for the running assessment (gisapp assess) to finish before migrating")
-            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": locks.ASSESSMENT})
         conn.commit()
         try:
+            # and no assessment meanwhile: re-applying the views locks them, which deadlocked with
+            # a running assessment's reads (the run failed); the migration waits for the run instead
+            if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": locks.ASSESSMENT}).scalar():
+                log.warning("waiting for the running assessment (gisapp assess) to finish before migrating")
+                conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": locks.ASSESSMENT})
+            conn.commit()
             with conn.begin():
                 conn.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS gisapp_meta")
                 conn.exec_driver_sql(

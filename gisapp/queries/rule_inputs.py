@@ -314,14 +314,21 @@ def load_inputs(engine: Engine | Connection, names: Iterable[str], zone_codes: S
     with input_snapshot(engine) as snapshot:
         with engine.connect() as conn:
             params = {"zone_ids": zone_ids_for(conn, zone_codes), "as_of": as_of}
-        if workers <= 1 or len(names) <= 1:
-            return dict(read_in_snapshot(engine, snapshot, names, params))
-        # the big frames first, so that the pool stays busy to the end
-        order = sorted(names, key=lambda n: n not in _BIG)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {n: pool.submit(lambda n: dict(read_in_snapshot(engine, snapshot, [n], params))[n], n)
-                       for n in order}
-            return {n: futures[n].result() for n in names}
+        return read_frames(engine, snapshot, names, params, workers)
+
+
+def read_frames(engine: Engine, snapshot: str, names: Iterable[str], params: dict,
+                workers: int = 2) -> dict[str, pd.DataFrame]:
+    """The named frames read in ``snapshot``, ``workers`` at a time (each on its own connection)."""
+    names = _checked(names)
+    if workers <= 1 or len(names) <= 1:
+        return dict(read_in_snapshot(engine, snapshot, names, params))
+    # the big frames first, so that the pool stays busy to the end
+    order = sorted(names, key=lambda n: n not in _BIG)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {n: pool.submit(lambda n: dict(read_in_snapshot(engine, snapshot, [n], params))[n], n)
+                   for n in order}
+        return {n: futures[n].result() for n in names}
 
 
 def _checked(names: Iterable[str]) -> list[str]:

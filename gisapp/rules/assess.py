@@ -39,7 +39,7 @@ from gisapp.db.binary_copy import copy_arrow
 from gisapp.errors import GisappError, InputError
 from gisapp.queries.rule_inputs import (
     input_snapshot,
-    read_in_snapshot,
+    read_frames,
     snapshot_reader,
     uses_param,
     zone_ids_for,
@@ -283,11 +283,11 @@ def _run_modules(
         t = time.perf_counter()
         _WORK["frames"] = _read_shared_frames(engine, snapshot, params, modules, workers)
         shared_seconds = time.perf_counter() - t
+        ctx = mp.get_context("fork")
+        _WORK["taken"] = ctx.Value("i", 0)  # the modules handed out so far (shared with forked workers)
         if workers <= 1 or len(modules) <= 1:
             done = _modules_job(engine)
         else:
-            ctx = mp.get_context("fork")
-            _WORK["taken"] = ctx.Value("i", 0)  # inherited by the forked workers
             with ProcessPoolExecutor(max_workers=min(workers, len(modules)), mp_context=ctx) as pool:
                 futures = [pool.submit(_modules_job) for _ in range(min(workers, len(modules)))]
                 done = [d for f in futures for d in f.result()]
@@ -308,14 +308,7 @@ def _read_shared_frames(engine: Engine, snapshot: str, params: dict, modules, wo
         for n in {"parameter_overrides", *registry.frames_of(m)}:
             uses[n] = uses.get(n, 0) + 1
     shared = sorted(n for n, k in uses.items() if k > 1)
-    if not shared:
-        return {}
-
-    def read(name: str) -> pd.DataFrame:
-        return dict(read_in_snapshot(engine, snapshot, [name], params))[name]
-
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return dict(zip(shared, pool.map(read, shared)))
+    return read_frames(engine, snapshot, shared, params, workers) if shared else {}
 
 
 #: Typical seconds of a module at city scale (reading, rules and preparing its findings,
@@ -338,13 +331,10 @@ def _short(module_name: str) -> str:
 
 def _next_module() -> str | None:
     """The next module nobody has taken yet (None when all are taken)."""
-    taken = _WORK.get("taken")
-    if taken is None:  # one process: the modules in order
-        i = _WORK["next"] = _WORK.get("next", -1) + 1
-    else:
-        with taken.get_lock():
-            i = taken.value
-            taken.value += 1
+    taken = _WORK["taken"]
+    with taken.get_lock():
+        i = taken.value
+        taken.value += 1
     return _WORK["order"][i] if i < len(_WORK["order"]) else None
 
 
