@@ -24,9 +24,13 @@ from sqlalchemy.engine import Connection
 __all__ = ["copy_arrow"]
 
 
-def copy_arrow(conn: Connection, table: str, data: pa.Table, batch_rows: int = 100_000) -> int:
+def copy_arrow(conn: Connection, table: str, data: pa.Table, batch_rows: int = 10_000) -> int:
     """COPY ``data`` into ``table`` (its columns named as ``data``'s) inside ``conn``'s
-    transaction; returns the rows written. ``table`` is trusted SQL (the caller's own name)."""
+    transaction; returns the rows written. ``table`` is trusted SQL (the caller's own name).
+
+    Batches of ~10k rows keep each encoded message (a few MB) in memory the allocator reuses:
+    100k-row batches of findings (~60 MB each) were fresh pages every time, 160k page faults
+    and ~0.5 s of system CPU per million rows (docs/benchmarks.md)."""
     if data.num_rows == 0:
         return 0
     if not conn.in_transaction():

@@ -311,16 +311,18 @@ def _read_shared_frames(engine: Engine, snapshot: str, params: dict, modules, wo
     return read_frames(engine, snapshot, shared, params, workers) if shared else {}
 
 
-#: Typical seconds of a module at city scale (reading, rules and preparing its findings,
-#: bench/assess_1m.py), used only to take the longest first, so that the processes finish
-#: together; others count 1.
+#: Typical CPU seconds a module costs the run at city scale (bench/assess_1m.py): its own reading,
+#: rules and preparing, plus the server's COPY of its findings (~8 s per million rows). Used
+#: only to take the costliest first, so that the processes finish together: grants goes first
+#: because of its COPY (1.35M findings); last in the run, that COPY left one core idle for
+#: 6-8 s at the end (docs/benchmarks.md). Others count 1.
 _TYPICAL_SECONDS = {
-    "green_balance": 26,
-    "per_mu": 24,
-    "idle_land": 18,
-    "grants": 16,
-    "boundary_qa": 15,
-    "assessment_coverage": 9,
+    "grants": 24,
+    "idle_land": 17,
+    "green_balance": 16,
+    "per_mu": 13,
+    "boundary_qa": 10,
+    "assessment_coverage": 5,
     "zone_performance": 3,
 }
 
