@@ -6,10 +6,10 @@ land rule, timed on a 10k-parcel sample in the same run and extrapolated per par
 verdicts are checked against the vectorised rule on the sample (they must agree). Appends a row
 per run to docs/benchmarks.md.
 
-The same code takes 53-75 s on this shared 2-core machine within an hour (its CPU speed varies:
-the same Python loop takes 2.8-4.9 s). ``--runs N`` times the assessment N times back to back
-and prints each run and their median; each row notes the speed of the machine just before the
-run (seconds of a fixed 30M-step Python loop), so that a slow run can be read as such.
+The same code took 53-75 s on this shared 2-core machine within an hour. ``--runs N`` times the
+assessment N times back to back and prints each run and their median. Each row notes the seconds
+of a fixed 30M-step Python loop just before its run: a slow interpreter shows there, though the
+swings of session 6 did not (1.2-1.5 s before runs of 62-69 s; docs/benchmarks.md).
 
     GISAPP_DB_NAME=gisapp_bench .venv/bin/python bench/assess_1m.py [--runs 3] [--no-append]
 """
