@@ -671,8 +671,8 @@ def _json_array(values: pd.Series) -> pa.Array:
             add(dumps(v, str, opts))
         elif isinstance(v, str):
             add(v.encode())
-        elif v is None or v != v:
-            add(b"{}")
+        elif v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
+            add(b"{}")  # missing (pd.NA would raise on `v != v`)
         else:
             add(dumps(v, str, opts))
         end(len(buffer))

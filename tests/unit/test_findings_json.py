@@ -37,3 +37,8 @@ def test_only_dicts_take_the_fast_path_and_give_the_same_text():
     texts = _json_array(pd.Series(rows, dtype=object)).to_pylist()
     assert [json.loads(t) for t in texts] == rows
     assert _json_array(pd.Series([], dtype=object)).to_pylist() == []
+
+
+def test_pandas_missing_values_become_empty_objects_not_a_crash():
+    texts = _json_array(pd.Series([pd.NA, pd.NaT, np.nan, {"a": 1}], dtype=object)).to_pylist()
+    assert texts == ["{}", "{}", "{}", '{"a":1}']
