@@ -78,6 +78,9 @@ def test_a_zone_wholly_in_view_is_read_from_the_kept_counts(conn):
 
 
 def test_status_changes_inserts_moves_and_deletes_show_at_once(conn):
+    # the triggers fold the deltas by chance (random() < 0.02): a fixed seed makes this test's draws
+    # the same on every run, so the explicit fold below always has deltas to fold
+    conn.execute(sa.text("SELECT setseed(0.25)"))
     pid = conn.execute(sa.text(
         "SELECT p.id FROM land.parcels p JOIN land.zones z ON z.id = p.zone_id "
         "WHERE z.code = 'jiading' AND p.status = 'in_production' ORDER BY p.id LIMIT 1")).scalar()
@@ -105,8 +108,11 @@ def test_status_changes_inserts_moves_and_deletes_show_at_once(conn):
 
     # folding the deltas changes nothing that is read
     rows_before = conn.execute(sa.text("SELECT count(*) FROM layers.parcel_zone_counts")).scalar()
+    groups = conn.execute(sa.text("SELECT count(*) FROM (SELECT 1 FROM layers.parcel_zone_counts "
+                                  "GROUP BY zone_id, status HAVING sum(n) <> 0) g")).scalar()
+    assert groups < rows_before
     conn.execute(sa.text("SELECT layers.fold_parcel_zone_counts()"))
-    assert conn.execute(sa.text("SELECT count(*) FROM layers.parcel_zone_counts")).scalar() < rows_before
+    assert conn.execute(sa.text("SELECT count(*) FROM layers.parcel_zone_counts")).scalar() == groups
     assert summaries(conn, CITY) == counted(conn, CITY)
 
 
