@@ -298,6 +298,8 @@ TEXTS.update({
     "outcome.term_ok": {"zh": "年限合规", "en": "Term as policy"},
     "outcome.major_below_preferred": {"zh": "重大项目低于 50 年", "en": "Major project below 50 years"},
     "outcome.term_above_max": {"zh": "年限超上限", "en": "Term above the maximum"},
+    "outcome.terms_within_max": {"zh": "园区出让年限均未超上限", "en": "Zone: no term above the maximum"},
+    "outcome.terms_above_max": {"zh": "园区有出让年限超上限", "en": "Zone: terms above the maximum"},
     "outcome.single_use": {"zh": "单一用途", "en": "Single use"},
     "outcome.mixed": {"zh": "混合用地", "en": "Mixed use"},
     "outcome.invalid_shares": {"zh": "占比合计不为 100%", "en": "Shares do not sum to 100%"},

@@ -96,12 +96,22 @@ _SQL: dict[str, str] = {
                    (3, 'started', started_on IS NOT NULL), (4, 'completed', completed_on IS NOT NULL),
                    (5, 'accepted', accepted_on IS NOT NULL), (6, 'reviewed', reviewed)) AS st(k, stage, hit)
         GROUP BY zid, zone_code, zone_name_zh, zone_name_en, st.k, st.stage ORDER BY zid, st.k""",
+    # grants per rule and verdict; the grants within their term (no finding of their own) are
+    # counted by the zone's grant_term report
     "grants_review": f"""
-        SELECT z.code AS zone_code, z.name_zh AS zone_name_zh, z.name_en AS zone_name_en,
-               f.rule, f.outcome, count(*) AS grants
-        FROM rules.current_findings f JOIN land.zones z ON z.id = f.zone_key
-        WHERE f.rule IN ('grant_review', 'grant_notice', 'grant_term') AND {_ZONE_FILTER}
-        GROUP BY z.id, f.rule, f.outcome ORDER BY z.id, f.rule, f.outcome""",
+        SELECT zone_code, zone_name_zh, zone_name_en, rule, outcome, sum(n)::bigint AS grants FROM (
+            SELECT z.id AS zid, z.code AS zone_code, z.name_zh AS zone_name_zh, z.name_en AS zone_name_en,
+                   f.rule, f.outcome, count(*) AS n
+            FROM rules.current_findings f JOIN land.zones z ON z.id = f.zone_key
+            WHERE f.rule IN ('grant_review', 'grant_notice', 'grant_term') AND f.subject_type = 'grant'
+              AND {_ZONE_FILTER}
+            GROUP BY z.id, f.rule, f.outcome
+            UNION ALL
+            SELECT z.id, z.code, z.name_zh, z.name_en, f.rule, 'term_ok', (f.evidence ->> 'term_ok')::bigint
+            FROM rules.current_findings f JOIN land.zones z ON z.id = f.zone_key
+            WHERE f.rule = 'grant_term' AND f.subject_type = 'zone' AND {_ZONE_FILTER}
+        ) x WHERE n > 0
+        GROUP BY zid, zone_code, zone_name_zh, zone_name_en, rule, outcome ORDER BY zid, rule, outcome""",
     "green_balance": f"""
         SELECT z.code AS zone_code, z.name_zh AS zone_name_zh, z.name_en AS zone_name_en, f.outcome,
                round(layers.json_number(f.evidence, 'zone_green_m2') / 1e4, 2) AS green_ha,

@@ -207,7 +207,7 @@ def test_a_zone_run_supersedes_only_that_zone(isolated_engine, first_run):
     assert result.exit_code == 0 and "(yangshan)" in result.output
     after = current(isolated_engine, "grant_term")
     yangshan = scalar(isolated_engine, "SELECT id FROM land.zones WHERE code = 'yangshan'")
-    assert len(after) == len(before) and not after["subject_id"].duplicated().any()
+    assert len(after) == len(before) and not after.duplicated(["subject_type", "subject_id"]).any()
     changed = after[~after["id"].isin(before["id"])]
     assert len(changed) > 0 and set(changed["zone_id"]) == {yangshan}
 

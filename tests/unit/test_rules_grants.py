@@ -25,7 +25,14 @@ def run(grant_rows, reqs=(), reviews=(), overrides=(), as_of=AS_OF) -> pd.DataFr
 
 
 def one(found: pd.DataFrame, rule: str, grant_id: int = 1) -> pd.Series:
-    rows = found[(found["rule"] == rule) & (found["subject_id"] == str(grant_id))]
+    rows = found[(found["rule"] == rule) & (found["subject_type"] == "grant") & (found["subject_id"] == str(grant_id))]
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
+def term_report(found: pd.DataFrame, zone_id: int = 1) -> pd.Series:
+    rows = found[(found["rule"] == "grant_term") & (found["subject_type"] == "zone")
+                 & (found["subject_id"] == str(zone_id))]
     assert len(rows) == 1
     return rows.iloc[0]
 
@@ -112,7 +119,8 @@ def test_a_requirement_without_actual_value_cannot_be_evaluated_unless_another_f
 def test_only_standardized_grants_are_reviewed_and_noticed():
     found = run([STD, {"granted_on": "2023-02-15"}])
     assert set(found[found["rule"].isin(["grant_review", "grant_notice"])]["subject_id"]) == {"1"}
-    assert set(found[found["rule"] == "grant_term"]["subject_id"]) == {"1", "2"}
+    # the term report counts every grant, standardized or not
+    assert term_report(found)["evidence"]["grants"] == 2
 
 
 # -- notice period -----------------------------------------------------------------------------
@@ -159,8 +167,58 @@ def test_the_notice_minimum_is_a_zone_parameter():
     ],
 )
 def test_term_against_the_2014_shanghai_rule_and_the_national_maximum(granted, major, term, outcome):
-    f = one(run([{"granted_on": granted, "is_major_project": major, "term_years": term}]), "grant_term")
+    found = run([{"granted_on": granted, "is_major_project": major, "term_years": term}])
+    report = term_report(found)
+    counted = {"term_ok": "term_ok", "term_above_max": "above_max", "major_below_preferred": "major_below_preferred",
+               "cannot_evaluate": "no_term"}[outcome]
+    assert report["evidence"][counted] == 1 and report["evidence"]["grants"] == 1
+    assert report["outcome"] == ("terms_above_max" if outcome == "term_above_max" else "terms_within_max")
+    assert report["is_positive"] == (outcome == "term_above_max")
+    grant_rows = found[(found["rule"] == "grant_term") & (found["subject_type"] == "grant")]
+    if outcome == "term_ok":  # within its maximum: counted in the zone's report, no finding of its own
+        assert grant_rows.empty
+        assert f"{term} 年 1 宗" in report["explanation_zh"] and f"{term} years × 1" in report["explanation_en"]
+        return
+    f = one(found, "grant_term")
     assert f["outcome"] == outcome
     assert f["is_positive"] == (outcome in ("term_above_max", "major_below_preferred", "cannot_evaluate"))
     if term is not None:
         assert f"{term} 年" in f["explanation_zh"] and f"{term} years" in f["explanation_en"]
+
+
+def test_term_report_counts_a_zone_by_rule_term_and_verdict():
+    rows = [
+        {"granted_on": "2020-01-01", "is_major_project": False, "term_years": 20},
+        {"granted_on": "2020-01-01", "is_major_project": False, "term_years": 20},
+        {"granted_on": "2020-01-01", "is_major_project": True, "term_years": 50},
+        {"granted_on": "2020-01-01", "is_major_project": True, "term_years": 30},
+        {"granted_on": "2010-01-01", "is_major_project": False, "term_years": 50},
+        {"granted_on": "2020-01-01", "is_major_project": False, "term_years": 25},
+        {"granted_on": "2020-01-01", "is_major_project": False, "term_years": None},
+        {"granted_on": "2020-01-01", "is_major_project": False, "term_years": 20, "zone_id": 2},
+    ]
+    found = run([{"id": i + 1, "contract_no": f"C{i + 1}"} | r for i, r in enumerate(rows)])
+    ev = term_report(found, 1)["evidence"]
+    assert {k: ev[k] for k in ("grants", "normal_grants", "major_grants", "national_rule_grants", "above_max",
+                                "major_below_preferred", "no_term", "within_max", "term_ok")} == {
+        "grants": 7, "normal_grants": 4, "major_grants": 2, "national_rule_grants": 1, "above_max": 1,
+        "major_below_preferred": 1, "no_term": 1, "within_max": 5, "term_ok": 4}
+    assert ev["by_term_years"] == {"20": 2, "25": 1, "30": 1, "50": 2}
+    report = term_report(found, 1)
+    assert report["outcome"] == "terms_above_max" and report["is_positive"]
+    assert "已出让 7 宗" in report["explanation_zh"] and "超过最长年限 1 宗" in report["explanation_zh"]
+    assert "7 grants" in report["explanation_en"] and "1 above their maximum" in report["explanation_en"]
+    assert term_report(found, 2)["outcome"] == "terms_within_max"
+    per_grant = found[(found["rule"] == "grant_term") & (found["subject_type"] == "grant")]
+    assert dict(zip(per_grant["subject_id"], per_grant["outcome"])) == {
+        "4": "major_below_preferred", "6": "term_above_max", "7": "cannot_evaluate"}
+
+
+def test_term_report_uses_each_zones_own_maximum():
+    rows = [{"id": 1, "zone_id": 1, "term_years": 30}, {"id": 2, "zone_id": 2, "term_years": 30}]
+    found = run([{"granted_on": "2020-01-01", "is_major_project": False} | r for r in rows],
+                overrides=[override("grant_term", "normal_max_years", 30, zone_id=2)])
+    assert term_report(found, 1)["evidence"]["above_max"] == 1
+    assert term_report(found, 2)["evidence"]["above_max"] == 0
+    assert term_report(found, 2)["evidence"]["normal_max_years"] == 30
+    assert "最长 30 年" in term_report(found, 2)["explanation_zh"]
