@@ -67,21 +67,24 @@ def kind_status(assessments: pd.DataFrame, zone_ids: pd.Series, days: pd.Series,
     """For each (zone, day): 'valid', 'expired' (an assessment of ``kind`` ended before the day)
     or 'missing' (none, or only ones that start later)."""
     a = assessments[assessments["kind"] == kind]
-    left = pd.DataFrame({"row": np.arange(len(zone_ids)), "zone_id": zone_ids.to_numpy(),
-                         "day": pd.to_datetime(days).to_numpy()})
-    if a.empty:
-        return pd.Series("missing", index=zone_ids.index)
-    m = left.merge(a[["zone_id", "valid_from", "valid_to"]], on="zone_id", how="inner")
-    start = pd.to_datetime(m["valid_from"]).to_numpy()
-    end = pd.to_datetime(m["valid_to"]).to_numpy()
-    day = m["day"].to_numpy()
-    valid = (start <= day) & (np.isnat(end) | (day <= end))
-    expired = ~np.isnat(end) & (end < day)
-    m["v"], m["e"] = valid, expired
-    agg = m.groupby("row")[["v", "e"]].any()
-    v = agg["v"].reindex(left["row"]).fillna(False).to_numpy(dtype=bool)
-    e = agg["e"].reindex(left["row"]).fillna(False).to_numpy(dtype=bool)
-    return pd.Series(np.where(v, "valid", np.where(e, "expired", "missing")), index=zone_ids.index)
+    zones = zone_ids.to_numpy()
+    day = pd.to_datetime(days).to_numpy().astype("datetime64[ns]")
+    valid = np.zeros(len(zones), dtype=bool)
+    expired = np.zeros(len(zones), dtype=bool)
+    # a zone has a handful of assessments: each marks the rows of its zone (rows sorted by zone
+    # once), instead of a merge of every row with its zone's assessments (1.8 s for 760k grants)
+    order = np.argsort(zones, kind="stable")
+    sorted_zones = zones[order]
+    starts = pd.to_datetime(a["valid_from"]).to_numpy().astype("datetime64[ns]")
+    ends = pd.to_datetime(a["valid_to"]).to_numpy().astype("datetime64[ns]")
+    for z, start, end in zip(a["zone_id"].tolist(), starts, ends):
+        rows = order[np.searchsorted(sorted_zones, z, "left"):np.searchsorted(sorted_zones, z, "right")]
+        d = day[rows]
+        open_ended = np.isnat(end)
+        valid[rows] |= (start <= d) & (open_ended | (d <= end))
+        if not open_ended:
+            expired[rows] |= end < d
+    return pd.Series(np.where(valid, "valid", np.where(expired, "expired", "missing")), index=zone_ids.index)
 
 
 def _statuses(assessments, zone_ids, days, kinds) -> pd.DataFrame:
