@@ -22,9 +22,10 @@ def insert_current_finding(conn, *, rule: str, zone_id: int, parcel_id: int, out
                  {"r": rule, "z": zone_id})
     return conn.execute(
         sa.text("""
-        INSERT INTO rules.findings (run_id, rule, rule_version, as_of, zone_id, parcel_id, subject_type, subject_id,
-                                    outcome, is_positive, explanation_zh, explanation_en)
-        VALUES (:run, :r, 'test', coalesce(CAST(:as_of AS date), current_date), :z, :p, 'parcel', CAST(:p AS text),
+        INSERT INTO rules.findings (run_id, rule, rule_version, as_of, zone_id, zone_key, parcel_id, subject_type,
+                                    subject_id, outcome, is_positive, explanation_zh, explanation_en)
+        VALUES (:run, :r, 'test', coalesce(CAST(:as_of AS date), current_date), :z, coalesce(CAST(:z AS integer), 0),
+                :p, 'parcel', CAST(:p AS text),
                 :o, :pos, :zh, :en) RETURNING id"""),
         {"run": run_id, "r": rule, "as_of": as_of, "z": zone_id, "p": parcel_id, "o": outcome, "pos": is_positive,
          "zh": explanation_zh, "en": explanation_en},

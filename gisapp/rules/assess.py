@@ -621,6 +621,7 @@ def _findings_table(run_id: int, found: pd.DataFrame, set_ids: list[int]) -> pa.
             "rule_version": _arrow_repeated_text(table["rule_version"]),
             "as_of": pa.array(pd.to_datetime(table["as_of"]).to_numpy(dtype="datetime64[D]")).cast(pa.date32()),
             "zone_id": _arrow_int(table["zone_id"]).cast(pa.int32()),
+            "zone_key": pa.array(pd.to_numeric(table["zone_id"], errors="coerce").fillna(0).to_numpy(dtype="int32")),
             "parcel_id": _arrow_int(table["parcel_id"]),
             "subject_type": _arrow_repeated_text(table["subject_type"]),
             "subject_id": _arrow_text(table["subject_id"].astype(str)),
@@ -654,8 +655,8 @@ def _arrow_int(values: pd.Series) -> pa.Array:
 
 
 def _json_array(values: pd.Series) -> pa.Array:
-    """The JSON text of each dict (or already-JSON string) as an Arrow string array; ``{}`` for a
-    finding without evidence (the column is NOT NULL: a NULL would fail the whole COPY).
+    """The JSON text of each dict (or already-JSON string, checked) as an Arrow string array; ``{}``
+    for a finding without evidence (the column is NOT NULL: a NULL would fail the whole COPY).
 
     The serialized bytes go straight into one buffer: as Python strings they cost twice the
     serialization again (a million non-ASCII strings re-encoded to UTF-8 by Arrow), and a million
@@ -669,7 +670,11 @@ def _json_array(values: pd.Series) -> pa.Array:
     for v in values.tolist():
         if type(v) is dict:  # the rules' usual case first: `v != v` would compare a dict key by key
             add(dumps(v, str, opts))
-        elif isinstance(v, str):
+        elif isinstance(v, str):  # already JSON: checked, as the column is plain text
+            try:
+                orjson.loads(v)
+            except orjson.JSONDecodeError as e:
+                raise GisappError(f"a finding's evidence is not JSON ({e}): {v[:80]!r}") from None
             add(v.encode())
         elif v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
             add(b"{}")  # missing (pd.NA would raise on `v != v`)

@@ -1,7 +1,7 @@
 -- The findings of the latest assessment of each rule and zone (what the map, the dashboards and
 -- reviews show): the rows of the run that rules.current_runs names for the finding's rule and
 -- zone, with their parameters (stored once per distinct set in rules.parameter_sets) and their
--- evidence as jsonb (stored as json: cheaper to write, see migration 0500).
+-- evidence as jsonb (stored as JSON text: cheaper to write, see migrations 0500 and 1100).
 DROP VIEW IF EXISTS rules.current_findings CASCADE;
 CREATE VIEW rules.current_findings AS
 SELECT f.id, f.run_id, f.rule, f.rule_version, f.as_of, f.zone_id, f.parcel_id, f.subject_type,

@@ -442,3 +442,20 @@ def test_findings_are_not_vacuumed_for_their_inserts_while_a_run_writes_them(eng
     assert "autovacuum_vacuum_insert_threshold=-1" in (options or [])
     assert not any(o.startswith(("autovacuum_enabled=", "autovacuum_vacuum_threshold=")) for o in options)
     assert autovacuum == "on"
+
+
+def test_a_finding_whose_zone_key_is_not_its_zone_is_refused(isolated_engine, first_run):
+    """Migration 1100: zone_key is written by the writer (no longer generated) and checked."""
+    row = current(isolated_engine, "idle_land").iloc[0]
+    with pytest.raises(sa.exc.IntegrityError, match="findings_zone_key_is_zone"), isolated_engine.begin() as conn:
+        conn.execute(sa.text("""
+            INSERT INTO rules.findings (run_id, rule, rule_version, as_of, zone_id, zone_key, subject_type, subject_id,
+                                        outcome, is_positive, explanation_zh, explanation_en)
+            VALUES (:run, 'idle_land', 'test', current_date, :z, :z + 1, 'parcel', 'x', 'not_idle', false, 'x', 'x')"""),
+            {"run": int(row["run_id"]), "z": int(row["zone_id"])})
+    # the findings the assessment wrote carry their zone as key, zone-less ones 0
+    with isolated_engine.connect() as conn:
+        wrong = conn.execute(sa.text(
+            "SELECT count(*) FROM rules.findings WHERE zone_key <> COALESCE(zone_id, 0)")).scalar()
+        zoneless = conn.execute(sa.text("SELECT count(*) FROM rules.findings WHERE zone_id IS NULL AND zone_key = 0")).scalar()
+    assert wrong == 0 and zoneless > 0

@@ -42,3 +42,12 @@ def test_only_dicts_take_the_fast_path_and_give_the_same_text():
 def test_pandas_missing_values_become_empty_objects_not_a_crash():
     texts = _json_array(pd.Series([pd.NA, pd.NaT, np.nan, {"a": 1}], dtype=object)).to_pylist()
     assert texts == ["{}", "{}", "{}", '{"a":1}']
+
+
+def test_evidence_given_as_text_must_be_json():
+    import pytest
+
+    from gisapp.errors import GisappError
+
+    with pytest.raises(GisappError, match="not JSON.*'year: 2025'"):
+        _json_array(pd.Series([{"ok": 1}, "year: 2025"], dtype=object))

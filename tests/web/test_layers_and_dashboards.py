@@ -49,9 +49,9 @@ def test_rule_layers_follow_the_current_findings_only(engine, findings_source):
         run = conn.execute(sa.text("INSERT INTO rules.assessment_runs (as_of, started_by) "
                                    "VALUES ('2026-07-01', 'test') RETURNING id")).scalar_one()
         conn.execute(sa.text("""
-            INSERT INTO rules.findings (run_id, rule, rule_version, as_of, zone_id, parcel_id, subject_type,
+            INSERT INTO rules.findings (run_id, rule, rule_version, as_of, zone_id, zone_key, parcel_id, subject_type,
                                         subject_id, outcome, is_positive, evidence, explanation_zh, explanation_en)
-            SELECT :run, 'per_mu', 'test', '2026-07-01', zone_id, id, 'parcel', id::text, :o, false,
+            SELECT :run, 'per_mu', 'test', '2026-07-01', zone_id, zone_id, id, 'parcel', id::text, :o, false,
                    '{"score": "not a number", "year": 2025}', '测试', 'test'
             FROM land.parcels WHERE id = :p"""), {"p": pid, "o": other, "run": run})
         # the new run becomes current for the parcel's zone: the old finding is history
