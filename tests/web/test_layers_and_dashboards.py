@@ -83,6 +83,20 @@ def test_grants_pipeline_narrows_from_grant_to_acceptance(engine):
     assert totals["granted"] >= totals["announced"]
 
 
+def test_grants_review_counts_every_grant_of_the_term_rule_once(engine, findings_source):
+    """Grants within their term have no finding of their own (grant_term 2.0): the dashboard takes
+    their count from the zones' reports, so the term bars add up to every assessed grant."""
+    frame = dashboard.dataset(engine, "grants_review")
+    term = frame[frame["rule"] == "grant_term"].groupby("outcome")["grants"].sum()
+    with engine.connect() as conn:
+        reported = conn.execute(sa.text(
+            "SELECT sum((evidence ->> 'grants')::int), sum((evidence ->> 'term_ok')::int) "
+            "FROM rules.current_findings WHERE rule = 'grant_term' AND subject_type = 'zone'")).one()
+    assert reported[0] > 0 and term["term_ok"] == reported[1]
+    assert term.sum() == reported[0]
+    assert not ({"terms_within_max", "terms_above_max"} & set(term.index))  # reports are not grants
+
+
 def test_quota_use_shows_the_escalated_district(engine):
     frame = dashboard.dataset(engine, "quota_use")
     energy = frame[(frame["resource"] == "energy") & (frame["year"] == 2025)].set_index("district_code")
