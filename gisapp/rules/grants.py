@@ -458,8 +458,9 @@ def _zone_term_report(g, overrides, as_of, term, verdict) -> pd.DataFrame:
             f"{c['national']:,} 宗（国家规定最长 {p['national_max_years']:g} 年）；超过最长年限 {c['above']:,} 宗，"
             f"未登记年限 {c['no_term']:,} 宗；年限分布：{dist_zh}")
         en.append(
-            f"As of {day}, {c['grants']:,} grants: {c['normal']:,} normal grants since {since} (maximum "
-            f"{p['normal_max_years']:g} years), {c['major']:,} major projects (maximum {p['major_max_years']:g}, "
+            f"As of {day}, {_count(c['grants'], 'grant')}: {_count(c['normal'], 'normal grant')} since {since} "
+            f"(maximum {p['normal_max_years']:g} years), {_count(c['major'], 'major project')} (maximum "
+            f"{p['major_max_years']:g}, "
             f"preferred {p['major_preferred_years']:g}; {c['below_preferred']:,} below it), {c['national']:,} "
             f"granted earlier (national maximum {p['national_max_years']:g}); {c['above']:,} above their maximum, "
             f"{c['no_term']:,} without a term; terms: {dist_en}")
@@ -470,6 +471,11 @@ def _zone_term_report(g, overrides, as_of, term, verdict) -> pd.DataFrame:
         subject_id=[str(z) for z in zone_ids.tolist()], outcome=report_outcome, is_positive=above,
         evidence=evidence, explanation_zh=zh, explanation_en=en,
     )
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` with its noun, plural unless one ("1 grant", "1,234 grants")."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _term_sentence(
