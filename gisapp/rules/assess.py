@@ -425,7 +425,7 @@ def _prepare_module(
     t = time.perf_counter()
     set_ids = _parameter_set_ids(engine, found["parameters"])
     table = _findings_table(_WORK["run_id"], found, set_ids)
-    zone_key = found["zone_id"].fillna(0).astype("int64")
+    zone_key = _zone_keys(found)
     done = ModuleDone(
         module=module_name,
         count=len(found),
@@ -621,7 +621,7 @@ def _findings_table(run_id: int, found: pd.DataFrame, set_ids: list[int]) -> pa.
             "rule_version": _arrow_repeated_text(table["rule_version"]),
             "as_of": pa.array(pd.to_datetime(table["as_of"]).to_numpy(dtype="datetime64[D]")).cast(pa.date32()),
             "zone_id": _arrow_int(table["zone_id"]).cast(pa.int32()),
-            "zone_key": pa.array(pd.to_numeric(table["zone_id"], errors="coerce").fillna(0).to_numpy(dtype="int32")),
+            "zone_key": pa.array(_zone_keys(table).to_numpy(dtype="int32")),
             "parcel_id": _arrow_int(table["parcel_id"]),
             "subject_type": _arrow_repeated_text(table["subject_type"]),
             "subject_id": _arrow_text(table["subject_id"].astype(str)),
@@ -635,6 +635,11 @@ def _findings_table(run_id: int, found: pd.DataFrame, set_ids: list[int]) -> pa.
                                                          pa.array([ACTOR], pa.string())).cast(pa.string()),
         }
     )
+
+
+def _zone_keys(found: pd.DataFrame) -> pd.Series:
+    """Each finding's ``zone_key``: its zone, 0 without one (the CHECK of migration 1100)."""
+    return pd.to_numeric(found["zone_id"], errors="coerce").fillna(0).astype("int64")
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:

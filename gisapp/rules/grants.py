@@ -430,14 +430,19 @@ def _zone_term_report(g, overrides, as_of, term, verdict) -> pd.DataFrame:
     years = frame.dropna(subset=["term"]).groupby(["zone_id", "term"]).size()
     zone_ids = counts.index.to_numpy(dtype="int64")
     zp = ZoneParams(TERM, overrides, as_of, zone_ids)
+    limits = {k: zp.column(k).tolist() for k in ("normal_max_years", "major_max_years", "major_preferred_years",
+                                                  "national_max_years")}
+    since_l = zp.column("rules_since", None).tolist()
+    by_zone_years: dict[int, dict[int, int]] = {}
+    for (z, t), n in years.items():
+        by_zone_years.setdefault(int(z), {})[int(t)] = int(n)
     day = as_of.isoformat()
     evidence, zh, en = [], [], []
-    for i, z in enumerate(zone_ids.tolist()):
-        c = {k: int(v) for k, v in counts.loc[z].items()}
-        p = {k: float(zp.column(k)[i]) for k in ("normal_max_years", "major_max_years", "major_preferred_years",
-                                                 "national_max_years")}
-        since = str(zp.column("rules_since", None)[i])
-        by_years = {int(t): int(n) for t, n in years.loc[z].items()} if z in years.index.get_level_values(0) else {}
+    for i, (z, row) in enumerate(zip(zone_ids.tolist(), counts.to_dict("records"))):
+        c = {k: int(v) for k, v in row.items()}
+        p = {k: float(v[i]) for k, v in limits.items()}
+        since = str(since_l[i])
+        by_years = by_zone_years.get(z, {})
         evidence.append({
             "grants": c["grants"], "normal_grants": c["normal"], "major_grants": c["major"],
             "national_rule_grants": c["national"], "above_max": c["above"],
