@@ -21,7 +21,6 @@ import datetime as dt
 import importlib
 import multiprocessing as mp
 import time
-from array import array
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,7 +43,7 @@ from gisapp.queries.rule_inputs import (
     uses_param,
     zone_ids_for,
 )
-from gisapp.rules import registry
+from gisapp.rules import columnar, registry
 from gisapp.rules.base import FINDING_COLUMNS
 
 REVIEW_COLUMNS = ["review_status", "review_reason", "reviewed_by", "reviewed_at"]
@@ -643,6 +642,8 @@ def _zone_keys(found: pd.DataFrame) -> pd.Series:
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:
+    if isinstance(values.array, pd.arrays.ArrowExtensionArray):  # built in Arrow (gisapp.rules.columnar)
+        return columnar.texts(values.array)
     return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
 
 
@@ -660,34 +661,16 @@ def _arrow_int(values: pd.Series) -> pa.Array:
 
 
 def _json_array(values: pd.Series) -> pa.Array:
-    """The JSON text of each dict (or already-JSON string, checked) as an Arrow string array; ``{}``
-    for a finding without evidence (the column is NOT NULL: a NULL would fail the whole COPY).
-
-    The serialized bytes go straight into one buffer: as Python strings they cost twice the
-    serialization again (a million non-ASCII strings re-encoded to UTF-8 by Arrow), and a million
-    kept ``bytes`` objects five times (allocations).
-    """
-    opts = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-    dumps = orjson.dumps
-    buffer = bytearray()
-    offsets = array("q", [0])
-    add, end = buffer.extend, offsets.append
-    for v in values.tolist():
-        if type(v) is dict:  # the rules' usual case first: `v != v` would compare a dict key by key
-            add(dumps(v, str, opts))
-        elif isinstance(v, str):  # already JSON: checked, as the column is plain text
-            try:
-                orjson.loads(v)
-            except orjson.JSONDecodeError as e:
-                raise GisappError(f"a finding's evidence is not JSON ({e}): {v[:80]!r}") from None
-            add(v.encode())
-        elif v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
-            add(b"{}")  # missing (pd.NA would raise on `v != v`)
-        else:
-            add(dumps(v, str, opts))
-        end(len(buffer))
-    # 64-bit offsets: a module's evidence may pass 2 GB (pgpq writes large strings as text)
-    return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(buffer))
+    """The JSON text of each dict (or already-JSON string, checked; or an evidence column's text) as
+    an Arrow string array; ``{}`` for a finding without evidence (the column is NOT NULL: a NULL
+    would fail the whole COPY)."""
+    if isinstance(values.array, columnar.EvidenceArray):  # JSON text already (gisapp.rules.columnar)
+        return values.array.json_text().fill_null("{}").cast(pa.large_string())
+    try:
+        text = columnar.json_texts(values.tolist())
+    except ValueError as e:
+        raise GisappError(f"a finding's {e}") from None
+    return text.fill_null("{}") if text.null_count else text
 
 
 def prune_findings(engine: Engine, keep_runs: int = 3) -> int:

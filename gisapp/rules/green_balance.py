@@ -40,9 +40,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from gisapp.errors import InputError
+from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, param_provenance
 from gisapp.rules.common import gc_paused
 from gisapp.rules.support import (
@@ -213,56 +215,72 @@ def _parcel_findings(pg, verdict, target, as_of, overrides) -> pd.DataFrame:
     ratio = pg["green_ratio"].to_numpy(dtype=float)[keep]
     surplus = verdict["surplus_m2"].to_numpy(dtype=float)[keep]
     t_all = target[keep]
-    dedicated = pg["is_dedicated"].to_numpy()[keep]
-    # a million rows at city scale: each number formatted once, shared by both sentences
-    day_l = iso_list(pg["measured_on"].to_numpy()[keep])
-    area_s, counted_s, abs_s = nums(area), nums(counted), nums(np.abs(surplus))
-    ratio_s, t_s = pcts(ratio), _labels(t_all)
-    lu = pg["land_use_code"].astype(str).to_numpy()[keep].tolist()
-    zh, en = [], []
-    for r, d, a, c, sp, t, ded, code, ok in zip(ratio_s, day_l, area_s, counted_s, abs_s, t_s, dedicated.tolist(),
-                                                lu, (outcome == "surplus").tolist()):
-        if ded:
-            bz, be = f"专用绿地 {code} 整块计入，{a} m²", f"dedicated green parcel {code} counted whole, {a} m²"
-        else:
-            bz, be = f"绿地 {c} m² / 用地 {a} m²，{d} 测量", f"{c} m² green of {a} m², measured on {d}"
-        if ok:
-            zh.append(f"绿地率 {r}（{bz}）不低于园区目标 {t}，盈余 {sp} m²")
-            en.append(f"Green ratio {r} ({be}) meets the zone target of {t}: surplus {sp} m²")
-        else:
-            zh.append(f"绿地率 {r}（{bz}）低于园区目标 {t}，缺口 {sp} m²，由园区总量平衡")
-            en.append(f"Green ratio {r} ({be}) is below the zone target of {t}: deficit {sp} m², to be balanced "
-                      "at zone level")
-    ratio_f, target_f, surplus_f = floats(ratio, 4), floats(t_all, 4), floats(surplus, 1)
-    area_f, counted_f, measured_f = floats(area, 1), floats(counted, 1), floats(measured, 1)
-    ev = [{"green_ratio": r, "target": t, "surplus_m2": sp, "area_m2": a, "counted_green_m2": c,
-           "measured_green_m2": mg, "measured_on": d, "dedicated_green": dd}
-          for r, t, sp, a, c, mg, d, dd in zip(ratio_f, target_f, surplus_f, area_f, counted_f, measured_f,
-                                                day_l, dedicated.tolist())]
+    dedicated = pg["is_dedicated"].to_numpy(dtype=bool)[keep]
+    # a million rows at city scale: each sentence built column by column (gisapp.rules.columnar)
+    day = pg["measured_on"].to_numpy()[keep]
+    day_s = col.dates(day, missing="—")
+    area_s, counted_s, abs_s = col.fixed(area), col.fixed(counted), col.fixed(np.abs(surplus))
+    ratio_s, t_s = col.percents(ratio), col.each_distinct(t_all, pct)
+    code = col.texts(pg["land_use_code"].astype(str).to_numpy()[keep])
+    basis_zh = col.choose(dedicated, col.sentence("专用绿地 {code} 整块计入，{a} m²", code=code, a=area_s),
+                          col.sentence("绿地 {c} m² / 用地 {a} m²，{d} 测量", c=counted_s, a=area_s, d=day_s))
+    basis_en = col.choose(dedicated, col.sentence("dedicated green parcel {code} counted whole, {a} m²", code=code,
+                                                  a=area_s),
+                          col.sentence("{c} m² green of {a} m², measured on {d}", c=counted_s, a=area_s, d=day_s))
+    fields = {"r": ratio_s, "t": t_s, "sp": abs_s}
+    ok = outcome == "surplus"
+    zh = col.choose(ok, col.sentence("绿地率 {r}（{b}）不低于园区目标 {t}，盈余 {sp} m²", b=basis_zh, **fields),
+                    col.sentence("绿地率 {r}（{b}）低于园区目标 {t}，缺口 {sp} m²，由园区总量平衡", b=basis_zh, **fields))
+    en = col.choose(ok, col.sentence("Green ratio {r} ({b}) meets the zone target of {t}: surplus {sp} m²",
+                                     b=basis_en, **fields),
+                    col.sentence("Green ratio {r} ({b}) is below the zone target of {t}: deficit {sp} m², to be "
+                                 "balanced at zone level", b=basis_en, **fields))
+    ev = col.json_objects({
+        "green_ratio": col.j_float(ratio, 4), "target": col.j_float(t_all, 4), "surplus_m2": col.j_float(surplus, 1),
+        "area_m2": col.j_float(area, 1), "counted_green_m2": col.j_float(counted, 1),
+        "measured_green_m2": col.j_float(measured, 1), "measured_on": col.j_date(day),
+        "dedicated_green": col.j_bool(dedicated)})
     # the few that cannot be evaluated, one by one
-    reason = verdict["reason"].to_numpy()[keep]
-    codes = (pg["code"] if "code" in pg else pg["id"].astype(str)).to_numpy()[keep]
-    status = pg["status"].to_numpy()[keep]
-    day0 = as_of.isoformat()
-    for i in np.flatnonzero(outcome == CANNOT_EVALUATE).tolist():
-        day = day_l[i]
-        if reason[i] == "zero_area":
-            zh[i] = f"无法评估：地块 {codes[i]} 面积为 {area_s[i]} m²，无法计算绿地率"
-            en[i] = f"Cannot evaluate: parcel {codes[i]} has an area of {area_s[i]} m², so no green ratio"
-        elif reason[i] == "green_exceeds_area":
-            zh[i] = f"无法评估：{day} 测得绿地 {num(measured[i])} m² 大于地块面积 {area_s[i]} m²，请核对测量"
-            en[i] = (f"Cannot evaluate: the green area measured on {day}, {num(measured[i])} m², exceeds the "
-                     f"parcel area of {area_s[i]} m²; check the measurement")
-        else:
-            zh[i] = f"无法评估：地块状态为 {status[i]}，截至 {day0} 缺少绿地面积测量"
-            en[i] = f"Cannot evaluate: the parcel is {status[i]} but has no green-area measurement on or before {day0}"
-        ev[i] = {"green_ratio": None, "target": target_f[i], "surplus_m2": None, "area_m2": area_f[i],
-                 "measured_green_m2": measured_f[i], "measured_on": day, "missing": reason[i]}
+    cannot = np.flatnonzero(outcome == CANNOT_EVALUATE)
+    if cannot.size:
+        zh, en, ev = _cannot_parcel_texts(pg, verdict, keep, cannot, zh, en, ev, as_of, t_all)
     ids = pg["id"].to_numpy()[keep]
     return findings_frame(
         GREEN_BALANCE, as_of, [prov[z] for z in zone_ids.tolist()], zone_id=zone_ids, parcel_id=ids,
         subject_type="parcel", subject_id=ids.astype(str), outcome=outcome, is_positive=outcome != "surplus",
-        evidence=ev, explanation_zh=zh, explanation_en=en)
+        evidence=col.evidence_column(ev), explanation_zh=col.text_column(zh), explanation_en=col.text_column(en))
+
+
+def _cannot_parcel_texts(pg, verdict, keep, rows, zh, en, ev, as_of, target):
+    """The sentences and evidence of the parcels that cannot be evaluated (few), written row by row."""
+    reason = verdict["reason"].to_numpy()[keep][rows]
+    codes = (pg["code"] if "code" in pg else pg["id"].astype(str)).to_numpy()[keep][rows]
+    status = pg["status"].to_numpy()[keep][rows]
+    area = pg["area_m2"].to_numpy(dtype=float)[keep][rows]
+    measured = pg["measured_green_m2"].to_numpy(dtype=float)[keep][rows]
+    days = iso_list(pg["measured_on"].to_numpy()[keep][rows])
+    area_s = nums(area)
+    target_f, area_f, measured_f = floats(target[rows], 4), floats(area, 1), floats(measured, 1)
+    day0 = as_of.isoformat()
+    zh_rows, en_rows, ev_rows = [], [], []
+    for i in range(len(rows)):
+        day = days[i]
+        if reason[i] == "zero_area":
+            zh_rows.append(f"无法评估：地块 {codes[i]} 面积为 {area_s[i]} m²，无法计算绿地率")
+            en_rows.append(f"Cannot evaluate: parcel {codes[i]} has an area of {area_s[i]} m², so no green ratio")
+        elif reason[i] == "green_exceeds_area":
+            zh_rows.append(f"无法评估：{day} 测得绿地 {num(measured[i])} m² 大于地块面积 {area_s[i]} m²，请核对测量")
+            en_rows.append(f"Cannot evaluate: the green area measured on {day}, {num(measured[i])} m², exceeds the "
+                           f"parcel area of {area_s[i]} m²; check the measurement")
+        else:
+            zh_rows.append(f"无法评估：地块状态为 {status[i]}，截至 {day0} 缺少绿地面积测量")
+            en_rows.append(f"Cannot evaluate: the parcel is {status[i]} but has no green-area measurement on or "
+                           f"before {day0}")
+        ev_rows.append(orjson.dumps({"green_ratio": None, "target": target_f[i], "surplus_m2": None,
+                                     "area_m2": area_f[i], "measured_green_m2": measured_f[i], "measured_on": day,
+                                     "missing": reason[i]}).decode())
+    return (col.replace_rows(zh, rows, zh_rows), col.replace_rows(en, rows, en_rows),
+            col.replace_rows(ev, rows, ev_rows))
 
 
 @dataclass(frozen=True)
