@@ -215,12 +215,22 @@ def j_bool(values: Any) -> pa.Array:
 _NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 
 
+def _has_special_bytes(arr: pa.Array) -> bool:
+    """Whether any text holds a byte JSON must escape (a quote, a backslash, a control character),
+    looked for in the data buffer at once: most columns hold none, and a regex per row costs more."""
+    data = arr.buffers()[2]
+    if data is None:
+        return False
+    b = np.frombuffer(data, dtype=np.uint8)
+    return bool(((b < 0x20) | (b == 0x22) | (b == 0x5C)).any())
+
+
 def j_str(values: Any) -> pa.Array:
     """Each text as a JSON string (escaped as orjson escapes it); null as null."""
     arr = texts(values)
     quoted = pc.binary_join_element_wise('"', arr, '"', "")
-    special = pc.fill_null(pc.match_substring_regex(arr, _NEEDS_ESCAPE), False)
-    if pc.any(special).as_py():
+    if _has_special_bytes(arr):
+        special = pc.fill_null(pc.match_substring_regex(arr, _NEEDS_ESCAPE), False)
         rows = np.flatnonzero(special.to_numpy(zero_copy_only=False))
         escaped = [orjson.dumps(arr[i].as_py()).decode() for i in rows.tolist()]
         quoted = pc.replace_with_mask(quoted, special, pa.array(escaped, pa.string()))
@@ -229,7 +239,8 @@ def j_str(values: Any) -> pa.Array:
 
 def j_date(values: Any) -> pa.Array:
     """Each date as a JSON string ``"YYYY-MM-DD"``; NaT as null."""
-    return j_str(dates(values))
+    quoted = pc.binary_join_element_wise('"', dates(values), '"', "")  # a date needs no escaping
+    return pc.fill_null(quoted, _NULL) if quoted.null_count else quoted
 
 
 def j_const(value: Any, n: int) -> pa.Scalar:

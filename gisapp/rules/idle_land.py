@@ -36,6 +36,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
 from gisapp.rules.common import (
     MU_PER_M2,
@@ -281,7 +282,23 @@ def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame |
         "exemption_reason": [r if isinstance(r, str) else None for r in reason],
         "exempt_from": iso_dates(s["exempt_from"]),
     }
-    evidence = _evidence(ev)
+    evidence = col.evidence_column(col.json_objects({
+        "grant_id": col.j_int(s["grant_id"]),
+        "contract_no": col.j_str(s["contract_no"]),
+        "agreed_start_on": col.j_date(s["agreed_start_on"]),
+        "started_on": col.j_date(s["started_on"].where(s["started"], pd.NaT)),
+        "suspended_since": col.j_date(s["suspended_since"]),
+        "developed_share": col.j_float(dev_share, 4),
+        "invested_share": col.j_float(inv_share, 4),
+        "period_ends_on": col.j_date(idle_due),
+        "idle_since": col.j_date(idle_since),
+        "price_wan": col.j_float(price, 2),
+        "fee_wan": col.j_float(fee, 2),
+        "recovery_candidate": col.j_bool(idle & ~exempt & recovery),
+        "recovery_from": col.j_date(recovery_from),
+        "exemption_reason": col.j_str([r if isinstance(r, str) else None for r in reason]),
+        "exempt_from": col.j_date(s["exempt_from"]),
+    }))
     flags = {
         "cannot_start": cannot_start,
         "cannot_status": cannot_status,
@@ -305,38 +322,6 @@ def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame |
         explanation_en=en,
     )
     return frame
-
-
-def _evidence(ev: dict[str, list]) -> list[dict]:
-    """One evidence dict per row from the columns of ``ev`` (keys in this order).
-
-    A dict display per row: about twice as fast as ``dict(zip(keys, row))`` for a million rows.
-    """
-    return [
-        {
-            "grant_id": g,
-            "contract_no": c,
-            "agreed_start_on": a,
-            "started_on": so,
-            "suspended_since": ss,
-            "developed_share": ds,
-            "invested_share": ins,
-            "period_ends_on": pe,
-            "idle_since": isn,
-            "price_wan": pw,
-            "fee_wan": fw,
-            "recovery_candidate": rc,
-            "recovery_from": rf,
-            "exemption_reason": er,
-            "exempt_from": ef,
-        }
-        for g, c, a, so, ss, ds, ins, pe, isn, pw, fw, rc, rf, er, ef in zip(
-            ev["grant_id"], ev["contract_no"], ev["agreed_start_on"], ev["started_on"], ev["suspended_since"],
-            ev["developed_share"], ev["invested_share"], ev["period_ends_on"], ev["idle_since"],
-            ev["price_wan"], ev["fee_wan"], ev["recovery_candidate"], ev["recovery_from"],
-            ev["exemption_reason"], ev["exempt_from"],
-        )
-    ]
 
 
 def _yz(n: int) -> str:
@@ -570,8 +555,10 @@ def inventory_findings(
     unbuilt = state[unbuilt_mask]
     frames = []
     if not unsupplied.empty:
-        since = iso_dates(unsupplied["status_since"])
-        area = round_list(unsupplied["area_m2"], 1)
+        since = col.dates(unsupplied["status_since"])
+        area = np.round(unsupplied["area_m2"].to_numpy(dtype="float64"), 1)
+        ha, mu = col.fixed(area / 10000, 2), col.fixed(area * MU_PER_M2, 1)
+        known = unsupplied["status_since"].notna().to_numpy()
         zp = ZoneParams(INVENTORY, overrides, as_of, unsupplied["zone_id"])
         f = findings(
             INVENTORY,
@@ -583,26 +570,22 @@ def inventory_findings(
             subject_id=unsupplied["id"].astype("int64").astype(str).to_numpy(),
             outcome="approved_unsupplied",
             is_positive=True,
-            evidence=[
-                {"area_m2": a, "since": d, "land_use_code": lu}
-                for a, d, lu in zip(area, since, unsupplied["land_use_code"].tolist())
-            ],
-            explanation_zh=[
-                f"批而未供：{a / 10000:.2f} 公顷（{a * MU_PER_M2:.1f} 亩）"
-                + (f"，自 {d} 起" if d else "，起始日期未记录")
-                for a, d in zip(area, since)
-            ],
-            explanation_en=[
-                f"Approved but not supplied: {a / 10000:.2f} ha ({a * MU_PER_M2:.1f} mu)"
-                + (f", since {d}" if d else ", start date not recorded")
-                for a, d in zip(area, since)
-            ],
+            evidence=col.evidence_column(col.json_objects({
+                "area_m2": col.j_float(area, 1), "since": col.j_date(unsupplied["status_since"]),
+                "land_use_code": col.j_str(unsupplied["land_use_code"])})),
+            explanation_zh=col.text_column(col.sentence(
+                "批而未供：{ha} 公顷（{mu} 亩）{since}", ha=ha, mu=mu,
+                since=col.choose(known, col.sentence("，自 {d} 起", d=since), "，起始日期未记录"))),
+            explanation_en=col.text_column(col.sentence(
+                "Approved but not supplied: {ha} ha ({mu} mu){since}", ha=ha, mu=mu,
+                since=col.choose(known, col.sentence(", since {d}", d=since), ", start date not recorded"))),
         )
         frames.append(f)
     if not unbuilt.empty:
-        since = iso_dates(unbuilt["granted_on"])
-        area = round_list(unbuilt["area_m2"], 1)
-        days = (day - unbuilt["granted_on"]).dt.days.tolist()
+        area = np.round(unbuilt["area_m2"].to_numpy(dtype="float64"), 1)
+        days = (day - unbuilt["granted_on"]).dt.days.to_numpy(dtype="float64")
+        fields = {"ha": col.fixed(area / 10000, 2), "mu": col.fixed(area * MU_PER_M2, 1),
+                  "d": col.dates(unbuilt["granted_on"]), "n": col.fixed(days, 0), "day": day.date().isoformat()}
         zp = ZoneParams(INVENTORY, overrides, as_of, unbuilt["zone_id"])
         f = findings(
             INVENTORY,
@@ -614,20 +597,14 @@ def inventory_findings(
             subject_id=unbuilt["parcel_id"].astype("int64").astype(str).to_numpy(),
             outcome="supplied_unbuilt",
             is_positive=True,
-            evidence=[
-                {"area_m2": a, "since": d, "grant_id": g, "days": n}
-                for a, d, g, n in zip(area, since, unbuilt["grant_id"].astype("int64").tolist(), days)
-            ],
-            explanation_zh=[
-                f"供而未建：{a / 10000:.2f} 公顷（{a * MU_PER_M2:.1f} 亩），{d} 出让，"
-                f"截至 {day.date()} 已 {n} 天未动工"
-                for a, d, n in zip(area, since, days)
-            ],
-            explanation_en=[
-                f"Supplied but not built: {a / 10000:.2f} ha ({a * MU_PER_M2:.1f} mu), granted on {d}, "
-                f"not started {n} days later as of {day.date()}"
-                for a, d, n in zip(area, since, days)
-            ],
+            evidence=col.evidence_column(col.json_objects({
+                "area_m2": col.j_float(area, 1), "since": col.j_date(unbuilt["granted_on"]),
+                "grant_id": col.j_int(unbuilt["grant_id"]), "days": col.j_int(days)})),
+            explanation_zh=col.text_column(col.sentence(
+                "供而未建：{ha} 公顷（{mu} 亩），{d} 出让，截至 {day} 已 {n} 天未动工", **fields)),
+            explanation_en=col.text_column(col.sentence(
+                "Supplied but not built: {ha} ha ({mu} mu), granted on {d}, not started {n} days later as of {day}",
+                **fields)),
         )
         frames.append(f)
     return pd.concat(frames, ignore_index=True) if frames else empty_findings()
