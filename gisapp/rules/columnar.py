@@ -187,10 +187,17 @@ def j_float(values: Any, digits: int | None = 3) -> pa.Array:
         x = np.round(x, digits)
     nan = np.isnan(x)
     text = pc.cast(pa.array(np.where(nan, 0.0, x)), pa.string())
-    # whole numbers below 1e15 are written without a fraction by Arrow, with '.0' by orjson
-    whole = ~nan & (x == np.floor(x)) & (np.abs(x) < 1e15)
+    # Arrow and orjson agree on the digits but not always on the form: Arrow writes whole numbers
+    # without '.0', and switches to exponents at other magnitudes; those few go through orjson
+    size = np.abs(x)
+    odd = ~nan & ((size >= 1e10) | ((size < 1e-4) & (x != 0)))
+    whole = ~nan & ~odd & (x == np.floor(x))
     if whole.any():
         text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
+    if odd.any():
+        rows = np.flatnonzero(odd)
+        text = pc.replace_with_mask(text, pa.array(odd), pa.array(
+            [orjson.dumps(v).decode() for v in x[rows].tolist()], pa.string()))
     return pc.if_else(pa.array(nan), _NULL, text) if nan.any() else text
 
 
