@@ -250,7 +250,7 @@ def j_date(values: Any) -> pa.Array:
     return pc.fill_null(quoted, _NULL) if quoted.null_count else quoted
 
 
-def j_const(value: Any, n: int) -> pa.Scalar:
+def j_const(value: Any) -> pa.Scalar:
     """One JSON value for every row (a constant key: a list, a flag, null)."""
     return pa.scalar(orjson.dumps(value, option=_ORJSON_OPTS).decode(), pa.string())
 

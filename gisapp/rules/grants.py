@@ -24,8 +24,10 @@ import datetime as dt
 import math
 
 import numpy as np
+import orjson
 import pandas as pd
 
+from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
 from gisapp.rules.common import ZoneParams, as_day, findings, gc_paused, iso_dates
 
@@ -243,26 +245,30 @@ def review_findings(
     stage = g["review_stage"].tolist()
     reviewed_on = iso_dates(g["reviewed_on"])
     contract = g["contract_no"].tolist()
-    evidence, zh, en = [], [], []
     as_of_s = day.date().isoformat()
-    for i, (gid, out) in enumerate(zip(g["id"].tolist(), outcome.tolist())):
+    # the grants not reviewed yet (most of them) column-wise; the others one by one below
+    contract_col = col.texts(g["contract_no"])
+    zh_col = col.sentence("标准地出让合同 {c}：截至 {d} 尚无履约核验记录", c=contract_col, d=as_of_s)
+    en_col = col.sentence("Standardized grant {c}: no performance review up to {d}", c=contract_col, d=as_of_s)
+    evidence_col = col.json_objects({"stage": col.j_const(None), "reviewed_on": col.j_const(None),
+                                     "contract_no": col.j_str(contract_col), "indicators": col.j_const([])})
+    rows = np.flatnonzero(outcome != "not_reviewed")
+    evidence, zh, en = [], [], []
+    ids, outcomes, no_req_l, no_stage_l = g["id"].tolist(), outcome.tolist(), no_req.tolist(), no_stage_req.tolist()
+    for i in rows.tolist():
+        gid, out = ids[i], outcomes[i]
         items = items_by_grant.get(gid, [])
         st = stage[i] if isinstance(stage[i], str) else None
-        evidence.append(
-            {"stage": st, "reviewed_on": reviewed_on[i], "contract_no": contract[i], "indicators": items}
-        )
-        if out == "not_reviewed":
-            zh.append(f"标准地出让合同 {contract[i]}：截至 {as_of_s} 尚无履约核验记录")
-            en.append(f"Standardized grant {contract[i]}: no performance review up to {as_of_s}")
-            continue
-        if no_req[i]:
+        evidence.append(orjson.dumps(
+            {"stage": st, "reviewed_on": reviewed_on[i], "contract_no": contract[i], "indicators": items}).decode())
+        if no_req_l[i]:
             zh.append(f"无法核验：标准地出让合同 {contract[i]} 未登记履约指标要求")
             en.append(
                 f"Cannot evaluate: standardized grant {contract[i]} has no performance requirements recorded"
             )
             continue
         stage_zh = STAGE_ZH.get(st, st)
-        if no_stage_req[i]:
+        if no_stage_l[i]:
             zh.append(f"无法核验：{reviewed_on[i]} {stage_zh}（{st}）无对应阶段的指标要求")
             en.append(
                 f"Cannot evaluate: the {st} review of {reviewed_on[i]} has no requirements for that stage"
@@ -283,6 +289,9 @@ def review_findings(
                 f"Cannot evaluate: {head_en} lacks actual values: "
                 + "; ".join(t[2] for t in texts if t[0] is None)
             )
+    evidence = col.evidence_column(col.replace_rows(evidence_col, rows, evidence))
+    zh = col.text_column(col.replace_rows(zh_col, rows, zh))
+    en = col.text_column(col.replace_rows(en_col, rows, en))
     return _findings(REVIEW, g, zp, as_of, outcome, ["shortfall", CANNOT_EVALUATE], evidence, zh, en)
 
 
@@ -298,27 +307,23 @@ def notice_findings(grants: pd.DataFrame, as_of: dt.date, overrides: pd.DataFram
     outcome = np.where(
         ~announced, "not_announced", np.where(days >= required, "notice_ok", "notice_too_short")
     )
-    ann, granted = iso_dates(g["announced_on"]), iso_dates(g["granted_on"])
-    contract = g["contract_no"].tolist()
-    days_l = [None if math.isnan(d) else int(d) for d in days.tolist()]
-    req_l = required.tolist()
-    evidence = [
-        {"announced_on": a, "granted_on": gr, "notice_days": d, "required_days": r, "contract_no": c}
-        for a, gr, d, r, c in zip(ann, granted, days_l, req_l, contract)
-    ]
-    zh, en = [], []
-    for o, a, gr, d, r, c in zip(outcome.tolist(), ann, granted, days_l, req_l, contract):
-        if o == "not_announced":
-            zh.append(f"标准地出让合同 {c}（{gr} 出让）无出让条件公告日期，未能证明提前公布")
-            en.append(
-                f"Standardized grant {c} (granted {gr}) has no announcement date: advance notice not shown"
-            )
-        else:
-            verdict_zh = "不少于" if o == "notice_ok" else "少于"
-            verdict_en = "at least" if o == "notice_ok" else "less than"
-            zh.append(f"{a} 公告、{gr} 出让，公告期 {d} 天，{verdict_zh}要求的 {r} 天")
-            en.append(f"Announced {a}, granted {gr}: {d} days of notice, {verdict_en} the required {r} days")
-    return _findings(NOTICE, g, zp, as_of, outcome, ["notice_too_short", "not_announced"], evidence, zh, en)
+    ok = outcome == "notice_ok"
+    ann, granted, contract = col.dates(g["announced_on"]), col.dates(g["granted_on"]), col.texts(g["contract_no"])
+    fields = {"a": ann, "gr": granted, "d": col.fixed(days, 0), "r": col.fixed(required, 0), "c": contract}
+    announced_zh = col.sentence("{a} 公告、{gr} 出让，公告期 {d} 天，{v}要求的 {r} 天", v=col.choose(ok, "不少于", "少于"),
+                                **fields)
+    announced_en = col.sentence("Announced {a}, granted {gr}: {d} days of notice, {v} the required {r} days",
+                                v=col.choose(ok, "at least", "less than"), **fields)
+    zh = col.choose(announced, announced_zh,
+                    col.sentence("标准地出让合同 {c}（{gr} 出让）无出让条件公告日期，未能证明提前公布", **fields))
+    en = col.choose(announced, announced_en,
+                    col.sentence("Standardized grant {c} (granted {gr}) has no announcement date: advance notice "
+                                 "not shown", **fields))
+    evidence = col.json_objects({
+        "announced_on": col.j_date(g["announced_on"]), "granted_on": col.j_date(g["granted_on"]),
+        "notice_days": col.j_int(days), "required_days": col.j_int(required), "contract_no": col.j_str(contract)})
+    return _findings(NOTICE, g, zp, as_of, outcome, ["notice_too_short", "not_announced"],
+                     col.evidence_column(evidence), col.text_column(zh), col.text_column(en))
 
 
 def term_findings(grants: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame | None) -> pd.DataFrame:

@@ -193,7 +193,7 @@ def test_json_objects_nest():
 
 def test_j_const_gives_every_row_the_same_value():
     const = ["超 \"限\"", 1, None, {"x": 1.5}]
-    got = json_objects({"a": j_int(np.array([1, 2])), "flags": j_const(const, 2), "none": j_const(None, 2)})
+    got = json_objects({"a": j_int(np.array([1, 2])), "flags": j_const(const), "none": j_const(None)})
     assert got.to_pylist() == py_json([{"a": a, "flags": const, "none": None} for a in (1, 2)])
 
 
@@ -207,7 +207,7 @@ def test_json_objects_needs_a_key_and_a_column():
     with pytest.raises(ValueError):
         json_objects({})
     with pytest.raises(ValueError):
-        json_objects({"a": j_const(1, 3)})
+        json_objects({"a": j_const(1)})
 
 
 # --- sentences -----------------------------------------------------------------------------------
