@@ -45,6 +45,7 @@ from gisapp.queries.rule_inputs import (
 )
 from gisapp.rules import columnar, registry
 from gisapp.rules.base import FINDING_COLUMNS
+from gisapp.rules.support import concat_findings
 
 REVIEW_COLUMNS = ["review_status", "review_reason", "reviewed_by", "reviewed_at"]
 ACTOR = "gisapp assess"
@@ -91,7 +92,7 @@ def evaluate_rules(
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=FINDING_COLUMNS)
-    return pd.concat(parts, ignore_index=True)
+    return concat_findings(parts)
 
 
 def _evaluate_module(

@@ -33,7 +33,8 @@ from pandas.api.extensions import ExtensionArray, ExtensionDtype, register_exten
 
 __all__ = [
     "EvidenceArray", "EvidenceDtype", "choose", "dates", "each_distinct", "evidence_column", "fixed", "j_bool", "j_const", "j_date", "j_float",
-    "j_int", "j_lookup", "j_str", "json_objects", "json_texts", "percents", "replace_rows", "sentence", "text_column",
+    "j_int", "j_lookup", "j_str", "json_objects", "json_texts", "percents", "replace_rows", "same_column_types",
+    "sentence", "text_column",
     "texts",
 ]
 
@@ -294,10 +295,9 @@ class EvidenceDtype(ExtensionDtype):
         return EvidenceArray
 
     def _get_common_dtype(self, dtypes):
-        # stacked with rules that still give dicts (object columns) the column stays evidence
-        if all(isinstance(d, EvidenceDtype) or d == np.dtype(object) for d in dtypes):
-            return self
-        return None
+        # only evidence with evidence: a row of a frame (pandas interleaves all its columns) and
+        # a stack with dict columns are plain objects (see same_column_types)
+        return self if all(isinstance(d, EvidenceDtype) for d in dtypes) else None
 
 
 def json_texts(values: Iterable[Any]) -> pa.Array:
@@ -446,6 +446,27 @@ class EvidenceArray(ExtensionArray):
     def json_text(self) -> pa.Array:
         """The evidence as JSON text, one string per row (what the writer copies in)."""
         return self._data
+
+
+def same_column_types(frames: Sequence[pd.DataFrame]) -> list[pd.DataFrame]:
+    """``frames`` with each column in one form before they are stacked: where some frame holds a
+    column in Arrow (text) or as an evidence column, the others' plain object columns are
+    converted too (pandas would otherwise turn the whole column into Python objects)."""
+    frames = list(frames)
+    columns = {c for f in frames for c in f.columns}
+    for c in sorted(columns):
+        kinds = {type(f[c].array) for f in frames if c in f.columns}
+        target = (EvidenceArray if EvidenceArray in kinds else
+                  pd.arrays.ArrowExtensionArray if pd.arrays.ArrowExtensionArray in kinds else None)
+        if target is None or len(kinds) == 1:
+            continue
+        for k, f in enumerate(frames):
+            if c in f.columns and not isinstance(f[c].array, target):
+                f = f.copy(deep=False)
+                f[c] = (EvidenceArray._from_sequence(f[c].tolist()) if target is EvidenceArray
+                        else text_column(texts(f[c].to_numpy(dtype=object))))
+                frames[k] = f
+    return frames
 
 
 def evidence_column(json_text: pa.Array) -> EvidenceArray:

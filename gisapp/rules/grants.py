@@ -30,6 +30,7 @@ import pandas as pd
 from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
 from gisapp.rules.common import ZoneParams, as_day, findings, gc_paused, iso_dates
+from gisapp.rules.support import concat_findings
 
 OPINIONS_2021 = "沪规划资源规〔2021〕6号"  # short: stored with every finding
 SINCE_2021 = dt.date(2021, 9, 20)
@@ -122,7 +123,7 @@ def evaluate(
         term_findings(grants, as_of, overrides),
     ]
     parts = [p for p in parts if not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else empty_findings()
+    return concat_findings(parts) if parts else empty_findings()
 
 
 def _findings(

@@ -50,6 +50,7 @@ from gisapp.rules.common import (
     iso_dates,
     round_list,
 )
+from gisapp.rules.support import concat_findings
 
 ORDER_53 = "国土资源部令第53号"  # 闲置土地处置办法; sources are short: stored with every finding
 IN_FORCE = dt.date(2012, 7, 1)
@@ -155,7 +156,7 @@ def evaluate(
         inventory_findings(inputs["parcels"], state, as_of, overrides),
     ]
     parts = [p for p in parts if not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else empty_findings()
+    return concat_findings(parts) if parts else empty_findings()
 
 
 def parcel_state(inputs: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataFrame:
@@ -607,4 +608,4 @@ def inventory_findings(
                 **fields)),
         )
         frames.append(f)
-    return pd.concat(frames, ignore_index=True) if frames else empty_findings()
+    return concat_findings(frames) if frames else empty_findings()

@@ -26,6 +26,7 @@ from gisapp.rules.base import (
     make_findings,
     resolve_params_with_provenance,
 )
+from gisapp.rules.columnar import same_column_types
 from gisapp.rules.common import iso_dates, round_list
 
 
@@ -60,11 +61,12 @@ def findings_frame(spec: RuleSpec, as_of: dt.date, parameters: list[dict] | pd.S
 
 
 def concat_findings(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Findings frames stacked (an empty frame with the right columns when there are none)."""
+    """Findings frames stacked (an empty frame with the right columns when there are none); text
+    and evidence built in Arrow stay so (:func:`gisapp.rules.columnar.same_column_types`)."""
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS})
-    return pd.concat(frames, ignore_index=True)[FINDING_COLUMNS]
+    return pd.concat(same_column_types(frames), ignore_index=True)[FINDING_COLUMNS]
 
 
 def latest_on_or_before(frame: pd.DataFrame, key: str, date_col: str, as_of: dt.date) -> pd.DataFrame:

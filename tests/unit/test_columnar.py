@@ -35,7 +35,9 @@ from gisapp.rules.columnar import (
     json_texts,
     percents,
     replace_rows,
+    same_column_types,
     sentence,
+    text_column,
 )
 
 NAN = float("nan")
@@ -415,15 +417,33 @@ def test_concat_of_two_evidence_frames_stays_evidence(frame):
 
 
 @pytest.mark.parametrize("evidence_first", [True, False])
-def test_concat_with_an_object_column_of_dicts_stays_evidence(frame, evidence_first):
+def test_stacked_with_an_object_column_of_dicts_stays_evidence(frame, evidence_first):
     extra = [{"id": 9, "said": 'he "said"\n', "list": [1, 2.5]}, {"id": 10}]
     dicts = pd.DataFrame({"rule": ["x", "y"], "area": [1.0, 2.0], "evidence": pd.Series(extra, dtype=object)})
     parts = [frame, dicts] if evidence_first else [dicts, frame]
-    got = pd.concat(parts, ignore_index=True)
+    got = pd.concat(same_column_types(parts), ignore_index=True)
     assert isinstance(got["evidence"].dtype, EvidenceDtype)
     expected = ROWS + extra if evidence_first else extra + ROWS
     assert got["evidence"].tolist() == expected
     assert [got["evidence"][k] for k in range(len(got))] == expected
+
+
+def test_a_plain_concat_with_dicts_and_a_row_across_all_columns_are_plain_objects(frame):
+    # pandas asks for one dtype of evidence + object both when it stacks and when it takes a row:
+    # a row is not evidence, so the common type is object (dicts), never an error
+    dicts = pd.DataFrame({"rule": ["x"], "area": [1.0], "evidence": pd.Series([{"id": 9}], dtype=object)})
+    got = pd.concat([frame, dicts], ignore_index=True)
+    assert got["evidence"].tolist() == [*ROWS, {"id": 9}]
+    row = frame.astype({"rule": object, "area": object}).iloc[0]
+    assert row["evidence"] == ROWS[0]
+
+
+def test_stacking_keeps_arrow_text_columns_in_arrow():
+    arrow = pd.DataFrame({"t": text_column(pa.array(["a", "b"]))})
+    plain = pd.DataFrame({"t": pd.Series(["c"], dtype=object)})
+    got = pd.concat(same_column_types([arrow, plain]), ignore_index=True)
+    assert isinstance(got["t"].array, pd.arrays.ArrowExtensionArray)
+    assert got["t"].tolist() == ["a", "b", "c"]
 
 
 def test_a_series_of_dicts_can_be_given_the_evidence_dtype():
