@@ -459,61 +459,80 @@ def _industrial_findings(parcels, green, as_of, overrides) -> pd.DataFrame:
                                                              "office_above_max", CANNOT_EVALUATE],
                         default="within_controls").astype(object)
     idx = np.flatnonzero(keep)
-    days = iso_list(pg["measured_on"].to_numpy()[idx])
     g, c, o, gmax, cmin, omax = (x[idx] for x in (g, c, o, gmax, cmin, omax))
     g_bad, c_bad, o_bad, ok_area, out = g_bad[idx], c_bad[idx], o_bad[idx], ok_area[idx], outcome[idx]
-    g_s, c_s, o_s = pcts(g), pcts(c), pcts(o)
-    gl, cl, ol = _labels(gmax), _labels(cmin), _labels(omax)
-    g_sign = np.where(g_bad, ">", "≤").tolist()
-    c_sign = np.where(c_bad, "<", "≥").tolist()
-    o_sign = np.where(o_bad, ">", "≤").tolist()
-    g_f, c_f, o_f = floats(g, 4), floats(c, 4), floats(o, 4)
-    lim_f = [floats(x, 4) for x in (gmax, cmin, omax)]
-    area_f = floats(area[idx], 1)
+    # the parcels with all three figures (nearly all) column-wise; the others one by one below
+    code = g_bad.astype(int) * 4 + c_bad.astype(int) * 2 + o_bad.astype(int)
+    combos = [[k for k, bad in (("green_ratio", a), ("coverage", b), ("office_share", c_)) if bad]
+              for a in (False, True) for b in (False, True) for c_ in (False, True)]
+    f = {"g": col.percents(g), "gs": col.choose(g_bad, ">", "≤"), "gl": col.each_distinct(gmax, pct),
+         "c": col.percents(c), "cs": col.choose(c_bad, "<", "≥"), "cl": col.each_distinct(cmin, pct),
+         "o": col.percents(o), "os": col.choose(o_bad, ">", "≤"), "ol": col.each_distinct(omax, pct)}
+    dzh = col.sentence("绿地率 {g} {gs} {gl}，建筑系数 {c} {cs} {cl}，行政办公及生活服务设施用地占比 {o} {os} {ol}", **f)
+    den = col.sentence("green ratio {g} {gs} {gl}; building coverage {c} {cs} {cl}; offices and living {o} {os} {ol}",
+                       **f)
+    violated = code > 0
+    zh = col.choose(violated, col.sentence("不符合工业用地控制指标：{d}", d=dzh), col.sentence("符合工业用地控制指标：{d}", d=dzh))
+    en = col.choose(violated, col.sentence("Industrial land controls not met: {d}", d=den),
+                    col.sentence("Within the industrial land controls: {d}", d=den))
+    area_i = area[idx]
+    ev = col.json_objects({
+        "green_ratio": col.j_float(g, 4), "coverage": col.j_float(c, 4), "office_share": col.j_float(o, 4),
+        "green_max": col.j_float(gmax, 4), "coverage_min": col.j_float(cmin, 4),
+        "office_living_max": col.j_float(omax, 4), "violations": col.j_lookup(code, combos),
+        "missing": col.j_const([]), "area_m2": col.j_float(area_i, 1),
+        "green_measured_on": col.j_date(pg["measured_on"].to_numpy()[idx])})
     complete = ~(np.isnan(g) | np.isnan(c) | np.isnan(o)) & ok_area
-    ok_l = ok_area.tolist()
-    zh, en, ev = [], [], []
-    # the list of violations of each of the 8 combinations, built once (lists of Python bools: numpy
-    # scalar indexing row by row costs more than the sentences)
-    combos = {(a, b, c): [k for k, bad in (("green_ratio", a), ("coverage", b), ("office_share", c)) if bad]
-              for a in (False, True) for b in (False, True) for c in (False, True)}
-    flags = list(zip(g_bad.tolist(), c_bad.tolist(), o_bad.tolist()))
-    for i, (oc, full) in enumerate(zip(out.tolist(), complete.tolist())):
-        violations = combos[flags[i]]
-        if full:
-            missing = []
-            dzh = (f"绿地率 {g_s[i]} {g_sign[i]} {gl[i]}，建筑系数 {c_s[i]} {c_sign[i]} {cl[i]}，"
-                   f"行政办公及生活服务设施用地占比 {o_s[i]} {o_sign[i]} {ol[i]}")
-            den = (f"green ratio {g_s[i]} {g_sign[i]} {gl[i]}; building coverage {c_s[i]} {c_sign[i]} {cl[i]}; "
-                   f"offices and living {o_s[i]} {o_sign[i]} {ol[i]}")
-        else:
-            parts = [(k, lz, le) for k, v, lz, le in (
-                ("green_ratio", g_f[i], f"绿地率 {g_s[i]} {g_sign[i]} {gl[i]}", f"green ratio {g_s[i]} {g_sign[i]} {gl[i]}"),
-                ("coverage", c_f[i], f"建筑系数 {c_s[i]} {c_sign[i]} {cl[i]}",
-                 f"building coverage {c_s[i]} {c_sign[i]} {cl[i]}"),
-                ("office_share", o_f[i], f"行政办公及生活服务设施用地占比 {o_s[i]} {o_sign[i]} {ol[i]}",
-                 f"offices and living {o_s[i]} {o_sign[i]} {ol[i]}")) if v is not None]
-            missing = ["area_m2"] if not ok_l[i] else [k for k, v in (
-                ("green_ratio", g_f[i]), ("coverage", c_f[i]), ("office_share", o_f[i])) if v is None]
-            dzh, den = "，".join(p[1] for p in parts), "; ".join(p[2] for p in parts)
-        ev.append({"green_ratio": g_f[i], "coverage": c_f[i], "office_share": o_f[i], "green_max": lim_f[0][i],
-                   "coverage_min": lim_f[1][i], "office_living_max": lim_f[2][i], "violations": violations,
-                   "missing": missing, "area_m2": area_f[i], "green_measured_on": days[i]})
-        if oc == CANNOT_EVALUATE:
-            zh.append(f"无法评估：工业地块缺少{'、'.join(_NAMES_ZH[m] for m in missing)}（已知：{dzh or '无'}）")
-            en.append(f"Cannot evaluate: the industrial parcel lacks {', '.join(missing)} (known: {den or 'nothing'})")
-        elif violations:
-            zh.append(f"不符合工业用地控制指标：{dzh}"
-                      + (f"（缺{'、'.join(_NAMES_ZH[m] for m in missing)}）" if missing else ""))
-            en.append(f"Industrial land controls not met: {den}" + (f" (missing {', '.join(missing)})" if missing else ""))
-        else:
-            zh.append(f"符合工业用地控制指标：{dzh}")
-            en.append(f"Within the industrial land controls: {den}")
+    partial = np.flatnonzero(~complete)
+    if partial.size:
+        zh, en, ev = _partial_industrial_texts(partial, out, code, combos, (g, c, o), (gmax, cmin, omax),
+                                               (g_bad, c_bad, o_bad), ok_area, area_i,
+                                               pg["measured_on"].to_numpy()[idx], zh, en, ev)
     ids = pg["id"].to_numpy()[idx]
     return findings_frame(
         spec, as_of, [per_zone[int(z)][1] for z in zid[idx]], zone_id=zid[idx], parcel_id=ids,
         subject_type="parcel", subject_id=ids.astype(str), outcome=out, is_positive=out != "within_controls",
-        evidence=ev, explanation_zh=zh, explanation_en=en)
+        evidence=col.evidence_column(ev), explanation_zh=col.text_column(zh), explanation_en=col.text_column(en))
+
+
+def _partial_industrial_texts(rows, out, code, combos, shares, limits, bad, ok_area, area, measured_on, zh, en, ev):
+    """The sentences and evidence of the industrial parcels lacking a figure (few), row by row."""
+    g, c, o = (x[rows] for x in shares)
+    g_s, c_s, o_s = pcts(g), pcts(c), pcts(o)
+    gl, cl, ol = (_labels(x[rows]) for x in limits)
+    g_sign, c_sign, o_sign = (np.where(b[rows], hi, lo).tolist() for b, hi, lo in zip(bad, (">", "<", ">"),
+                                                                                    ("≤", "≥", "≤")))
+    g_f, c_f, o_f = floats(g, 4), floats(c, 4), floats(o, 4)
+    lim_f = [floats(x[rows], 4) for x in limits]
+    area_f, days = floats(area[rows], 1), iso_list(measured_on[rows])
+    zh_rows, en_rows, ev_rows = [], [], []
+    for k, i in enumerate(rows.tolist()):
+        violations = combos[int(code[i])]
+        parts = [(lz, le) for v, lz, le in (
+            (g_f[k], f"绿地率 {g_s[k]} {g_sign[k]} {gl[k]}", f"green ratio {g_s[k]} {g_sign[k]} {gl[k]}"),
+            (c_f[k], f"建筑系数 {c_s[k]} {c_sign[k]} {cl[k]}", f"building coverage {c_s[k]} {c_sign[k]} {cl[k]}"),
+            (o_f[k], f"行政办公及生活服务设施用地占比 {o_s[k]} {o_sign[k]} {ol[k]}",
+             f"offices and living {o_s[k]} {o_sign[k]} {ol[k]}")) if v is not None]
+        missing = ["area_m2"] if not ok_area[i] else [n for n, v in (
+            ("green_ratio", g_f[k]), ("coverage", c_f[k]), ("office_share", o_f[k])) if v is None]
+        dzh, den = "，".join(p[0] for p in parts), "; ".join(p[1] for p in parts)
+        ev_rows.append(orjson.dumps({
+            "green_ratio": g_f[k], "coverage": c_f[k], "office_share": o_f[k], "green_max": lim_f[0][k],
+            "coverage_min": lim_f[1][k], "office_living_max": lim_f[2][k], "violations": violations,
+            "missing": missing, "area_m2": area_f[k], "green_measured_on": days[k]}).decode())
+        if out[i] == CANNOT_EVALUATE:
+            zh_rows.append(f"无法评估：工业地块缺少{'、'.join(_NAMES_ZH[m] for m in missing)}（已知：{dzh or '无'}）")
+            en_rows.append(f"Cannot evaluate: the industrial parcel lacks {', '.join(missing)} (known: {den or 'nothing'})")
+        elif violations:
+            zh_rows.append(f"不符合工业用地控制指标：{dzh}"
+                           + (f"（缺{'、'.join(_NAMES_ZH[m] for m in missing)}）" if missing else ""))
+            en_rows.append(f"Industrial land controls not met: {den}"
+                           + (f" (missing {', '.join(missing)})" if missing else ""))
+        else:
+            zh_rows.append(f"符合工业用地控制指标：{dzh}")
+            en_rows.append(f"Within the industrial land controls: {den}")
+    return (col.replace_rows(zh, rows, zh_rows), col.replace_rows(en, rows, en_rows),
+            col.replace_rows(ev, rows, ev_rows))
 
 
 _NAMES_ZH = {"green_ratio": "绿地率", "coverage": "建筑系数", "office_share": "办公生活占比", "area_m2": "地块面积"}
