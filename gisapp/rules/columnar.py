@@ -93,15 +93,21 @@ def choose(condition: Any, if_true: Any, if_false: Any) -> pa.Array:
     return pc.if_else(cond, _part(if_true), _part(if_false))
 
 
-def replace_rows(column: pa.Array, rows: np.ndarray, values: Sequence[str]) -> pa.Array:
+def replace_rows(column: pa.Array, rows: np.ndarray, values: Sequence[str] | pa.Array) -> pa.Array:
     """``column`` with the text of ``rows`` (positions) replaced by ``values`` (the few rows a
-    rule words one by one, e.g. what cannot be evaluated)."""
+    rule words one by one, e.g. what cannot be evaluated; or a part built on its own)."""
     if len(rows) == 0:
         return column
     mask = np.zeros(len(column), dtype=bool)
     mask[rows] = True
     order = np.argsort(rows, kind="stable")  # replace_with_mask fills the masked rows in order
-    return pc.replace_with_mask(column, pa.array(mask), pa.array([values[k] for k in order.tolist()], pa.string()))
+    if isinstance(values, pa.Array):
+        replacement = values.take(pa.array(order))
+    else:
+        replacement = pa.array([values[k] for k in order.tolist()], pa.string())
+    if replacement.type != column.type:
+        column, replacement = column.cast(pa.large_string()), replacement.cast(pa.large_string())
+    return pc.replace_with_mask(column, pa.array(mask), replacement)
 
 
 def text_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:

@@ -33,6 +33,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
 from gisapp.rules.common import (
     MU_PER_M2,
@@ -41,7 +42,6 @@ from gisapp.rules.common import (
     format_each,
     gc_paused,
     ints_or_none,
-    round_list,
 )
 
 HUANGYAN = "黄岩区亩均评价（domain §5）"  # short: stored with every finding
@@ -382,9 +382,11 @@ def _evidence_and_text(
     zp: ZoneParams,
     parts: dict,
 ) -> tuple[list, list, list]:
-    """Evidence dicts and the two explanations, built per outcome with list comprehensions."""
+    """The evidence column and the two explanations, built per outcome with list comprehensions
+    (the graded rows' evidence column-wise)."""
     n = len(f)
     ev: list = [None] * n
+    graded_ev: list[tuple[np.ndarray, object]] = []  # (rows, their evidence as JSON text)
     zh: list[str] = [""] * n
     en: list[str] = [""] * n
     cat = f["grading_category"].tolist()
@@ -455,43 +457,28 @@ def _evidence_and_text(
         if idx.size == 0:
             continue
         inds = [ind for ind in NEEDS if (parts["weight"][ind][idx] > 0).any()]
-        per_ind = []
-        for ind in inds:
-            v = np.round(parts["values"][ind][idx], 4).tolist()
-            b_l = round_list(parts["bench"][ind][idx], 4)
-            w = parts["weight"][ind][idx].tolist()
-            sc = parts["scored"][ind][idx].tolist()
-            per_ind.append(
-                [{"value": vv, "benchmark": bb, "weight": ww, "scored": ss} for vv, bb, ww, ss in zip(v, b_l, w, sc)]
-            )
-        indicators = [dict(zip(inds, row)) for row in zip(*per_ind)]
         il = idx.tolist()
-        over = _flagged(inds, {ind: parts["overridden"][ind][idx] for ind in inds}, len(il))
         unscored = _flagged(
             inds, {ind: (parts["weight"][ind][idx] > 0) & ~parts["scored"][ind][idx] for ind in inds}, len(il)
         )
         scheme = "small" if scheme_small else "regular"
-        sc_l, rk_l, ct_l, ab_l = (
-            score[idx].tolist(),
-            rank[idx].astype(int).tolist(),
-            count[idx].astype(int).tolist(),
-            above[idx].tolist(),
-        )
-        evs = [
-            {
-                "year": year,
-                "category": cat[i],
-                "enterprise_id": ent[i],
-                "scheme": scheme,
-                "score": s_,
-                "rank": r_,
-                "graded_in_zone": c_,
-                "percentile": a_,
-                "indicators": ind_d,
-                "benchmarks_overridden": ov,
-            }
-            for i, s_, r_, c_, a_, ind_d, ov in zip(il, sc_l, rk_l, ct_l, ab_l, indicators, over)
-        ]
+        rk_l, ct_l = rank[idx].astype(int).tolist(), count[idx].astype(int).tolist()
+        # the evidence column-wise (a nested object per indicator); the overridden benchmarks as
+        # one of the 2^k subsets of the indicators, each written once
+        overridden = sum(parts["overridden"][ind][idx].astype(int) << k for k, ind in enumerate(inds))
+        subsets = [[ind for k, ind in enumerate(inds) if code >> k & 1] for code in range(2 ** len(inds))]
+        graded_ev.append((idx, col.json_objects({
+            "year": col.j_const(year), "category": col.j_str(f["grading_category"].to_numpy()[idx]),
+            "enterprise_id": col.j_int(f["enterprise_id"].iloc[idx]), "scheme": col.j_const(scheme),
+            "score": col.j_float(score[idx], None), "rank": col.j_int(rank[idx]),
+            "graded_in_zone": col.j_int(count[idx]), "percentile": col.j_float(above[idx], None),
+            "indicators": col.json_objects({ind: col.json_objects({
+                "value": col.j_float(parts["values"][ind][idx], 4),
+                "benchmark": col.j_float(parts["bench"][ind][idx], 4),
+                "weight": col.j_float(parts["weight"][ind][idx], None),
+                "scored": col.j_bool(parts["scored"][ind][idx])}) for ind in inds}),
+            "benchmarks_overridden": col.j_lookup(overridden, subsets)})))
+        evs = [None] * len(il)
         # scores and shares repeat a lot once rounded: format each distinct one once ("nan" as an
         # f-string would write it, though graded rows always have both)
         sc_t = format_each(score[idx], lambda x: f"{x:.1f}", "nan")
@@ -520,7 +507,10 @@ def _evidence_and_text(
                 zhs[k] += "；列为低效用地候选，待区管理机构认定"
                 ens[k] += "; low-efficiency land candidate, to be confirmed by the zone office"
         put(il, evs, zhs, ens)
-    return ev, zh, en
+    evidence = col.json_texts(ev)
+    for rows, text in graded_ev:
+        evidence = col.replace_rows(evidence, rows, text)
+    return col.evidence_column(evidence), zh, en
 
 
 def _class_labels(outcome: np.ndarray, pos: dict, idx: np.ndarray) -> tuple[list[str], list[str]]:
