@@ -28,6 +28,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
 from gisapp.rules.common import gc_paused
 from gisapp.rules.support import concat_findings, findings_frame, iso_list, zone_params
@@ -217,30 +218,40 @@ def _grant_findings(grants, assessments, kinds, as_of, per_zone, quiet) -> tuple
         g, granted, regime, st = (x[kept].reset_index(drop=True) for x in (g, granted, regime, st))
         outcome, no_date = outcome[kept], no_date[kept]
     pattern, cache = _texts(st, kinds)
-    days = iso_list(granted.to_numpy())
     regime_days = iso_list(regime.to_numpy())
     # the sentence of a grant differs from its neighbours' only by its date: split each sentence at
-    # the date once per (status pattern, outcome, regime date) and join the parts per row
-    parts: dict[tuple, tuple] = {}
-    zh, en, ev = [], [], []
-    for o, p, d, r in zip(outcome.tolist(), pattern.tolist(), days, regime_days):
-        key = (o, p, r)
-        hit = parts.get(key)
-        if hit is None:
-            hit = parts[key] = _grant_sentence(o, cache[p], r)
-        zh.append(f"{hit[0]}{d}{hit[1]}")
-        en.append(f"{hit[2]}{d}{hit[3]}")
-        ev.append({**hit[4], "granted_on": d})
-    for i in np.flatnonzero(no_date).tolist():
-        contract = g["contract_no"].iat[i] if "contract_no" in g else g["id"].iat[i]
-        zh[i] = f"无法评估：出让合同 {contract} 缺少出让日期"
-        en[i] = f"Cannot evaluate: grant {contract} has no grant date"
+    # the date once per (outcome, status pattern, regime date) and join the parts column-wise
+    keys = pd.DataFrame({"o": outcome, "p": pattern, "r": regime_days})
+    code = keys.groupby(["o", "p", "r"], dropna=False, sort=False).ngroup().to_numpy()
+    firsts = keys.drop_duplicates().itertuples(index=False)  # in the order of their codes
+    hits = [_grant_sentence(o, cache[p], r) for o, p, r in firsts]
+    day = col.dates(granted.to_numpy())
+
+    def part(k: int):
+        return _lookup_text(code, [h[k] for h in hits])
+
+    zh = col.sentence("{a}{d}{b}", a=part(0), d=day, b=part(1))
+    en = col.sentence("{a}{d}{b}", a=part(2), d=day, b=part(3))
+    # {**the pattern's evidence, "granted_on": day}: its JSON without the closing brace, then the date
+    heads = [col.json_texts([h[4]])[0].as_py()[:-1] + ("," if h[4] else "") for h in hits]
+    ev = col.sentence('{head}"granted_on":{d}}}', head=_lookup_text(code, heads), d=col.j_date(granted.to_numpy()))
+    missing_date = np.flatnonzero(no_date)
+    if missing_date.size:
+        contract = (g["contract_no"] if "contract_no" in g else g["id"]).to_numpy()[missing_date].tolist()
+        zh = col.replace_rows(zh, missing_date, [f"无法评估：出让合同 {c} 缺少出让日期" for c in contract])
+        en = col.replace_rows(en, missing_date, [f"Cannot evaluate: grant {c} has no grant date" for c in contract])
+    zh, en, ev = col.text_column(zh), col.text_column(en), col.evidence_column(ev)
     ids = g["id"].to_numpy()
     return findings_frame(
         ASSESSMENT_COVERAGE, as_of, [per_zone[int(z)][1] for z in g["zone_id"]], zone_id=g["zone_id"].to_numpy(),
         parcel_id=g["parcel_id"].to_numpy(), subject_type="grant", subject_id=ids.astype(str), outcome=outcome,
         is_positive=np.isin(outcome, ["not_covered", "expired", CANNOT_EVALUATE]), evidence=ev,
         explanation_zh=zh, explanation_en=en), counts
+
+
+def _lookup_text(codes: np.ndarray, texts: list[str]):
+    """Per row, ``texts[code]`` as Arrow text (each distinct text stored once)."""
+    return col.each_distinct(codes, lambda c: texts[c])
 
 
 def _grant_sentence(outcome: str, texts: tuple, regime_day: str | None) -> tuple:
