@@ -3,8 +3,10 @@
 A rule states each sentence once, as a template, and fills it with whole columns of formatted
 numbers and dates; its evidence is stated once as a mapping of key to column. The text comes out
 as the same characters a per-row f-string and ``orjson.dumps`` of a dict would give (tests hold
-the two equal), at a fraction of the cost: at city scale the per-row way cost ~3 µs per finding
-for the evidence and as much again for the two sentences (docs/benchmarks.md).
+the two equal). What it saves is mostly the evidence: a dict per row and its serialization cost
+~3 µs per finding at city scale. Arrow's string kernels cost 20-100 ns per row each, so a
+sentence comes out only ~1.5x faster than a list comprehension; rare wordings stay per row
+(:func:`replace_rows`). Measured in docs/benchmarks.md (session 8).
 
 The evidence column of a findings frame is an :class:`EvidenceArray`: JSON text inside, a dict
 for whoever reads an element (notebooks, tests), and handed to the writer as it is.
