@@ -24,7 +24,6 @@ import datetime as dt
 import math
 
 import numpy as np
-import orjson
 import pandas as pd
 
 from gisapp.rules import columnar as col
@@ -260,8 +259,7 @@ def review_findings(
         gid, out = ids[i], outcomes[i]
         items = items_by_grant.get(gid, [])
         st = stage[i] if isinstance(stage[i], str) else None
-        evidence.append(orjson.dumps(
-            {"stage": st, "reviewed_on": reviewed_on[i], "contract_no": contract[i], "indicators": items}).decode())
+        evidence.append({"stage": st, "reviewed_on": reviewed_on[i], "contract_no": contract[i], "indicators": items})
         if no_req_l[i]:
             zh.append(f"无法核验：标准地出让合同 {contract[i]} 未登记履约指标要求")
             en.append(
@@ -290,7 +288,7 @@ def review_findings(
                 f"Cannot evaluate: {head_en} lacks actual values: "
                 + "; ".join(t[2] for t in texts if t[0] is None)
             )
-    evidence = col.evidence_column(col.replace_rows(evidence_col, rows, evidence))
+    evidence = col.evidence_column(col.replace_rows(evidence_col, rows, col.json_texts(evidence)))
     zh = col.text_column(col.replace_rows(zh_col, rows, zh))
     en = col.text_column(col.replace_rows(en_col, rows, en))
     return _findings(REVIEW, g, zp, as_of, outcome, ["shortfall", CANNOT_EVALUATE], evidence, zh, en)

@@ -40,7 +40,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-import orjson
 import pandas as pd
 
 from gisapp.errors import InputError
@@ -276,11 +275,10 @@ def _cannot_parcel_texts(pg, verdict, keep, rows, zh, en, ev, as_of, target):
             zh_rows.append(f"无法评估：地块状态为 {status[i]}，截至 {day0} 缺少绿地面积测量")
             en_rows.append(f"Cannot evaluate: the parcel is {status[i]} but has no green-area measurement on or "
                            f"before {day0}")
-        ev_rows.append(orjson.dumps({"green_ratio": None, "target": target_f[i], "surplus_m2": None,
-                                     "area_m2": area_f[i], "measured_green_m2": measured_f[i], "measured_on": day,
-                                     "missing": reason[i]}).decode())
+        ev_rows.append({"green_ratio": None, "target": target_f[i], "surplus_m2": None, "area_m2": area_f[i],
+                        "measured_green_m2": measured_f[i], "measured_on": day, "missing": reason[i]})
     return (col.replace_rows(zh, rows, zh_rows), col.replace_rows(en, rows, en_rows),
-            col.replace_rows(ev, rows, ev_rows))
+            col.replace_rows(ev, rows, col.json_texts(ev_rows)))
 
 
 @dataclass(frozen=True)
@@ -516,10 +514,10 @@ def _partial_industrial_texts(rows, out, code, combos, shares, limits, bad, ok_a
         missing = ["area_m2"] if not ok_area[i] else [n for n, v in (
             ("green_ratio", g_f[k]), ("coverage", c_f[k]), ("office_share", o_f[k])) if v is None]
         dzh, den = "，".join(p[0] for p in parts), "; ".join(p[1] for p in parts)
-        ev_rows.append(orjson.dumps({
+        ev_rows.append({
             "green_ratio": g_f[k], "coverage": c_f[k], "office_share": o_f[k], "green_max": lim_f[0][k],
             "coverage_min": lim_f[1][k], "office_living_max": lim_f[2][k], "violations": violations,
-            "missing": missing, "area_m2": area_f[k], "green_measured_on": days[k]}).decode())
+            "missing": missing, "area_m2": area_f[k], "green_measured_on": days[k]})
         if out[i] == CANNOT_EVALUATE:
             zh_rows.append(f"无法评估：工业地块缺少{'、'.join(_NAMES_ZH[m] for m in missing)}（已知：{dzh or '无'}）")
             en_rows.append(f"Cannot evaluate: the industrial parcel lacks {', '.join(missing)} (known: {den or 'nothing'})")
@@ -532,7 +530,7 @@ def _partial_industrial_texts(rows, out, code, combos, shares, limits, bad, ok_a
             zh_rows.append(f"符合工业用地控制指标：{dzh}")
             en_rows.append(f"Within the industrial land controls: {den}")
     return (col.replace_rows(zh, rows, zh_rows), col.replace_rows(en, rows, en_rows),
-            col.replace_rows(ev, rows, ev_rows))
+            col.replace_rows(ev, rows, col.json_texts(ev_rows)))
 
 
 _NAMES_ZH = {"green_ratio": "绿地率", "coverage": "建筑系数", "office_share": "办公生活占比", "area_m2": "地块面积"}
