@@ -381,7 +381,7 @@ def _evidence_and_text(
     missing: dict[int, list[str]],
     zp: ZoneParams,
     parts: dict,
-) -> tuple[list, list, list]:
+) -> tuple[col.EvidenceArray, list, list]:
     """The evidence column and the two explanations, built per outcome with list comprehensions
     (the graded rows' evidence column-wise)."""
     n = len(f)
