@@ -443,6 +443,9 @@ class EvidenceArray(ExtensionArray):
     def astype(self, dtype, copy: bool = True):
         if isinstance(dtype, EvidenceDtype) or dtype == "evidence":
             return self
+        if dtype is not None and pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+            # as text, the evidence is its JSON (not the repr of a dict)
+            return pd.array(self._data.to_pylist(), dtype=dtype)
         return np.asarray(self).astype(dtype) if dtype is not None else np.asarray(self)
 
     def _values_for_factorize(self):

@@ -502,3 +502,8 @@ def test_the_writer_gets_the_json_text_unchanged(frame):
 
 def test_json_normalize_of_the_dicts(frame):
     pd.testing.assert_frame_equal(pd.json_normalize(frame["evidence"].tolist()), pd.json_normalize(ROWS))
+
+
+def test_evidence_as_text_is_its_json(frame):
+    assert frame["evidence"].astype("string").tolist() == py_json(ROWS)
+    assert frame["evidence"].astype(str).tolist() == py_json(ROWS)
