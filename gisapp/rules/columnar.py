@@ -189,25 +189,21 @@ _NULL = pa.scalar("null", pa.string())
 
 
 def j_float(values: Any, digits: int | None = 3) -> pa.Array:
-    """Numbers rounded to ``digits`` (as ``np.round``) written as orjson writes a float: the
-    shortest text that reads back the same, with '.0' on whole numbers; NaN as null."""
+    """Numbers rounded to ``digits`` (as ``np.round``) written as orjson writes a float (it is
+    orjson, on the whole column at once: twice as fast as Arrow's cast, and the same text at every
+    magnitude); NaN and infinities as null."""
     x = np.asarray(values, dtype="float64")
     if digits is not None:
         x = np.round(x, digits)
-    nan = np.isnan(x)
-    text = pc.cast(pa.array(np.where(nan, 0.0, x)), pa.string())
-    # Arrow and orjson agree on the digits but not always on the form: Arrow writes whole numbers
-    # without '.0', and switches to exponents at other magnitudes; those few go through orjson
-    size = np.abs(x)
-    odd = ~nan & ((size >= 1e10) | ((size < 1e-4) & (x != 0)))
-    whole = ~nan & ~odd & (x == np.floor(x))
-    if whole.any():
-        text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
-    if odd.any():
-        rows = np.flatnonzero(odd)
-        text = pc.replace_with_mask(text, pa.array(odd), pa.array(
-            [orjson.dumps(v).decode() for v in x[rows].tolist()], pa.string()))
-    return pc.if_else(pa.array(nan), _NULL, text) if nan.any() else text
+    return _json_list_items(orjson.dumps(x.tolist()))
+
+
+def _json_list_items(data: bytes) -> pa.Array:
+    """The items of a JSON list of numbers and nulls (no item holds a comma), one text each."""
+    if data == b"[]":
+        return pa.array([], pa.string())
+    body = pa.array([data[1:-1]], pa.large_binary()).cast(pa.large_string())
+    return pc.split_pattern(body, ",").flatten().cast(pa.string())
 
 
 def j_int(values: Any) -> pa.Array:
