@@ -559,7 +559,7 @@ def count_table(findings: pd.DataFrame) -> pd.DataFrame:
     return counts
 
 
-def _parameter_set_ids(engine: Engine, values: pd.Series) -> list[int]:
+def _parameter_set_ids(engine: Engine, values: pd.Series) -> np.ndarray:
     """The id of each finding's parameter set, stored once per distinct content.
 
     Its own short transaction: two worker processes storing the same set must not wait for each
@@ -567,17 +567,13 @@ def _parameter_set_ids(engine: Engine, values: pd.Series) -> list[int]:
     once.
     """
     opts = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-    by_object: dict[int, str] = {}
-    texts: list[str] = []
-    for v in values.tolist():
-        if isinstance(v, str):
-            texts.append(v)
-            continue
-        text = by_object.get(id(v))
-        if text is None:
-            text = by_object[id(v)] = orjson.dumps(v or {}, option=opts, default=str).decode()
-        texts.append(text)
-    distinct = list(dict.fromkeys(texts))
+    objects = values.tolist()
+    # rows share a few dict objects (a zone's parameters): find them by identity, in C
+    keys = np.fromiter(map(id, objects), dtype=np.int64, count=len(objects))
+    _, first, row_object = np.unique(keys, return_index=True, return_inverse=True)
+    object_texts = [o if isinstance(o, str) else orjson.dumps(o or {}, option=opts, default=str).decode()
+                    for o in (objects[i] for i in first.tolist())]
+    distinct = list(dict.fromkeys(object_texts))
     with engine.begin() as conn:
         conn.execute(
             sa.text(
@@ -595,10 +591,10 @@ def _parameter_set_ids(engine: Engine, values: pd.Series) -> list[int]:
             {"t": distinct},
         ).scalars()
         ids = dict(zip(distinct, found))
-    return [ids[t] for t in texts]
+    return np.asarray([ids[t] for t in object_texts], dtype="int64")[np.asarray(row_object).ravel()]
 
 
-def _findings_table(run_id: int, found: pd.DataFrame, set_ids: list[int]) -> pa.Table | None:
+def _findings_table(run_id: int, found: pd.DataFrame, set_ids: np.ndarray) -> pa.Table | None:
     """The findings as rows of rules.findings (Arrow, typed for the binary COPY), None if none.
 
     The rows are in the order of the findings index (rule, zone, parcel): each insertion then
@@ -658,6 +654,8 @@ def _arrow_repeated_text(values: pd.Series) -> pa.Array:
 
 
 def _arrow_int(values: pd.Series) -> pa.Array:
+    if values.dtype.kind in "iu":  # no missing values: as it is
+        return pa.array(values.to_numpy(dtype="int64"))
     return pa.array(pd.to_numeric(values, errors="coerce").astype("Int64"), type=pa.int64(), from_pandas=True)
 
 
