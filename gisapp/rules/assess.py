@@ -620,7 +620,8 @@ def _findings_table(run_id: int, found: pd.DataFrame, set_ids: np.ndarray) -> pa
             "zone_key": pa.array(_zone_keys(table).to_numpy(dtype="int32")),
             "parcel_id": _arrow_int(table["parcel_id"]),
             "subject_type": _arrow_repeated_text(table["subject_type"]),
-            "subject_id": _arrow_text(table["subject_id"].astype(str)),
+            "subject_id": _arrow_text(table["subject_id"] if isinstance(table["subject_id"].array, pd.arrays.ArrowExtensionArray)
+                                      else table["subject_id"].astype(str)),
             "outcome": _arrow_repeated_text(table["outcome"]),
             "is_positive": pa.array(table["is_positive"].to_numpy(dtype=bool)),
             "parameter_set_id": pa.array(np.asarray(set_ids, dtype="int64")[order]),

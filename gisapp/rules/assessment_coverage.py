@@ -244,7 +244,7 @@ def _grant_findings(grants, assessments, kinds, as_of, per_zone, quiet) -> tuple
     ids = g["id"].to_numpy()
     return findings_frame(
         ASSESSMENT_COVERAGE, as_of, [per_zone[int(z)][1] for z in g["zone_id"]], zone_id=g["zone_id"].to_numpy(),
-        parcel_id=g["parcel_id"].to_numpy(), subject_type="grant", subject_id=ids.astype(str), outcome=outcome,
+        parcel_id=g["parcel_id"].to_numpy(), subject_type="grant", subject_id=col.id_texts(ids), outcome=outcome,
         is_positive=np.isin(outcome, ["not_covered", "expired", CANNOT_EVALUATE]), evidence=ev,
         explanation_zh=zh, explanation_en=en), counts
 

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 from pandas.api.extensions import ExtensionArray, ExtensionDtype, register_extension_dtype
 
 __all__ = [
-    "EvidenceArray", "EvidenceDtype", "choose", "dates", "each_distinct", "evidence_column", "fixed", "j_bool", "j_const", "j_date", "j_float",
+    "EvidenceArray", "EvidenceDtype", "choose", "dates", "each_distinct", "evidence_column", "id_texts", "fixed", "j_bool", "j_const", "j_date", "j_float",
     "j_int", "j_lookup", "j_str", "json_objects", "json_texts", "percents", "replace_rows", "same_column_types",
     "sentence", "text_column",
     "texts",
@@ -110,6 +110,12 @@ def replace_rows(column: pa.Array, rows: np.ndarray, values: Sequence[str] | pa.
     if replacement.type != column.type:
         column, replacement = column.cast(pa.large_string()), replacement.cast(pa.large_string())
     return pc.replace_with_mask(column, pa.array(mask), replacement)
+
+
+def id_texts(ids: Any):
+    """Whole-number ids as a text column (a finding's ``subject_id``): "123" for 123, written in
+    C (numpy's ``astype(str)`` and the Python strings after it cost ~0.5 s per million)."""
+    return text_column(pc.cast(pa.array(np.asarray(ids, dtype="int64")), pa.string()))
 
 
 def text_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:

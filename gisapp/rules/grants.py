@@ -135,7 +135,7 @@ def _findings(
         zone_id=g["zone_id"].to_numpy(dtype="int64"),
         parcel_id=g["parcel_id"].to_numpy(dtype="int64"),
         subject_type="grant",
-        subject_id=g["id"].astype("int64").astype(str).to_numpy(),
+        subject_id=col.id_texts(g["id"]),
         outcome=outcome,
         is_positive=np.isin(outcome, [*positive, CANNOT_EVALUATE]),
         evidence=evidence,

@@ -246,7 +246,7 @@ def _parcel_findings(pg, verdict, target, as_of, overrides) -> pd.DataFrame:
     ids = pg["id"].to_numpy()[keep]
     return findings_frame(
         GREEN_BALANCE, as_of, [prov[z] for z in zone_ids.tolist()], zone_id=zone_ids, parcel_id=ids,
-        subject_type="parcel", subject_id=ids.astype(str), outcome=outcome, is_positive=outcome != "surplus",
+        subject_type="parcel", subject_id=col.id_texts(ids), outcome=outcome, is_positive=outcome != "surplus",
         evidence=col.evidence_column(ev), explanation_zh=col.text_column(zh), explanation_en=col.text_column(en))
 
 
@@ -489,7 +489,7 @@ def _industrial_findings(parcels, green, as_of, overrides) -> pd.DataFrame:
     ids = pg["id"].to_numpy()[idx]
     return findings_frame(
         spec, as_of, [per_zone[int(z)][1] for z in zid[idx]], zone_id=zid[idx], parcel_id=ids,
-        subject_type="parcel", subject_id=ids.astype(str), outcome=out, is_positive=out != "within_controls",
+        subject_type="parcel", subject_id=col.id_texts(ids), outcome=out, is_positive=out != "within_controls",
         evidence=col.evidence_column(ev), explanation_zh=col.text_column(zh), explanation_en=col.text_column(en))
 
 

@@ -315,7 +315,7 @@ def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame |
         zone_id=s["zone_id"].astype("int64").to_numpy(),
         parcel_id=s["parcel_id"].astype("int64").to_numpy(),
         subject_type="parcel",
-        subject_id=s["parcel_id"].astype("int64").astype(str).to_numpy(),
+        subject_id=col.id_texts(s["parcel_id"]),
         outcome=outcome,
         is_positive=np.isin(outcome, ["idle_not_started", "idle_stalled", CANNOT_EVALUATE]),
         evidence=evidence,
@@ -568,7 +568,7 @@ def inventory_findings(
             zone_id=unsupplied["zone_id"].astype("int64").to_numpy(),
             parcel_id=unsupplied["id"].astype("int64").to_numpy(),
             subject_type="parcel",
-            subject_id=unsupplied["id"].astype("int64").astype(str).to_numpy(),
+            subject_id=col.id_texts(unsupplied["id"]),
             outcome="approved_unsupplied",
             is_positive=True,
             evidence=col.evidence_column(col.json_objects({
@@ -595,7 +595,7 @@ def inventory_findings(
             zone_id=unbuilt["zone_id"].astype("int64").to_numpy(),
             parcel_id=unbuilt["parcel_id"].astype("int64").to_numpy(),
             subject_type="parcel",
-            subject_id=unbuilt["parcel_id"].astype("int64").astype(str).to_numpy(),
+            subject_id=col.id_texts(unbuilt["parcel_id"]),
             outcome="supplied_unbuilt",
             is_positive=True,
             evidence=col.evidence_column(col.json_objects({

@@ -302,7 +302,7 @@ def _score_and_class(f: pd.DataFrame, year: int, zp: ZoneParams, as_of: dt.date)
         zone_id=zone,
         parcel_id=f["parcel_id"].to_numpy(dtype="int64"),
         subject_type="parcel",
-        subject_id=f["parcel_id"].astype("int64").astype(str).to_numpy(),
+        subject_id=col.id_texts(f["parcel_id"]),
         outcome=outcome,
         is_positive=np.isin(outcome, ["class_d", CANNOT_EVALUATE]),
         evidence=ev,
