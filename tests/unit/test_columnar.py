@@ -24,6 +24,7 @@ from gisapp.rules.columnar import (
     dates,
     each_distinct,
     fixed,
+    id_texts,
     j_bool,
     j_const,
     j_date,
@@ -507,3 +508,8 @@ def test_json_normalize_of_the_dicts(frame):
 def test_evidence_as_text_is_its_json(frame):
     assert frame["evidence"].astype("string").tolist() == py_json(ROWS)
     assert frame["evidence"].astype(str).tolist() == py_json(ROWS)
+
+
+@given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=50))
+def test_id_texts_are_the_ids_as_python_writes_them(ids):
+    assert list(id_texts(np.array(ids, dtype="int64"))) == [str(i) for i in ids]
