@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import resource
 import sys
 import time
@@ -330,11 +331,13 @@ def main() -> int:
                     "|---|---|---|---|---|---|---|---|---|---|---|\n"
                 )
             )
-        # the row goes after the last row of this section's table (the prose below it stays below)
+        # the row goes after the last dated row of this section's table (the prose below it, and
+        # any summary table in that prose, stay below)
         head = text.index(HEADING)
         nxt = text.find("\n## ", head + len(HEADING))
         end = nxt if nxt >= 0 else len(text)
-        last_row = text.rfind("\n|", head, end)
+        dated = list(re.finditer(r"\n\| \d{4}-\d{2}-\d{2} \|", text[head:end]))
+        last_row = head + dated[-1].start() if dated else text.rfind("\n|", head, end)
         at = text.index("\n", last_row + 1) if text.find("\n", last_row + 1) != -1 else len(text)
         text = text[:at] + "".join("\n" + row for row in rows) + text[at:]
         DOC.write_text(text, encoding="utf-8")
