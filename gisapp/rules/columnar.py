@@ -34,10 +34,9 @@ import pyarrow.compute as pc
 from pandas.api.extensions import ExtensionArray, ExtensionDtype, register_extension_dtype
 
 __all__ = [
-    "EvidenceArray", "EvidenceDtype", "choose", "dates", "each_distinct", "evidence_column", "id_texts", "fixed", "j_bool", "j_const", "j_date", "j_float",
-    "j_int", "j_lookup", "j_str", "json_objects", "json_texts", "percents", "replace_rows", "same_column_types",
-    "sentence", "text_column",
-    "texts",
+    "EvidenceArray", "EvidenceDtype", "choose", "dates", "each_distinct", "evidence_column", "fixed",
+    "id_texts", "j_bool", "j_const", "j_date", "j_float", "j_int", "j_lookup", "j_str", "json_objects",
+    "json_texts", "percents", "replace_rows", "same_column_types", "sentence", "text_column", "texts",
 ]
 
 _ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -112,7 +111,7 @@ def replace_rows(column: pa.Array, rows: np.ndarray, values: Sequence[str] | pa.
     return pc.replace_with_mask(column, pa.array(mask), replacement)
 
 
-def id_texts(ids: Any):
+def id_texts(ids: Any) -> pd.api.extensions.ExtensionArray:
     """Whole-number ids as a text column (a finding's ``subject_id``): "123" for 123, written in
     C (numpy's ``astype(str)`` and the Python strings after it cost ~0.5 s per million)."""
     return text_column(pc.cast(pa.array(np.asarray(ids, dtype="int64")), pa.string()))
