@@ -228,13 +228,13 @@ def _grant_findings(grants, assessments, kinds, as_of, per_zone, quiet) -> tuple
     day = col.dates(granted.to_numpy())
 
     def part(k: int):
-        return _lookup_text(code, [h[k] for h in hits])
+        return col.lookup(code, [h[k] for h in hits])
 
     zh = col.sentence("{a}{d}{b}", a=part(0), d=day, b=part(1))
     en = col.sentence("{a}{d}{b}", a=part(2), d=day, b=part(3))
     # {**the pattern's evidence, "granted_on": day}: its JSON without the closing brace, then the date
     heads = [col.json_texts([h[4]])[0].as_py()[:-1] + ("," if h[4] else "") for h in hits]
-    ev = col.sentence('{head}"granted_on":{d}}}', head=_lookup_text(code, heads), d=col.j_date(granted.to_numpy()))
+    ev = col.sentence('{head}"granted_on":{d}}}', head=col.lookup(code, heads), d=col.j_date(granted.to_numpy()))
     missing_date = np.flatnonzero(no_date)
     if missing_date.size:
         contract = (g["contract_no"] if "contract_no" in g else g["id"]).to_numpy()[missing_date].tolist()
@@ -247,11 +247,6 @@ def _grant_findings(grants, assessments, kinds, as_of, per_zone, quiet) -> tuple
         parcel_id=g["parcel_id"].to_numpy(), subject_type="grant", subject_id=col.id_texts(ids), outcome=outcome,
         is_positive=np.isin(outcome, ["not_covered", "expired", CANNOT_EVALUATE]), evidence=ev,
         explanation_zh=zh, explanation_en=en), counts
-
-
-def _lookup_text(codes: np.ndarray, texts: list[str]):
-    """Per row, ``texts[code]`` as Arrow text (each distinct text stored once)."""
-    return col.each_distinct(codes, lambda c: texts[c])
 
 
 def _grant_sentence(outcome: str, texts: tuple, regime_day: str | None) -> tuple:

@@ -36,7 +36,7 @@ from pandas.api.extensions import ExtensionArray, ExtensionDtype, register_exten
 __all__ = [
     "EvidenceArray", "EvidenceDtype", "choose", "dates", "each_distinct", "evidence_column", "fixed",
     "id_texts", "j_bool", "j_const", "j_date", "j_float", "j_int", "j_lookup", "j_str", "json_objects",
-    "json_texts", "percents", "replace_rows", "same_column_types", "sentence", "text_column", "texts",
+    "json_texts", "lookup", "percents", "replace_rows", "same_column_types", "sentence", "text_column", "texts",
 ]
 
 _ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -156,11 +156,16 @@ def fixed(values: Any, digits: int = 1, missing: str = "—") -> pa.Array:
     return out
 
 
+def lookup(codes: Any, texts_of_codes: Sequence[str]) -> pa.Array:
+    """Per row, ``texts_of_codes[code]`` (each distinct text stored once, then expanded in C)."""
+    indices = pa.array(np.asarray(codes, dtype="int32"))
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(texts_of_codes), pa.string())).cast(pa.string())
+
+
 def each_distinct(values: Any, fmt) -> pa.Array:
     """``fmt(v)`` of each row's value, called once per distinct value (thresholds, labels)."""
     codes, uniques = pd.factorize(pd.Series(np.asarray(values)), use_na_sentinel=False)
-    literals = pa.array([fmt(v) for v in uniques.tolist()], pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype("int32")), literals).cast(pa.string())
+    return lookup(codes, [fmt(v) for v in uniques.tolist()])
 
 
 def percents(values: Any, digits: int = 1, missing: str = "—") -> pa.Array:
@@ -268,9 +273,7 @@ def j_const(value: Any) -> pa.Scalar:
 def j_lookup(codes: Any, values: Sequence[Any]) -> pa.Array:
     """Per row, the JSON of ``values[code]``: a value of a few kinds (a list of violations, a
     label) serialized once per kind."""
-    literals = pa.array([orjson.dumps(v, option=_ORJSON_OPTS).decode() for v in values], pa.string())
-    indices = pa.array(np.asarray(codes, dtype="int32"))
-    return pa.DictionaryArray.from_arrays(indices, literals).cast(pa.string())
+    return lookup(codes, [orjson.dumps(v, option=_ORJSON_OPTS).decode() for v in values])
 
 
 def json_objects(fields: Mapping[str, pa.Array | pa.Scalar]) -> pa.Array:
@@ -423,7 +426,7 @@ class EvidenceArray(ExtensionArray):
         if allow_fill:
             if (idx < -1).any():
                 raise ValueError("take: only -1 may mark a missing value")
-            if ((idx >= n) | ((idx == -1) & (n == 0) & False)).any():
+            if (idx >= n).any():
                 raise IndexError("take: index out of bounds")
             taken = self._data.take(pa.array(idx, mask=idx == -1))
             if fill_value is not None and taken.null_count:

@@ -497,7 +497,7 @@ def _partial_industrial_texts(rows, out, code, combos, shares, limits, bad, ok_a
     """The sentences and evidence of the industrial parcels lacking a figure (few), row by row."""
     g, c, o = (x[rows] for x in shares)
     g_s, c_s, o_s = pcts(g), pcts(c), pcts(o)
-    gl, cl, ol = (_labels(x[rows]) for x in limits)
+    gl, cl, ol = (col.each_distinct(x[rows], pct).to_pylist() for x in limits)
     g_sign, c_sign, o_sign = (np.where(b[rows], hi, lo).tolist() for b, hi, lo in zip(bad, (">", "<", ">"),
                                                                                     ("≤", "≥", "≤")))
     g_f, c_f, o_f = floats(g, 4), floats(c, 4), floats(o, 4)
@@ -534,12 +534,6 @@ def _partial_industrial_texts(rows, out, code, combos, shares, limits, bad, ok_a
 
 
 _NAMES_ZH = {"green_ratio": "绿地率", "coverage": "建筑系数", "office_share": "办公生活占比", "area_m2": "地块面积"}
-
-
-def _labels(limits: np.ndarray) -> list[str]:
-    """Thresholds as percentages, formatted once per distinct value."""
-    text = {v: pct(v) for v in pd.unique(limits)}
-    return [text[v] for v in limits.tolist()]
 
 
 def _cannot_zone_frame(zones, as_of, what) -> pd.DataFrame:
