@@ -411,6 +411,50 @@ TEXTS.update({
 })
 
 
+# What the JSON API, the tiles and the pages answer when a request cannot be served
+# (gisapp.web.errors, gisapp.web.edit_api) and the form's refusals of hostile values
+# (gisapp.queries.edits.Form).
+TEXTS.update({
+    "edit.err.bad_char": {"zh": "含有无法保存的字符 {char}，请删除后重试",
+                          "en": "Contains a character that cannot be stored ({char}); remove it and try again"},
+    "edit.err.not_text": {"zh": "应为文字，收到的是{type}", "en": "Must be text, got {type}"},
+    "edit.err.too_large": {"zh": "数值过大：绝对值必须小于 {max}", "en": "The number is too large: it must be less than {max} in size"},
+    "edit.err.geom_too_deep": {"zh": "坐标嵌套层级过深（面最多 {max} 层），不是 GeoJSON 面",
+                               "en": "The coordinates are nested too deeply (at most {max} levels for a polygon); not a GeoJSON polygon"},
+    "error.type.list": {"zh": "列表", "en": "a list"},
+    "error.type.object": {"zh": "对象", "en": "an object"},
+    "error.type.boolean": {"zh": "真/假值", "en": "true/false"},
+    "error.type.number": {"zh": "数字", "en": "a number"},
+    "error.type.other": {"zh": "其他类型", "en": "another type"},
+    "error.not_json": {"zh": "请以 JSON 对象提交修改（Content-Type: application/json）",
+                       "en": "Send the edit as a JSON object (Content-Type: application/json)"},
+    "error.json_too_deep": {"zh": "提交的 JSON 嵌套层级过深，无法读取；未保存任何内容",
+                            "en": "The JSON sent is nested too deeply to read; nothing was saved"},
+    "error.json_not_finite": {"zh": "提交的 JSON 中有数值过大或不是有限数（{value}）；未保存任何内容",
+                              "en": "A number in the JSON sent is too large or not finite ({value}); nothing was saved"},
+    "error.bad_char_in_request": {"zh": "请求的 {field} 中含有无法处理的字符 {char}",
+                                  "en": "The request's {field} contains a character that cannot be used ({char})"},
+    "error.unknown_path": {"zh": "没有这个地址：{path}。可用的接口见 /api/layers",
+                           "en": "There is nothing at {path}; the layers and their addresses are listed at /api/layers"},
+    "error.unknown_edit": {"zh": "未知的修改类型“{kind}”，可用：{known}", "en": "Unknown edit “{kind}”; known: {known}"},
+    "error.db_value": {"zh": "数据库不接受提交的某个值：{detail}。未保存任何内容，请检查数值范围和格式",
+                       "en": "The database cannot take a value that was sent: {detail}. Nothing was saved; check the sizes and formats of the values"},
+    "error.db_limit": {"zh": "提交的内容超出了数据库的处理上限：{detail}。未保存任何内容",
+                       "en": "What was sent is beyond what the database can process: {detail}. Nothing was saved"},
+    "error.db_down": {"zh": "数据库暂时无法连接，请稍后重试。如果问题持续，请联系管理员",
+                      "en": "The database cannot be reached at the moment; please try again shortly. If this persists, tell the administrator"},
+    "error.unexpected": {"zh": "服务器内部错误（编号 {error_id}），已记录。请稍后重试；如果问题持续，请将此编号告知管理员",
+                         "en": "Something went wrong on the server (error {error_id}); it was logged. Try again; if it happens again, give the administrator this number"},
+    "error.http": {"zh": "无法处理该请求（HTTP {code}）：{detail}", "en": "The request cannot be handled (HTTP {code}): {detail}"},
+    "error.http.400": {"zh": "请求格式有误", "en": "the request is malformed"},
+    "error.http.404": {"zh": "没有这个页面", "en": "there is no such page"},
+    "error.http.405": {"zh": "该地址不接受 {method} 请求", "en": "this address does not accept {method} requests"},
+    "error.http.413": {"zh": "提交的内容过大", "en": "what was sent is too large"},
+    "error.http.415": {"zh": "不支持提交内容的格式", "en": "the format of what was sent is not supported"},
+    "error.page_title": {"zh": "出错了", "en": "Something went wrong"},
+    "error.page_home": {"zh": "返回地图", "en": "Back to the map"},
+})
+
 def t(key: str, lang: str = "zh", **values: object) -> str:
     """The label ``key`` in ``lang`` (falls back to Chinese), formatted with ``values``.
 
