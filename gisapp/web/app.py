@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     from gisapp.web.auth import init_auth
     from gisapp.web.edit_api import edit_api
+    from gisapp.web.errors import init_errors
     from gisapp.web.import_page import import_page
     from gisapp.web.routes import api, tiles
 
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.register_blueprint(tiles)
     app.server.register_blueprint(edit_api)
     app.server.register_blueprint(import_page)
+    # after the guard: an unknown API path tells nothing to someone not signed in
+    init_errors(app)
     app.layout = html.Div([
         dcc.Store(id="app-lang", storage_type="local", data=settings.language),
         html.Div(id="app-user", className="user-bar"),

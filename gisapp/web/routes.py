@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
 from gisapp.catalog.registry import all_layers, get_layer
@@ -26,6 +27,7 @@ from gisapp.queries.search import search
 from gisapp.queries.tiles import TileAddress, tile
 from gisapp.render.style import legend
 from gisapp.web.engine import web_engine
+from gisapp.web.errors import json_error
 from gisapp.web.tables import localized_frame
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -35,11 +37,17 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _not_found(exc: NotFoundError):
-    return jsonify(error=str(exc)), 404
+    return json_error(404, str(exc), getattr(exc, "field", None))
 
 
 def _bad_input(exc: InputError):
-    return jsonify(error=str(exc)), 400
+    return json_error(400, str(exc), getattr(exc, "field", None))
+
+
+def _about(exc: InputError | NotFoundError, field: str) -> InputError | NotFoundError:
+    """``exc`` naming the request's parameter it is about (the answer's ``field``)."""
+    exc.field = field
+    return exc
 
 
 for _bp in (api, tiles):
@@ -80,9 +88,12 @@ def layer_features(layer_id: str):
 
 @api.get("/layers/<layer_id>/features/<feature_id>")
 def layer_feature(layer_id: str, feature_id: str):
-    props = feature_properties(web_engine(), get_layer(layer_id), feature_id)
+    try:
+        props = feature_properties(web_engine(), get_layer(layer_id), feature_id)
+    except sa.exc.DataError:  # an id its column cannot hold (a 30-digit number): no such feature
+        props = None
     if props is None:
-        raise NotFoundError(f"layer {layer_id} has no feature {feature_id[:40]!r}")
+        raise _about(NotFoundError(f"layer {layer_id} has no feature {feature_id[:40]!r}"), "feature_id")
     return jsonify(props), 200, NO_STORE
 
 
@@ -100,8 +111,9 @@ def vector_tile(layer_id: str, z: str, x: str, y: str):
 def search_route():
     """``?q=text[&limit=N]``: parcels by code or enterprise, zones by code or name."""
     text = request.args.get("limit") or "10"
-    if not text.isdigit() or not 1 <= int(text) <= 50:
-        raise InputError(f"limit {text[:10]!r} must be a whole number from 1 to 50")
+    # isascii: str.isdigit() holds for "²" and "٣" too, which int() refuses or reads as 3
+    if not (text.isascii() and text.isdigit() and len(text) <= 2 and 1 <= int(text) <= 50):
+        raise _about(InputError(f"limit {text[:10]!r} must be a whole number from 1 to 50"), "limit")
     hits = search(web_engine(), request.args.get("q"), limit=int(text))
     return jsonify([h.to_dict() for h in hits]), 200, NO_STORE
 
@@ -110,7 +122,7 @@ def search_route():
 def parcel(code: str):
     detail = parcel_detail(web_engine(), code)
     if detail is None:
-        raise NotFoundError(f"there is no parcel with the code {code[:40]!r}")
+        raise _about(NotFoundError(f"there is no parcel with the code {code[:40]!r}"), "code")
     return Response(detail.to_json(), mimetype="application/json", headers=NO_STORE)
 
 
