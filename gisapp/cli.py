@@ -82,25 +82,41 @@ def db_url() -> None:
     click.echo(database_url())
 
 
-def ensure_database() -> None:
-    """Start the local cluster when it is the one in use, then check the connection."""
-    from gisapp.db.engine import check_connection, get_engine
+@db.command("check")
+@friendly
+def db_check() -> None:
+    """Check the database roles and the request-context key (a sentence per problem)."""
+    from gisapp.db.roles import check_roles
+
+    problems = check_roles(get_settings())
+    if not problems:
+        click.echo("database roles: ok (the app logs in as an unprivileged role; contexts verify)")
+        return
+    for line in problems:
+        click.echo(f"- {line}", err=True)
+    raise SystemExit(1)
+
+
+def ensure_database(owner: bool = True) -> None:
+    """Start the local cluster when it is the one in use, then check the connection (as the
+    tables' owner, or as the app's login role)."""
+    from gisapp.db.engine import check_connection, get_engine, owner_engine
 
     settings = get_settings()
     if settings.uses_local_cluster:
         _cluster().up()
-    check_connection(get_engine())
+    check_connection(owner_engine() if owner else get_engine())
 
 
 @main.command()
 @friendly
 def migrate() -> None:
     """Apply new migrations, then re-apply views and security (idempotent)."""
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.db.migrate import migrate as run_migrate
 
     ensure_database()
-    report = run_migrate(get_engine(), get_settings().sql_dir)
+    report = run_migrate(owner_engine(), get_settings().sql_dir)
     click.echo(report.describe())
 
 
@@ -113,12 +129,12 @@ def migrate() -> None:
 @friendly
 def load_demo_cmd(parcels: int | None, seed: int, replace: bool) -> None:
     """Load the synthetic demo dataset (deterministic for a seed)."""
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.db.migrate import migrate as run_migrate
     from gisapp.demo.load import load_demo
 
     ensure_database()
-    engine = get_engine()
+    engine = owner_engine()
     run_migrate(engine, get_settings().sql_dir)
     summary = load_demo(engine, total_parcels=parcels, seed=seed, replace=replace)
     click.echo(summary)
@@ -135,7 +151,7 @@ def serve(host: str | None, port: int | None, threads: int | None, dev: bool,
           debug: bool) -> None:
     """Serve the web map (waitress; --dev for Werkzeug's development server)."""
     settings = get_settings()
-    ensure_database()
+    ensure_database(owner=False)
     host, port = host or settings.web_host, port or settings.web_port
     if dev or debug:
         from gisapp.web.app import create_app
@@ -167,13 +183,13 @@ def _assess_demo_once(engine) -> None:
 @friendly
 def demo() -> None:
     """Start the database, migrate, load the synthetic demo data (once), serve the map."""
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.db.migrate import migrate as run_migrate
     from gisapp.demo.load import demo_loaded, load_demo
 
     settings = get_settings()
     ensure_database()
-    engine = get_engine()
+    engine = owner_engine()
     click.echo(run_migrate(engine, settings.sql_dir).describe())
     if demo_loaded(engine):
         click.echo("synthetic demo data already loaded")
@@ -204,11 +220,11 @@ def demo() -> None:
 @friendly
 def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...], workers: int | None) -> None:
     """Run the policy rules and store their findings (rules.findings)."""
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.rules.assess import run_assessment
 
     ensure_database()
-    summary = run_assessment(get_engine(), as_of.date() if as_of else None, zones or None, rules or None,
+    summary = run_assessment(owner_engine(), as_of.date() if as_of else None, zones or None, rules or None,
                              workers=workers)
     click.echo(f"assessment run {summary.run_id} as of {summary.as_of.isoformat()}"
                f" ({', '.join(summary.zone_codes) if summary.zone_codes else 'all zones'}):"
@@ -224,11 +240,11 @@ def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...], workers: int |
 @friendly
 def prune_findings(keep_runs: int) -> None:
     """Delete the unreviewed findings of old assessment runs (reviewed ones and current runs stay)."""
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.rules.assess import prune_findings as prune
 
     ensure_database()
-    click.echo(f"{prune(get_engine(), keep_runs)} findings of old runs deleted")
+    click.echo(f"{prune(owner_engine(), keep_runs)} findings of old runs deleted")
 
 
 # -- users ---------------------------------------------------------------------------------------
@@ -254,11 +270,11 @@ def _new_password(password: str | None) -> str:
 def users_add(username: str, role: str, zones: tuple[str, ...], display_name: str | None,
               password: str | None) -> None:
     """Create an account."""
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.queries.users import add_user
 
     ensure_database()
-    account = add_user(get_engine(), username, _new_password(password), role, zones, display_name)
+    account = add_user(owner_engine(), username, _new_password(password), role, zones, display_name)
     zones_text = f": {', '.join(account.zone_codes)}" if account.zone_codes else ""
     click.echo(f"added {account.username} ({account.role}{zones_text})")
 
@@ -267,11 +283,11 @@ def users_add(username: str, role: str, zones: tuple[str, ...], display_name: st
 @friendly
 def users_list() -> None:
     """List the accounts."""
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.queries.users import list_users
 
     ensure_database()
-    for a in list_users(get_engine()):
+    for a in list_users(owner_engine()):
         state = "disabled" if a.disabled else "active"
         click.echo(f"{a.username}\t{a.role}\t{','.join(a.zone_codes) or '-'}\t{state}\t{a.display_name}")
 
@@ -282,11 +298,11 @@ def users_list() -> None:
 @friendly
 def users_disable(username: str, enable: bool) -> None:
     """Disable an account (its open sessions end at their next request)."""
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.queries.users import set_disabled
 
     ensure_database()
-    account = set_disabled(get_engine(), username, disabled=not enable)
+    account = set_disabled(owner_engine(), username, disabled=not enable)
     click.echo(f"{account.username} is now {'disabled' if account.disabled else 'enabled'}")
 
 
@@ -296,11 +312,11 @@ def users_disable(username: str, enable: bool) -> None:
 @friendly
 def users_zones(username: str, zones: tuple[str, ...]) -> None:
     """Bind a zone editor to exactly these zones."""
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.queries.users import set_user_zones
 
     ensure_database()
-    account = set_user_zones(get_engine(), username, zones)
+    account = set_user_zones(owner_engine(), username, zones)
     click.echo(f"{account.username} edits {', '.join(account.zone_codes)}")
 
 
@@ -310,11 +326,11 @@ def users_zones(username: str, zones: tuple[str, ...]) -> None:
 @friendly
 def users_passwd(username: str, password: str | None) -> None:
     """Set a new password (the account's open sessions end)."""
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.queries.users import set_password
 
     ensure_database()
-    account = set_password(get_engine(), username, _new_password(password))
+    account = set_password(owner_engine(), username, _new_password(password))
     click.echo(f"new password set for {account.username}")
 
 
@@ -336,12 +352,12 @@ def import_cmd(kind: str, file: str, crs: str | None, layer: str | None, dry_run
                update_existing: bool, report_path: str | None) -> None:
     """Import parcels, zones or metrics from GeoPackage, Shapefile (zip or folder), GeoJSON, KML, CSV or
     Excel. All or nothing: a file with any error writes nothing and its report says why."""
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.io.importer import ImportRejected, import_file
 
     ensure_database()
     try:
-        result = import_file(get_engine(), kind, file, crs=crs, layer=layer, dry_run=dry_run, repair=repair,
+        result = import_file(owner_engine(), kind, file, crs=crs, layer=layer, dry_run=dry_run, repair=repair,
                              update_existing=update_existing)
     except ImportRejected as exc:
         if report_path:
@@ -367,7 +383,7 @@ def export_cmd(layer_id: str, file: str, fmt: str | None, crs: str, zone: str | 
     """Export a declared layer (or a filtered part of it) to a file."""
     from gisapp import api
 
-    ensure_database()
+    ensure_database(owner=False)
     path = api.export(layer_id, file, format=fmt, crs=crs, zone=zone, bbox=bbox, as_of=as_of)
     click.echo(f"wrote {path}")
 

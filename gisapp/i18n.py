@@ -147,6 +147,9 @@ TEXTS.update({
     "edit.err.date_order": {"zh": "不能早于{other}（{other_value}）", "en": "Cannot be before {other} ({other_value})"},
     "edit.err.before_current": {"zh": "不能早于当前状态的起始日（{since}）",
                                 "en": "Cannot be before the current status began ({since})"},
+    "edit.err.same_status": {"zh": "地块已处于该状态（自 {since} 起），没有可记录的变更；状态起始日只随状态变更而改变",
+                             "en": "The parcel already has this status (since {since}): there is no change to record; "
+                                   "the date a status began changes only with a status change"},
     "edit.err.unknown_code": {"zh": "未知代码“{value}”", "en": "Unknown code “{value}”"},
     "edit.err.too_long": {"zh": "不能超过 {max} 个字符", "en": "At most {max} characters"},
     "edit.err.shares_sum": {"zh": "各用途占比合计为 {total}%，应为 100%", "en": "The shares sum to {total}%; they must sum to 100%"},

@@ -29,8 +29,15 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GISAPP_", env_file=".env", extra="ignore")
 
-    #: External PostGIS (production). When set, no local cluster is started.
+    #: External PostGIS (production), as the app's login role (gisapp_app, docs/security.md).
+    #: When set, no local cluster is started.
     database_url: str | None = None
+    #: The same database as the role that owns the tables: `gisapp migrate`, demo and bulk loads,
+    #: accounts, assessments. Defaults to ``database_url`` (an operator who gives only one URL
+    #: gives the owner's, and the app then warns that it runs with the owner's privileges).
+    owner_database_url: str | None = None
+    #: The login role the app uses on the local cluster (created by `gisapp migrate`).
+    db_app_user: str = "gisapp_app"
     #: Project data folder holding the private PostgreSQL cluster.
     data_dir: Path = _default_project_root() / ".gisapp"
     db_port: int = 54329

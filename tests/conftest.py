@@ -44,15 +44,16 @@ def cluster(settings):
 
 @pytest.fixture(scope="session")
 def engine(settings, cluster):
-    """Engine on a freshly created, migrated test database holding the synthetic demo data."""
-    from gisapp.db.engine import check_connection, get_engine
+    """Engine (as the tables' owner) on a freshly created, migrated test database holding the
+    synthetic demo data. The app under test connects as its own unprivileged login role."""
+    from gisapp.db.engine import check_connection, owner_engine
     from gisapp.db.migrate import migrate
     from gisapp.demo.load import load_demo
 
     if cluster is not None:
         cluster.drop_database(settings.db_name)
         cluster.create_database(settings.db_name)
-    eng = get_engine()
+    eng = owner_engine()
     check_connection(eng)
     migrate(eng, settings.sql_dir)
     load_demo(eng, replace=True)
@@ -73,8 +74,9 @@ def demo_frames():
 def isolated_engine(engine, settings, cluster):
     """For tests that commit edits: a separate migrated database with the demo data, made the
     process's database (``get_engine()``, the web app, ``make_user``) for one test module, so the
-    shared test database keeps its demo data intact for everyone else. Dropped afterwards."""
-    from gisapp.db.engine import get_engine
+    shared test database keeps its demo data intact for everyone else. Dropped afterwards.
+    The engine is the owner's; ``get_engine()`` (the app's login role) points there too."""
+    from gisapp.db.engine import owner_engine
     from gisapp.db.migrate import migrate
     from gisapp.demo.load import load_demo
 
@@ -86,7 +88,7 @@ def isolated_engine(engine, settings, cluster):
     before = os.environ.get("GISAPP_DB_NAME")
     os.environ["GISAPP_DB_NAME"] = name
     get_settings.cache_clear()
-    eng = get_engine()
+    eng = owner_engine()
     try:
         migrate(eng, settings.sql_dir)
         load_demo(eng, replace=True)
@@ -112,7 +114,7 @@ def make_user(engine):
     import itertools
     from collections import namedtuple
 
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.queries.users import add_user
 
     test_user = namedtuple("TestUser", "username password role zones")
@@ -121,7 +123,7 @@ def make_user(engine):
     def make(role: str, zones=(), username: str | None = None, password: str | None = None):
         name = username or f"t{next(counter)}.{role.replace('_', '-')}"
         secret = password or f"pw-{name}-0123"
-        add_user(get_engine(), name, secret, role, tuple(zones))
+        add_user(owner_engine(), name, secret, role, tuple(zones))
         return test_user(name, secret, role, tuple(zones))
 
     return make

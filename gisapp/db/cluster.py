@@ -119,9 +119,9 @@ class LocalCluster:
     def log_file(self) -> Path:
         return self.cluster_dir / "log" / "postgresql.log"
 
-    def url(self, database: str | None = None) -> str:
+    def url(self, database: str | None = None, user: str | None = None) -> str:
         db = database or self.settings.db_name
-        return f"postgresql+psycopg://{self.settings.db_superuser}@127.0.0.1:{self.port}/{db}"
+        return f"postgresql+psycopg://{user or self.settings.db_superuser}@127.0.0.1:{self.port}/{db}"
 
     # -- running commands --------------------------------------------------------------
     def _as_db_user(self, args: list[str]) -> list[str]:

@@ -13,18 +13,28 @@ from gisapp.errors import SetupError
 from gisapp.settings import Settings, get_settings
 
 
-def database_url(settings: Settings | None = None) -> str:
-    """The URL in use: the external database if configured, else the local cluster's."""
+def _psycopg(url: str) -> str:
+    # Accept plain postgresql:// URLs; we talk psycopg 3.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def database_url(settings: Settings | None = None, *, owner: bool = False) -> str:
+    """The URL in use: the app's login role (``owner=False``) or the tables' owner.
+
+    The local cluster's app role is ``gisapp_app`` (no password: the cluster trusts local
+    connections); an external database gives both URLs (GISAPP_DATABASE_URL,
+    GISAPP_OWNER_DATABASE_URL).
+    """
     settings = settings or get_settings()
     if settings.database_url:
-        url = settings.database_url
-        # Accept plain postgresql:// URLs; we talk psycopg 3.
-        if url.startswith("postgresql://") or url.startswith("postgres://"):
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return url
+        url = (settings.owner_database_url or settings.database_url) if owner else settings.database_url
+        return _psycopg(url)
     from gisapp.db.cluster import LocalCluster
 
-    return LocalCluster(settings).url()
+    cluster = LocalCluster(settings)
+    return cluster.url() if owner else cluster.url(user=settings.db_app_user)
 
 
 @lru_cache(maxsize=8)
@@ -33,8 +43,13 @@ def _engine_for(url: str) -> Engine:
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
-    """The process-wide engine for the configured database."""
+    """The process-wide engine of the app's login role (least privilege: the web app, notebooks)."""
     return _engine_for(database_url(settings))
+
+
+def owner_engine(settings: Settings | None = None) -> Engine:
+    """The process-wide engine of the tables' owner: migrations, loads, accounts, assessments."""
+    return _engine_for(database_url(settings, owner=True))
 
 
 def check_connection(engine: Engine) -> None:

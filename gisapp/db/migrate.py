@@ -19,7 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from gisapp.db import locks
+from gisapp.db.context import store_context_key
 from gisapp.errors import MigrationError
+from gisapp.settings import Settings
 
 MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")
 ADVISORY_LOCK_KEY = locks.MIGRATION  # one migrator at a time
@@ -63,8 +65,12 @@ def _run_sql(conn: sa.Connection, path: Path) -> None:
         raise MigrationError(f"{path.name} failed: {str(exc).strip()}") from exc
 
 
-def migrate(engine: Engine, sql_dir: Path) -> MigrationReport:
-    """Bring the database to the current schema; safe to run any number of times."""
+def migrate(engine: Engine, sql_dir: Path, settings: Settings | None = None) -> MigrationReport:
+    """Bring the database to the current schema; safe to run any number of times.
+
+    ``engine`` connects as the tables' owner. At the end the app's request-context key
+    (derived from ``settings``' secret) is stored, so the app's signed contexts verify.
+    """
     report = MigrationReport()
     files = migration_files(sql_dir)
     # One connection throughout: the advisory lock belongs to its session.
@@ -116,4 +122,5 @@ def migrate(engine: Engine, sql_dir: Path) -> MigrationReport:
             conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": locks.ASSESSMENT})
             conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
             conn.commit()
+    store_context_key(engine, settings)
     return report

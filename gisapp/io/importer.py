@@ -54,6 +54,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from gisapp.db.binary_copy import copy_arrow
+from gisapp.db.context import Actor, establish
 from gisapp.errors import InputError
 from gisapp.gc_pause import gc_paused
 from gisapp.geodesy import ellipsoid_area_m2
@@ -130,15 +131,14 @@ def file_sha256(path: Path) -> str:
 def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None = None, layer: str | None = None,
                 dry_run: bool = False, repair: bool = False, update_existing: bool = False,
                 actor: str | None = None, display: str | None = None, bulk_threshold: int = BULK_ROWS,
-                raise_on_error: bool = True, db_role: str | None = None,
-                db_settings: dict[str, str] | None = None, chunk_rows: int = CHUNK_ROWS) -> ImportResult:
+                raise_on_error: bool = True, acting_for: Actor | None = None,
+                chunk_rows: int = CHUNK_ROWS) -> ImportResult:
     """Import ``path`` as ``kind`` (parcels, zones, metrics); see the module docstring.
 
     Raises ImportRejected (an InputError whose message is the report) when the file has errors,
-    unless ``raise_on_error`` is False (the web page shows the report itself). ``db_role`` and
-    ``db_settings`` run the writing transaction as another database role with session settings
-    (the web page imports as ``gisapp_web`` with the signed-in user's context, so row-level
-    security applies as to any edit). A bulk import of at least two ``chunk_rows`` new parcels
+    unless ``raise_on_error`` is False (the web page shows the report itself). ``acting_for`` runs
+    the writing transaction as the request role with that user's verified context (the web page
+    imports for the signed-in admin, so row-level security applies as to any edit). A bulk import of at least two ``chunk_rows`` new parcels
     is checked and COPYed chunk by chunk (see :class:`_StreamingParcelLoad`).
     """
     if kind not in KINDS:
@@ -160,10 +160,8 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
         seconds["read"] = time.perf_counter() - t0
     with ThreadPoolExecutor(max_workers=2) as pool, engine.connect() as conn, conn.begin() as tx:
         t = time.perf_counter()
-        if db_role or db_settings:
-            # SET LOCAL: the role and the user's context end with this transaction
-            for key, value in {**({"role": db_role} if db_role else {}), **(db_settings or {})}.items():
-                conn.execute(sa.text("SELECT set_config(:k, :v, true)"), {"k": key, "v": value})
+        if acting_for is not None:
+            establish(conn, acting_for)  # ends with this transaction
         bulk = (kind == "parcels" and not dry_run and len(source) >= bulk_threshold
                 and bool(conn.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()))
         if bulk:
@@ -365,9 +363,9 @@ def _write(conn: Connection, result: ImportResult, sha256: str, actor: str, bulk
     rows = prepared.rows
     conn.execute(sa.text("SELECT set_config('gisapp.user', :u, true)"), {"u": actor})
     options = {"crs": crs, "repair": repair, "update_existing": update_existing}
-    import_id = conn.execute(sa.text("""
-        INSERT INTO audit.imports (kind, file_name, file_sha256, source_crs, rows_in_file, warnings, options, imported_by)
-        VALUES (:k, :f, :h, :c, :n, :w, CAST(:o AS jsonb), :a) RETURNING id"""),
+    # the import log is written by the database's own functions (the app's roles may not write it)
+    import_id = conn.execute(sa.text(
+        "SELECT audit.begin_import(:k, :f, :h, :c, :n, :w, CAST(:o AS jsonb), :a)"),
         {"k": result.kind, "f": result.file, "h": sha256, "c": prepared.source_crs or None,
          "n": len(rows), "w": prepared.report.warnings, "o": json.dumps(options), "a": actor}).scalar_one()
     result.import_id = import_id
@@ -377,8 +375,8 @@ def _write(conn: Connection, result: ImportResult, sha256: str, actor: str, bulk
         _write_parcels(conn, result, actor, bulk, loaded, repair)
     else:
         {"zones": _write_zones, "metrics": _write_metrics}[result.kind](conn, result, actor, bulk)
-    conn.execute(sa.text("UPDATE audit.imports SET inserted = :i, updated = :u, bulk = :b, finished_at = clock_timestamp() "
-                         "WHERE id = :id"), {"i": result.inserted, "u": result.updated, "b": result.bulk, "id": import_id})
+    conn.execute(sa.text("SELECT audit.finish_import(:id, :i, :u, :b)"),
+                 {"i": result.inserted, "u": result.updated, "b": result.bulk, "id": import_id})
     result.wrote = True
 
 

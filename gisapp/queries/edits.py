@@ -33,10 +33,10 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from gisapp.db.context import Actor, establish
 from gisapp.errors import GisappError, InputError, NotFoundError
 from gisapp.i18n import t
 
-WEB_ROLE = "gisapp_web"
 SHARE_TOLERANCE_PCT = 0.01  # shares are stored with 2 decimals
 MAX_REASON = 500
 MAX_NOTE = 2000
@@ -45,30 +45,15 @@ MAX_NOTE = 2000
 # -- who is acting ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Actor:
-    """The signed-in user an edit is made for (what the database's policies key on)."""
-
-    username: str
-    role: str
-    zone_ids: tuple[int, ...] = ()
-
-
 @contextmanager
 def acting_as(engine: Engine, actor: Actor, reason: str | None = None) -> Iterator[Connection]:
-    """One transaction as the web role with ``actor``'s context set (committed on success)."""
-    zones = "{" + ",".join(str(int(z)) for z in actor.zone_ids) + "}"
+    """One transaction as the web role with ``actor`` as its verified user (committed on success).
+
+    The context is signed by the app and checked by the database (gisapp.db.context), so the
+    row-level security policies and the audit trust it and nothing any SQL could set.
+    """
     with engine.begin() as conn:
-        # set_config('role', ..., true) is SET LOCAL ROLE: it ends with the transaction, so a
-        # pooled connection never keeps another user's context.
-        conn.execute(
-            sa.text(
-                "SELECT set_config('role', :role, true), set_config('gisapp.user', :u, true), "
-                "set_config('gisapp.role', :r, true), set_config('gisapp.user_zones', :z, true), "
-                "set_config('gisapp.reason', :why, true)"
-            ),
-            {"role": WEB_ROLE, "u": actor.username, "r": actor.role, "z": zones, "why": reason or ""},
-        )
+        establish(conn, actor, reason)
         yield conn
 
 
@@ -147,7 +132,7 @@ def _constraint_field(diag, table_hint: str | None) -> str:
     if diag and diag.column_name:
         return diag.column_name
     core = name.removeprefix(f"{table}_")
-    for suffix in ("_check", "_fkey", "_key"):
+    for suffix in ("_check", "_fkey", "_key", "_finite", "_not_future"):
         core = core.removesuffix(suffix)
     return core if core and not core.startswith("check") else "_form"
 
@@ -202,11 +187,26 @@ def _translate(exc: sa.exc.DBAPIError, table_hint: str | None = None) -> Excepti
             return ValidationFailed(
                 {name: FieldProblem("edit.err.future", {"today": dt.date.today().isoformat()})}
             )
+        if problem == "same_status":
+            return ValidationFailed({name: FieldProblem("edit.err.same_status", {"since": str(detail.get("since"))})})
+        if problem == "shares_sum":
+            total = Decimal(str(detail.get("total")))
+            return ValidationFailed(
+                {name: FieldProblem("edit.err.shares_sum", {"total": f"{total:.2f}".rstrip("0").rstrip(".")})}
+            )
         if problem == "before_current":
             return ValidationFailed(
                 {name: FieldProblem("edit.err.before_current", {"since": detail.get("since")})}
             )
         return ValidationFailed({name: FieldProblem("edit.err.constraint", {"constraint": primary})})
+    if state == "23514" and diag and (diag.constraint_name or "").endswith("_finite"):
+        return ValidationFailed(
+            {_constraint_field(diag, table_hint): FieldProblem("edit.err.not_number", {"value": "∞"})}
+        )
+    if state == "23514" and diag and (diag.constraint_name or "").endswith("_not_future"):
+        return ValidationFailed(
+            {_constraint_field(diag, table_hint): FieldProblem("edit.err.future", {"today": dt.date.today().isoformat()})}
+        )
     if state == "23514":  # check_violation
         return ValidationFailed(
             {
@@ -559,7 +559,19 @@ def _save_row(
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
             "RETURNING id, version"
         )
-        new_id, new_version = conn.execute(sa.text(sql), values).one()
+        try:
+            with conn.begin_nested():
+                new_id, new_version = conn.execute(sa.text(sql), values).one()
+        except sa.exc.IntegrityError as exc:
+            current = _row_in_the_way(conn, table, exc, values)
+            if current is None:
+                raise
+            # someone saved the same record (same parcel and date, same use...) first
+            raise EditConflict(
+                f"{table}: a record with these values was saved by {current.get('updated_by')} "
+                f"(version {current.get('version')})",
+                current,
+            ) from exc
         return EditResult(table.split(".")[-1], new_id, new_version, parcel_code)
     if version is None:
         raise ValidationFailed({"version": FieldProblem("edit.err.required", {})})
@@ -576,6 +588,28 @@ def _save_row(
             f"{table} {row_id} changed since version {version} (now {current.get('version')})", current
         )
     return EditResult(table.split(".")[-1], row[0], row[1], parcel_code)
+
+
+def _row_in_the_way(conn: Connection, table: str, exc: sa.exc.IntegrityError, values: dict) -> dict | None:
+    """The stored row whose unique key the refused INSERT of ``values`` repeated, if that is why."""
+    diag = getattr(exc.orig, "diag", None)
+    if getattr(exc.orig, "sqlstate", None) != "23505" or diag is None or not diag.constraint_name:
+        return None
+    columns = conn.execute(
+        sa.text(
+            "SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_constraint c "
+            "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) "
+            "WHERE c.conname = :n AND c.conrelid = CAST(:t AS regclass)"
+        ),
+        {"n": diag.constraint_name, "t": table},
+    ).scalar()
+    if not columns or not set(columns) <= values.keys():
+        return None
+    where = " AND ".join(f"{c} = :{c}" for c in columns)
+    row_id = conn.execute(
+        sa.text(f"SELECT id FROM {table} WHERE {where}"), {c: values[c] for c in columns}
+    ).scalar()
+    return _current_row(conn, table, row_id) if row_id is not None else None
 
 
 def _row_of_parcel(conn: Connection, table: str, row_id: int | None, parcel: ParcelRef) -> None:
@@ -607,7 +641,7 @@ def change_status(engine: Engine, actor: Actor, code: str, data: Mapping[str, An
     with editing(engine, actor, table_hint="parcels") as conn:
         parcel = parcel_for_edit(conn, code)  # unknown or not allowed: said before any field
         to_status = form.choice("to_status", _codes(conn, "parcel_statuses"), required=True)
-        changed_on = form.date("changed_on", required=True, not_future=False)
+        changed_on = form.date("changed_on", required=True)
         reason = form.text("reason", required=True, max_len=MAX_REASON)
         note = form.text("note", max_len=MAX_NOTE)
         version = form.integer("version", required=True, minimum=1)

@@ -298,12 +298,9 @@ def authenticate(
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 ok = False
             if ok:
+                # no rehash here: the app's login role may not write accounts (docs/security.md);
+                # `gisapp users passwd` stores a hash with the current parameters
                 account = _account(row)
-                if _hasher.check_needs_rehash(stored):
-                    conn.execute(
-                        sa.text("UPDATE auth.users SET password_hash = :h WHERE id = :id"),
-                        {"h": _hasher.hash(password), "id": row.id},
-                    )
         if account is None or record_success:
             conn.execute(
                 sa.text(

@@ -10,16 +10,15 @@ sessions. Forms posted to /login and /logout carry a per-session token as well.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from dash import Dash, Input, Output, dcc, html
 from flask import Blueprint, Response, g, jsonify, redirect, render_template_string, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
+from gisapp.db.context import app_secret
 from gisapp.db.engine import get_engine
 from gisapp.i18n import LANGUAGES, t
 from gisapp.queries.edits import Actor
@@ -144,30 +143,6 @@ def request_lang(settings: Settings | None = None) -> str:
 
 
 # -- the session cookie and the secret that signs it -----------------------------------------------
-
-
-def _secret_key(settings: Settings) -> str:
-    """GISAPP_SECRET_KEY, or a random key kept in the data folder (so restarts keep sessions)."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = Path(settings.data_dir) / "web_secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    # written whole under a name of its own, then linked into place: several server processes
-    # starting at once all end up with the one key that won, never with a half-written file
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key)
-        os.link(tmp, path)
-    except FileExistsError:
-        return path.read_text().strip()
-    finally:
-        tmp.unlink(missing_ok=True)
-    return key
 
 
 def _csrf_token() -> str:
@@ -355,7 +330,7 @@ def init_auth(app: Dash, settings: Settings | None = None) -> None:
     and the signed-in user's bar (``app-user`` in the layout)."""
     settings = settings or get_settings()
     server = app.server
-    server.secret_key = _secret_key(settings)
+    server.secret_key = app_secret(settings)
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

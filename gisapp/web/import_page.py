@@ -22,7 +22,6 @@ from werkzeug.utils import secure_filename
 from gisapp.db.engine import get_engine
 from gisapp.errors import GisappError
 from gisapp.io.importer import import_file
-from gisapp.queries.edits import WEB_ROLE
 from gisapp.web.auth import _csrf_ok, _csrf_token, current_actor, request_lang
 
 import_page = Blueprint("import_page", __name__)
@@ -128,14 +127,12 @@ def submit():
             path = path.with_suffix(suffix)
         upload.save(path)
         actor = current_actor()
-        context = {"gisapp.user": actor.username, "gisapp.role": actor.role,
-                   "gisapp.user_zones": "{" + ",".join(str(int(z)) for z in actor.zone_ids) + "}"}
         try:
             result = import_file(get_engine(), kind, path, crs=crs, dry_run=dry_run,
                                  repair=bool(request.form.get("repair")),
                                  update_existing=bool(request.form.get("update_existing")),
                                  actor=f"web:{actor.username}", display=shown, raise_on_error=False,
-                                 db_role=WEB_ROLE, db_settings=context)
+                                 acting_for=actor)
         except GisappError as exc:
             return _page(lang, 400, error=str(exc), **values)
     report = result.report

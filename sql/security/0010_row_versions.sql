@@ -1,11 +1,7 @@
 -- version / updated_at / updated_by on every editable table (those with a version column).
--- The app sets gisapp.user for each transaction; a change made in psql falls back to the
--- database user. Idempotent: re-applied by every `gisapp migrate`.
+-- Who made the change is gisapp_meta.current_actor() (the verified user of the request). Idempotent: re-applied by every `gisapp migrate`.
 
-CREATE OR REPLACE FUNCTION gisapp_meta.current_actor() RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(nullif(current_setting('gisapp.user', true), ''), session_user::text)
-$$;
+-- gisapp_meta.current_actor(): sql/security/0005_request_context.sql
 
 CREATE OR REPLACE FUNCTION gisapp_meta.touch_row() RETURNS trigger
 LANGUAGE plpgsql AS $$

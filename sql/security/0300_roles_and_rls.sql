@@ -1,17 +1,22 @@
 -- Who may write what, enforced by PostgreSQL (idempotent; re-applied by every migrate).
+-- docs/security.md describes the roles and the trust boundary.
 --
--- The web app connects as the database owner and, in every request's transaction, runs
---   SET LOCAL ROLE gisapp_web;
---   SELECT set_config('gisapp.user', <user name>, true),
---          set_config('gisapp.role', <bureau_admin | bureau_viewer | zone_editor | analyst>, true),
---          set_config('gisapp.user_zones', '{<zone ids>}', true),
---          set_config('gisapp.reason', <why>, true);
--- gisapp_web has no BYPASSRLS, so the row-level security policies below decide every write:
--- bureau_admin writes everything, a zone_editor writes rows of its zones only (through
--- parcel_id -> zone where a table has no zone of its own), bureau_viewer and analyst write
--- nothing, and everyone signed in reads. Even a bug in the UI cannot write across zones.
+-- Roles (cluster-wide):
+--   owner        the role that runs `gisapp migrate` (the local cluster's superuser `gis`, or the
+--                operator's owner role): owns every table; migrations, demo and bulk loads, accounts.
+--   gisapp_app   LOGIN, NOINHERIT, neither superuser nor owner: the web server and notebooks log in
+--                as it. It reads the map's tables, signs users in, and holds no write privilege of
+--                its own: every write is made after SET LOCAL ROLE gisapp_web.
+--   gisapp_web   NOLOGIN: the request role. Writes the land tables where the row-level security
+--                policies below allow it, for the user of the verified request context.
+--
+-- The request context (who is signed in, their role and zones) is not a setting any SQL can
+-- change: the app signs it (HMAC with a key derived from its secret; auth.context_key holds the
+-- same key, readable by the owner only) and auth.begin_request checks the signature, the
+-- database session it was made for and its expiry, then records it in auth.request_context for
+-- the current transaction only. The policies read that record, nothing else.
 
--- The role: created once per cluster (roles are cluster-wide; several databases share it).
+-- The roles: created once per cluster (roles are cluster-wide; several databases share them).
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gisapp_web') THEN
@@ -21,28 +26,34 @@ BEGIN
             NULL;  -- another database's migrate created it at the same moment
         END;
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gisapp_app') THEN
+        IF (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user) THEN
+            BEGIN
+                CREATE ROLE gisapp_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL;
+            END;
+        ELSE
+            RAISE EXCEPTION 'the login role gisapp_app does not exist and % may not create roles', current_user
+                USING HINT = 'create it as an administrator: CREATE ROLE gisapp_app LOGIN NOINHERIT PASSWORD ''...''; '
+                             'then run gisapp migrate again (docs/security.md)';
+        END IF;
+    END IF;
+    -- the app's login must stay unprivileged, whoever created it
+    IF (SELECT rolsuper OR rolbypassrls OR rolinherit FROM pg_roles WHERE rolname = 'gisapp_app') THEN
+        IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+            ALTER ROLE gisapp_app NOSUPERUSER NOBYPASSRLS NOINHERIT;
+        ELSE
+            RAISE EXCEPTION 'the login role gisapp_app must be NOSUPERUSER NOBYPASSRLS NOINHERIT';
+        END IF;
+    END IF;
+    GRANT gisapp_web TO gisapp_app;
     -- A non-superuser owner (external database) must be a member to SET ROLE gisapp_web.
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
         EXECUTE format('GRANT gisapp_web TO %I', session_user);
     END IF;
 END
 $$;
-
--- The signed-in user's context, as set for the transaction (NULL / empty when not set).
-CREATE OR REPLACE FUNCTION auth.app_user() RETURNS text
-LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('gisapp.user', true), '') $$;
-
-CREATE OR REPLACE FUNCTION auth.app_role() RETURNS text
-LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('gisapp.role', true), '') $$;
-
--- A malformed zone list raises (fails closed) rather than granting anything.
-CREATE OR REPLACE FUNCTION auth.app_zone_ids() RETURNS integer[]
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(nullif(current_setting('gisapp.user_zones', true), '')::integer[], '{}'::integer[])
-$$;
-
-CREATE OR REPLACE FUNCTION auth.signed_in() RETURNS boolean
-LANGUAGE sql STABLE AS $$ SELECT auth.app_user() IS NOT NULL $$;
 
 -- Reads: every signed-in user of the app; other database roles are not restricted here.
 CREATE OR REPLACE FUNCTION auth.may_read() RETURNS boolean
@@ -97,26 +108,35 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Privileges: read everything the map shows, write the land tables (the policies narrow it).
-GRANT USAGE ON SCHEMA land, layers, rules, audit, auth, gisapp_meta TO gisapp_web;
-GRANT SELECT ON ALL TABLES IN SCHEMA land, layers, rules TO gisapp_web;
-GRANT SELECT ON audit.change_log, gisapp_meta.dataset TO gisapp_web;
+GRANT USAGE ON SCHEMA land, layers, rules, audit, auth, gisapp_meta TO gisapp_web, gisapp_app;
+GRANT SELECT ON ALL TABLES IN SCHEMA land, layers, rules TO gisapp_web, gisapp_app;
+GRANT SELECT ON audit.change_log, audit.imports, gisapp_meta.dataset TO gisapp_web, gisapp_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA land TO gisapp_web;
 -- land.parcel_status_history is written only by the status trigger (0310), never directly.
 -- Findings are written by `gisapp assess`; people only review them.
 GRANT UPDATE (review_status, review_reason, reviewed_by, reviewed_at) ON rules.findings TO gisapp_web;
--- auth.* holds password hashes: no table privileges at all for the web role.
-REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM gisapp_web;
+-- auth.* holds password hashes: no table privileges at all for the request role. The login role
+-- signs people in: it reads accounts and records attempts, and changes nothing else there.
+REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM gisapp_web, gisapp_app;
+GRANT SELECT ON auth.users, auth.user_zones TO gisapp_app;
+GRANT SELECT, INSERT, DELETE ON auth.login_attempts TO gisapp_app;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA auth TO gisapp_app;
+-- Neither app role may empty a table, write the audit, or change the schema.
+REVOKE TRUNCATE, TRIGGER, REFERENCES ON ALL TABLES IN SCHEMA land, rules, audit, auth, gisapp_meta
+    FROM gisapp_web, gisapp_app;
+REVOKE INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA audit, gisapp_meta FROM gisapp_web, gisapp_app;
+REVOKE CREATE ON SCHEMA land, layers, rules, audit, auth, gisapp_meta, public FROM gisapp_web, gisapp_app;
 
 -- The audit log is readable, except the history of the accounts table (it holds hashes).
 ALTER TABLE audit.change_log ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS read_changes ON audit.change_log;
 CREATE POLICY read_changes ON audit.change_log FOR SELECT
-    USING (auth.may_read() AND (current_user::text <> 'gisapp_web' OR table_schema <> 'auth'));
--- Rows are written by the SECURITY DEFINER audit trigger (owner), so no insert policy is needed
--- for the web role; other roles keep whatever the owner granted them.
+    USING (auth.may_read() AND (current_user::text NOT IN ('gisapp_web', 'gisapp_app') OR table_schema <> 'auth'));
+-- Rows are written by the SECURITY DEFINER audit trigger (owner); the app's roles have no
+-- INSERT privilege, and this policy refuses them even if one were granted by mistake.
 DROP POLICY IF EXISTS write_changes ON audit.change_log;
 CREATE POLICY write_changes ON audit.change_log FOR INSERT TO PUBLIC
-    WITH CHECK (current_user::text <> 'gisapp_web');
+    WITH CHECK (current_user::text NOT IN ('gisapp_web', 'gisapp_app'));
 
 -- Row-level security on every editable table of land (those with a version column), on the
 -- status history and on the findings. Who may write a row of each table:

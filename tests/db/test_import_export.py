@@ -134,14 +134,17 @@ def test_cli_export_and_import_dry_run(engine, small_zone, tmp_path):
 # -- bad input: each class has its message, and nothing is written --------------------------------------
 
 def _new_parcels(engine, zone: str, n: int = 4) -> gpd.GeoDataFrame:
-    """n fresh parcels (new codes) inside ``zone``: small squares around interior points."""
+    """n fresh parcels (new codes) inside ``zone``: small squares around interior points, clear of
+    the parcels already there (the database refuses overlaps)."""
     boundary = api.read_layer("zones", engine=engine).set_index("code").geometry[zone]
+    taken = shapely.STRtree(api.read_layer("parcels", zone=zone, fields=["code"], engine=engine).geometry.values)
     minx, miny, maxx, maxy = boundary.bounds
     rng = np.random.default_rng(7)
     squares = []
-    for x, y in zip(rng.uniform(minx, maxx, 2000), rng.uniform(miny, maxy, 2000)):
+    for x, y in zip(rng.uniform(minx, maxx, 20000), rng.uniform(miny, maxy, 20000)):
         sq = shapely.box(x - 0.0002, y - 0.0002, x + 0.0002, y + 0.0002)
-        if boundary.contains(sq) and not any(sq.intersects(s) for s in squares):
+        if (boundary.contains(sq) and not len(taken.query(sq, predicate="intersects"))
+                and not any(sq.intersects(s) for s in squares)):
             squares.append(sq)
         if len(squares) == n:
             break

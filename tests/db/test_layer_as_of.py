@@ -39,13 +39,29 @@ def _change(conn, parcel_id: int, reason: str) -> dict:
 
 
 def _insert_parcel(conn, like_id: int, code: str) -> int:
-    """A new parcel (an audited INSERT): a small square inside an existing parcel's zone."""
+    """A new parcel (an audited INSERT): a small square in the road east of an existing parcel, in
+    its zone (the database refuses a parcel that overlaps another)."""
     conn.execute(sa.text("SELECT set_config('gisapp.reason', 'as-of test: new parcel', true)"))
     return conn.execute(sa.text("""
         INSERT INTO land.parcels (code, zone_id, geom, land_use_code, status, is_synthetic)
-        SELECT :code, zone_id, ST_Multi(ST_Buffer(ST_PointOnSurface(geom), 0.0001, 'quad_segs=1')),
-               land_use_code, 'approved_unsupplied', true
-        FROM land.parcels WHERE id = :like RETURNING id"""), {"code": code, "like": like_id}).scalar_one()
+        SELECT :code, p.zone_id,
+               ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint((ST_XMax(p.geom) + e.xmin) / 2,
+                                                          (ST_YMin(p.geom) + ST_YMax(p.geom)) / 2), 4490),
+                                  0.00003, 'quad_segs=1')),
+               p.land_use_code, 'approved_unsupplied', true
+        FROM land.parcels p
+        CROSS JOIN LATERAL (SELECT min(ST_XMin(n.geom)) AS xmin FROM land.parcels n
+                            WHERE n.zone_id = p.zone_id AND ST_XMin(n.geom) > ST_XMax(p.geom)
+                              AND n.geom && ST_Translate(p.geom, 0.0005, 0)) e
+        WHERE p.id = :like RETURNING id"""), {"code": code, "like": like_id}).scalar_one()
+
+
+def _with_east_neighbour(conn, n: int) -> list[int]:
+    return conn.execute(sa.text("""
+        SELECT p.id FROM land.parcels p WHERE EXISTS (
+            SELECT 1 FROM land.parcels n WHERE n.zone_id = p.zone_id AND ST_XMin(n.geom) > ST_XMax(p.geom)
+              AND n.geom && ST_Translate(p.geom, 0.0005, 0))
+        ORDER BY p.id LIMIT :n"""), {"n": n}).scalars().all()
 
 
 def _back_date(conn, parcel_id: int, action: str, days: int) -> None:
@@ -81,10 +97,10 @@ def test_parcels_layer_as_of_shows_the_status_and_area_before_and_after_a_change
 
 def test_parcels_layer_as_of_reads_the_audit_history_created_and_deleted_parcels(isolated_engine):
     with isolated_engine.begin() as conn:
-        like = conn.execute(sa.text("SELECT id FROM land.parcels ORDER BY id LIMIT 1")).scalar_one()
-        changed = _insert_parcel(conn, like, "ASOF-CHANGED")
-        deleted = _insert_parcel(conn, like, "ASOF-DELETED")
-        _insert_parcel(conn, like, "ASOF-CREATED")
+        first, second, third = _with_east_neighbour(conn, 3)
+        changed = _insert_parcel(conn, first, "ASOF-CHANGED")
+        deleted = _insert_parcel(conn, second, "ASOF-DELETED")
+        _insert_parcel(conn, third, "ASOF-CREATED")
     with isolated_engine.begin() as conn:
         change = _change(conn, changed, "as-of test: recorded parcel")
         conn.execute(sa.text("DELETE FROM land.parcels WHERE id = :p"), {"p": deleted})

@@ -5,7 +5,7 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
-from gisapp.db.engine import get_engine
+from gisapp.db.engine import get_engine, owner_engine
 from gisapp.db.migrate import migrate
 from gisapp.errors import MigrationError
 
@@ -69,7 +69,8 @@ def test_badly_named_migration_is_refused(scratch_engine, settings, tmp_path):
 
 
 def test_engine_is_made_once(engine):
-    assert get_engine() is engine
+    assert owner_engine() is engine
+    assert get_engine() is get_engine() and get_engine() is not engine
 
 
 def test_a_migration_waits_for_a_running_assessment_instead_of_deadlocking_it(engine, settings):

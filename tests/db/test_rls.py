@@ -217,16 +217,18 @@ def test_the_web_role_cannot_read_accounts_or_their_history(isolated_engine, mak
     assert _scalar(isolated_engine, "SELECT count(*) FROM audit.change_log WHERE table_schema = 'auth'") > 0
 
 
-def test_a_malformed_zone_list_fails_closed(isolated_engine):
-    with pytest.raises(sa.exc.DataError), isolated_engine.begin() as conn:
+def test_context_settings_any_sql_can_set_grant_nothing(isolated_engine):
+    """The policies read the verified context only: the old settings are names for nobody."""
+    with isolated_engine.begin() as conn:
         conn.execute(
             sa.text(
                 "SELECT set_config('role', 'gisapp_web', true), set_config('gisapp.user', 'x', true),"
-                " set_config('gisapp.role', 'zone_editor', true),"
-                " set_config('gisapp.user_zones', '1 OR true', true)"
+                " set_config('gisapp.role', 'bureau_admin', true),"
+                " set_config('gisapp.user_zones', '{1,2,3}', true)"
             )
         )
-        conn.execute(sa.text("UPDATE land.parcels SET land_use_code = '0802' WHERE zone_id = 1"))
+        assert conn.execute(sa.text("UPDATE land.parcels SET land_use_code = '0802' WHERE zone_id = 1")).rowcount == 0
+        conn.rollback()
 
 
 def test_the_app_role_has_no_way_around_the_policies(isolated_engine):

@@ -6,6 +6,7 @@ import io
 import re
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 import sqlalchemy as sa
@@ -36,9 +37,15 @@ def _token(client) -> str:
 
 def _gpkg(engine, enterprise=None) -> bytes:
     zone = api.read_layer("zones", engine=engine).iloc[0]
-    x, y = zone.geometry.representative_point().coords[0]
+    # a square inside the zone and clear of its parcels (the database refuses overlaps)
+    taken = shapely.STRtree(api.read_layer("parcels", zone=zone.code, fields=["code"], engine=engine).geometry.values)
+    minx, miny, maxx, maxy = zone.geometry.bounds
+    rng = np.random.default_rng(11)
+    square = next(sq for sq in (shapely.box(x - 1e-4, y - 1e-4, x + 1e-4, y + 1e-4)
+                                for x, y in zip(rng.uniform(minx, maxx, 20000), rng.uniform(miny, maxy, 20000)))
+                  if zone.geometry.contains(sq) and not len(taken.query(sq, predicate="intersects")))
     frame = gpd.GeoDataFrame({"code": ["WEB-1"], "land_use_code": ["1001"], "enterprise_zh": [enterprise]},
-                             geometry=[shapely.box(x - 1e-4, y - 1e-4, x + 1e-4, y + 1e-4)], crs=4490)
+                             geometry=[square], crs=4490)
     buf = io.BytesIO()
     frame.to_file(buf, driver="GPKG")
     return buf.getvalue()

@@ -130,13 +130,14 @@ def test_map_reads_take_the_account_from_memory_and_are_refused_after_a_change(e
     their own query tells whether an account changed, and the answer is held back if one did."""
     from gisapp.web.account_cache import account_cache
     from gisapp.web.app import create_app
+    from gisapp.web.engine import web_engine
     from tests.web.conftest import sign_in
 
     user = make_user("zone_editor", ["jiading"])
     client = create_app().server.test_client()
     sign_in(client, engine, (user.username, user.password, user.role))
     account_id = users.find_account(engine, user.username).id
-    cache = account_cache(engine)
+    cache = account_cache(web_engine())  # the app's own (its login role's), not the owner's
 
     def verified_at() -> float | None:
         kept = cache._accounts.get(account_id)

@@ -1,0 +1,259 @@
+"""The register's invariants hold on every write path (form, SQL under the app's roles, import):
+finite numbers, status dates that move only with a real transition and never into the future,
+no overlap on INSERT, mixed-use shares that sum to 100% even when two editors race."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+
+import geopandas as gpd
+import pytest
+import sqlalchemy as sa
+from shapely.geometry import shape
+
+from gisapp.errors import InputError
+from gisapp.io.importer import import_file
+from gisapp.queries import edits
+from gisapp.queries.edits import Actor, acting_as
+
+pytestmark = pytest.mark.db
+
+WGQ = 1
+EDITOR = Actor("ed.invariants", "zone_editor", (WGQ,))
+ADMIN = Actor("admin.invariants", "bureau_admin")
+
+
+def _parcel(eng, status: str = "in_production", offset: int = 0) -> dict:
+    with eng.connect() as conn:
+        return dict(conn.execute(sa.text(
+            "SELECT id, code, status, version, status_since, zone_id FROM land.parcels "
+            "WHERE zone_id = :z AND status = :s ORDER BY id OFFSET :o LIMIT 1"),
+            {"z": WGQ, "s": status, "o": offset}).mappings().one())
+
+
+def _scalar(eng, sql: str, **params):
+    with eng.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar()
+
+
+# -- 2. a same-status "change" and dates in the future ------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "1900-01-01", None])
+def test_a_same_status_change_is_refused_and_keeps_the_idle_clock(isolated_engine, day):
+    p = _parcel(isolated_engine, "granted_unbuilt", offset=1)
+    before_history = _scalar(isolated_engine, "SELECT count(*) FROM land.parcel_status_history WHERE parcel_id = :p",
+                             p=p["id"])
+    with pytest.raises(edits.ValidationFailed) as refused:
+        edits.change_status(isolated_engine, EDITOR, p["code"], {
+            "to_status": p["status"], "changed_on": day or dt.date.today().isoformat(),
+            "reason": "restart the clock", "version": p["version"]})
+    assert set(refused.value.problems) & {"to_status", "changed_on"}
+    after = _parcel(isolated_engine, "granted_unbuilt", offset=1)
+    assert after["status_since"] == p["status_since"] and after["version"] == p["version"]
+    assert _scalar(isolated_engine, "SELECT count(*) FROM land.parcel_status_history WHERE parcel_id = :p",
+                   p=p["id"]) == before_history
+
+
+def test_a_same_status_change_is_refused_with_its_reason_in_both_languages(isolated_engine):
+    p = _parcel(isolated_engine, "granted_unbuilt", offset=2)
+    with pytest.raises(edits.ValidationFailed) as refused:
+        edits.change_status(isolated_engine, EDITOR, p["code"], {
+            "to_status": p["status"], "changed_on": dt.date.today().isoformat(), "reason": "x",
+            "version": p["version"]})
+    assert "already has this status" in refused.value.messages("en")["to_status"]
+    assert "已处于该状态" in refused.value.messages("zh")["to_status"]
+
+
+def test_status_since_cannot_be_rewritten_in_sql_without_a_transition(isolated_engine):
+    p = _parcel(isolated_engine, "granted_unbuilt", offset=3)
+    for who in (EDITOR, ADMIN):
+        with pytest.raises(sa.exc.DatabaseError, match="changes only with a status change"), \
+                acting_as(isolated_engine, who, "rewrite") as conn:
+            conn.execute(sa.text("UPDATE land.parcels SET status_since = DATE '1900-01-01' WHERE id = :i"),
+                         {"i": p["id"]})
+    # the owner in psql is held to it as well
+    with pytest.raises(sa.exc.DatabaseError, match="changes only with a status change"), \
+            isolated_engine.begin() as conn:
+        conn.execute(sa.text("UPDATE land.parcels SET status_since = current_date WHERE id = :i"), {"i": p["id"]})
+
+
+def test_a_status_change_dated_in_the_future_is_refused_on_every_path(isolated_engine):
+    p = _parcel(isolated_engine, "in_production", offset=4)
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    with pytest.raises(edits.ValidationFailed) as refused:
+        edits.change_status(isolated_engine, EDITOR, p["code"], {
+            "to_status": "low_efficiency", "changed_on": tomorrow, "reason": "x", "version": p["version"]})
+    assert refused.value.problems["changed_on"].key == "edit.err.future"
+    with pytest.raises(sa.exc.DatabaseError, match="future|not_future"), isolated_engine.begin() as conn:
+        conn.execute(sa.text("SET LOCAL gisapp.reason = 'psql'; SET LOCAL gisapp.status_dated = 'true'"))
+        conn.execute(sa.text("UPDATE land.parcels SET status = 'low_efficiency', status_since = :d WHERE id = :i"),
+                     {"d": tomorrow, "i": p["id"]})
+    with pytest.raises(sa.exc.IntegrityError, match="not_future"), isolated_engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO land.construction_progress (parcel_id, reported_on) VALUES (:p, :d)"),
+                     {"p": p["id"], "d": tomorrow})
+
+
+# -- 4. infinity is not a number to store ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["1e400", "-1e400", "Infinity", "NaN"])
+def test_a_non_finite_number_is_refused_by_the_form(isolated_engine, value):
+    p = _parcel(isolated_engine, "under_construction")
+    before = _scalar(isolated_engine, "SELECT count(*) FROM land.construction_progress WHERE parcel_id = :p",
+                     p=p["id"])
+    with pytest.raises(edits.ValidationFailed) as refused:
+        edits.record_progress(isolated_engine, EDITOR, p["code"], {
+            "reported_on": dt.date.today().isoformat(), "should_develop_area_m2": value})
+    assert "should_develop_area_m2" in refused.value.problems
+    assert _scalar(isolated_engine, "SELECT count(*) FROM land.construction_progress WHERE parcel_id = :p",
+                   p=p["id"]) == before
+
+
+@pytest.mark.parametrize("table, column, extra", [
+    ("construction_progress", "should_develop_area_m2", {"reported_on": "2024-01-01"}),
+    ("green_areas", "green_area_m2", {"measured_on": "2024-01-02"}),
+    ("enterprise_metrics", "tax_wan", {"year": 2019}),
+])
+@pytest.mark.parametrize("value", ["Infinity", "-Infinity", "NaN"])
+def test_a_non_finite_number_is_refused_by_the_database(isolated_engine, table, column, extra, value):
+    p = _parcel(isolated_engine, "in_production", offset=5)
+    columns = {"parcel_id": p["id"], **extra, column: value}
+    if table == "enterprise_metrics":
+        columns["enterprise_id"] = _scalar(isolated_engine, "SELECT min(id) FROM land.enterprises")
+    names = ", ".join(columns)
+    binds = ", ".join(f"CAST(:{c} AS {'float8' if c == column else 'text'})" if c == column else f":{c}"
+                      for c in columns)
+    with pytest.raises(sa.exc.DatabaseError), acting_as(isolated_engine, ADMIN, "inf") as conn:
+        conn.execute(sa.text(f"INSERT INTO land.{table} ({names}) VALUES ({binds})"), columns)
+    assert _scalar(isolated_engine, f"SELECT count(*) FROM land.{table} WHERE NOT ({column} > '-Infinity' "
+                                    f"AND {column} < 'Infinity')") == 0
+
+
+def test_every_stored_number_column_is_checked_finite(isolated_engine):
+    with isolated_engine.connect() as conn:
+        unchecked = conn.execute(sa.text("""
+            SELECT c.table_name || '.' || c.column_name FROM information_schema.columns c
+            JOIN information_schema.tables t USING (table_schema, table_name)
+            WHERE t.table_type = 'BASE TABLE' AND c.table_schema = 'land'
+              AND c.data_type IN ('double precision', 'real', 'numeric')
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint k
+                              WHERE k.conrelid = format('%I.%I', c.table_schema, c.table_name)::regclass
+                                AND k.contype = 'c' AND k.conname LIKE '%finite'
+                                AND pg_get_constraintdef(k.oid) LIKE '%' || c.column_name || '%')""")).scalars().all()
+    assert unchecked == []
+
+
+# -- 3. new parcels may not overlap, whatever path inserts them ---------------------------------------------
+
+
+def _neighbour_copy(eng, code: str, shift_fraction: float) -> dict:
+    """The parcel's geometry moved east by a fraction of its width (as GeoJSON)."""
+    with eng.connect() as conn:
+        geojson = conn.execute(sa.text("SELECT ST_AsGeoJSON(geom) FROM land.parcels WHERE code = :c"),
+                               {"c": code}).scalar()
+    geometry = json.loads(geojson)
+    xs = [x for poly in geometry["coordinates"] for ring in poly for x, _y in ring]
+    dx = (max(xs) - min(xs)) * shift_fraction
+    return {"type": geometry["type"], "coordinates": [
+        [[[x + dx, y] for x, y in ring] for ring in poly] for poly in geometry["coordinates"]]}
+
+
+def test_a_sql_insert_overlapping_an_existing_parcel_is_refused(isolated_engine):
+    p = _parcel(isolated_engine, "in_production", offset=6)
+    moved = json.dumps(_neighbour_copy(isolated_engine, p["code"], 0.3))
+    for who in (ADMIN, None):
+        with pytest.raises(sa.exc.DatabaseError, match="overlap") as refused:
+            ctx = acting_as(isolated_engine, who, "insert") if who else isolated_engine.begin()
+            with ctx as conn:
+                conn.execute(sa.text(
+                    "INSERT INTO land.parcels (code, zone_id, geom, land_use_code, status) "
+                    "VALUES ('OVL-1', :z, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(:g), 4490)), '1001', "
+                    "'approved_unsupplied')"), {"z": WGQ, "g": moved})
+        assert p["code"] in str(refused.value)
+    assert _scalar(isolated_engine, "SELECT count(*) FROM land.parcels WHERE code = 'OVL-1'") == 0
+
+
+def test_two_new_parcels_overlapping_each_other_are_refused_in_one_insert(isolated_engine):
+    p = _parcel(isolated_engine, "in_production", offset=7)
+    with isolated_engine.connect() as conn:
+        inside = conn.execute(sa.text(
+            "SELECT ST_AsText(ST_Buffer(ST_PointOnSurface(b.geom), 0.0004)) FROM land.zone_boundaries b "
+            "WHERE b.zone_id = :z AND b.valid_to IS NULL"), {"z": WGQ}).scalar()
+    with pytest.raises(sa.exc.DatabaseError, match="OVL-A overlap with OVL-B|OVL-B overlap with OVL-A"), \
+            isolated_engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM land.parcels WHERE geom && ST_GeomFromText(:w, 4490)"), {"w": inside})
+        conn.execute(sa.text(
+            "INSERT INTO land.parcels (code, zone_id, geom, land_use_code, status) "
+            "SELECT c, :z, ST_Multi(ST_GeomFromText(:w, 4490)), '1001', 'approved_unsupplied' "
+            "FROM unnest(ARRAY['OVL-A', 'OVL-B']) c"), {"z": WGQ, "w": inside})
+    del p
+
+
+def test_a_small_import_overlapping_an_existing_parcel_is_refused_and_writes_nothing(isolated_engine, tmp_path):
+    first, second = _parcel(isolated_engine, "in_production", offset=8), _parcel(isolated_engine, offset=20)
+    count = _scalar(isolated_engine, "SELECT count(*) FROM land.parcels")
+    frame = gpd.GeoDataFrame({"parcel_code": ["IMP-OVL-1", "IMP-OVL-2"], "land_use_code": ["1001", "1001"],
+                              "status": ["approved_unsupplied"] * 2},
+                             geometry=[shape(_neighbour_copy(isolated_engine, p["code"], 0.25))
+                                       for p in (first, second)], crs=4490)
+    path = tmp_path / "two.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    with pytest.raises(InputError, match="overlap") as refused:
+        import_file(isolated_engine, "parcels", path)
+    assert first["code"] in str(refused.value) and second["code"] in str(refused.value)
+    assert _scalar(isolated_engine, "SELECT count(*) FROM land.parcels") == count
+
+
+# -- 1. mixed-use shares: two editors at the same instant on an empty record ---------------------------------
+
+
+def _no_components_parcel(eng, offset: int) -> dict:
+    with eng.connect() as conn:
+        return dict(conn.execute(sa.text(
+            "SELECT p.id, p.code FROM land.parcels p WHERE p.zone_id = :z AND NOT EXISTS "
+            "(SELECT 1 FROM land.mixed_use_components m WHERE m.parcel_id = p.id) ORDER BY p.id OFFSET :o LIMIT 1"),
+            {"z": WGQ, "o": offset}).mappings().one())
+
+
+@pytest.mark.parametrize("same_use", [False, True])
+def test_two_editors_saving_shares_on_an_empty_parcel_one_wins_the_other_gets_a_conflict(isolated_engine,
+                                                                                          same_use):
+    for attempt in range(10):
+        p = _no_components_parcel(isolated_engine, offset=20 * same_use + attempt)
+        uses = ["1001", "1001"] if same_use else ["1001", "1101"]
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def save(use: str) -> None:
+            barrier.wait()
+            try:
+                edits.set_mixed_use(isolated_engine, EDITOR, p["code"],
+                                    {"components": [[use, 100]], "expected": [], "reason": "race"})
+                outcomes.append("saved")
+            except edits.EditConflict:
+                outcomes.append("conflict")
+            except Exception as exc:  # noqa: BLE001 - the test reports any other answer
+                outcomes.append(f"{type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=save, args=(u,)) for u in uses]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(outcomes) == ["conflict", "saved"], outcomes
+        total = _scalar(isolated_engine, "SELECT sum(floor_share_pct) FROM land.mixed_use_components "
+                                         "WHERE parcel_id = :p", p=p["id"])
+        assert total == 100
+
+
+def test_shares_that_do_not_sum_to_100_are_refused_by_the_database_too(isolated_engine):
+    p = _no_components_parcel(isolated_engine, offset=60)
+    with pytest.raises(sa.exc.DatabaseError, match="not 100%"), \
+            acting_as(isolated_engine, EDITOR, "psql") as conn:
+        conn.execute(sa.text("INSERT INTO land.mixed_use_components (parcel_id, land_use_code, floor_share_pct) "
+                             "VALUES (:p, '1001', 100), (:p, '1101', 100)"), {"p": p["id"]})
+    assert _scalar(isolated_engine, "SELECT count(*) FROM land.mixed_use_components WHERE parcel_id = :p",
+                   p=p["id"]) == 0
