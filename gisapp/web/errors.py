@@ -18,7 +18,8 @@ import secrets
 import psycopg
 import sqlalchemy as sa
 from dash import Dash
-from flask import Flask, Response, current_app, jsonify, render_template_string, request
+from flask import Flask, Response, current_app, jsonify, request
+from jinja2 import Environment
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from gisapp.errors import InputError, NotFoundError
@@ -59,8 +60,10 @@ def json_error(status: int, message: str, field: str | None = None, **extra) -> 
     return resp
 
 
-# Jinja autoescapes every value: a path or message with HTML in it is shown as text.
-ERROR_PAGE = """<!doctype html>
+# Rendered outside Flask's templates: their context processors would look up the signed-in user
+# in the database, which may be the very fault being reported. Autoescaped: a path or message with
+# HTML in it is shown as text.
+ERROR_PAGE = Environment(autoescape=True).from_string("""<!doctype html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
 <head><meta charset="utf-8"><title>{{ title }} · {{ app_title }}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -72,12 +75,11 @@ ERROR_PAGE = """<!doctype html>
   <p id="error-message" class="form-error" role="alert">{{ message }}</p>
   <p><a id="error-home" href="/?lang={{ lang }}">{{ home }}</a></p>
 </main>
-</body></html>"""
+</body></html>""")
 
 
 def error_page(status: int, message: str, lang: str) -> Response:
-    body = render_template_string(
-        ERROR_PAGE,
+    body = ERROR_PAGE.render(
         lang=lang,
         title=t("error.page_title", lang),
         app_title=t("app.title", lang),
