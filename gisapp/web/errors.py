@@ -28,8 +28,10 @@ from gisapp.web.auth import request_lang
 
 logger = logging.getLogger("gisapp.web")
 
-JSON_PREFIXES = ("/api/", "/tiles/", "/_dash-")
-JSON_PATHS = ("/api", "/tiles")
+API_PREFIXES = ("/api/", "/tiles/")
+API_PATHS = ("/api", "/tiles")
+#: Dash's own endpoints (callbacks, layout) answer JSON too
+JSON_PREFIXES = (*API_PREFIXES, "/_dash-")
 #: what PostgreSQL cannot take in a text (NUL) and what UTF-8 cannot encode (a lone surrogate)
 UNUSABLE_CHARS = re.compile("[\x00\ud800-\udfff]")
 #: SQLSTATE classes that mean the database is away or refusing work for now, not that the request
@@ -43,7 +45,7 @@ RETRY_AFTER_SECONDS = 5
 def wants_json(path: str | None = None) -> bool:
     """True for the API, the tiles and Dash's own endpoints (their clients read JSON, not pages)."""
     path = request.path if path is None else path
-    return path in JSON_PATHS or path.startswith(JSON_PREFIXES)
+    return path in API_PATHS or path.startswith(JSON_PREFIXES)
 
 
 def unusable_char(text: str) -> str | None:
@@ -213,7 +215,7 @@ def _check_api_request() -> Response | None:
     """Under /api and /tiles: a JSON 404 where only Dash's page route would answer, and a 400
     for a path segment or query parameter no database text can hold (NUL, a lone surrogate)."""
     path = request.path
-    if not (path in JSON_PATHS or path.startswith(JSON_PREFIXES[:2])):
+    if not (path in API_PATHS or path.startswith(API_PREFIXES)):
         return None
     rule = request.url_rule
     if rule is not None and rule.endpoint == current_app.config.get("GISAPP_DASH_CATCHALL"):
