@@ -225,7 +225,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
                 raise RuntimeError(f"bulk load wrote {early.loaded} of {len(prepared.rows)} parcels")
             _write(conn, result, sha.result(), actor, bulk, update_existing, crs, repair,
                    loaded=early.loaded if early is not None and early.started else None)
-        except (sa.exc.DBAPIError, psycopg.Error) as exc:  # raw COPY raises psycopg's own errors
+        except (sa.exc.DBAPIError, psycopg.Error, OverlapRefused) as exc:  # raw COPY raises psycopg's own
             tx.rollback()
             orig = getattr(exc, "orig", None) or exc
             diag = getattr(orig, "diag", None)
@@ -433,6 +433,7 @@ def _write_parcels(conn: Connection, result: ImportResult, actor: str, bulk: boo
         if loaded is None:
             n, result.reused_wkb = _bulk_load_parcels(conn, new, crs_label, actor, result.seconds,
                                                       geometry_checked=not repair)
+        _refuse_overlaps_with_earlier_parcels(conn)
         conn.execute(sa.text(
             "INSERT INTO audit.change_log (table_schema, table_name, row_id, action, new_row, app_user, reason) "
             "VALUES ('land', 'parcels', '*', 'BULK_LOAD', jsonb_build_object('rows', CAST(:n AS int), "
@@ -458,6 +459,19 @@ def _write_parcels(conn: Connection, result: ImportResult, actor: str, bulk: boo
     if len(old):
         _update_parcels(conn, old, crs_label)
         result.updated = len(old)
+
+
+class OverlapRefused(InputError):
+    """New parcels of a bulk load overlap parcels that were there before (one line per pair)."""
+
+
+def _refuse_overlaps_with_earlier_parcels(conn: Connection) -> None:
+    """A bulk load's COPY runs with the triggers off: the database's check of new parcels against
+    the existing ones runs here instead, once the indexes are back (land.loaded_parcel_overlaps)."""
+    found = conn.execute(sa.text("SELECT code, other, overlap_m2 FROM land.loaded_parcel_overlaps()")).all()
+    if found:
+        raise OverlapRefused("; ".join(f"parcel {code} overlaps the existing parcel {other} by {m2:,.1f} m²"
+                                       for code, other, m2 in found))
 
 
 class _EarlyParcelLoad:

@@ -23,6 +23,7 @@ import shapely
 from pyproj import Geod
 
 from gisapp.errors import InputError
+from gisapp.geodesy import ellipsoid_area_m2
 from gisapp.io import crs as crsmod
 from gisapp.io.fields import KINDS, KindSpec, match_columns
 from gisapp.io.readers import Source
@@ -623,6 +624,7 @@ def _check_parcels(rows: pd.DataFrame, reference: Reference, report: Report, upd
         if have.any():
             if file_checks:
                 later.append(lambda into: _duplicate_geometries(geoms, have, into))
+                later.append(lambda into: _overlapping_geometries(geoms, have, into))
             _assign_zones(rows, reference, report, located)
 
 
@@ -645,6 +647,39 @@ def _duplicate_geometries(geoms: np.ndarray, have: np.ndarray, report: Report) -
                 bad.append(pos[m])
                 msgs.append(f"the same geometry as {report.where(int(pos[first]))}")
     report.add(ERROR, "geometry", msgs, bad)
+
+
+#: Parcels may share edges but not land: an overlap above this is an error (the database's
+#: land.new_parcel_problems and land.parcel_geometry_problems use the same tolerance).
+OVERLAP_TOLERANCE_M2 = 1.0
+
+
+def _overlapping_geometries(geoms: np.ndarray, have: np.ndarray, report: Report) -> None:
+    """Features whose land overlaps another feature's by more than the tolerance (identical
+    geometries are reported as duplicates instead). Candidates are pairs whose bounding boxes
+    overlap with area: boxes shrunk by a hair, so neighbours that only share an edge are not
+    candidates, then GEOS measures the shared interior of the few that are."""
+    pos = np.flatnonzero(have)
+    g = geoms[have]
+    if len(g) < 2:
+        return
+    b = shapely.bounds(g)
+    hair = 1e-9  # degrees (~0.1 mm): below any survey's precision, above float rounding of a shared edge
+    tree = shapely.STRtree(g)
+    first, second = tree.query(shapely.box(b[:, 0] + hair, b[:, 1] + hair, b[:, 2] - hair, b[:, 3] - hair))
+    pairs = first < second
+    first, second = first[pairs], second[pairs]
+    if not len(first):
+        return
+    interior = shapely.relate_pattern(g[first], g[second], "2********") & ~shapely.equals(g[first], g[second])
+    first, second = first[interior], second[interior]
+    if not len(first):
+        return
+    area = ellipsoid_area_m2(shapely.intersection(g[first], g[second]))
+    big = area > OVERLAP_TOLERANCE_M2
+    msgs = [f"overlaps {report.where(int(pos[a]))} by {m2:,.1f} m² (parcels may share edges, not land)"
+            for a, m2 in zip(first[big], area[big])]
+    report.add(ERROR, "geometry", msgs, pos[second[big]])
 
 
 def _check_zones(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool,

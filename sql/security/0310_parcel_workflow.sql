@@ -304,6 +304,25 @@ LANGUAGE sql STABLE AS $$
     WHERE x.area > p_tolerance_m2
 $$;
 
+-- For a bulk load (COPY with row and statement triggers off, as pg_restore does): the parcels
+-- this transaction wrote that overlap a parcel that was there before, beyond the tolerance.
+-- Driven from the earlier parcels' side, so its cost follows the smaller of the two sets when the
+-- table starts empty; the load checks its own rows against each other before the COPY ends
+-- (gisapp.io.validate), and the zone boundary when it assigns zones.
+CREATE OR REPLACE FUNCTION land.loaded_parcel_overlaps(p_tolerance_m2 double precision DEFAULT 1.0,
+                                                       p_limit integer DEFAULT 20)
+RETURNS TABLE (code text, other text, overlap_m2 double precision)
+LANGUAGE sql STABLE AS $$
+    SELECT n.code, o.code, x.area
+    FROM land.parcels o
+    JOIN land.parcels n ON n.geom && o.geom AND n.xmin = pg_current_xact_id()::xid
+    CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(n.geom, o.geom)::geography) AS area) x
+    WHERE o.xmin <> pg_current_xact_id()::xid
+      AND ST_Relate(n.geom, o.geom, '2********') AND x.area > p_tolerance_m2
+    ORDER BY n.code
+    LIMIT p_limit
+$$;
+
 -- Refuses an INSERT whose new parcels break a rule of land.new_parcel_problems, naming up to ten
 -- of them (GA003, DETAIL: json with the field geom and the problems).
 CREATE OR REPLACE FUNCTION land.check_new_parcels() RETURNS trigger

@@ -257,3 +257,57 @@ def test_shares_that_do_not_sum_to_100_are_refused_by_the_database_too(isolated_
                              "VALUES (:p, '1001', 100), (:p, '1101', 100)"), {"p": p["id"]})
     assert _scalar(isolated_engine, "SELECT count(*) FROM land.mixed_use_components WHERE parcel_id = :p",
                    p=p["id"]) == 0
+
+
+def _free_squares(eng, n: int, half: float = 0.0002) -> list:
+    """n squares inside zone WGQ's boundary, clear of its parcels and of each other."""
+    import numpy as np
+    import shapely
+
+    from gisapp import api
+
+    boundary = api.read_layer("zones", engine=eng).set_index("id").geometry[WGQ]
+    taken = shapely.STRtree(api.read_layer("parcels", fields=["code"], engine=eng).geometry.values)
+    minx, miny, maxx, maxy = boundary.bounds
+    rng = np.random.default_rng(3)
+    found = []
+    for x, y in zip(rng.uniform(minx, maxx, 50000), rng.uniform(miny, maxy, 50000)):
+        sq = shapely.box(x - half, y - half, x + half, y + half)
+        if (boundary.contains(sq) and not len(taken.query(sq, predicate="intersects"))
+                and not any(sq.intersects(f) for f in found)):
+            found.append(sq)
+            if len(found) == n:
+                return found
+    raise AssertionError("no free space left in the zone")
+
+
+def test_a_file_whose_parcels_overlap_each_other_is_refused_feature_by_feature(isolated_engine, tmp_path):
+    from shapely.affinity import translate
+
+    square, = _free_squares(isolated_engine, 1)
+    frame = gpd.GeoDataFrame({"parcel_code": ["FILE-OVL-1", "FILE-OVL-2"], "land_use_code": ["1001"] * 2},
+                             geometry=[square, translate(square, 0.0001, 0)], crs=4490)
+    path = tmp_path / "self.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    count = _scalar(isolated_engine, "SELECT count(*) FROM land.parcels")
+    for threshold in (10_000, 1):  # a small import, and the bulk load (COPY, triggers off)
+        with pytest.raises(InputError, match=r"FILE-OVL-2\).*overlaps feature 0 \(code FILE-OVL-1\) by [\d,.]+ m²"):
+            import_file(isolated_engine, "parcels", path, bulk_threshold=threshold)
+    assert _scalar(isolated_engine, "SELECT count(*) FROM land.parcels") == count
+
+
+def test_a_bulk_load_overlapping_existing_parcels_is_refused_and_writes_nothing(isolated_engine, tmp_path):
+    p = _parcel(isolated_engine, "in_production", offset=9)
+    free, = _free_squares(isolated_engine, 1)
+    frame = gpd.GeoDataFrame({"parcel_code": ["BULK-OVL-1", "BULK-FREE-1"], "land_use_code": ["1001"] * 2},
+                             geometry=[shape(_neighbour_copy(isolated_engine, p["code"], 0.25)), free], crs=4490)
+    path = tmp_path / "bulk.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    count = _scalar(isolated_engine, "SELECT count(*) FROM land.parcels")
+    with pytest.raises(InputError, match=f"parcel BULK-OVL-1 overlaps the existing parcel {p['code']} by"):
+        import_file(isolated_engine, "parcels", path, bulk_threshold=1)
+    assert _scalar(isolated_engine, "SELECT count(*) FROM land.parcels") == count
+    # the free one alone loads (the refusal above was the overlap's)
+    alone = tmp_path / "free.geojson"
+    frame.iloc[[1]].to_file(alone, driver="GeoJSON")
+    assert import_file(isolated_engine, "parcels", alone, bulk_threshold=1).inserted == 1
