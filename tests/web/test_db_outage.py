@@ -53,9 +53,7 @@ def outage_cluster(settings):
     cluster = LocalCluster(get_settings())
     try:
         cluster.up()
-        # the tables' owner migrates (an app that logs in with its own role has owner_engine)
-        owner = getattr(db_engine, "owner_engine", db_engine.get_engine)()
-        migrate(owner, get_settings().sql_dir)
+        migrate(db_engine.owner_engine(), get_settings().sql_dir)
         yield cluster
     finally:
         _let_go(db_engine)
@@ -74,12 +72,10 @@ def _let_go(db_engine) -> None:
     from gisapp.queries.features import read_engine
     from gisapp.web.account_cache import account_cache
 
-    for make in (db_engine.get_engine, getattr(db_engine, "owner_engine", None)):
-        if make is not None:
-            engine = make()
-            account_cache(engine).close()
-            read_engine(engine).dispose()
-            engine.dispose()
+    for engine in (db_engine.get_engine(), db_engine.owner_engine()):
+        account_cache(engine).close()
+        read_engine(engine).dispose()
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")
