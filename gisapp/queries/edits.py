@@ -591,23 +591,28 @@ def _save_row(
 
 
 def _row_in_the_way(conn: Connection, table: str, exc: sa.exc.IntegrityError, values: dict) -> dict | None:
-    """The stored row whose unique key the refused INSERT of ``values`` repeated, if that is why."""
+    """The stored row whose unique key the refused INSERT of ``values`` repeated, if that is why
+    (a unique constraint, or a partial unique index with its condition)."""
     diag = getattr(exc.orig, "diag", None)
     if getattr(exc.orig, "sqlstate", None) != "23505" or diag is None or not diag.constraint_name:
         return None
-    columns = conn.execute(
+    key = conn.execute(
         sa.text(
-            "SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_constraint c "
-            "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) "
-            "WHERE c.conname = :n AND c.conrelid = CAST(:t AS regclass)"
+            "SELECT array_agg(a.attname::text ORDER BY k.ord) AS columns, "
+            "       pg_get_expr(i.indpred, i.indrelid) AS condition "
+            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+            "WHERE c.relname = :n AND i.indrelid = CAST(:t AS regclass) GROUP BY i.indpred, i.indrelid"
         ),
         {"n": diag.constraint_name, "t": table},
-    ).scalar()
-    if not columns or not set(columns) <= values.keys():
+    ).first()
+    if key is None or not key.columns or not set(key.columns) <= values.keys():
         return None
-    where = " AND ".join(f"{c} = :{c}" for c in columns)
+    # the condition is the index's own, from the catalogue
+    where = " AND ".join([f"{c} = :{c}" for c in key.columns] + ([f"({key.condition})"] if key.condition else []))
     row_id = conn.execute(
-        sa.text(f"SELECT id FROM {table} WHERE {where}"), {c: values[c] for c in columns}
+        sa.text(f"SELECT id FROM {table} WHERE {where}"), {c: values[c] for c in key.columns}
     ).scalar()
     return _current_row(conn, table, row_id) if row_id is not None else None
 
