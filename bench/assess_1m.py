@@ -248,13 +248,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1, help="time the assessment this many times (median printed)")
     args = parser.parse_args()
     os.environ.setdefault("GISAPP_DB_NAME", "gisapp_bench")
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.demo import DEMO_AS_OF
     from gisapp.queries.rule_inputs import load_inputs
     from gisapp.rules import idle_land, registry
     from gisapp.rules.assess import prune_findings, run_assessment
 
-    engine = get_engine()
+    engine = owner_engine()
     with engine.connect() as conn:
         n_parcels = conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar()
     if n_parcels < 900_000:

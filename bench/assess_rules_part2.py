@@ -75,13 +75,13 @@ def main() -> int:
     parser.add_argument("--note", default="", help="a note for the table (e.g. what else ran)")
     args = parser.parse_args()
     os.environ.setdefault("GISAPP_DB_NAME", "gisapp_bench")
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.demo import DEMO_AS_OF
     from gisapp.queries.rule_inputs import load_inputs
     from gisapp.rules import assessment_coverage, boundary_qa, green_balance, quotas, zone_performance
 
     modules = (green_balance, quotas, zone_performance, assessment_coverage, boundary_qa)
-    engine = get_engine()
+    engine = owner_engine()
     with engine.connect() as conn:
         n_parcels = conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar()
     load_before = os.getloadavg()[0]

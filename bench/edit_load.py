@@ -49,7 +49,7 @@ def prepare_database(db: str):
     """The bench database (demo data loaded once), its editor accounts, the pools of parcels."""
     os.environ["GISAPP_DB_NAME"] = db
     from gisapp.db.cluster import LocalCluster
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.db.migrate import migrate
     from gisapp.demo.load import demo_loaded, load_demo
     from gisapp.settings import get_settings
@@ -59,7 +59,7 @@ def prepare_database(db: str):
     cluster = LocalCluster(settings)
     cluster.up()
     cluster.create_database(db)
-    engine = get_engine()
+    engine = owner_engine()
     migrate(engine, settings.sql_dir)
     if not demo_loaded(engine):
         print(load_demo(engine))

@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["GISAPP_DB_NAME"] = args.db
     from gisapp.db.cluster import LocalCluster
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.db.migrate import migrate
     from gisapp.demo.load import build_dataset, load_demo
     from gisapp.settings import get_settings
@@ -35,7 +35,7 @@ def main() -> None:
     cluster.up()
     cluster.drop_database(args.db)
     cluster.create_database(args.db)
-    engine = get_engine()
+    engine = owner_engine()
     migrate(engine, settings.sql_dir)
 
     t0 = time.perf_counter()

@@ -346,12 +346,12 @@ def main() -> None:
     os.environ["GISAPP_DB_NAME"] = args.db
     import sqlalchemy as sa
 
-    from gisapp.db.engine import get_engine
+    from gisapp.db.engine import owner_engine
     from gisapp.db.migrate import migrate
     from gisapp.settings import get_settings
 
     get_settings.cache_clear()
-    engine = get_engine()
+    engine = owner_engine()
     if not args.no_migrate:
         migrate(engine, get_settings().sql_dir)  # the map's views, indexes and kept counts; idempotent
     with engine.connect() as conn:

@@ -301,9 +301,13 @@ def export(data, path: str | Path, format: str | None = None, crs: str = "EPSG:4
 def import_file(kind: str, path: str | Path, engine: Engine | None = None, **options):
     """Import a file (parcels, zones, metrics); see :func:`gisapp.io.importer.import_file`.
 
+    A load writes the register, so by default it runs as the tables' owner (as ``gisapp import``
+    does), not as the notebooks' read-mostly login role (docs/security.md).
+
     Example:
         >>> import_file("parcels", "survey.gpkg", crs="EPSG:4549", dry_run=True).report.table()  # doctest: +SKIP
     """
+    from gisapp.db.engine import owner_engine
     from gisapp.io.importer import import_file as _import
 
-    return _import(_eng(engine), kind, path, **options)
+    return _import(engine if engine is not None else owner_engine(), kind, path, **options)

@@ -60,6 +60,10 @@ def check_connection(engine: Engine) -> None:
     except sa.exc.OperationalError as exc:
         where = engine.url.render_as_string(hide_password=True)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if "role" in reason and "does not exist" in reason:
+            raise SetupError(f"Cannot sign in to the database at {where}: {reason}. The app's login role is "
+                             "made by `gisapp migrate` on the local cluster; on an external database an "
+                             "administrator creates it (docs/security.md).") from exc
         raise SetupError(f"Cannot reach the database at {where}: {reason}. Is it running? "
                          "For the local one run `gisapp db up`; for an external one check GISAPP_DATABASE_URL."
                          ) from exc

@@ -202,3 +202,28 @@ def test_the_audit_names_the_verified_user_not_a_setting(app_engine, isolated_en
             "SELECT c.app_user, p.updated_by FROM audit.change_log c JOIN land.parcels p ON p.id::text = c.row_id "
             "WHERE c.table_name = 'parcels' AND c.row_id = :r ORDER BY c.id DESC LIMIT 1"), {"r": str(own)}).one()
     assert app_user == updated_by == EDITOR.username
+
+
+def test_db_check_finds_the_local_roles_in_order(isolated_engine):
+    from gisapp.db.roles import check_roles
+
+    assert check_roles(get_settings()) == []
+
+
+def test_db_check_says_when_the_app_would_log_in_as_the_superuser(isolated_engine):
+    from gisapp.db.roles import check_roles
+    from gisapp.settings import Settings
+
+    owner_url = isolated_engine.url.render_as_string(hide_password=False)
+    problems = check_roles(Settings(database_url=owner_url, owner_database_url=owner_url,
+                                    data_dir=get_settings().data_dir))
+    assert any("same database URL" in p for p in problems)
+    assert any("a superuser" in p and "row-level security" in p for p in problems)
+
+
+def test_db_check_says_when_the_context_key_is_not_the_apps(isolated_engine):
+    from gisapp.db.roles import check_roles
+    from gisapp.settings import Settings
+
+    other = Settings(secret_key="not the key migrate stored", data_dir=get_settings().data_dir)
+    assert any("request-context key" in p for p in check_roles(other))
