@@ -424,3 +424,50 @@ $$;
 DROP TRIGGER IF EXISTS mixed_use_shares_sum ON land.mixed_use_components;
 CREATE CONSTRAINT TRIGGER mixed_use_shares_sum AFTER INSERT OR UPDATE OR DELETE ON land.mixed_use_components
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION land.check_mixed_use_shares();
+
+-- 4. Every write of a parcel's child record (progress, suspensions, metrics, green area,
+--    exemptions, grants and their requirements and reviews, mixed use, quota requests of its
+--    projects) first locks the parcel, whoever writes it: concurrent edits of a parcel's records
+--    then run one after the other on every path, as the app's edits do (land.parcel_for_edit).
+--    SECURITY DEFINER: the lock needs no UPDATE right on the parcel; the write itself is still
+--    decided by the child table's row-level security.
+CREATE OR REPLACE FUNCTION land.lock_parcel_of_child() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    r jsonb;
+    parcel bigint;
+BEGIN
+    IF TG_OP = 'DELETE' THEN r := to_jsonb(OLD); ELSE r := to_jsonb(NEW); END IF;
+    parcel := CASE TG_ARGV[0]
+        WHEN 'parcel' THEN (r ->> 'parcel_id')::bigint
+        WHEN 'grant' THEN (SELECT g.parcel_id FROM land.land_grants g WHERE g.id = (r ->> 'grant_id')::integer)
+        WHEN 'account' THEN (SELECT g.parcel_id FROM land.quota_accounts a JOIN land.land_grants g ON g.id = a.grant_id
+                             WHERE a.id = (r ->> 'account_id')::integer)
+    END;
+    IF parcel IS NOT NULL THEN
+        PERFORM 1 FROM land.parcels WHERE id = parcel FOR NO KEY UPDATE;
+    END IF;
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    RETURN NEW;
+END
+$$;
+
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT * FROM (VALUES
+            ('construction_progress', 'parcel'), ('construction_suspensions', 'parcel'),
+            ('enterprise_metrics', 'parcel'), ('green_areas', 'parcel'), ('idle_exemptions', 'parcel'),
+            ('land_grants', 'parcel'), ('mixed_use_components', 'parcel'), ('mixed_use_pilots', 'parcel'),
+            ('grant_requirements', 'grant'), ('grant_reviews', 'grant'),
+            ('quota_requests', 'account')) AS v(table_name, via)
+    LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS a_lock_parcel ON land.%I', t.table_name);
+        -- "a_": before the table's other BEFORE triggers (they fire in name order)
+        EXECUTE format('CREATE TRIGGER a_lock_parcel BEFORE INSERT OR UPDATE OR DELETE ON land.%I '
+                       'FOR EACH ROW EXECUTE FUNCTION land.lock_parcel_of_child(%L)', t.table_name, t.via);
+    END LOOP;
+END
+$$;

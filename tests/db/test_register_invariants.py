@@ -311,3 +311,18 @@ def test_a_bulk_load_overlapping_existing_parcels_is_refused_and_writes_nothing(
     alone = tmp_path / "free.geojson"
     frame.iloc[[1]].to_file(alone, driver="GeoJSON")
     assert import_file(isolated_engine, "parcels", alone, bulk_threshold=1).inserted == 1
+
+
+def test_a_child_record_written_in_sql_waits_for_the_parcels_editor(isolated_engine):
+    """Any path that writes a parcel's record queues behind an edit of that parcel (psql too)."""
+    p = _parcel(isolated_engine, "in_production", offset=30)
+    with isolated_engine.connect() as editor, isolated_engine.connect() as other:
+        editor.begin()
+        editor.execute(sa.text("SELECT 1 FROM land.parcels WHERE id = :i FOR NO KEY UPDATE"), {"i": p["id"]})
+        other.begin()
+        other.execute(sa.text("SET LOCAL lock_timeout = '300ms'"))
+        with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
+            other.execute(sa.text("INSERT INTO land.green_areas (parcel_id, measured_on, green_area_m2) "
+                                  "VALUES (:p, DATE '2020-02-02', 1)"), {"p": p["id"]})
+        other.rollback()
+        editor.rollback()

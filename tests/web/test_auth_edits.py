@@ -190,6 +190,7 @@ def test_a_quota_request_and_a_requirement_for_own_parcel(app, login, people, is
         json={"account_id": row["account"], "amount": "12.5", "requested_on": TODAY, "note": "扩产"},
     )
     assert resp.status_code == 200, resp.get_json()
+    request_id = resp.get_json()["id"]
     resp = client.post(
         f"/api/edits/parcels/{row['code']}/grant-requirements",
         json={
@@ -211,10 +212,12 @@ def test_a_quota_request_and_a_requirement_for_own_parcel(app, login, people, is
         },
     )
     assert resp.status_code == 200, resp.get_json()
-    request_id = client.post(
+    # a second request while the first waits for the bureau is the same need asked twice
+    again = client.post(
         f"/api/edits/parcels/{row['code']}/quota-requests",
         json={"account_id": row["account"], "amount": "1", "requested_on": TODAY},
-    ).get_json()["id"]
+    )
+    assert again.status_code == 409 and again.get_json()["current"]["id"] == request_id
     with isolated_engine.connect() as conn:
         assert (
             conn.execute(
