@@ -183,7 +183,7 @@ def _assess_demo_once(engine) -> None:
 @friendly
 def demo() -> None:
     """Start the database, migrate, load the synthetic demo data (once), serve the map."""
-    from gisapp.db.engine import owner_engine
+    from gisapp.db.engine import assessor_engine, owner_engine
     from gisapp.db.migrate import migrate as run_migrate
     from gisapp.demo.load import demo_loaded, load_demo
 
@@ -195,7 +195,7 @@ def demo() -> None:
         click.echo("synthetic demo data already loaded")
     else:
         click.echo(load_demo(engine))
-    _assess_demo_once(engine)
+    _assess_demo_once(assessor_engine())
     from gisapp.queries.users import ensure_demo_accounts
 
     accounts = ensure_demo_accounts(engine, settings.data_dir / "demo_accounts.txt")
@@ -220,11 +220,11 @@ def demo() -> None:
 @friendly
 def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...], workers: int | None) -> None:
     """Run the policy rules and store their findings (rules.findings)."""
-    from gisapp.db.engine import owner_engine
+    from gisapp.db.engine import assessor_engine
     from gisapp.rules.assess import run_assessment
 
     ensure_database()
-    summary = run_assessment(owner_engine(), as_of.date() if as_of else None, zones or None, rules or None,
+    summary = run_assessment(assessor_engine(), as_of.date() if as_of else None, zones or None, rules or None,
                              workers=workers)
     click.echo(f"assessment run {summary.run_id} as of {summary.as_of.isoformat()}"
                f" ({', '.join(summary.zone_codes) if summary.zone_codes else 'all zones'}):"
@@ -240,11 +240,11 @@ def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...], workers: int |
 @friendly
 def prune_findings(keep_runs: int) -> None:
     """Delete the unreviewed findings of old assessment runs (reviewed ones and current runs stay)."""
-    from gisapp.db.engine import owner_engine
+    from gisapp.db.engine import assessor_engine
     from gisapp.rules.assess import prune_findings as prune
 
     ensure_database()
-    click.echo(f"{prune(owner_engine(), keep_runs)} findings of old runs deleted")
+    click.echo(f"{prune(assessor_engine(), keep_runs)} findings of old runs deleted")
 
 
 # -- users ---------------------------------------------------------------------------------------

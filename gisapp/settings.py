@@ -36,8 +36,12 @@ class Settings(BaseSettings):
     #: accounts, assessments. Defaults to ``database_url`` (an operator who gives only one URL
     #: gives the owner's, and the app then warns that it runs with the owner's privileges).
     owner_database_url: str | None = None
-    #: The login role the app uses on the local cluster (created by `gisapp migrate`).
+    #: The same database as the role that runs assessments (`gisapp assess`, `prune-findings`):
+    #: it reads everything and writes the findings only. Defaults to the owner's URL.
+    assessor_database_url: str | None = None
+    #: The login roles on the local cluster (created by `gisapp migrate`).
     db_app_user: str = "gisapp_app"
+    db_assessor_user: str = "gisapp_assessor"
     #: Project data folder holding the private PostgreSQL cluster.
     data_dir: Path = _default_project_root() / ".gisapp"
     db_port: int = 54329

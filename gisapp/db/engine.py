@@ -20,21 +20,27 @@ def _psycopg(url: str) -> str:
     return url
 
 
-def database_url(settings: Settings | None = None, *, owner: bool = False) -> str:
-    """The URL in use: the app's login role (``owner=False``) or the tables' owner.
+def database_url(settings: Settings | None = None, *, owner: bool = False, role: str = "app") -> str:
+    """The URL in use for a role: ``app`` (the web app's login), ``owner`` (the tables' owner) or
+    ``assessor`` (`gisapp assess`). ``owner=True`` is ``role="owner"``.
 
-    The local cluster's app role is ``gisapp_app`` (no password: the cluster trusts local
-    connections); an external database gives both URLs (GISAPP_DATABASE_URL,
-    GISAPP_OWNER_DATABASE_URL).
+    On the local cluster the roles are gisapp_app, the superuser and gisapp_assessor (no password:
+    the cluster trusts local connections); an external database gives each URL
+    (GISAPP_DATABASE_URL, GISAPP_OWNER_DATABASE_URL, GISAPP_ASSESSOR_DATABASE_URL; the last two
+    default to the owner's, the owner's to the app's).
     """
     settings = settings or get_settings()
+    role = "owner" if owner else role
     if settings.database_url:
-        url = (settings.owner_database_url or settings.database_url) if owner else settings.database_url
+        owner_url = settings.owner_database_url or settings.database_url
+        url = {"app": settings.database_url, "owner": owner_url,
+               "assessor": settings.assessor_database_url or owner_url}[role]
         return _psycopg(url)
     from gisapp.db.cluster import LocalCluster
 
     cluster = LocalCluster(settings)
-    return cluster.url() if owner else cluster.url(user=settings.db_app_user)
+    user = {"app": settings.db_app_user, "owner": None, "assessor": settings.db_assessor_user}[role]
+    return cluster.url(user=user)
 
 
 @lru_cache(maxsize=8)
@@ -48,8 +54,13 @@ def get_engine(settings: Settings | None = None) -> Engine:
 
 
 def owner_engine(settings: Settings | None = None) -> Engine:
-    """The process-wide engine of the tables' owner: migrations, loads, accounts, assessments."""
+    """The process-wide engine of the tables' owner: migrations, loads, accounts."""
     return _engine_for(database_url(settings, owner=True))
+
+
+def assessor_engine(settings: Settings | None = None) -> Engine:
+    """The process-wide engine of the assessment's role: reads everything, writes findings."""
+    return _engine_for(database_url(settings, role="assessor"))
 
 
 def check_connection(engine: Engine) -> None:

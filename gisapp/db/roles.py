@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from gisapp.db.context import WEB_ROLE, context_key_matches
-from gisapp.db.engine import database_url, get_engine, owner_engine
+from gisapp.db.engine import assessor_engine, database_url, get_engine, owner_engine
 from gisapp.settings import Settings
 
 
@@ -30,7 +30,8 @@ def check_roles(settings: Settings) -> list[str]:
     """One sentence per problem; an empty list when all is well."""
     problems: list[str] = []
     app, owner = get_engine(settings), owner_engine(settings)
-    for engine, who in ((owner, "the tables' owner"), (app, "the app's login role")):
+    for engine, who in ((owner, "the tables' owner"), (app, "the app's login role"),
+                        (assessor_engine(settings), "the assessment's login role")):
         failure = _reach(engine, who)
         if failure:
             problems.append(failure)
@@ -63,6 +64,7 @@ def check_roles(settings: Settings) -> list[str]:
     if not me["can_web"]:
         problems.append(f"the app's login role {name} is not a member of {WEB_ROLE}: GRANT {WEB_ROLE} TO {name} "
                         "(gisapp migrate does it for gisapp_app)")
+    problems += _assessor_problems(assessor_engine(settings))
     try:
         if not context_key_matches(app, settings):
             problems.append("the database's request-context key is not this app's: run `gisapp migrate` with the "
@@ -70,3 +72,23 @@ def check_roles(settings: Settings) -> list[str]:
     except sa.exc.ProgrammingError:
         problems.append("the database has no request-context functions yet: run `gisapp migrate`")
     return problems
+
+
+def _assessor_problems(engine: sa.Engine) -> list[str]:
+    """The assessment's role may bypass row-level security (its COPY needs it) but must not be a
+    superuser or own the tables: then its writes stay limited to the findings."""
+    with engine.connect() as conn:
+        me = conn.execute(sa.text(
+            "SELECT r.rolname, r.rolsuper, "
+            "EXISTS (SELECT 1 FROM pg_tables t WHERE t.schemaname IN ('land', 'rules', 'audit', 'auth') "
+            "        AND pg_has_role(current_user, t.tableowner, 'USAGE')) AS owns, "
+            "has_table_privilege(current_user, 'land.parcels', 'UPDATE') AS writes_land "
+            "FROM pg_roles r WHERE r.rolname = current_user")).mappings().one()
+    name = me["rolname"]
+    if me["rolsuper"] or me["owns"]:
+        return [f"assessments run as {name}, which is a superuser or owns the tables: create gisapp_assessor "
+                "(docs/security.md) and use it in GISAPP_ASSESSOR_DATABASE_URL"]
+    if me["writes_land"]:
+        return [f"the assessment's login role {name} may write land.parcels: it should write findings only "
+                f"(REVOKE INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA land FROM {name})"]
+    return []

@@ -47,6 +47,29 @@ BEGIN
             RAISE EXCEPTION 'the login role gisapp_app must be NOSUPERUSER NOBYPASSRLS NOINHERIT';
         END IF;
     END IF;
+    -- `gisapp assess` and `gisapp prune-findings`: read everything, write the findings only.
+    -- BYPASSRLS because a run COPYs its findings, and COPY FROM refuses tables under row-level
+    -- security for roles the policies apply to; its privileges stay those granted below.
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gisapp_assessor') THEN
+        IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+            BEGIN
+                CREATE ROLE gisapp_assessor LOGIN NOSUPERUSER BYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL;
+            END;
+        ELSE
+            RAISE EXCEPTION 'the login role gisapp_assessor does not exist and % may not create it', current_user
+                USING HINT = 'create it as a superuser: CREATE ROLE gisapp_assessor LOGIN NOINHERIT BYPASSRLS '
+                             'PASSWORD ''...''; then run gisapp migrate again (docs/security.md)';
+        END IF;
+    END IF;
+    IF (SELECT rolsuper OR rolinherit OR rolcreaterole OR rolcreatedb FROM pg_roles WHERE rolname = 'gisapp_assessor') THEN
+        IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+            ALTER ROLE gisapp_assessor NOSUPERUSER NOINHERIT NOCREATEROLE NOCREATEDB;
+        ELSE
+            RAISE EXCEPTION 'the login role gisapp_assessor must be NOSUPERUSER NOINHERIT NOCREATEROLE NOCREATEDB';
+        END IF;
+    END IF;
     GRANT gisapp_web TO gisapp_app;
     -- A non-superuser owner (external database) must be a member to SET ROLE gisapp_web.
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
@@ -126,6 +149,17 @@ REVOKE TRUNCATE, TRIGGER, REFERENCES ON ALL TABLES IN SCHEMA land, rules, audit,
     FROM gisapp_web, gisapp_app;
 REVOKE INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA audit, gisapp_meta FROM gisapp_web, gisapp_app;
 REVOKE CREATE ON SCHEMA land, layers, rules, audit, auth, gisapp_meta, public FROM gisapp_web, gisapp_app;
+
+-- The assessor reads what the rules read and writes the findings, their runs and parameter sets.
+GRANT USAGE ON SCHEMA land, layers, rules, gisapp_meta TO gisapp_assessor;
+GRANT SELECT ON ALL TABLES IN SCHEMA land, layers, rules TO gisapp_assessor;
+GRANT SELECT ON gisapp_meta.dataset TO gisapp_assessor;
+GRANT INSERT, UPDATE, DELETE ON rules.findings, rules.assessment_runs, rules.current_runs, rules.parameter_sets
+    TO gisapp_assessor;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA rules TO gisapp_assessor;
+REVOKE TRUNCATE, TRIGGER, REFERENCES ON ALL TABLES IN SCHEMA land, rules, audit, auth, gisapp_meta
+    FROM gisapp_assessor;
+REVOKE CREATE ON SCHEMA land, layers, rules, audit, auth, gisapp_meta, public FROM gisapp_assessor;
 
 -- The audit log is readable, except the history of the accounts table (it holds hashes).
 ALTER TABLE audit.change_log ENABLE ROW LEVEL SECURITY;

@@ -227,3 +227,23 @@ def test_db_check_says_when_the_context_key_is_not_the_apps(isolated_engine):
 
     other = Settings(secret_key="not the key migrate stored", data_dir=get_settings().data_dir)
     assert any("request-context key" in p for p in check_roles(other))
+
+
+def test_an_assessment_runs_as_the_assessor_which_writes_findings_only(isolated_engine):
+    from gisapp.db.engine import assessor_engine
+    from gisapp.demo import DEMO_AS_OF
+    from gisapp.rules.assess import run_assessment
+
+    assessor = assessor_engine()
+    with assessor.connect() as conn:
+        me = conn.execute(sa.text("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")).one()
+    assert me == (get_settings().db_assessor_user, False)
+    summary = run_assessment(assessor, DEMO_AS_OF, ["jiading"], ["idle_land", "per_mu"])
+    with isolated_engine.connect() as conn:
+        written = conn.execute(sa.text("SELECT count(*) FROM rules.findings WHERE run_id = :r"),
+                               {"r": summary.run_id}).scalar()
+    assert written > 0
+    for sql in ("UPDATE land.parcels SET floor_area_m2 = 1 WHERE id = 1", "TRUNCATE rules.findings",
+                "DELETE FROM audit.change_log", "SELECT password_hash FROM auth.users"):
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), assessor.begin() as conn:
+            conn.execute(sa.text(sql))
