@@ -39,9 +39,7 @@ class Settings(BaseSettings):
     #: The same database as the role that runs assessments (`gisapp assess`, `prune-findings`):
     #: it reads everything and writes the findings only. Defaults to the owner's URL.
     assessor_database_url: str | None = None
-    #: The login roles on the local cluster (created by `gisapp migrate`).
-    db_app_user: str = "gisapp_app"
-    db_assessor_user: str = "gisapp_assessor"
+
     #: Project data folder holding the private PostgreSQL cluster.
     data_dir: Path = _default_project_root() / ".gisapp"
     db_port: int = 54329

@@ -31,6 +31,9 @@ from gisapp.settings import Settings, get_settings
 
 #: The request role every signed-in transaction switches to (sql/security/0300_roles_and_rls.sql).
 WEB_ROLE = "gisapp_web"
+#: The login roles (names fixed: the SQL grants and policies name them; docs/security.md).
+APP_ROLE = "gisapp_app"
+ASSESSOR_ROLE = "gisapp_assessor"
 #: A signed context is good for this long: enough for a slow import, useless to replay later.
 CONTEXT_SECONDS = 3600
 _KEY_PURPOSE = b"gisapp database request context v1"

@@ -9,6 +9,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from gisapp.db.context import APP_ROLE, ASSESSOR_ROLE
 from gisapp.errors import SetupError
 from gisapp.settings import Settings, get_settings
 
@@ -39,7 +40,7 @@ def database_url(settings: Settings | None = None, *, owner: bool = False, role:
     from gisapp.db.cluster import LocalCluster
 
     cluster = LocalCluster(settings)
-    user = {"app": settings.db_app_user, "owner": None, "assessor": settings.db_assessor_user}[role]
+    user = {"app": APP_ROLE, "owner": None, "assessor": ASSESSOR_ROLE}[role]
     return cluster.url(user=user)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from gisapp.db.context import Actor, establish
+from gisapp.db.context import APP_ROLE, ASSESSOR_ROLE, Actor, establish
 from gisapp.db.engine import get_engine
 from gisapp.settings import get_settings
 
@@ -51,7 +51,7 @@ def test_the_web_login_role_is_neither_superuser_nor_owner(app_engine, isolated_
                                   "WHERE rolname = current_user")).one()
         owners = set(conn.execute(sa.text("SELECT DISTINCT tableowner FROM pg_tables "
                                           "WHERE schemaname IN ('land', 'rules', 'audit', 'auth')")).scalars())
-    assert me[0] == get_settings().db_app_user and me[1:] == (False, False, False)
+    assert me[0] == APP_ROLE and me[1:] == (False, False, False)
     assert me[0] not in owners
 
 
@@ -237,7 +237,7 @@ def test_an_assessment_runs_as_the_assessor_which_writes_findings_only(isolated_
     assessor = assessor_engine()
     with assessor.connect() as conn:
         me = conn.execute(sa.text("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")).one()
-    assert me == (get_settings().db_assessor_user, False)
+    assert me == (ASSESSOR_ROLE, False)
     summary = run_assessment(assessor, DEMO_AS_OF, ["jiading"], ["idle_land", "per_mu"])
     with isolated_engine.connect() as conn:
         written = conn.execute(sa.text("SELECT count(*) FROM rules.findings WHERE run_id = :r"),
