@@ -85,12 +85,17 @@ def db_url() -> None:
 @db.command("check")
 @friendly
 def db_check() -> None:
-    """Check the database roles and the request-context key (a sentence per problem)."""
+    """Check the database roles, the request-context key and the stored rows (a sentence per problem)."""
+    from gisapp.db.engine import owner_engine
+    from gisapp.db.invariants import broken_rules
     from gisapp.db.roles import check_roles
 
     problems = check_roles(get_settings())
     if not problems:
-        click.echo("database roles: ok (the app logs in as an unprivileged role; contexts verify)")
+        problems = broken_rules(owner_engine())
+    if not problems:
+        click.echo("database: ok (the app logs in as an unprivileged role, contexts verify, every stored row "
+                   "obeys every rule)")
         return
     for line in problems:
         click.echo(f"- {line}", err=True)

@@ -4,6 +4,22 @@
 -- HMAC for the signed request context (sql/security/0300_roles_and_rls.sql).
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 
+-- A rule added to a table that already holds rows breaking it is enforced for every new or
+-- changed row at once (NOT VALID), and validated over the old rows when they all comply. When
+-- some do not (an Infinity stored before this rule, a status dated 9999-12-31), the migration
+-- does not fail: it warns, and `gisapp db check` lists the rule until the rows are corrected.
+CREATE OR REPLACE FUNCTION gisapp_meta.validate_or_warn(p_schema text, p_table text, p_constraint text)
+RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('ALTER TABLE %I.%I VALIDATE CONSTRAINT %I', p_schema, p_table, p_constraint);
+    RETURN true;
+EXCEPTION WHEN check_violation THEN
+    RAISE WARNING '%.%: some stored rows break the new rule %; it holds for every change from now on, '
+                  'and `gisapp db check` lists it until those rows are corrected', p_schema, p_table, p_constraint;
+    RETURN false;
+END
+$$;
+
 -- 1. Numbers are finite wherever a number is stored. NaN sorts above +Infinity in PostgreSQL, so
 --    "> -Infinity AND < Infinity" refuses all three non-finite values; NULL passes (no value).
 --    CHECK constraints hold for COPY and bulk loads too, which triggers would not.
@@ -23,8 +39,9 @@ BEGIN
         ORDER BY 1, 2, 3
     LOOP
         name := left(c.table_name || '_' || c.column_name, 56) || '_finite';
-        EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I > ''-Infinity'' AND %I < ''Infinity'')',
+        EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I CHECK (%I > ''-Infinity'' AND %I < ''Infinity'') NOT VALID',
                        c.table_schema, c.table_name, name, c.column_name, c.column_name);
+        PERFORM gisapp_meta.validate_or_warn(c.table_schema, c.table_name, name);
     END LOOP;
 END
 $$;
@@ -45,8 +62,9 @@ BEGIN
             ('green_areas', 'measured_on'), ('quota_requests', 'requested_on'),
             ('quota_requests', 'decided_on')) AS v(table_name, column_name)
     LOOP
-        EXECUTE format('ALTER TABLE land.%I ADD CONSTRAINT %I CHECK (%I <= (now() AT TIME ZONE ''Asia/Shanghai'')::date)',
+        EXECUTE format('ALTER TABLE land.%I ADD CONSTRAINT %I CHECK (%I <= (now() AT TIME ZONE ''Asia/Shanghai'')::date) NOT VALID',
                        c.table_name, c.table_name || '_' || c.column_name || '_not_future', c.column_name);
+        PERFORM gisapp_meta.validate_or_warn('land', c.table_name, c.table_name || '_' || c.column_name || '_not_future');
     END LOOP;
 END
 $$;

@@ -326,3 +326,31 @@ def test_a_child_record_written_in_sql_waits_for_the_parcels_editor(isolated_eng
                                   "VALUES (:p, DATE '2020-02-02', 1)"), {"p": p["id"]})
         other.rollback()
         editor.rollback()
+
+
+def test_a_rule_that_old_rows_break_is_enforced_for_changes_and_listed_by_db_check(isolated_engine):
+    """An upgrade of a database holding rows from before a rule (here: a measurement dated in
+    the future) does not fail: the rule holds for every change, and db check names the rows."""
+    from gisapp.db.invariants import broken_rules
+
+    p = _parcel(isolated_engine, "in_production", offset=31)
+    rule = "green_areas_measured_on_not_future"
+    with isolated_engine.begin() as conn:
+        conn.execute(sa.text(f"ALTER TABLE land.green_areas DROP CONSTRAINT {rule}"))
+        conn.execute(sa.text("INSERT INTO land.green_areas (parcel_id, measured_on, green_area_m2) "
+                             "VALUES (:p, DATE '2999-01-01', 5)"), {"p": p["id"]})
+        conn.execute(sa.text(f"ALTER TABLE land.green_areas ADD CONSTRAINT {rule} "
+                             "CHECK (measured_on <= (now() AT TIME ZONE 'Asia/Shanghai')::date) NOT VALID"))
+        assert conn.execute(sa.text(
+            f"SELECT gisapp_meta.validate_or_warn('land', 'green_areas', '{rule}')")).scalar() is False
+    listed = [line for line in broken_rules(isolated_engine) if rule in line]
+    assert len(listed) == 1 and listed[0].startswith(f"1 row(s) of land.green_areas break the rule {rule} ")
+    assert "measured_on <=" in listed[0] and listed[0].endswith("correct them (new changes already obey it)")
+    with pytest.raises(sa.exc.IntegrityError, match=rule), isolated_engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO land.green_areas (parcel_id, measured_on, green_area_m2) "
+                             "VALUES (:p, DATE '2998-01-01', 5)"), {"p": p["id"]})
+    with isolated_engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM land.green_areas WHERE measured_on = DATE '2999-01-01'"))
+        assert conn.execute(sa.text(
+            f"SELECT gisapp_meta.validate_or_warn('land', 'green_areas', '{rule}')")).scalar() is True
+    assert not [line for line in broken_rules(isolated_engine) if rule in line]
