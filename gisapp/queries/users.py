@@ -1,16 +1,25 @@
 """Accounts of the application (auth.users, auth.user_zones) and signing in.
 
-Passwords are stored as argon2id hashes (argon2-cffi). Signing in is throttled: after
-``MAX_FAILURES`` failed attempts for one user name within ``THROTTLE_WINDOW`` (or
-``MAX_FAILURES_PER_ADDRESS`` from one address), further attempts are refused until the window has
-passed, whatever the password; every attempt is recorded in auth.login_attempts.
+Passwords are stored as argon2id hashes (argon2-cffi). Signing in is throttled with a back-off,
+per account and address (``MAX_FAILURES`` guesses, then waits that double from ``BACKOFF_BASE``
+up to ``BACKOFF_MAX``) and per account from anywhere (``MAX_ACCOUNT_FAILURES``, for guesses
+spread over many addresses); a throttled attempt is refused whatever the password. Failures with
+other user names never count: thirty guesses at random names from one address (or from behind a
+proxy, where everyone shares one) lock nobody else out. Every attempt is recorded in
+auth.login_attempts.
 
-These functions run as the database owner: the web role has no privilege on auth.*.
+A signed-in browser holds a session id (:func:`open_session`), checked against auth.sessions on
+the server: logout, a new password or a disabled account end the session there, whatever the
+cookie says.
+
+Account changes run as the database owner; sign-in and sessions as the app's login role, which
+may read accounts and write auth.login_attempts and auth.sessions only (sql/security/0700).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import secrets
@@ -27,9 +36,16 @@ from gisapp.errors import GisappError, InputError, NotFoundError
 ROLES = ("bureau_admin", "bureau_viewer", "zone_editor", "analyst")
 USERNAME = re.compile(r"^[a-z0-9_.-]{3,40}$")
 MIN_PASSWORD_LENGTH = 8
+#: guesses for one account from one address before the back-off starts
 MAX_FAILURES = 5
-MAX_FAILURES_PER_ADDRESS = 30
-THROTTLE_WINDOW = dt.timedelta(minutes=15)
+#: guesses for one account from all addresses together before it starts for everyone: high enough
+#: that one address (which has MAX_FAILURES and a back-off) cannot reach it quickly alone
+MAX_ACCOUNT_FAILURES = 20
+#: the first wait; each further guess doubles it, up to BACKOFF_MAX
+BACKOFF_BASE = dt.timedelta(minutes=5)
+BACKOFF_MAX = dt.timedelta(hours=1)
+#: failures older than this (or before the last success) are forgotten
+THROTTLE_MEMORY = dt.timedelta(hours=24)
 
 _hasher = PasswordHasher()
 # Verified against when the user name is unknown, so that the answer takes as long either way.
@@ -192,18 +208,20 @@ def list_users(engine: Engine) -> list[Account]:
 
 
 def set_disabled(engine: Engine, username: str, disabled: bool = True, actor: str = "gisapp-cli") -> Account:
-    """Disable (or enable) an account; its open sessions end (the account's version changes)."""
+    """Disable (or enable) an account; disabling ends its open sessions on the server."""
     account = find_account(engine, username)
     with engine.begin() as conn:
         _set_actor(conn, actor, f"{'disable' if disabled else 'enable'} user {username}")
         conn.execute(
             sa.text("UPDATE auth.users SET disabled = :d WHERE id = :id"), {"d": disabled, "id": account.id}
         )
+        if disabled:
+            _end_sessions_of(conn, account.id)
     return get_account(engine, account.id)
 
 
 def set_password(engine: Engine, username: str, password: str, actor: str = "gisapp-cli") -> Account:
-    """Set a new password; the account's open sessions end."""
+    """Set a new password; the account's open sessions end (deleted on the server)."""
     account = find_account(engine, username)
     password_hash = hash_password(password)
     with engine.begin() as conn:
@@ -212,6 +230,7 @@ def set_password(engine: Engine, username: str, password: str, actor: str = "gis
             sa.text("UPDATE auth.users SET password_hash = :h WHERE id = :id"),
             {"h": password_hash, "id": account.id},
         )
+        _end_sessions_of(conn, account.id)
     return get_account(engine, account.id)
 
 
@@ -237,37 +256,108 @@ def set_user_zones(
     return get_account(engine, account.id)
 
 
+# -- server-side sessions --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """An open session as the server holds it (auth.sessions)."""
+
+    user_id: int
+    client_hash: bytes
+    expires_at: dt.datetime
+
+    def current(self, now: dt.datetime | None = None) -> bool:
+        return self.expires_at > (now or dt.datetime.now(dt.UTC))
+
+
+def session_key(token: str) -> bytes:
+    """What auth.sessions holds for a session id: its SHA-256 (the id itself is never stored)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+
+
+def client_hash(remote_addr: str | None, user_agent: str | None) -> bytes:
+    """The client a session is bound to: its address and user agent, hashed."""
+    return hashlib.sha256(f"{remote_addr or ''}|{user_agent or ''}".encode("utf-8", "surrogatepass")).digest()
+
+
+def open_session(engine: Engine, user_id: int, client: bytes, lifetime: dt.timedelta) -> str:
+    """A new session for ``user_id`` bound to ``client`` (:func:`client_hash`): its id, for the
+    signed cookie. The account's expired sessions are cleared on the way."""
+    token = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("DELETE FROM auth.sessions WHERE user_id = :u AND expires_at <= now()"), {"u": user_id}
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO auth.sessions (token_hash, user_id, client_hash, expires_at) "
+                "VALUES (:k, :u, :c, now() + CAST(:life AS interval))"
+            ),
+            {"k": session_key(token), "u": user_id, "c": client,
+             "life": f"{int(lifetime.total_seconds())} seconds"},
+        )
+    return token
+
+
+def find_session(engine: Engine, key: bytes) -> SessionRecord | None:
+    """The open session whose id hashes to ``key`` (:func:`session_key`), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT user_id, client_hash, expires_at FROM auth.sessions "
+                    "WHERE token_hash = :k AND expires_at > now()"),
+            {"k": key},
+        ).first()
+    return SessionRecord(row.user_id, bytes(row.client_hash), row.expires_at) if row else None
+
+
+def end_session(engine: Engine, key: bytes) -> None:
+    """End the session whose id hashes to ``key`` (logout); nothing if it has ended already."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM auth.sessions WHERE token_hash = :k"), {"k": key})
+
+
+def _end_sessions_of(conn: sa.Connection, user_id: int) -> None:
+    conn.execute(sa.text("DELETE FROM auth.sessions WHERE user_id = :u"), {"u": user_id})
+
+
+def _backoff(failures: int, allowed: int) -> dt.timedelta:
+    """The wait after ``failures`` guesses when ``allowed`` are free: BACKOFF_BASE, doubled for
+    each guess beyond the first one over, at most BACKOFF_MAX."""
+    doublings = min(failures - allowed, 16)  # 2**16 x 5 min is far past the cap already
+    return min(BACKOFF_BASE * 2**doublings, BACKOFF_MAX)
+
+
 def _throttle_wait(conn: sa.Connection, username: str, remote_addr: str | None) -> int:
     """Seconds to wait before another attempt is heard (0: go ahead)."""
     row = conn.execute(
         sa.text("""
-        WITH since AS (
-            SELECT greatest(now() - CAST(:window AS interval),
-                            coalesce((SELECT max(attempted_at) FROM auth.login_attempts
-                                      WHERE username = :u AND succeeded), '-infinity')) AS t)
-        SELECT (SELECT count(*) FROM auth.login_attempts, since
-                WHERE username = :u AND NOT succeeded AND attempted_at > since.t) AS user_failures,
-               (SELECT min(attempted_at) FROM (
-                    SELECT attempted_at FROM auth.login_attempts, since
-                    WHERE username = :u AND NOT succeeded AND attempted_at > since.t
-                    ORDER BY attempted_at DESC LIMIT :max) last) AS user_oldest,
-               (SELECT count(*) FROM auth.login_attempts
-                WHERE remote_addr = :a AND NOT succeeded
-                  AND attempted_at > now() - CAST(:window AS interval)) AS addr_failures,
-               now() AS now"""),
-        {
-            "u": username,
-            "a": remote_addr,
-            "window": f"{int(THROTTLE_WINDOW.total_seconds())} seconds",
-            "max": MAX_FAILURES,
-        },
+        WITH mine AS (
+            SELECT remote_addr IS NOT DISTINCT FROM :a AS here, succeeded, attempted_at
+            FROM auth.login_attempts
+            WHERE username = :u AND NOT throttled AND attempted_at > now() - CAST(:memory AS interval)),
+        last_ok AS (
+            SELECT coalesce(max(attempted_at) FILTER (WHERE succeeded), '-infinity') AS anywhere,
+                   coalesce(max(attempted_at) FILTER (WHERE succeeded AND here), '-infinity') AS here
+            FROM mine)
+        SELECT count(*) FILTER (WHERE NOT m.succeeded AND m.here AND m.attempted_at > o.here) AS pair_failures,
+               max(m.attempted_at) FILTER (WHERE NOT m.succeeded AND m.here AND m.attempted_at > o.here)
+                   AS pair_last,
+               count(*) FILTER (WHERE NOT m.succeeded AND m.attempted_at > o.anywhere) AS account_failures,
+               max(m.attempted_at) FILTER (WHERE NOT m.succeeded AND m.attempted_at > o.anywhere) AS account_last,
+               now() AS now
+        FROM mine m, last_ok o"""),
+        {"u": username, "a": remote_addr, "memory": f"{int(THROTTLE_MEMORY.total_seconds())} seconds"},
     ).one()
-    waits = []
-    if row.user_failures >= MAX_FAILURES:
-        waits.append((row.user_oldest + THROTTLE_WINDOW - row.now).total_seconds())
-    if remote_addr is not None and row.addr_failures >= MAX_FAILURES_PER_ADDRESS:
-        waits.append(THROTTLE_WINDOW.total_seconds())
-    return max(1, int(max(waits)) + 1) if waits else 0
+    waits = [0.0]
+    if row.pair_failures >= MAX_FAILURES:
+        waits.append((row.pair_last + _backoff(row.pair_failures, MAX_FAILURES) - row.now).total_seconds())
+    if row.account_failures >= MAX_ACCOUNT_FAILURES:
+        waits.append(
+            (row.account_last + _backoff(row.account_failures, MAX_ACCOUNT_FAILURES) - row.now).total_seconds()
+        )
+    wait = max(waits)
+    return int(wait) + 1 if wait > 0 else 0
 
 
 def authenticate(
@@ -278,7 +368,8 @@ def authenticate(
     add a row per tile).
 
     Raises:
-        SignInThrottled: too many recent failures for this user name or address.
+        SignInThrottled: too many recent failures for this account from this address, or from
+            everywhere.
         SignInRefused: wrong user name or password, or the account is disabled.
     """
     username = (username or "").strip().lower()[:80]
@@ -304,9 +395,10 @@ def authenticate(
         if account is None or record_success:
             conn.execute(
                 sa.text(
-                    "INSERT INTO auth.login_attempts (username, remote_addr, succeeded) VALUES (:u, :a, :s)"
+                    "INSERT INTO auth.login_attempts (username, remote_addr, succeeded, throttled) "
+                    "VALUES (:u, :a, :s, :t)"
                 ),
-                {"u": username, "a": remote_addr, "s": account is not None},
+                {"u": username, "a": remote_addr, "s": account is not None, "t": bool(wait)},
             )
     if wait:
         minutes = max(1, round(wait / 60))

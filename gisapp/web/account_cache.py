@@ -1,11 +1,14 @@
 """Signed-in accounts kept in memory for a few seconds, so that the sign-in guard does not read
 the account from the database on every request (5-15 ms of a small map request).
 
+The server-side sessions (auth.sessions) are kept the same way, next to the accounts.
+
 Nothing stale is ever used: the database announces every change to ``auth.users`` or
-``auth.user_zones`` (``NOTIFY gisapp_account_changed``, sql/security/0600), and each lookup first
-makes one bare round trip on this process's listening connection (``SELECT 1``, ~0.1 ms instead
-of the account's query on a pooled connection), which brings every notification committed
-before it, and forgets every account when anything changed. Without a working listener nothing
+``auth.user_zones`` (``NOTIFY gisapp_account_changed``, sql/security/0600) and the end of every
+session (sql/security/0700), and each lookup first makes one bare round trip on this process's
+listening connection (``SELECT 1``, ~0.1 ms instead of the account's query on a pooled
+connection), which brings every notification committed before it, and forgets every account and
+session when anything changed. Without a working listener nothing
 is cached, so a lost connection costs speed, never correctness.
 
 The map's reads (viewport features and tiles, the bulk of the requests) skip even that round
@@ -30,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from gisapp.queries.features import read_engine
-from gisapp.queries.users import Account
+from gisapp.queries.users import Account, SessionRecord
 
 CHANNEL = "gisapp_account_changed"
 #: how long an account is kept at most (also bounds any notification that could be lost)
@@ -54,6 +57,8 @@ class AccountCache:
         # account id -> (account, expires at, verified at: every change committed after that
         # moment is announced to a connection listening since before it)
         self._accounts: dict[int, tuple[Account, float, float]] = {}
+        # open sessions by the hash of their id, kept and dropped with the accounts
+        self._sessions: dict[bytes, tuple[SessionRecord, float, float]] = {}
         self._listener: psycopg.Connection | None = None
         self._retry_at = 0.0
         # bumped whenever the cache is emptied: a read that started before must not be stored
@@ -77,6 +82,7 @@ class AccountCache:
 
     def _clear(self) -> None:
         self._accounts.clear()
+        self._sessions.clear()
         self.generation += 1
 
     def _poll(self) -> bool:
@@ -120,30 +126,45 @@ class AccountCache:
 
     def get(self, account_id: int, load: Callable[[int], Account | None]) -> Account | None:
         """The account ``account_id``: from memory when current, else ``load(account_id)``."""
+        return self._get(self._accounts, account_id, load)
+
+    def session(self, key: bytes, load: Callable[[bytes], SessionRecord | None]) -> SessionRecord | None:
+        """The open session whose id hashes to ``key``: from memory when current, else ``load(key)``.
+        Ending a session announces it as an account change does (sql/security/0700)."""
+        return self._get(self._sessions, key, load)
+
+    def _get(self, store: dict, key, load: Callable):
         with self._lock:
             polled_at = time.monotonic()  # every commit before this is seen by the poll
             listening = self._poll()
-            hit = self._accounts.get(account_id) if listening else None
+            hit = store.get(key) if listening else None
             if hit is not None and hit[1] > polled_at:
-                self._accounts[account_id] = (hit[0], hit[1], polled_at)  # known current up to now
+                store[key] = (hit[0], hit[1], polled_at)  # known current up to now
                 return hit[0]
             generation = self.generation
         loaded_at = time.monotonic()  # the read below sees every commit before this
-        account = load(account_id)  # outside the lock: other requests need not wait for it
-        if account is not None and listening:
+        value = load(key)  # outside the lock: other requests need not wait for it
+        if value is not None and listening:
             with self._lock:
                 # a change announced while we read: what we read may be older than it
                 if self._poll() and self.generation == generation:
-                    self._accounts[account_id] = (account, time.monotonic() + self.ttl, loaded_at)
-        return account
+                    store[key] = (value, time.monotonic() + self.ttl, loaded_at)
+        return value
 
     def peek(self, account_id: int) -> tuple[Account, float, int] | None:
         """The kept account without asking the database: ``(account, verified_at, generation)``.
 
         Only for a request whose answer waits for :meth:`still_current`; None when not kept.
         """
+        return self._peek(self._accounts, account_id)
+
+    def peek_session(self, key: bytes) -> tuple[SessionRecord, float, int] | None:
+        """The kept session as :meth:`peek` gives an account."""
+        return self._peek(self._sessions, key)
+
+    def _peek(self, store: dict, key):
         with self._lock:
-            hit = self._accounts.get(account_id) if self._listener is not None else None
+            hit = store.get(key) if self._listener is not None else None
             if hit is None or hit[1] <= time.monotonic():
                 return None
             return hit[0], hit[2], self.generation

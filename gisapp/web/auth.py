@@ -2,9 +2,13 @@
 throttling after repeated failures, logout, and the guard that makes every page, Dash callback
 and route check the session on the server.
 
-The session cookie is HttpOnly and SameSite=Lax (so no other site can post with it); a session
-remembers the account's version, so disabling an account or changing its password ends its
-sessions. Forms posted to /login and /logout carry a per-session token as well.
+The session cookie is HttpOnly and SameSite=Lax (so no other site can post with it), and Secure
+when ``GISAPP_COOKIE_SECURE`` is set. It carries a random session id that must be open on the
+server (auth.sessions): logout, a new password or a disabled account end it there, so a copy of
+the cookie kept from before is worth nothing. The session is bound to the client that signed in
+(address and user agent): its cookie presented by another client ends it. A session also
+remembers the account's version, so any change to the account ends its sessions. Forms posted to
+/login and /logout carry a per-session token as well.
 """
 
 from __future__ import annotations
@@ -22,7 +26,18 @@ from gisapp.db.context import app_secret
 from gisapp.db.engine import get_engine
 from gisapp.i18n import LANGUAGES, t
 from gisapp.queries.edits import Actor
-from gisapp.queries.users import Account, SignInRefused, SignInThrottled, authenticate, get_account
+from gisapp.queries.users import (
+    Account,
+    SignInRefused,
+    SignInThrottled,
+    authenticate,
+    client_hash,
+    end_session,
+    find_session,
+    get_account,
+    open_session,
+    session_key,
+)
 from gisapp.settings import Settings, get_settings
 from gisapp.web.account_cache import account_cache, begin_watched_read, watched_read_listening
 from gisapp.web.engine import web_engine
@@ -33,7 +48,10 @@ PUBLIC_PATHS = ("/login", "/logout", "/api/health", "/_favicon.ico")
 PUBLIC_PREFIXES = ("/assets/",)
 
 login_manager = LoginManager()
-login_manager.session_protection = "strong"
+# Flask-Login's "strong" protection does nothing for permanent sessions (it only marks them not
+# fresh), and ours are permanent: the session's client is checked on the server instead
+# (_session_of_request), against what auth.sessions recorded at sign-in.
+login_manager.session_protection = None
 auth = Blueprint("auth", __name__)
 
 
@@ -58,20 +76,55 @@ def _load_user(user_id: str) -> WebUser | None:
         account_id, version = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
+    token = session.get("sid")
+    if not isinstance(token, str) or not token:
+        return None  # a cookie from before server-side sessions, or forged without an id
+    key = session_key(token)
     engine = web_engine()
     cache = account_cache(engine)
     if request.method == "GET" and request.endpoint in CHECKED_AFTER_QUERY:
         kept = cache.peek(account_id)
-        if kept is not None and not kept[0].disabled and kept[0].version == version:
+        kept_session = cache.peek_session(key)
+        if (
+            kept is not None
+            and kept_session is not None
+            and kept[2] == kept_session[2]
+            and not kept[0].disabled
+            and kept[0].version == version
+            and _session_fits(kept_session[0], account_id)
+        ):
             # answered only if the query brings no news of a change (_confirm_account_after_query)
-            g.gisapp_account_kept = (account_id, version, kept[1], kept[2])
+            g.gisapp_account_kept = (account_id, version, key, min(kept[1], kept_session[1]), kept[2])
             begin_watched_read()
             return WebUser(kept[0])
+    if not _session_of_request(engine, cache, key, account_id):
+        return None
     # from memory when the database has announced no change since (gisapp.web.account_cache)
     account = cache.get(account_id, lambda key: get_account(engine, key))
     if account is None or account.disabled or account.version != version:
         return None
     return WebUser(account)
+
+
+def _client() -> bytes:
+    return client_hash(request.remote_addr, request.headers.get("User-Agent"))
+
+
+def _session_fits(record, account_id: int) -> bool:
+    return record.user_id == account_id and record.current() and hmac.compare_digest(record.client_hash, _client())
+
+
+def _session_of_request(engine, cache, key: bytes, account_id: int) -> bool:
+    """Whether the request's session is open on the server, for this account and this client.
+    A session presented by another client (a copied cookie) is ended: the next request of its
+    own browser goes back to the sign-in page too, which is how its owner learns of it."""
+    record = cache.session(key, lambda k: find_session(engine, k))
+    if record is None or record.user_id != account_id or not record.current():
+        return False
+    if not hmac.compare_digest(record.client_hash, _client()):
+        end_session(engine, key)
+        return False
+    return True
 
 
 #: Read-only map routes whose answer is the same for every signed-in user: they take the account
@@ -89,11 +142,13 @@ def _confirm_account_after_query(response: Response) -> Response:
     kept = g.pop("gisapp_account_kept", None)
     if kept is None:
         return response
-    account_id, version, verified_at, generation = kept
+    account_id, version, key, verified_at, generation = kept
     engine = web_engine()
     cache = account_cache(engine)
     if cache.still_current(verified_at, generation, watched_read_listening()):
         return response
+    if not _session_of_request(engine, cache, key, account_id):
+        return _refusal()
     account = cache.get(account_id, lambda key: get_account(engine, key))
     if account is None or account.disabled or account.version != version:
         return _refusal()
@@ -247,7 +302,9 @@ def login():
     except SignInRefused:
         return _login_page(lang, t("auth.refused", lang), status=401, username=username)
     session.clear()  # a fresh session: nothing from before sign-in carries over (fixation)
+    sid = open_session(get_engine(), account.id, _client(), timedelta(hours=SESSION_HOURS))
     login_user(WebUser(account))
+    session["sid"] = sid
     session.permanent = True
     _csrf_token()
     return redirect(_safe_next(request.form.get("next")))
@@ -257,6 +314,10 @@ def login():
 def logout():
     # GET only shows the page (a link elsewhere cannot sign anyone out); POST with the token signs out.
     if request.method == "POST" and _csrf_ok():
+        sid = session.get("sid")
+        if isinstance(sid, str) and sid:
+            # on the server: the cookie, wherever a copy of it is, signs nobody in any more
+            end_session(get_engine(), session_key(sid))
         logout_user()
         session.clear()
         return redirect("/login")
