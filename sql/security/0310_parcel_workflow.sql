@@ -306,21 +306,46 @@ $$;
 
 -- For a bulk load (COPY with row and statement triggers off, as pg_restore does): the parcels
 -- this transaction wrote that overlap a parcel that was there before, beyond the tolerance.
--- Driven from the earlier parcels' side, so its cost follows the smaller of the two sets when the
--- table starts empty; the load checks its own rows against each other before the COPY ends
--- (gisapp.io.validate), and the zone boundary when it assigns zones.
+-- Each parcel of the smaller of the two sets probes the GiST index for the other set (a table
+-- that starts empty costs one scan of the new rows' transaction ids, not a million probes). The
+-- load checks its own rows against each other before the COPY ends (gisapp.io.validate), and the
+-- zone boundary when it assigns zones.
 CREATE OR REPLACE FUNCTION land.loaded_parcel_overlaps(p_tolerance_m2 double precision DEFAULT 1.0,
                                                        p_limit integer DEFAULT 20)
 RETURNS TABLE (code text, other text, overlap_m2 double precision)
-LANGUAGE sql STABLE AS $$
-    SELECT n.code, o.code, x.area
-    FROM land.parcels o
-    JOIN land.parcels n ON n.geom && o.geom AND n.xmin = pg_current_xact_id()::xid
-    CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(n.geom, o.geom)::geography) AS area) x
-    WHERE o.xmin <> pg_current_xact_id()::xid
-      AND ST_Relate(n.geom, o.geom, '2********') AND x.area > p_tolerance_m2
-    ORDER BY n.code
-    LIMIT p_limit
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    mine constant xid := pg_current_xact_id()::xid;
+    n_new bigint;
+    n_old bigint;
+BEGIN
+    SELECT count(*) FILTER (WHERE p.xmin = mine), count(*) FILTER (WHERE p.xmin <> mine)
+    INTO n_new, n_old FROM land.parcels p;
+    IF n_new = 0 OR n_old = 0 THEN
+        RETURN;
+    END IF;
+    IF n_old <= n_new THEN
+        RETURN QUERY
+        SELECT x.code, o.code, x.area
+        FROM land.parcels o
+        CROSS JOIN LATERAL (SELECT n.code, ST_Area(ST_Intersection(n.geom, o.geom)::geography) AS area
+                            FROM land.parcels n
+                            WHERE n.geom && o.geom AND n.xmin = mine
+                              AND ST_Relate(n.geom, o.geom, '2********')) x
+        WHERE o.xmin <> mine AND x.area > p_tolerance_m2
+        ORDER BY 1, 2 LIMIT p_limit;
+    ELSE
+        RETURN QUERY
+        SELECT n.code, x.code, x.area
+        FROM land.parcels n
+        CROSS JOIN LATERAL (SELECT o.code, ST_Area(ST_Intersection(n.geom, o.geom)::geography) AS area
+                            FROM land.parcels o
+                            WHERE o.geom && n.geom AND o.xmin <> mine
+                              AND ST_Relate(n.geom, o.geom, '2********')) x
+        WHERE n.xmin = mine AND x.area > p_tolerance_m2
+        ORDER BY 1, 2 LIMIT p_limit;
+    END IF;
+END
 $$;
 
 -- Refuses an INSERT whose new parcels break a rule of land.new_parcel_problems, naming up to ten
