@@ -27,11 +27,13 @@ def create_app(settings: Settings | None = None) -> Dash:
     from gisapp.web.auth import init_auth
     from gisapp.web.edit_api import edit_api
     from gisapp.web.errors import init_errors
+    from gisapp.web.headers import init_security_headers
     from gisapp.web.import_page import import_page
     from gisapp.web.routes import api, tiles
 
     # sign-in first: its guard runs before every route, page and callback
     init_auth(app, settings)
+    init_security_headers(app, settings)
     app.server.register_blueprint(api)
     app.server.register_blueprint(tiles)
     app.server.register_blueprint(edit_api)
