@@ -35,7 +35,7 @@ from gisapp.rules.support import concat_findings, findings_frame, iso_list, zone
 
 OPINIONS_IN_FORCE = dt.date(2021, 1, 15)
 _SOURCE = ("SMPG GO [2021] No. 1 §1.6: one comprehensive regional evaluation per zone (environment, water, "
-           "geological hazard ...); kinds as listed in domain.md §5")
+           "geological hazard ...); kinds as listed in docs/policy.md §5")
 
 ASSESSMENT_COVERAGE = RuleSpec(
     "assessment_coverage", "1.0", "区域评估覆盖", "Regional assessment coverage",

@@ -64,12 +64,12 @@ _CLASSIFICATION = "国土空间调查、规划、用途管制用地用海分类�
 _BUILT = ["completed", "in_production", "low_efficiency", "transferred"]
 
 _TARGET = Param("target_ratio", 0.15,
-                "DEMO DEFAULT (no Shanghai zone green target found, domain.md §5): 15%, below the 20% "
+                "DEMO DEFAULT (no Shanghai zone green target found, docs/policy.md §5): 15%, below the 20% "
                 "national cap on industrial parcels; set the zone's real target in rules.parameter_overrides",
                 OPINIONS_IN_FORCE, "zone green-ratio target (green area / assessed land area)")
 _DEDICATED = Param("dedicated_green_codes", ["1401", "1402"], _CLASSIFICATION, dt.date(2023, 11, 22),
                    "land-use codes of dedicated green parcels, counted with their whole area")
-_BUILT_STATUSES = Param("built_statuses", _BUILT, "parcel lifecycle, domain.md §6", OPINIONS_IN_FORCE,
+_BUILT_STATUSES = Param("built_statuses", _BUILT, "parcel lifecycle, docs/policy.md §6", OPINIONS_IN_FORCE,
                         "statuses in which a parcel must have a green measurement")
 
 GREEN_BALANCE = RuleSpec("green_balance", "1.0", "地块绿地率平衡", "Parcel green-ratio balance",
@@ -81,7 +81,7 @@ GREEN_BALANCE_ZONE = RuleSpec(
            "DEMO DEFAULT (no official figure found): a zone verdict needs at least 90% of its built land measured",
            OPINIONS_IN_FORCE, "largest share of built land without a green measurement for a zone verdict")))
 
-_CONTROLS_SOURCE = ("national control indicators for industrial land (domain.md §5): 工业项目建设用地控制指标, "
+_CONTROLS_SOURCE = ("national control indicators for industrial land (docs/policy.md §5): 工业项目建设用地控制指标, "
                     "国土资发〔2008〕24号")
 INDUSTRIAL_CONTROLS = RuleSpec(
     "industrial_controls", "1.0", "工业用地控制指标", "Industrial land controls",

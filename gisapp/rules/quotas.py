@@ -55,7 +55,7 @@ QUOTA_BALANCE = RuleSpec(
      Param("levels", ["city", "district", "zone", "project"], _OPINIONS, dt.date(2021, 1, 15),
            "account levels assessed")))
 
-_REVIEW_SOURCE = ("draft national rule on project energy review (domain.md §5): >= 5,000 tce/yr reviewed by "
+_REVIEW_SOURCE = ("draft national rule on project energy review (docs/policy.md §5): >= 5,000 tce/yr reviewed by "
                   "the province; < 1,000 tce and < 5 million kWh exempt (cf. 固定资产投资项目节能审查办法)")
 ENERGY_REVIEW = RuleSpec(
     "energy_review", "1.0", "项目节能审查层级", "Project energy review level",

@@ -46,7 +46,7 @@ from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
 from gisapp.rules.common import gc_paused
 from gisapp.rules.support import concat_findings, findings_frame, fnum, num, pct, zone_params
 
-_KNOWN = "customs zone performance evaluation method (domain.md §5): scale 50%, quality 20%, development 10%"
+_KNOWN = "customs zone performance evaluation method (docs/policy.md §5): scale 50%, quality 20%, development 10%"
 _ASSUMED = "ASSUMPTION (weights not found): the remaining 20% split evenly between innovation and compliance"
 _WEIGHTS = {"scale": 0.5, "quality": 0.2, "development": 0.1, "innovation": 0.1, "compliance": 0.1}
 
@@ -55,14 +55,14 @@ ZONE_PERFORMANCE = RuleSpec(
     (Param("weights", {"2020_trial": dict(_WEIGHTS), "2024_revised": dict(_WEIGHTS)}, f"{_KNOWN}; {_ASSUMED}",
            dt.date(2020, 1, 1), "category weights per method version"),
      Param("class_cuts", {"2020_trial": [0.2, 0.7], "2024_revised": [0.2, 0.7]},
-           "2024 method: class A = top 20% nationally (domain.md §5); the 2020 cuts and the B/C cut at 70% are "
+           "2024 method: class A = top 20% nationally (docs/policy.md §5); the 2020 cuts and the B/C cut at 70% are "
            "an ASSUMPTION (not found)", dt.date(2024, 1, 1), "national rank shares ending classes A and B"),
      Param("lower_is_better", ["customs_violations"], "indicator definitions (violations count against a zone)",
            dt.date(2020, 1, 1), "indicators where a lower value is better"),
      Param("exit_bottom_n", 5, "exit as reported: bottom 5 regionally and nationally two years running "
-           "(domain.md §5)", dt.date(2024, 1, 1), "bottom places that count towards exit"),
-     Param("exit_years", 2, "exit as reported (domain.md §5)", dt.date(2024, 1, 1), "consecutive years"),
-     Param("exit_scope", "national_and_regional", "exit as reported (domain.md §5)", dt.date(2024, 1, 1),
+           "(docs/policy.md §5)", dt.date(2024, 1, 1), "bottom places that count towards exit"),
+     Param("exit_years", 2, "exit as reported (docs/policy.md §5)", dt.date(2024, 1, 1), "consecutive years"),
+     Param("exit_scope", "national_and_regional", "exit as reported (docs/policy.md §5)", dt.date(2024, 1, 1),
            "national | regional | national_and_regional"),
      Param("year_lag", 1, "annual evaluation of the last full year", dt.date(2020, 1, 1),
            "years between the as-of year and the year assessed")))
