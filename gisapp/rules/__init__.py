@@ -1,4 +1,4 @@
-"""The policy rules of domain §5, one module per family, each implemented once.
+"""The policy rules of docs/policy.md §5, one module per family, each implemented once.
 
 A rule is a :class:`~gisapp.rules.base.RuleSpec` (name, version, parameters with their source
 and effective date) plus an ``evaluate`` function on pandas/geopandas frames that returns a

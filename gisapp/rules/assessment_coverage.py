@@ -1,4 +1,4 @@
-"""Comprehensive regional evaluation coverage (区域评估; domain §5; SMPG GO [2021] No. 1 §1.6): a
+"""Comprehensive regional evaluation coverage (区域评估; docs/policy.md §5; SMPG GO [2021] No. 1 §1.6): a
 zone holds one set of assessments (environment, water resources, geological hazard, flood, soil
 and water conservation ...) and a project inside a zone with valid coverage needs no separate one.
 

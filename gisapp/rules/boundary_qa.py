@@ -1,4 +1,4 @@
-"""Boundary and topology QA (domain §5, SMPG GO [2021] No. 1 §1.3: keep each zone's land inside the
+"""Boundary and topology QA (docs/policy.md §5, SMPG GO [2021] No. 1 §1.3: keep each zone's land inside the
 State-Council-approved boundary, 四至范围): parcels outside the boundary in force, overlapping
 parcels, and each zone's parcel area against its approved area.
 

@@ -8,7 +8,7 @@
   ``cannot_evaluate``.
 - ``grant_notice`` (each standardized grant): days from announcement to grant against a minimum
   (default 30 days: the opinions ask the conditions to be published in advance, and a related
-  item asks rules affecting firms to leave at least 30 days before taking effect, domain §5).
+  item asks rules affecting firms to leave at least 30 days before taking effect, docs/policy.md §5).
   Exactly the minimum is enough. No announcement date -> ``not_announced``.
 - ``grant_term`` (a report per zone, and each grant with something to report): Shanghai grants
   since 2014 run 20 years normally and up to 50 for major projects; the 2021 opinions prefer 50
@@ -58,7 +58,7 @@ NOTICE = RuleSpec(
         Param(
             "notice_days_min",
             30,
-            "提前公布；涉企规则≥30日（domain §5）",
+            "提前公布；涉企规则≥30日（docs/policy.md §5）",
             SINCE_2021,
             "minimum days between announcement and grant",
         ),
@@ -73,14 +73,14 @@ TERM = RuleSpec(
         Param(
             "normal_max_years",
             20,
-            "上海 2014 年起（domain §5）",
+            "上海 2014 年起（docs/policy.md §5）",
             dt.date(2014, 1, 1),
             "maximum term of a normal grant",
         ),
         Param(
             "major_max_years",
             50,
-            "上海 2014 年起（domain §5）",
+            "上海 2014 年起（docs/policy.md §5）",
             dt.date(2014, 1, 1),
             "maximum term of a major project",
         ),
@@ -90,7 +90,7 @@ TERM = RuleSpec(
         Param(
             "rules_since",
             "2014-01-01",
-            "上海 2014 年起（domain §5）",
+            "上海 2014 年起（docs/policy.md §5）",
             dt.date(2014, 1, 1),
             "grants signed before this date are checked against the national maximum only",
         ),

@@ -1,5 +1,5 @@
 """Green-ratio balance (绿地率平衡) per parcel and per zone, the national controls on industrial
-parcels, and the what-if check for a new project (domain §5 "Green ratio balance").
+parcels, and the what-if check for a new project (docs/policy.md §5 "Green ratio balance").
 
 Shanghai balances green at zone level (SMPG GO [2021] No. 1, §1.6): a parcel may stay below the
 zone's target when the zone total meets it. What counts:
@@ -16,7 +16,7 @@ zone's target when the zone total meets it. What counts:
   their own (cannot_evaluate) and, when their area is a large share, make the zone verdict
   cannot_evaluate too (``max_unmeasured_share``).
 
-Zone target: **no Shanghai figure was found** (domain §5). The default 15% is a marked demo value,
+Zone target: **no Shanghai figure was found** (docs/policy.md §5). The default 15% is a marked demo value,
 chosen below the 20% national cap on industrial parcels so that a zone of compliant industrial
 parcels at the usual 10-20% can balance with its green corridors; set the real target per zone
 (and year) in ``rules.parameter_overrides`` under rule ``green_balance`` (it applies to the zone

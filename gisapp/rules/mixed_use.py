@@ -47,7 +47,7 @@ SPEC = RuleSpec(
         Param(
             "caps",
             {},
-            "未见上海上限（domain §5）",
+            "未见上海上限（docs/policy.md §5）",
             dt.date(2016, 1, 1),
             "land-use code or category -> maximum share (%) of a use other than the main one",
         ),

@@ -9,7 +9,7 @@ after it ends; parameter ``year_lag``).
   productivity (value added per employee), R&D share of revenue (%). Small firms
   (``grading_category = 'small'``) are scored on tax per mu and tax per kWh only.
 - Score = Σ weight × value / benchmark (weights 30/20/20/10/10/10, small firms 50/50: the
-  Huangyan worked example, domain §5). The benchmark of an indicator is the median among the
+  Huangyan worked example, docs/policy.md §5). The benchmark of an indicator is the median among the
   graded firms of the zone and year (same scheme), unless overridden (parameter ``benchmarks``).
   A benchmark of zero, negative or missing cannot score: that indicator is left out, the finding
   says so, and the score is scaled to the full weight over the indicators that can be scored.
@@ -44,8 +44,8 @@ from gisapp.rules.common import (
     ints_or_none,
 )
 
-HUANGYAN = "黄岩区亩均评价（domain §5）"  # short: stored with every finding
-RANK_SCHEME = "亩均分类 A25/B70/C95/D5（domain §5）"
+HUANGYAN = "黄岩区亩均评价（docs/policy.md §5）"  # short: stored with every finding
+RANK_SCHEME = "亩均分类 A25/B70/C95/D5（docs/policy.md §5）"
 SINCE = dt.date(2018, 1, 1)
 
 #: indicator -> (name zh, name en, unit)

@@ -1,6 +1,6 @@
 """Energy and major-pollutant quotas: the yearly ledger city -> district -> zone -> project,
 balances, escalation to the city, the decision on a request, and the project energy review level
-(domain §5 "Energy and pollutant quotas"; SMPG GO [2021] No. 1, §1.5: the district guarantees the
+(docs/policy.md §5 "Energy and pollutant quotas"; SMPG GO [2021] No. 1, §1.5: the district guarantees the
 quotas of its zones; what it cannot balance goes to the city).
 
 Balance of an account (one year, one resource; entries recorded on or before the as-of date):

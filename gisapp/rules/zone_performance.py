@@ -1,11 +1,11 @@
-"""Zone performance evaluation (综合保税区发展绩效评估; domain §5; SMPG GO [2021] No. 1 §3.5): annual
+"""Zone performance evaluation (综合保税区发展绩效评估; docs/policy.md §5; SMPG GO [2021] No. 1 §3.5): annual
 indicators per zone, the land indicators computed from the parcels, a weighted score, national and
 regional ranks, the class of the method in force that year, rectification and exit-risk flags.
 
 What is known and what is assumed:
 
 - categories and weights: scale 50%, quality 20%, development and use 10% are the known weights
-  (domain §5); **ASSUMPTION**: the remaining 20% is split evenly, innovation 10% and compliance
+  (docs/policy.md §5); **ASSUMPTION**: the remaining 20% is split evenly, innovation 10% and compliance
   10%, under both the 2020 trial and the 2024 revised method. ``bonus_penalty`` indicators are
   added to the score as points.
 - land indicators (category ``development``), computed for year Y at E = min(31 Dec Y, as-of):
