@@ -352,9 +352,11 @@ def users_passwd(username: str, password: str | None) -> None:
 @click.option("--update-existing", is_flag=True, help="Update rows whose key (code; parcel and year) already exists.")
 @click.option("--report", "report_path", type=click.Path(path_type=str), default=None,
               help="Write every problem to this CSV file (file, where, field, problem, severity).")
+@click.option("--encoding", default=None, help="Text encoding of a Shapefile's table or a CSV file (e.g. gb18030, "
+              "utf-8) when it names none or names it wrongly; without it UTF-8 is tried, then GB18030.")
 @friendly
 def import_cmd(kind: str, file: str, crs: str | None, layer: str | None, dry_run: bool, repair: bool,
-               update_existing: bool, report_path: str | None) -> None:
+               update_existing: bool, report_path: str | None, encoding: str | None) -> None:
     """Import parcels, zones or metrics from GeoPackage, Shapefile (zip or folder), GeoJSON, KML, CSV or
     Excel. All or nothing: a file with any error writes nothing and its report says why."""
     from gisapp.db.engine import owner_engine
@@ -363,7 +365,7 @@ def import_cmd(kind: str, file: str, crs: str | None, layer: str | None, dry_run
     ensure_database()
     try:
         result = import_file(owner_engine(), kind, file, crs=crs, layer=layer, dry_run=dry_run, repair=repair,
-                             update_existing=update_existing)
+                             update_existing=update_existing, encoding=encoding)
     except ImportRejected as exc:
         if report_path:
             exc.result.report.to_csv(report_path)

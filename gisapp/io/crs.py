@@ -259,6 +259,9 @@ def guess_hint(minx: float, miny: float, maxx: float, maxy: float) -> str:
     if 100_000 <= minx and maxx <= 900_000 and 2_000_000 <= miny and maxy <= 6_000_000:
         return ("they look like CGCS2000 3-degree Gauss-Krüger metres without zone prefix "
                 "(EPSG:4549 for CM 120°E west of 121.5°E, EPSG:4550 for CM 123°E, Pudong)")
+    if 3 <= minx and maxx <= 54 and 73 <= miny and maxy <= 136:
+        # Shanghai is at lon 121.5, lat 31.2: x 31.2, y 121.5 is a spreadsheet's columns in the wrong order
+        return "they look like lat/lon in the wrong order (x holds the latitude): swap the two columns"
     if -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90:
         return "they look like lon/lat degrees (EPSG:4490, EPSG:4326 or gcj02)"
     return "they do not look like lon/lat degrees or CGCS2000 Gauss-Krüger metres"

@@ -1,8 +1,10 @@
 """What each import kind accepts: canonical fields, their types and limits, and the header names
 found in real files (Chinese headers, Shapefile's 10-character truncations) that mean them.
 
-Columns an import does not know are ignored and listed once in the report, so a file exported by
-``gisapp export`` (which carries derived columns such as ``land_use_zh`` or ``area_m2``) imports as is.
+Columns an import does not take are listed in the report one by one with where their values belong
+(:data:`ELSEWHERE`: computed from the geometry, a label derived from a code, another import), so a
+file exported by ``gisapp export`` (which carries derived columns such as ``land_use_zh`` or
+``area_m2``) imports as is, and a column of data that would be lost is never dropped without a word.
 """
 
 from __future__ import annotations
@@ -10,7 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}$")
+#: Han characters (CJK unified ideographs and extension A): the land registry writes parcel codes
+#: such as 外高桥-G1. Written as the characters themselves, not escapes, so that Python's ``re`` and
+#: RE2 (Arrow's vectorised matcher, gisapp.io.values) read the same class.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+CODE_PATTERN = re.compile(f"^[A-Za-z0-9{HAN}][A-Za-z0-9{HAN}_.\\-/]{{0,63}}$")
 ZONE_CODE_PATTERN = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
@@ -118,6 +124,67 @@ METRICS = KindSpec("metrics", (
 
 KINDS = {k.name: k for k in (PARCELS, ZONES, METRICS)}
 
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """A column an import kind does not import, and where its values belong.
+
+    ``where`` completes the sentence "<column>: ..."; ``data`` says the column holds data a person
+    may expect imported (a warning, not an info line); ``spec``, when given, is what a plausible
+    value looks like: impossible values in such a column (an area of -50 m²) mean the file is not
+    what it seems, and are reported even though the column is not imported.
+    """
+
+    where: str
+    data: bool = False
+    spec: FieldSpec | None = None
+
+
+_AREA_SPEC = FieldSpec("area_m2", "float", min=0, max=_AREA_MAX)
+_KEPT_BY_DB = Elsewhere("kept by the database (ids, versions, who changed a row when)")
+_COMPUTED_AREA = Elsewhere("computed from the geometry on the ellipsoid; the file's value is compared with it",
+                           spec=_AREA_SPEC)
+_GREEN = Elsewhere("green space is recorded per measurement on the parcel's page (绿地), not by file import",
+                   data=True, spec=FieldSpec("green_area_m2", "float", min=0, max=_AREA_MAX))
+_METRIC_FIELDS = [f for f in METRICS.fields if f.name not in ("parcel_code", "enterprise_credit_code",
+                                                                 "enterprise_zh")]
+_TO_METRICS = {n: Elsewhere("an enterprise's annual figure: import it with `gisapp import metrics` "
+                            "(one row per parcel and year)", data=True, spec=f if f.kind in ("float", "int") else None)
+               for f in _METRIC_FIELDS for n in f.all_names}
+_DB_COLUMNS = {n: _KEPT_BY_DB for n in ("id", "fid", "objectid", "ogc_fid", "version", "updated_at", "updated_by",
+                                        "created_at")}
+_LABEL = "a label the database looks up from {code}"
+
+#: columns each kind leaves out on purpose: header (normalised, see :func:`normalise_header`) -> where it belongs
+ELSEWHERE: dict[str, dict[str, Elsewhere]] = {
+    "parcels": {
+        **_TO_METRICS, **_DB_COLUMNS,
+        **dict.fromkeys(("area_m2", "area", "面积", "地块面积", "dkmj"), _COMPUTED_AREA),
+        **dict.fromkeys(("green_area_m2", "green_area", "绿地面积"), _GREEN),
+        **dict.fromkeys(("zone_name_zh", "zone_name_en", "zone_name", "所在园区"),
+                        Elsewhere(_LABEL.format(code="the zone the parcel lies in"))),
+        **dict.fromkeys(("land_use_zh", "land_use_en", "用地性质"), Elsewhere(_LABEL.format(code="land_use_code"))),
+        **dict.fromkeys(("status_zh", "status_en"), Elsewhere(_LABEL.format(code="status"))),
+        "enterprise_en": Elsewhere(_LABEL.format(code="the enterprise (enterprise_zh or enterprise_credit_code)")),
+        "crs": Elsewhere("names the file's coordinate system (read as its CRS)"),
+    },
+    "zones": {
+        **_DB_COLUMNS,
+        **dict.fromkeys(("boundary_area_m2", "area_m2", "area", "面积"), _COMPUTED_AREA),
+        **dict.fromkeys(("district_id",), _KEPT_BY_DB),
+        **dict.fromkeys(("land_use_code", "status", "enterprise_zh"),
+                        Elsewhere("a parcel's field: parcels are imported with `gisapp import parcels`", data=True)),
+        "crs": Elsewhere("names the file's coordinate system (read as its CRS)"),
+    },
+    "metrics": {
+        **_DB_COLUMNS,
+        **dict.fromkeys(("green_area_m2", "green_area", "绿地面积"), _GREEN),
+        **dict.fromkeys(("land_use_code", "status", "floor_area_m2"),
+                        Elsewhere("a parcel's field: parcels are imported with `gisapp import parcels`", data=True)),
+        "crs": Elsewhere("names the file's coordinate system (read as its CRS)"),
+    },
+}
+
 #: Geometry columns of tabular files (CSV, Excel): WKT text, or lon/lat pairs for points.
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape", "几何")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
@@ -130,11 +197,46 @@ def normalise_header(name: str) -> str:
     return str(name).strip().lower().replace(" ", "_").replace("-", "_")
 
 
+#: the Shapefile format keeps 10 bytes of a column name (dBase): GDAL cuts longer names there
+SHAPEFILE_NAME_BYTES = 10
+
+
+def truncations(name: str) -> set[str]:
+    """What the Shapefile format may have left of ``name``: its first 10 characters, and its
+    first 10 bytes in UTF-8 and in GBK (Chinese names lose characters, not bytes, at the cut);
+    empty when the name fits."""
+    out = set()
+    if len(name) > SHAPEFILE_NAME_BYTES:
+        out.add(name[:SHAPEFILE_NAME_BYTES])
+    for encoding in ("utf-8", "gbk"):
+        try:
+            raw = name.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        if len(raw) > SHAPEFILE_NAME_BYTES:
+            cut = raw[:SHAPEFILE_NAME_BYTES].decode(encoding, errors="ignore")
+            if cut:
+                out.add(cut)
+    return out
+
+
+def _truncated_fields(kind: KindSpec) -> dict[str, set[str]]:
+    """Cut header -> the fields whose name or an alias it may be the cut of."""
+    table: dict[str, set[str]] = {}
+    for spec in kind.fields:
+        for name in spec.all_names:
+            for cut in truncations(normalise_header(name)):
+                table.setdefault(cut, set()).add(spec.name)
+    return table
+
+
 def match_columns(kind: KindSpec, columns: list[str]) -> tuple[dict[str, str], list[str]]:
     """Map file columns to canonical fields: ({field: file column}, ignored columns).
 
     An exact canonical name wins over an alias, so a file with both ``code`` and ``zone_code``
-    maps each to its own field.
+    maps each to its own field. A header the Shapefile format cut to 10 characters (``parcel_cod``)
+    means the field whose name or alias it is the start of, when only one field's names start so
+    and no column names that field in full.
     """
     norm = {normalise_header(c): c for c in columns}
     found: dict[str, str] = {}
@@ -152,5 +254,40 @@ def match_columns(kind: KindSpec, columns: list[str]) -> tuple[dict[str, str], l
                 found[spec.name] = col
                 used.add(col)
                 break
+    cuts = _truncated_fields(kind)
+    for header, col in norm.items():
+        if col in used:
+            continue
+        fields = cuts.get(header, set())
+        if len(fields) == 1 and (name := next(iter(fields))) not in found:
+            found[name] = col
+            used.add(col)
     ignored = [c for c in columns if c not in used]
     return found, ignored
+
+
+def wanted_columns(kind: KindSpec) -> list[str]:
+    """Every header an import of ``kind`` reads from a file (its fields' names and aliases, their
+    Shapefile cuts, the CRS column, and the columns of :data:`ELSEWHERE` whose values are checked)."""
+    names = [n for f in kind.fields for n in f.all_names]
+    names += [cut for n in list(names) for cut in truncations(normalise_header(n))]
+    names += [n for n, e in ELSEWHERE.get(kind.name, {}).items() if e.spec is not None]
+    names += [cut for n, e in ELSEWHERE.get(kind.name, {}).items() if e.spec is not None for cut in truncations(n)]
+    return [*dict.fromkeys(names), CRS_COLUMN]
+
+
+def elsewhere(kind: KindSpec, column: str) -> Elsewhere | None:
+    """Where the values of ``column`` (not imported by ``kind``) belong, when known; a header cut
+    by the Shapefile format is recognised as for :func:`match_columns`."""
+    table = ELSEWHERE.get(kind.name, {})
+    header = normalise_header(column)
+    if header in table:
+        return table[header]
+    found = {id(e): e for n, e in table.items() if header in truncations(n)}
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def ambiguous_cut(kind: KindSpec, column: str) -> list[str]:
+    """The fields a header cut to 10 characters could mean, when it could mean several."""
+    fields = _truncated_fields(kind).get(normalise_header(column), set())
+    return sorted(fields) if len(fields) > 1 else []

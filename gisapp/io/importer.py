@@ -33,6 +33,7 @@ import datetime as dt
 import decimal
 import getpass
 import hashlib
+import itertools
 import json
 import math
 import queue
@@ -58,12 +59,21 @@ from gisapp.db.context import Actor, establish
 from gisapp.errors import InputError
 from gisapp.gc_pause import gc_paused
 from gisapp.geodesy import ellipsoid_area_m2
-from gisapp.io.fields import KINDS, match_columns
+from gisapp.io.fields import KINDS, match_columns, wanted_columns
 from gisapp.io.readers import Source, SourcePreview, preview_source, read_source
 from gisapp.io.report import ERROR, Report
-from gisapp.io.validate import Prepared, Reference, validate, validate_in_chunks
+from gisapp.io.validate import (
+    AREA_TOLERANCE,
+    MIN_PARCEL_AREA_M2,
+    Prepared,
+    Reference,
+    validate,
+    validate_in_chunks,
+)
 
 BULK_ROWS = 10_000
+#: stored parcels compared with the file's features of the same code (GCJ-02 read as WGS84)
+GCJ02_SAMPLE = 500
 #: a bulk import of twice this many parcels or more is checked and COPYed in chunks of this many
 CHUNK_ROWS = 100_000
 #: what a bulk parcel import holds still while it runs (what the new rows reference)
@@ -132,14 +142,18 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
                 dry_run: bool = False, repair: bool = False, update_existing: bool = False,
                 actor: str | None = None, display: str | None = None, bulk_threshold: int = BULK_ROWS,
                 raise_on_error: bool = True, acting_for: Actor | None = None,
-                chunk_rows: int = CHUNK_ROWS) -> ImportResult:
+                chunk_rows: int = CHUNK_ROWS, encoding: str | None = None,
+                min_area_m2: float = MIN_PARCEL_AREA_M2, area_tolerance: float = AREA_TOLERANCE) -> ImportResult:
     """Import ``path`` as ``kind`` (parcels, zones, metrics); see the module docstring.
 
     Raises ImportRejected (an InputError whose message is the report) when the file has errors,
     unless ``raise_on_error`` is False (the web page shows the report itself). ``acting_for`` runs
     the writing transaction as the request role with that user's verified context (the web page
     imports for the signed-in admin, so row-level security applies as to any edit). A bulk import of at least two ``chunk_rows`` new parcels
-    is checked and COPYed chunk by chunk (see :class:`_StreamingParcelLoad`).
+    is checked and COPYed chunk by chunk (see :class:`_StreamingParcelLoad`). ``encoding`` names
+    the text encoding of a Shapefile's table or a CSV file (else found: see
+    :func:`gisapp.io.readers.read_source`); ``min_area_m2`` and ``area_tolerance`` as for
+    :func:`gisapp.io.validate.validate`.
     """
     if kind not in KINDS:
         raise InputError(f"unknown import kind {kind!r}; choose one of {', '.join(KINDS)}")
@@ -149,13 +163,15 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     spec = KINDS[kind]
-    wanted = [n for f in spec.fields for n in f.all_names] + ["crs"]
+    wanted = wanted_columns(spec)
     # a large parcel file whose features can be counted unread (vector formats): the reference is
     # read from the database while the file is (both take seconds)
-    preview = preview_source(path, layer=layer, columns=wanted, display=display) if kind == "parcels" else None
+    preview = (preview_source(path, layer=layer, columns=wanted, display=display, encoding=encoding)
+               if kind == "parcels" else None)
     if preview is not None and len(preview) < bulk_threshold:
         preview = None
-    source: Source | SourcePreview = preview or read_source(path, layer=layer, columns=wanted, display=display)
+    source: Source | SourcePreview = preview or read_source(path, layer=layer, columns=wanted, display=display,
+                                                            encoding=encoding)
     if preview is None:
         seconds["read"] = time.perf_counter() - t0
     with ThreadPoolExecutor(max_workers=2) as pool, engine.connect() as conn, conn.begin() as tx:
@@ -189,12 +205,13 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
         try:
             if isinstance(early, _StreamingParcelLoad):
                 prepared = validate_in_chunks(kind, source, reference, chunk_rows, on_chunk=early.add, crs=crs,
-                                              repair=repair)
+                                              repair=repair, min_area_m2=min_area_m2, area_tolerance=area_tolerance)
             else:
                 prepared = validate(kind, source, reference, crs=crs, repair=repair, update_existing=update_existing,
                                     on_values=early.start if early else None,
                                     on_geometry=early.encode_geometry if early else None,
-                                    parallel=len(source) >= bulk_threshold)
+                                    parallel=len(source) >= bulk_threshold, min_area_m2=min_area_m2,
+                                    area_tolerance=area_tolerance)
         except BaseException:
             if early is not None:
                 early.cancel()
@@ -284,7 +301,8 @@ def _raw_values(source: Source | SourcePreview, mapping: dict[str, str], name: s
         source = source.source()  # the file's values: wait until it is read
     col = source.frame[mapping[name]]
     values = col.dropna().astype("string[pyarrow]").str.strip()
-    return values[values != ""].unique().tolist()
+    # a value with NUL cannot be a key (validation refuses it) and PostgreSQL text cannot hold it
+    return values[(values != "") & ~values.str.contains("\x00", regex=False)].unique().tolist()
 
 
 def _load_reference_apart(engine: Engine, kind: str, source: Source | SourcePreview,
@@ -327,6 +345,13 @@ def load_reference(conn: Connection, kind: str, source: Source | SourcePreview,
     ref.enterprises_by_name = dict(zip(names, ids.tolist()))
     if kind == "parcels":
         ref.existing_keys = {code for code, _ in _matching(conn, "land.parcels", "code", "id", source, mapping, "code")}
+        if ref.existing_keys:
+            # where the stored parcels lie, for a sample of those the file names: a file whose
+            # features sit a systematic ~0.5 km off them is GCJ-02 read as WGS84 (validate)
+            sample = list(itertools.islice(ref.existing_keys, GCJ02_SAMPLE))
+            ref.stored_centroids = pd.DataFrame(q(sa.text(
+                "SELECT code, ST_X(c) AS x, ST_Y(c) AS y FROM (SELECT code, ST_Centroid(geom) AS c FROM land.parcels "
+                "WHERE code = ANY(:c)) s"), {"c": sample}).all(), columns=["code", "x", "y"])
     elif kind == "zones":
         ref.existing_keys = set(q(sa.text("SELECT code FROM land.zones")).scalars())
     elif kind == "metrics":
@@ -511,7 +536,7 @@ class _EarlyParcelLoad:
         if not report.ok or exists.any():
             return  # errors already (nothing will be written), or updates too: written after the checks
         # the columns are taken here: the thread must not touch the frame while validation reads it
-        columns = {c: rows[c] for c in ("code", "zone_id", "geom", "wkb", *_PARCEL_ATTRS) if c in rows}
+        columns = {c: rows[c] for c in ("code", "zone_id", "geom", "wkb", "area_m2", *_PARCEL_ATTRS) if c in rows}
         self.thread = threading.Thread(target=self._run, args=(columns, len(rows), source_crs),
                                        name="gisapp-import-copy", daemon=True)
         self.thread.start()
@@ -566,7 +591,9 @@ def _parcel_copy_table(columns, n: int, source_crs: str, actor: str,
         **{c: col(c, pa.large_string()) for c in text[:1]},
         "zone_id": pa.array(np.asarray(columns["zone_id"], dtype=np.int32)),
         "geom": wkb,
-        "area_m2": pa.array(ellipsoid_area_m2(geoms)),
+        # measured by validation (the sliver and stated-area checks) when it was: not twice
+        "area_m2": pa.array(np.asarray(columns["area_m2"], dtype=float) if "area_m2" in columns
+                            else ellipsoid_area_m2(geoms)),
         **{c: col(c, pa.large_string()) for c in text[1:]},
         "status_since": col("status_since", pa.date32()),
         "enterprise_id": col("enterprise_id", pa.int32()),
@@ -723,7 +750,7 @@ class _StreamingParcelLoad:
             self.thread = threading.Thread(target=self._run, name="gisapp-import-copy", daemon=True)
             self.thread.start()
         # the columns are taken here: the frame is not touched again by the thread that validates it
-        columns = {c: rows[c] for c in ("code", "zone_id", "geom", "wkb", *_PARCEL_ATTRS) if c in rows}
+        columns = {c: rows[c] for c in ("code", "zone_id", "geom", "wkb", "area_m2", *_PARCEL_ATTRS) if c in rows}
         self.queue.put(self._tables.submit(self._table, columns, len(rows), source_crs))
 
     def _table(self, columns: dict[str, pd.Series], n: int, source_crs: str) -> pa.Table:

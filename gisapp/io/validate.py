@@ -11,6 +11,7 @@ GB 50137 codes are mapped), parcels outside every zone, values out of range, hos
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from pyproj import Geod
 from gisapp.errors import InputError
 from gisapp.geodesy import ellipsoid_area_m2
 from gisapp.io import crs as crsmod
-from gisapp.io.fields import KINDS, KindSpec, match_columns
+from gisapp.io.fields import KINDS, KindSpec, ambiguous_cut, elsewhere, match_columns, normalise_header
 from gisapp.io.readers import Source
 from gisapp.io.report import ERROR, INFO, WARNING, Report
 from gisapp.io.values import parse_column
@@ -38,6 +39,18 @@ DEFAULT_STATUS = "approved_unsupplied"
 #: files of this many features or more check geometry on a second thread while attributes are parsed
 PARALLEL_ROWS = 10_000
 _GEOD = Geod(ellps="GRS80")  # CGCS2000's ellipsoid is GRS80 to 0.1 mm
+#: Parcels smaller than this are refused as slivers. No land-registry parcel is this small (the
+#: smallest real plots, a substation or a pump house, are tens of m²): such a feature is a
+#: digitising artefact (the sliver left between two polygons drawn separately) or a unit mistake.
+#: An error, not a warning: stored, it would count as a parcel in every statistic and divide
+#: output by almost nothing in the per-mu evaluation, and a warning is easily scrolled past.
+MIN_PARCEL_AREA_M2 = 10.0
+#: A stated area (an ``area_m2`` column) further than this, relative, from the geometry's area on
+#: the ellipsoid is flagged: a few per cent covers areas measured on a Gauss-Krüger plane (the
+#: projection's scale error is < 0.1% in Shanghai) and rounding to whole m² or to 0.01 亩; beyond
+#: that the geometry or the figure is wrong (a shifted vertex, a different parcel, mu for m²). A
+#: warning: the geometry is what is stored and measured; the figure is not imported.
+AREA_TOLERANCE = 0.05
 
 
 @dataclass
@@ -53,6 +66,8 @@ class Reference:
     enterprises_by_name: dict[str, int] = field(default_factory=dict)   # -1 when a name is ambiguous
     existing_keys: set = field(default_factory=set)               # keys of this kind already stored
     parcels: pd.DataFrame | None = None                           # metrics: id, code, enterprise_id, geom
+    #: parcels: centroids (code, x, y) of a sample of the parcels the file names that are stored already
+    stored_centroids: pd.DataFrame | None = None
 
 
 @dataclass
@@ -72,7 +87,8 @@ class Prepared:
 
 
 def validate(kind: str, source: Source, reference, crs: str | None = None, repair: bool = False,
-             update_existing: bool = False,
+             update_existing: bool = False, min_area_m2: float = MIN_PARCEL_AREA_M2,
+             area_tolerance: float = AREA_TOLERANCE,
              on_values: Callable[[pd.DataFrame, str, Report], None] | None = None,
              on_geometry: Callable[[np.ndarray, pa.ChunkedArray | None], None] | None = None,
              parallel: bool | None = None,
@@ -97,6 +113,9 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
     of a report line: :func:`validate_in_chunks` does both once for the whole file. With
     ``defer_checks`` the checks that only add errors are appended to that list (each takes the
     report to add to) instead of run here.
+    ``min_area_m2``: parcels smaller than this are refused as slivers (:data:`MIN_PARCEL_AREA_M2`);
+    ``area_tolerance``: a stated area further than this from the geometry's is flagged
+    (:data:`AREA_TOLERANCE`).
     """
     try:
         spec = KINDS[kind]
@@ -111,9 +130,9 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
         report.codes = source.frame[mapping[code_field]].astype("string").to_numpy(dtype=object, na_value=None)
     for note in source.notes:
         report.add(INFO, "file", note)
-    if ignored:
-        report.add(INFO, "columns", f"ignored (not imported): {', '.join(map(str, ignored[:30]))}"
-                   + (" ..." if len(ignored) > 30 else ""))
+    for problem in source.errors:
+        report.add(ERROR, "file", problem)
+    stated_area = _ignored_columns(spec, source, ignored, report)
     if len(source) == 0:
         report.add(ERROR, "file", "holds no features or rows")
         return Prepared(kind, pd.DataFrame(), "", report, ignored)
@@ -129,7 +148,7 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gisapp-validate")
         geometry_report = report.fresh()
         geometry_task = pool.submit(_geometry_located, spec, source, geometry_report, crs, repair, later, reference,
-                                    on_geometry, kind == "parcels")
+                                    on_geometry, kind == "parcels", min_area_m2 if kind == "parcels" else 0.0)
         pool.shutdown(wait=False)
     rows = pd.DataFrame(index=pd.RangeIndex(len(source)))
     for f in spec.fields:
@@ -147,16 +166,22 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
             missing = np.setdiff1d(missing, list(bad.keys()))
             report.add(ERROR, f.name, "is empty; a value is required", missing)
 
-    source_crs, located, wkb = "", None, None
+    source_crs, located, wkb, area = "", None, None, None
     if geometry_task is not None:
-        source_crs, geoms, wkb, located = geometry_task.result()
+        source_crs, geoms, wkb, area, located = geometry_task.result()
         report.extend(geometry_report)
         rows["geom"] = geoms
     elif spec.geometry != "none":
-        source_crs, geoms, wkb = _geometry(spec, source, report, crs, repair, later, kind == "parcels")
+        source_crs, geoms, wkb, area = _geometry(spec, source, report, crs, repair, later, kind == "parcels",
+                                                 min_area_m2 if kind == "parcels" else 0.0)
         rows["geom"] = geoms
         if on_geometry is not None:
             on_geometry(geoms, wkb)
+    if area is not None and spec.geometry == "polygon":
+        if kind == "parcels":  # the bulk load stores it (row triggers are off): measured once
+            rows["area_m2"] = area
+        if stated_area is not None:
+            _compare_areas(stated_area, area, report, area_tolerance)
     if wkb is not None:  # Arrow-backed: the bytes are not copied into a million Python objects
         rows["wkb"] = pd.arrays.ArrowExtensionArray(wkb)
     if kind != "parcels":  # only parcels are written early (bulk imports); other kinds check in order
@@ -170,6 +195,8 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
         _check_parcels(rows, reference, report, update_existing, later, located, file_checks, tallies)
     else:
         check(rows, reference, report, update_existing, later)
+    _looks_like_gcj02(kind, rows, reference, report, source_crs, crs, np.array(rows.attrs.pop("outside", ()),
+                                                                             dtype=np.int64))
     if on_values is not None:
         on_values(rows, source_crs, report)
     if defer_checks is not None:
@@ -182,7 +209,8 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
 
 def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
                        on_chunk: Callable[[pd.DataFrame, str], None] | None = None, crs: str | None = None,
-                       repair: bool = False, update_existing: bool = False) -> Prepared:
+                       repair: bool = False, update_existing: bool = False,
+                       min_area_m2: float = MIN_PARCEL_AREA_M2, area_tolerance: float = AREA_TOLERANCE) -> Prepared:
     """:func:`validate` ``source`` ``chunk_rows`` features at a time, with the same report.
 
     ``on_chunk(rows, source_crs)`` is called with each chunk's final values as soon as they are
@@ -200,7 +228,8 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
     if kind != "parcels":
         raise ValueError(f"validate_in_chunks checks parcels only, not {kind}")
     if len(source) == 0:
-        return validate(kind, source, reference, crs=crs, repair=repair, update_existing=update_existing)
+        return validate(kind, source, reference, crs=crs, repair=repair, update_existing=update_existing,
+                        min_area_m2=min_area_m2, area_tolerance=area_tolerance)
     spec = KINDS[kind]
     mapping, _ = match_columns(spec, list(source.frame.columns))
     report = Report(source.display, kind, source.id_kind, source.ids)
@@ -219,7 +248,8 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
                     on_chunk(rows, chunk_crs)
         checks: list[Callable[[Report], None]] = []
         part = validate(kind, chunk, reference, crs=crs, repair=repair, update_existing=update_existing,
-                        on_values=hand_over, file_checks=False, tallies=tallies, defer_checks=checks)
+                        on_values=hand_over, file_checks=False, tallies=tallies, defer_checks=checks,
+                        min_area_m2=min_area_m2, area_tolerance=area_tolerance)
         report.absorb(part.report, start)
         deferred.append((start, part.report.fresh(), checks))
         parts.append(part.rows)
@@ -241,6 +271,58 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
     return Prepared(kind, rows, source_crs, report, ignored)
 
 
+# -- columns not imported ---------------------------------------------------------------------------
+
+def _ignored_columns(spec: KindSpec, source: Source, ignored: list[str], report: Report) -> pd.Series | None:
+    """One line per column not imported, saying where its values belong; impossible values in a
+    column of known meaning are flagged even so (an area of -50 m², green space of 10⁶ km²: the
+    file is not what it seems, e.g. its columns are shifted). Returns the stated areas (the
+    ``area_m2`` column or its aliases, parsed; NaN where empty or impossible) when the file has them.
+
+    Warnings, not errors: the values are not written, so they cannot corrupt the database; but a
+    person must see that data in the file (metrics in a parcel file, green space) goes nowhere.
+    """
+    stated = None
+    known = [n for f in spec.fields for n in f.all_names]
+    for column in ignored:
+        name = str(column)
+        where = elsewhere(spec, name)
+        if where is not None:
+            report.add(WARNING if where.data else INFO, name, f"not imported: {where.where}")
+            if where.spec is not None and column in source.frame.columns:
+                values, bad = parse_column(source.frame[column], where.spec)
+                if bad:
+                    report.add(WARNING, name, [f"{why} (not imported, but no such value is possible: are the file's "
+                                               "columns what their headers say?)" for why in bad.values()],
+                               list(bad.keys()))
+                if where.spec.name == "area_m2" and stated is None:
+                    stated = values.astype(float)
+                    if bad:
+                        stated.iloc[list(bad.keys())] = np.nan
+            continue
+        cut = ambiguous_cut(spec, name)
+        if cut:
+            report.add(WARNING, name, f"not imported: the Shapefile format cut this header to 10 characters and it "
+                       f"could be any of {', '.join(cut)}; name the column in full (or export with a fields.csv)")
+            continue
+        close = difflib.get_close_matches(normalise_header(name), known, n=1, cutoff=0.8)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        report.add(WARNING, name, f"not imported: not a field of {spec.name}{hint}; its values are left out")
+    return stated
+
+
+def _compare_areas(stated: pd.Series, measured: np.ndarray, report: Report, tolerance: float) -> None:
+    """Flag a stated area further than ``tolerance`` (relative) from the geometry's area."""
+    given = stated.to_numpy(dtype=float)
+    check = np.isfinite(given) & (given > 0) & np.isfinite(measured) & (measured > 0)
+    off = np.zeros(given.size, dtype=bool)
+    off[check] = np.abs(given[check] - measured[check]) > tolerance * measured[check]
+    report.add(WARNING, "area_m2", [f"the file states {g:,.1f} m² but the geometry measures {m:,.1f} m² on the "
+                                    f"ellipsoid ({100 * (g - m) / m:+.0f}%; more than {100 * tolerance:g}% apart): "
+                                    "is the geometry or the figure wrong?"
+                                    for g, m in zip(given[off], measured[off])], np.flatnonzero(off))
+
+
 # -- CRS and geometry --------------------------------------------------------------------------------
 
 def resolve_source_crs(source: Source, given: str | None, report: Report) -> crsmod.CrsSpec | None:
@@ -249,11 +331,14 @@ def resolve_source_crs(source: Source, given: str | None, report: Report) -> crs
     if source.crs_text is not None:
         try:
             declared = crsmod.resolve_crs(source.crs if source.crs is not None else source.crs_text)
-        except InputError as exc:
+        except InputError:
             if given is None:
-                report.add(ERROR, "crs", f"the file declares a CRS that is not understood ({exc}); "
-                           "give the right one with --crs")
+                report.add(ERROR, "crs", f"the file declares the CRS {source.crs_text[:80]!r}, which is not known "
+                           "(not an EPSG code or a definition PROJ understands): give the data's real CRS with "
+                           "--crs (e.g. --crs EPSG:4490, --crs EPSG:4549, --crs gcj02)")
                 return None
+            report.add(INFO, "crs", f"the file declares the CRS {source.crs_text[:80]!r}, which is not known; "
+                       "read as --crs says")
     if given is None:
         if declared is None:
             report.add(ERROR, "crs", "the file does not say which coordinate system it uses; give it with "
@@ -283,35 +368,39 @@ def resolve_source_crs(source: Source, given: str | None, report: Report) -> crs
 def _geometry_located(spec: KindSpec, source: Source, report: Report, given_crs: str | None, repair: bool,
                       later: list[Callable[[Report], None]], reference,
                       on_geometry: Callable[[np.ndarray, pa.ChunkedArray | None], None] | None,
-                      keep_wkb: bool = False) -> tuple[str, np.ndarray, pa.ChunkedArray | None, tuple | None]:
+                      keep_wkb: bool = False, min_area_m2: float = 0.0
+                      ) -> tuple[str, np.ndarray, pa.ChunkedArray | None, np.ndarray | None, tuple | None]:
     """:func:`_geometry`, then where each polygon lies among the zones (see :func:`_locate`)."""
-    source_crs, geoms, wkb = _geometry(spec, source, report, given_crs, repair, later, keep_wkb)
+    source_crs, geoms, wkb, area = _geometry(spec, source, report, given_crs, repair, later, keep_wkb, min_area_m2)
     if on_geometry is not None:
         on_geometry(geoms, wkb)
     points = shapely.point_on_surface(geoms[~pd.isna(geoms)])  # needs no reference: before waiting for it
     if not isinstance(reference, Reference):
         reference = reference.result()
-    return source_crs, geoms, wkb, _locate(geoms, reference, points)
+    return source_crs, geoms, wkb, area, _locate(geoms, reference, points)
 
 
 def _geometry(spec: KindSpec, source: Source, report: Report, given_crs: str | None,
               repair: bool, later: list[Callable[[Report], None]],
-              keep_wkb: bool = False) -> tuple[str, np.ndarray, pa.ChunkedArray | None]:
-    """``(source CRS label, final geometries, file's WKB of those left as read)``.
+              keep_wkb: bool = False, min_area_m2: float = 0.0
+              ) -> tuple[str, np.ndarray, pa.ChunkedArray | None, np.ndarray | None]:
+    """``(source CRS label, final geometries, file's WKB of those left as read, areas)``.
 
     The final geometries are in EPSG:4490, 2D, MultiPolygon (None where unusable). With
     ``keep_wkb`` and a file that gave WKB (``source.wkb``), the third item holds, for each row
     whose final geometry is the very one the file gave, the file's bytes of it, and null for the
     others; a row is left as read when its coordinates stay as they are (EPSG:4490 or WGS84, see
-    ``crsmod.keeps_coordinates``), it is a MultiPolygon (not promoted) without Z (not made 2D) and
+    ``crsmod.keeps_coordinates``), it is a MultiPolygon (not promoted) without Z or M (not made 2D) and
     not repaired, and the file wrote it as little-endian 2D WKB (what the COPY sends). Else None.
+    The areas (m² on the ellipsoid, NaN where there is no final geometry) are those of the final
+    polygons (None for points); polygons smaller than ``min_area_m2`` are refused as slivers.
     """
     n = len(source)
     out = np.full(n, None, dtype=object)
     if source.geometry is None:
         if spec.geometry == "polygon":
             report.add(ERROR, "geometry", "the file has no geometry (for CSV/Excel give a WKT column named wkt)")
-        return "", out, None
+        return "", out, None, None
     geoms = np.asarray(source.geometry, dtype=object).copy()
     for pos, why in source.geometry_errors.items():
         report.add(ERROR, "geometry", why, [pos])
@@ -323,10 +412,10 @@ def _geometry(spec: KindSpec, source: Source, report: Report, given_crs: str | N
         report.add(ERROR, "geometry", "has no geometry", np.flatnonzero(missing & ~unreadable))
     present = ~missing
     if not present.any():
-        return "", out, None
+        return "", out, None, None
     spec_crs = resolve_source_crs(source, given_crs, report)
     if spec_crs is None:
-        return "", out, None
+        return "", out, None, None
     type_ids = shapely.get_type_id(np.where(present, geoms, shapely.Point()))
     if spec.geometry == "polygon":
         wrong = present & ~np.isin(type_ids, (3, 6))   # Polygon, MultiPolygon
@@ -339,33 +428,70 @@ def _geometry(spec: KindSpec, source: Source, report: Report, given_crs: str | N
         report.add(ERROR, "geometry", "must be a point (lon/lat)", np.flatnonzero(wrong))
     work = present & ~wrong
     has_z = shapely.has_z(geoms[work])
-    if has_z.any():
+    has_m = shapely.has_m(geoms[work])
+    if has_z.any() or has_m.any():
         geoms[work] = shapely.force_2d(geoms[work])
+        dropped = [f"Z (height) values of {int(has_z.sum())} feature(s)" if has_z.any() else "",
+                   f"M (measure) values of {int(has_m.sum())} feature(s)" if has_m.any() else ""]
+        report.add(WARNING, "geometry", f"dropped the {' and the '.join(d for d in dropped if d)}: "
+                   f"{spec.name} are stored in 2D (lon/lat only)")
     raw = geoms[work]
     converted = crsmod.to_storage(raw, spec_crs)
+    # NaN/infinite coordinates: GEOS ignores them in bounds and fails on them in make_valid; they
+    # make the area NaN or infinite, so only the few features whose area is not finite are scanned
+    if spec.geometry == "polygon":
+        with np.errstate(invalid="ignore", over="ignore"):  # coordinates far off the earth measure as NaN
+            area_all = ellipsoid_area_m2(converted)
+        suspect = np.flatnonzero(~np.isfinite(area_all))
+    else:
+        area_all = None
+        suspect = np.arange(converted.size)
+    notnum = np.zeros(converted.size, dtype=bool)
+    if suspect.size:
+        coords, owner = shapely.get_coordinates(raw[suspect], return_index=True)
+        notnum[suspect[np.unique(owner[~np.isfinite(coords).all(axis=1)])]] = True
+        report.add(ERROR, "geometry", "a coordinate is not a number (NaN or infinite); fix the vertex in the file",
+                   np.flatnonzero(work)[notnum])
     bounds = shapely.bounds(converted)
     inside = ((bounds[:, 0] >= CHINA_BOX[0]) & (bounds[:, 2] <= CHINA_BOX[2])
               & (bounds[:, 1] >= CHINA_BOX[1]) & (bounds[:, 3] <= CHINA_BOX[3]))
-    if (~inside).any():
-        rb = shapely.bounds(raw[~inside])
+    outside = ~inside & ~notnum
+    if outside.any():
+        rb = shapely.bounds(raw[outside])
         hint = crsmod.guess_hint(np.nanmin(rb[:, 0]), np.nanmin(rb[:, 1]), np.nanmax(rb[:, 2]), np.nanmax(rb[:, 3]))
-        idx = np.flatnonzero(work)[~inside]
+        idx = np.flatnonzero(work)[outside]
         report.add(ERROR, "geometry", [f"lies outside China once read as {spec_crs.label} (x {b[0]:.6g}, "
                                        f"y {b[1]:.6g}); is the CRS right? {hint}" for b in rb], idx)
+    inside &= ~notnum
     positions = np.flatnonzero(work)[inside]
     conv = converted[inside]
+    area = None if area_all is None else area_all[inside]
     repaired = np.zeros(conv.size, dtype=bool)
     if spec.geometry == "polygon" and conv.size:
         if repair:  # repairing changes values: now
             conv, repaired = _validity(conv, positions, report, repair)
+            if repaired.any():
+                area = area.copy()
+                area[repaired] = ellipsoid_area_m2(conv[repaired])
         else:       # refusing only adds errors: later
             checked = conv
             later.append(lambda into: _validity(checked, positions, into, repair))
+        if min_area_m2 > 0:
+            tiny = area < min_area_m2
+            # an invalid polygon (a bow-tie measures ~0) is refused as invalid, not as a sliver
+            tiny[tiny] = shapely.is_valid(conv[tiny])
+            report.add(ERROR, "geometry", [f"is a sliver of {a:.3g} m², far smaller than any real parcel (the "
+                                           f"smallest accepted is {min_area_m2:g} m²); remove it or merge it with "
+                                           "its neighbour" for a in area[tiny]], positions[tiny])
         single = shapely.get_type_id(conv) == 3
         if single.any():  # the column is MultiPolygon: promote single polygons
             conv = conv.copy()
             conv[single] = shapely.multipolygons(conv[single], indices=np.arange(int(single.sum())))
     out[positions] = conv
+    areas = None
+    if area is not None:
+        areas = np.full(n, np.nan)
+        areas[positions] = area
     if spec_crs.label != crsmod.STORAGE_LABEL:
         report.add(INFO, "crs", f"coordinates converted from {spec_crs.label} to {crsmod.STORAGE_LABEL}")
     wkb = None
@@ -373,11 +499,11 @@ def _geometry(spec: KindSpec, source: Source, report: Report, given_crs: str | N
         as_read = np.zeros(n, dtype=bool)
         if spec.geometry == "polygon" and crsmod.keeps_coordinates(spec_crs):
             flat = np.zeros(n, dtype=bool)
-            flat[work] = ~has_z
+            flat[work] = ~has_z & ~has_m
             as_read[positions] = ~repaired
             as_read &= flat & (type_ids == 6)  # 6: MultiPolygon (a Polygon was promoted)
         wkb = _file_wkb(source.wkb, as_read)
-    return spec_crs.label, out, wkb
+    return spec_crs.label, out, wkb, areas
 
 
 #: the first bytes of little-endian (01) WKB of a 2D MultiPolygon (type 6; no SRID, Z or M flag)
@@ -427,6 +553,74 @@ def _polygonal(geom) -> shapely.MultiPolygon | None:
     parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty]
     polys = [q for p in parts for q in (p.geoms if p.geom_type == "MultiPolygon" else [p])]
     return shapely.MultiPolygon(polys) if polys else None
+
+
+# -- GCJ-02 read as WGS84 -----------------------------------------------------------------------------
+
+#: GCJ-02 moves a point in and around Shanghai by ~0.45-0.55 km; the window is wider so that data
+#: from elsewhere in China (the offset varies from ~0.1 to ~0.7 km) is recognised too
+GCJ02_OFFSET_M = (100.0, 1500.0)
+#: read as GCJ-02, a matched feature must land this close to what it matches (the offset varies by
+#: metres across a zone; digitising differs by a few)
+GCJ02_MATCH_M = 30.0
+
+
+def _looks_like_gcj02(kind: str, rows: pd.DataFrame, reference: Reference, report: Report, source_crs: str,
+                      given: str | None, outside: np.ndarray) -> None:
+    """Refuse lon/lat that are GCJ-02 (Gaode/Tencent basemaps) read as WGS84/CGCS2000: the file's
+    features lie a systematic ~0.5 km off what the database holds (the same parcels or zone
+    boundaries by code; for new zones, a boundary they would then coincide with), or parcels fall
+    outside every zone, and read as GCJ-02 they fit. An error unless the CRS was given explicitly
+    (--crs EPSG:4326/4490 says the person knows): then a warning."""
+    if kind not in ("parcels", "zones") or source_crs not in ("EPSG:4326", crsmod.STORAGE_LABEL) or "geom" not in rows:
+        return
+    geoms = rows["geom"].to_numpy()
+    have = ~pd.isna(geoms)
+    if not have.any():
+        return
+    severity = WARNING if given is not None else ERROR
+    head = "looks like GCJ-02: rerun with --crs gcj02"
+    centroids = shapely.centroid(geoms[have])
+    fx, fy = shapely.get_x(centroids), shapely.get_y(centroids)
+    codes = rows["code"].to_numpy(dtype=object)[have] if "code" in rows else np.full(fx.size, None, dtype=object)
+    stored = None
+    if kind == "parcels" and reference.stored_centroids is not None and len(reference.stored_centroids):
+        stored = reference.stored_centroids
+    elif kind == "zones" and reference.zones is not None and len(reference.zones):
+        c = shapely.centroid(reference.zones["geom"].to_numpy())
+        stored = pd.DataFrame({"code": reference.zones["code"], "x": shapely.get_x(c), "y": shapely.get_y(c)})
+    if stored is not None:
+        wx, wy = crsmod.gcj02_to_wgs84(fx, fy)
+        by_code = dict(zip(stored["code"], range(len(stored))))
+        k = np.array([by_code.get(c, -1) for c in codes], dtype=np.int64)
+        if kind == "zones":  # a new code: the boundary the feature, read as GCJ-02, lands on
+            sx_all, sy_all = stored["x"].to_numpy(), stored["y"].to_numpy()
+            for i in np.flatnonzero(k < 0):
+                d = _GEOD.inv(np.full(sx_all.size, wx[i]), np.full(sx_all.size, wy[i]), sx_all, sy_all)[2]
+                if d.min() < GCJ02_MATCH_M:
+                    k[i] = int(d.argmin())
+        pair = k >= 0
+        if pair.any():
+            sx, sy = stored["x"].to_numpy()[k[pair]], stored["y"].to_numpy()[k[pair]]
+            before = _GEOD.inv(fx[pair], fy[pair], sx, sy)[2]
+            after = _GEOD.inv(wx[pair], wy[pair], sx, sy)[2]
+            shifted = (before >= GCJ02_OFFSET_M[0]) & (before <= GCJ02_OFFSET_M[1]) & (after < GCJ02_MATCH_M)
+            if shifted.mean() >= 0.8:
+                what = "parcels" if kind == "parcels" else "zone boundaries"
+                report.add(severity, "crs", f"{head} (the features lie ~{np.median(before):,.0f} m from the "
+                           f"{what} of the same code in the database; read as GCJ-02, the Gaode/Tencent offset, "
+                           "they coincide)")
+                return
+    if kind == "parcels" and outside.size and reference.zones is not None and len(reference.zones):
+        tree = shapely.STRtree(reference.zones["geom"].to_numpy())
+        points = shapely.point_on_surface(geoms[have])
+        px, py = crsmod.gcj02_to_wgs84(shapely.get_x(points), shapely.get_y(points))
+        inside_after = np.zeros(points.size, dtype=bool)
+        inside_after[tree.query(shapely.points(px, py), predicate="within")[0]] = True
+        still = int((~inside_after).sum())
+        if still <= 0.2 * outside.size:
+            report.add(severity, "crs", f"{head} ({outside.size} of the features lie outside every zone; read as "
+                       f"GCJ-02, the Gaode/Tencent offset, {'none' if still == 0 else still} would)")
 
 
 # -- per kind -------------------------------------------------------------------------------------
@@ -542,6 +736,7 @@ def _assign_zones(rows: pd.DataFrame, reference: Reference, report: Report, loca
     inside = np.zeros(pos.size, dtype=bool)
     inside[idx_pt] = True
     outside = pos[~inside]
+    rows.attrs["outside"] = tuple(outside.tolist())  # for _looks_like_gcj02; popped by validate
     if outside.size:
         msgs = []
         for k, p in enumerate(outside):

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gisapp.io.fields import FieldSpec
+from gisapp.io.fields import CODE_PATTERN, ZONE_CODE_PATTERN, FieldSpec
 
 # Hostile text: control characters, markup, spreadsheet formulas (CSV/Excel injection).
 # RE2 syntax (no look-arounds): matched by Arrow's vectorised regex engine over a million rows.
@@ -78,8 +78,11 @@ def parse_text(col: pd.Series, spec: FieldSpec) -> tuple[pd.Series, dict[int, st
         too_long = ~ok & (s.str.len() > spec.max_len).fillna(False).to_numpy(dtype=bool)
         for i in np.flatnonzero(too_long):
             bad[int(i)] = f"longer than {spec.max_len} characters ({len(s.iat[i])})"
+        allowed = {CODE_PATTERN: "letters, digits, Chinese characters, - _ . / only",
+                   ZONE_CODE_PATTERN: "lower-case letters, digits and _ only"}.get(spec.pattern,
+                                                                                  "letters, digits, - _ . / only")
         for i in np.flatnonzero(~ok & ~too_long):
-            bad[int(i)] = f"{_show(s.iat[i])} is not a valid code (letters, digits, - _ . / only)"
+            bad[int(i)] = f"{_show(s.iat[i])} is not a valid code ({allowed})"
         return s, bad
     hostile = matches(arr, _HOSTILE_ANY if spec.multiline else f"{_HOSTILE_ANY}|[\r\n\t]") if n else np.zeros(0, bool)
     for i in np.flatnonzero(hostile):
