@@ -25,6 +25,25 @@ from gisapp.settings import get_settings  # noqa: E402
 get_settings.cache_clear()
 
 
+#: Fixtures that start or use the project's PostGIS: a test that needs one (directly or through
+#: another fixture) is a ``db`` test.
+DATABASE_FIXTURES = {"cluster", "engine", "isolated_engine", "isolated_server", "make_user"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test ``unit``, ``db`` or ``browser`` from what it uses, so that
+    ``pytest -m unit`` runs without PostGIS and Chromium and nobody has to remember a marker."""
+    for item in items:
+        uses_db = bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+        if uses_db or item.get_closest_marker("db"):
+            if not item.get_closest_marker("db"):
+                item.add_marker(pytest.mark.db)
+        if "browser" in item.path.parts and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+        if not (item.get_closest_marker("db") or item.get_closest_marker("browser")):
+            item.add_marker(pytest.mark.unit)
+
+
 @pytest.fixture(scope="session")
 def settings():
     return get_settings()
