@@ -155,9 +155,14 @@ def load_demo_cmd(parcels: int | None, seed: int, replace: bool) -> None:
 def serve(host: str | None, port: int | None, threads: int | None, dev: bool,
           debug: bool) -> None:
     """Serve the web map (waitress; --dev for Werkzeug's development server)."""
+    from gisapp.web.server import check_data_dir, check_port
+
     settings = get_settings()
-    ensure_database(owner=False)
     host, port = host or settings.web_host, port or settings.web_port
+    # before the database and the app: a busy port or a folder that cannot be written is said at once
+    check_port(host, port)
+    check_data_dir(settings)
+    ensure_database(owner=False)
     if dev or debug:
         from gisapp.web.app import create_app
 
@@ -165,8 +170,8 @@ def serve(host: str | None, port: int | None, threads: int | None, dev: bool,
         return
     from gisapp.web.server import run_server
 
-    click.echo(f"serving on http://{host}:{port}/ (waitress; Ctrl+C stops)")
-    run_server(host, port, threads=threads, settings=settings)
+    run_server(host, port, threads=threads, settings=settings,
+               announce=lambda line: click.echo(f"{line} (waitress; Ctrl+C stops)"))
 
 
 def _assess_demo_once(engine) -> None:
@@ -191,8 +196,11 @@ def demo() -> None:
     from gisapp.db.engine import assessor_engine, owner_engine
     from gisapp.db.migrate import migrate as run_migrate
     from gisapp.demo.load import demo_loaded, load_demo
+    from gisapp.web.server import check_data_dir, check_port
 
     settings = get_settings()
+    check_port(settings.web_host, settings.web_port)
+    check_data_dir(settings, always=True)
     ensure_database()
     engine = owner_engine()
     click.echo(run_migrate(engine, settings.sql_dir).describe())
@@ -207,10 +215,9 @@ def demo() -> None:
     if accounts:
         click.echo("sign in with a demo account (user, password, role; kept in .gisapp/demo_accounts.txt):")
         click.echo("\n".join(accounts))
-    click.echo(f"serving on http://{settings.web_host}:{settings.web_port}/  (synthetic demo data; Ctrl+C stops)")
     from gisapp.web.server import run_server
 
-    run_server(settings=settings)
+    run_server(settings=settings, announce=lambda line: click.echo(f"{line}  (synthetic demo data; Ctrl+C stops)"))
 
 
 # -- rules -----------------------------------------------------------------------------------------

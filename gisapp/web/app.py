@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     from gisapp.web.headers import init_security_headers
     from gisapp.web.import_page import import_page
     from gisapp.web.routes import api, tiles
+    from gisapp.web.uploads import init_uploads
 
     # sign-in first: its guard runs before every route, page and callback
     init_auth(app, settings)
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.register_blueprint(import_page)
     # after the guard: an unknown API path tells nothing to someone not signed in
     init_errors(app)
+    init_uploads(app)
     app.layout = html.Div([
         dcc.Store(id="app-lang", storage_type="local", data=settings.language),
         html.Div(id="app-user", className="user-bar"),

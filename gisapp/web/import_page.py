@@ -23,6 +23,7 @@ from gisapp.db.engine import get_engine
 from gisapp.errors import GisappError
 from gisapp.io.importer import import_file
 from gisapp.web.auth import _csrf_ok, _csrf_token, current_actor, request_lang
+from gisapp.web.uploads import no_room, upload_space_message
 
 import_page = Blueprint("import_page", __name__)
 
@@ -125,7 +126,15 @@ def submit():
         path = Path(tmp) / (secure_filename(shown) or f"upload{suffix}")
         if path.suffix.lower() != suffix:
             path = path.with_suffix(suffix)
-        upload.save(path)
+        try:
+            upload.save(path)
+        except OSError as exc:
+            if not no_room(exc):
+                raise
+            # the temporary folder is full: say so (not where it is), and let go of the upload's
+            # own copy now rather than when the request object is collected
+            upload.close()
+            return _page(lang, 507, error=upload_space_message(lang), **values)
         actor = current_actor()
         try:
             result = import_file(get_engine(), kind, path, crs=crs, dry_run=dry_run,
