@@ -9,3 +9,7 @@ MIGRATION = 7_240_421
 #: one `gisapp assess` (or `prune-findings`) at a time; a migration waits for it too: re-applying
 #: the views takes locks that deadlocked with a running assessment's reads
 ASSESSMENT = 7_310_001
+#: (with a zone's id) writers of parcel geometry in one zone, one at a time until commit: the
+#: overlap check then sees what the previous writer committed (sql/security/0310_parcel_workflow.sql
+#: uses the same number; transaction-level, taken by the database's own triggers)
+ZONE_GEOMETRY = 7_350_001

@@ -248,6 +248,13 @@ BEGIN
 END
 $$;
 
+-- Writers of parcel geometry in a zone queue until the previous one commits (an advisory lock
+-- per zone, gisapp.db.locks.ZONE_GEOMETRY), so the overlap check of the second sees what the first
+-- wrote: two editors (or imports) drawing into the same gap at the same moment cannot both pass.
+-- Parcels of different zones cannot overlap (each lies inside its own zone's boundary).
+CREATE OR REPLACE FUNCTION land.lock_zone_geometry(p_zone_id integer) RETURNS void
+LANGUAGE sql VOLATILE AS $$ SELECT pg_advisory_xact_lock(7350001, p_zone_id) $$;
+
 -- Every role is held to the checks, the owner and superusers included: a repair that the checks
 -- would refuse is made by disabling the trigger explicitly, which is itself visible.
 CREATE OR REPLACE FUNCTION land.check_parcel_geometry_change() RETURNS trigger
@@ -255,6 +262,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     problems jsonb;
 BEGIN
+    PERFORM land.lock_zone_geometry(NEW.zone_id);
+    -- a statement of its own after the lock: it reads what the previous writer committed
     problems := land.parcel_geometry_problems(NEW.id, NEW.zone_id, NEW.geom);
     IF problems <> '[]'::jsonb THEN
         PERFORM land.refuse_bad_geometry(NEW.code, problems);
@@ -361,6 +370,7 @@ BEGIN
     IF ids IS NULL THEN
         RETURN NULL;
     END IF;
+    PERFORM land.lock_zone_geometry(z) FROM (SELECT DISTINCT zone_id AS z FROM added_parcels ORDER BY 1) zones;
     SELECT count(*), jsonb_agg(jsonb_build_object('problem', x.problem, 'parcel', x.code) || x.detail)
                FILTER (WHERE x.rn <= 10)
     INTO total, found
@@ -406,6 +416,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'GA003', MESSAGE = format('parcel %s: a geometry change needs a reason', p_code),
             DETAIL = json_build_object('field', 'reason', 'problem', 'required')::text;
     END IF;
+    PERFORM land.lock_zone_geometry(p.zone_id);
     problems := land.parcel_geometry_problems(p.id, p.zone_id, p_geom);
     IF problems <> '[]'::jsonb THEN
         PERFORM land.refuse_bad_geometry(p_code, problems);

@@ -354,3 +354,44 @@ def test_a_rule_that_old_rows_break_is_enforced_for_changes_and_listed_by_db_che
         assert conn.execute(sa.text(
             f"SELECT gisapp_meta.validate_or_warn('land', 'green_areas', '{rule}')")).scalar() is True
     assert not [line for line in broken_rules(isolated_engine) if rule in line]
+
+
+@pytest.mark.parametrize("second", ["insert", "reshape"])
+def test_two_writers_drawing_into_the_same_gap_at_once_cannot_both_pass(isolated_engine, second):
+    """The first writer's parcel is not committed yet when the second one checks: the second
+    waits for the first (a lock per zone) and its check then sees the first's parcel."""
+    square, = _free_squares(isolated_engine, 1, half=0.0001)
+    shifted = f"ST_Multi(ST_Translate(ST_GeomFromText('{square.wkt}', 4490), 0.00005, 0))"
+    code = f"GAP-{second}"
+    if second == "reshape":  # the second reshapes an existing parcel of the zone into the gap
+        target = _parcel(isolated_engine, "in_production", offset=40)
+    first = isolated_engine.connect()
+    first.begin()
+    first.execute(sa.text(
+        "INSERT INTO land.parcels (code, zone_id, geom, land_use_code, status) "
+        f"VALUES (:c, :z, ST_Multi(ST_GeomFromText('{square.wkt}', 4490)), '1001', 'approved_unsupplied')"),
+        {"c": f"{code}-1", "z": WGQ})
+    outcome: list = []
+
+    def write_second() -> None:
+        try:
+            with acting_as(isolated_engine, ADMIN, "second writer") as conn:
+                if second == "insert":
+                    conn.execute(sa.text(
+                        "INSERT INTO land.parcels (code, zone_id, geom, land_use_code, status) "
+                        f"VALUES (:c, :z, {shifted}, '1001', 'approved_unsupplied')"), {"c": f"{code}-2", "z": WGQ})
+                else:
+                    conn.execute(sa.text(f"UPDATE land.parcels SET geom = {shifted} WHERE id = :i"),
+                                 {"i": target["id"]})
+            outcome.append("saved")
+        except sa.exc.DatabaseError as exc:
+            outcome.append(str(exc.orig))
+
+    writer = threading.Thread(target=write_second)
+    writer.start()
+    writer.join(timeout=1.0)
+    assert writer.is_alive(), "the second writer did not wait for the first"
+    first.commit()
+    first.close()
+    writer.join(timeout=30)
+    assert len(outcome) == 1 and "overlap" in outcome[0] and f"{code}-1" in outcome[0], outcome
