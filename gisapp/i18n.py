@@ -468,3 +468,189 @@ def t(key: str, lang: str = "zh", **values: object) -> str:
     entry = TEXTS[key]
     text = entry.get(lang) or entry["zh"]
     return text.format(**values) if values else text
+
+# The import report on the web page (gisapp.io.report.localise): each problem the importer writes,
+# "cli" as the command line prints it (the pattern that recognises it, {names} for the parts that
+# vary), "en" and "zh" as the web page shows it, with the form's words instead of command-line
+# options. A {problem...} part is itself a problem, translated in turn.
+_REPAIR_BOX = {"zh": "“自动修复无效几何”", "en": "'Repair invalid geometries'"}
+TEXTS.update({
+    "import.problem.no_crs": {
+        "cli": "the file does not say which coordinate system it uses; give it with --crs (e.g. --crs EPSG:4490, "
+               "--crs EPSG:4549, --crs gcj02)",
+        "en": "the file does not say which coordinate system it uses; enter it in the CRS field (e.g. EPSG:4490, "
+              "EPSG:4549, gcj02)",
+        "zh": "文件未说明所用坐标系；请在“坐标系”栏填写（如 EPSG:4490、EPSG:4549、gcj02）"},
+    "import.problem.unknown_crs": {
+        "cli": "the file declares the CRS {crs}, which is not known (not an EPSG code or a definition PROJ "
+               "understands): give the data's real CRS with --crs (e.g. --crs EPSG:4490, --crs EPSG:4549, --crs gcj02)",
+        "en": "the file declares the CRS {crs}, which is not known (not an EPSG code or a definition PROJ "
+              "understands): enter the data's real CRS in the CRS field (e.g. EPSG:4490, EPSG:4549, gcj02)",
+        "zh": "文件声明的坐标系 {crs} 无法识别（不是 EPSG 代码，也不是 PROJ 能理解的定义）：请在“坐标系”栏填写数据实际的坐标系"
+              "（如 EPSG:4490、EPSG:4549、gcj02）"},
+    "import.problem.crs_conflict": {
+        "cli": "the file declares {declared} but --crs says {given}; fix the file's CRS or drop --crs",
+        "en": "the file declares {declared} but the CRS field says {given}; fix the file's CRS or empty the CRS field",
+        "zh": "文件声明坐标系为 {declared}，但“坐标系”栏填写的是 {given}；请修正文件的坐标系或清空“坐标系”栏"},
+    "import.problem.gcj02_pairs": {
+        "cli": "looks like GCJ-02: rerun with --crs gcj02 (the features lie ~{d} m from the {what} of the same code "
+               "in the database; read as GCJ-02, the Gaode/Tencent offset, they coincide)",
+        "en": "looks like GCJ-02: enter gcj02 in the CRS field and submit again (the features lie ~{d} m from the "
+              "{what} of the same code in the database; read as GCJ-02, the Gaode/Tencent offset, they coincide)",
+        "zh": "坐标疑似 GCJ-02（高德/腾讯偏移）：请在“坐标系”栏填写 gcj02 后重新提交（要素与数据库中同编号的记录相距约 {d} 米；"
+              "按 GCJ-02 读取则重合）"},
+    "import.problem.gcj02_outside": {
+        "cli": "looks like GCJ-02: rerun with --crs gcj02 ({n} of the features lie outside every zone; read as "
+               "GCJ-02, the Gaode/Tencent offset, {m} would)",
+        "en": "looks like GCJ-02: enter gcj02 in the CRS field and submit again ({n} of the features lie outside every "
+              "zone; read as GCJ-02, the Gaode/Tencent offset, {m} would)",
+        "zh": "坐标疑似 GCJ-02（高德/腾讯偏移）：请在“坐标系”栏填写 gcj02 后重新提交（{n} 个要素位于所有园区之外；"
+              "按 GCJ-02 读取则为 {m}）"},
+    "import.problem.invalid": {
+        "cli": "invalid geometry: {reason} (rerun with --repair to fix it)",
+        "en": "invalid geometry: {reason} (tick 'Repair invalid geometries' and submit again to fix it)",
+        "zh": "几何无效：{reason}（勾选“自动修复无效几何”后重新提交可修复）"},
+    "import.problem.sliver": {
+        "cli": "is a sliver of {area} m², far smaller than any real parcel (the smallest accepted is {min} m²); "
+               "remove it or merge it with its neighbour",
+        "en": "is a sliver of {area} m², far smaller than any real parcel (the smallest accepted is {min} m²); "
+              "remove it or merge it with its neighbour",
+        "zh": "是面积仅 {area} 平方米的碎片，远小于任何真实地块（最小为 {min} 平方米）；请删除或并入相邻地块"},
+    "import.problem.nan": {
+        "cli": "a coordinate is not a number (NaN or infinite); fix the vertex in the file",
+        "en": "a coordinate is not a number (NaN or infinite); fix the vertex in the file",
+        "zh": "有坐标不是数值（NaN 或无穷大）；请修正文件中的该顶点"},
+    "import.problem.no_geometry": {"cli": "has no geometry", "en": "has no geometry", "zh": "没有几何图形"},
+    "import.problem.wrong_type": {
+        "cli": "is {what}; {kind} need polygons", "en": "is {what}; {kind} need polygons",
+        "zh": "几何类型为 {what}；{kind}须为面"},
+    "import.problem.dropped_zm": {
+        "cli": "dropped the {what}: {kind} are stored in 2D (lon/lat only)",
+        "en": "dropped the {what}: {kind} are stored in 2D (lon/lat only)",
+        "zh": "已舍弃 {what}：{kind}只存储二维坐标（经纬度）"},
+    "import.problem.outside_china": {
+        "cli": "lies outside China once read as {crs} (x {x}, y {y}); is the CRS right? {hint}",
+        "en": "lies outside China once read as {crs} (x {x}, y {y}); is the CRS right? {hint}",
+        "zh": "按 {crs} 读取位于中国境外（x {x}，y {y}）；坐标系是否正确？{hint}"},
+    "import.problem.outside_zones": {
+        "cli": "lies outside every zone's approved boundary in force (nearest: {zone}, {d} m away)",
+        "en": "lies outside every zone's approved boundary in force (nearest: {zone}, {d} m away)",
+        "zh": "位于所有园区现行批准边界之外（最近的园区：{zone}，相距 {d} 米）"},
+    "import.problem.exists": {
+        "cli": "{what} {code} is already in the database (use --update-existing to update it)",
+        "en": "{what} {code} is already in the database (tick 'Update existing records' to update it)",
+        "zh": "{what} {code} 已在数据库中（如需更新，请勾选“更新已存在的记录”）"},
+    "import.problem.repeated": {
+        "cli": "{what} {code} appears more than once in the file (also {other})",
+        "en": "{what} {code} appears more than once in the file (also {other})",
+        "zh": "{what} {code} 在文件中重复出现（另见 {other}）"},
+    "import.problem.land_use": {
+        "cli": "{code} is neither a code of the national classification (land.land_use_codes) nor a known GB 50137 "
+               "code (land.legacy_land_use_codes){hint}",
+        "en": "{code} is neither a code of the national classification (land.land_use_codes) nor a known GB 50137 "
+              "code (land.legacy_land_use_codes){hint}",
+        "zh": "{code} 既不是国家用地用海分类代码，也不是已知的 GB 50137 代码{hint}"},
+    "import.problem.required": {"cli": "is empty; a value is required", "en": "is empty; a value is required",
+                                "zh": "为空；此项必填"},
+    "import.problem.column_missing": {
+        "cli": "column missing (accepted headers: {names})", "en": "column missing (accepted headers: {names})",
+        "zh": "缺少此列（可用的列名：{names}）"},
+    "import.problem.empty": {"cli": "holds no features or rows", "en": "holds no features or rows",
+                             "zh": "文件中没有要素或数据行"},
+    "import.problem.stated_area": {
+        "cli": "the file states {given} m² but the geometry measures {measured} m² on the ellipsoid ({pct}; more "
+               "than {tol}% apart): is the geometry or the figure wrong?",
+        "en": "the file states {given} m² but the geometry measures {measured} m² on the ellipsoid ({pct}; more "
+              "than {tol}% apart): is the geometry or the figure wrong?",
+        "zh": "文件填写面积 {given} 平方米，而几何图形的椭球面积为 {measured} 平方米（相差 {pct}，超过 {tol}%）："
+              "几何图形或数字有误？"},
+    "import.problem.impossible": {
+        "cli": "{problem} (not imported, but no such value is possible: are the file's columns what their headers say?)",
+        "en": "{problem} (not imported, but no such value is possible: are the file's columns what their headers say?)",
+        "zh": "{problem}（此列不导入，但这样的值不可能出现：文件各列是否与列名相符？）"},
+    "import.problem.not_a_field": {
+        "cli": "not imported: not a field of {kind}{hint}; its values are left out",
+        "en": "not imported: not a field of {kind}{hint}; its values are left out",
+        "zh": "未导入：不是{kind}的字段{hint}；其值不导入"},
+    "import.problem.to_metrics": {
+        "cli": "not imported: an enterprise's annual figure: import it with `gisapp import metrics` (one row per "
+               "parcel and year)",
+        "en": "not imported: an enterprise's annual figure: import it on this page as 'Enterprise annual metrics' "
+              "(one row per parcel and year)",
+        "zh": "未导入：企业年度指标，请在本页选择“企业年度指标”导入（每个地块每年一行）"},
+    "import.problem.to_parcels": {
+        "cli": "not imported: a parcel's field: parcels are imported with `gisapp import parcels`",
+        "en": "not imported: a parcel's field: import parcels on this page as 'Parcels'",
+        "zh": "未导入：地块的字段，请在本页选择“地块”导入"},
+    "import.problem.green": {
+        "cli": "not imported: green space is recorded per measurement on the parcel's page (绿地), not by file import",
+        "en": "not imported: green space is recorded per measurement on the parcel's page (绿地), not by file import",
+        "zh": "未导入：绿地面积在地块页面按每次测量填写（绿地），不通过文件导入"},
+    "import.problem.computed_area": {
+        "cli": "not imported: computed from the geometry on the ellipsoid; the file's value is compared with it",
+        "en": "not imported: computed from the geometry on the ellipsoid; the file's value is compared with it",
+        "zh": "未导入：面积由几何图形按椭球计算；文件中的数值仅用于比对"},
+    "import.problem.kept_by_db": {
+        "cli": "not imported: kept by the database (ids, versions, who changed a row when)",
+        "en": "not imported: kept by the database (ids, versions, who changed a row when)",
+        "zh": "未导入：由数据库维护（编号、版本、修改人与时间）"},
+    "import.problem.label": {
+        "cli": "not imported: a label the database looks up from {code}",
+        "en": "not imported: a label the database looks up from {code}",
+        "zh": "未导入：名称由数据库根据 {code} 查得"},
+    "import.problem.cut_header": {
+        "cli": "not imported: the Shapefile format cut this header to 10 characters and it could be any of {fields}; "
+               "name the column in full (or export with a fields.csv)",
+        "en": "not imported: the Shapefile format cut this header to 10 characters and it could be any of {fields}; "
+              "name the column in full (or export with a fields.csv)",
+        "zh": "未导入：Shapefile 格式把列名截为 10 个字符，可能是 {fields} 中的任一个；请写全列名（或附 fields.csv）"},
+    "import.problem.encoding_found": {
+        "cli": "text read as {encoding}: the Shapefile names no encoding (no .cpg file, no code page) and its text is "
+               "valid {encoding2} (give --encoding to read it otherwise)",
+        "en": "text read as {encoding}: the Shapefile names no encoding (no .cpg file, no code page) and its text is "
+              "valid {encoding2} (fill in the encoding field to read it otherwise)",
+        "zh": "文本按 {encoding} 读取：该 Shapefile 未注明编码（无 .cpg 文件、无代码页），其文本是有效的 {encoding2}"
+              "（如需按其他编码读取，请填写“编码”栏）"},
+    "import.problem.converted": {
+        "cli": "coordinates converted from {a} to {b}", "en": "coordinates converted from {a} to {b}",
+        "zh": "坐标已由 {a} 转换为 {b}"},
+    "import.problem.control": {
+        "cli": "contains a control character or line break: {value}",
+        "en": "contains a control character or line break: {value}", "zh": "含有控制字符或换行：{value}"},
+    "import.problem.formula": {
+        "cli": "starts like a spreadsheet formula (=, +, -, @), which is not accepted: {value}",
+        "en": "starts like a spreadsheet formula (=, +, -, @), which is not accepted: {value}",
+        "zh": "以电子表格公式开头（=、+、-、@），不予接受：{value}"},
+    "import.problem.markup": {
+        "cli": "contains markup or script (<...>, javascript:), which is not accepted: {value}",
+        "en": "contains markup or script (<...>, javascript:), which is not accepted: {value}",
+        "zh": "含有标记或脚本（<...>、javascript:），不予接受：{value}"},
+    "import.problem.too_long": {
+        "cli": "longer than {n} characters ({m})", "en": "longer than {n} characters ({m})",
+        "zh": "超过 {n} 个字符（{m}）"},
+    "import.problem.bad_code": {
+        "cli": "{value} is not a valid code ({allowed})", "en": "{value} is not a valid code ({allowed})",
+        "zh": "{value} 不是有效的编码（{allowed}）"},
+    "import.problem.below": {
+        "cli": "{value} is below the allowed minimum {m}", "en": "{value} is below the allowed minimum {m}",
+        "zh": "{value} 低于允许的最小值 {m}"},
+    "import.problem.above": {
+        "cli": "{value} is above the allowed maximum {m}", "en": "{value} is above the allowed maximum {m}",
+        "zh": "{value} 高于允许的最大值 {m}"},
+    "import.problem.not_number": {"cli": "{value} is not a number", "en": "{value} is not a number",
+                                  "zh": "{value} 不是数值"},
+    # command-line options in problems no pattern above covers, and the summary line
+    "import.flag.--repair": {"en": _REPAIR_BOX["en"], "zh": _REPAIR_BOX["zh"]},
+    "import.flag.--update-existing": {"en": "'Update existing records'", "zh": "“更新已存在的记录”"},
+    "import.flag.--crs": {"en": "the CRS field", "zh": "“坐标系”栏"},
+    "import.flag.--encoding": {"en": "the encoding field", "zh": "“编码”栏"},
+    "import.flag.--layer": {"en": "the layer field", "zh": "“图层”栏"},
+    "import.summary": {"en": "{file}: {errors} error(s), {warnings} warning(s)", "zh": "{file}：错误 {errors}，警告 {warnings}"},
+    "import.summary.refused": {"en": "nothing was written", "zh": "未写入任何数据"},
+    "import.summary.dry_run": {"en": "dry run, nothing written", "zh": "试运行，未写入"},
+    "import.summary.more": {"en": "… and {n} more lines (import from the command line with --report FILE to list "
+                                  "them all)", "zh": "……另有 {n} 行（可在命令行用 --report 导出全部问题）"},
+    "import.severity.error": {"en": "error", "zh": "错误"},
+    "import.severity.warning": {"en": "warning", "zh": "警告"},
+    "import.severity.info": {"en": "info", "zh": "提示"},
+})

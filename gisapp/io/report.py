@@ -6,7 +6,9 @@ as ``feature 17 (code WGQ-00017)`` are made only for the lines shown.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -138,3 +140,65 @@ class Report:
 
     def to_csv(self, path: str | Path) -> None:
         self.table().to_csv(path, index=False, encoding="utf-8-sig")
+
+
+# -- the report in a page's language, with a form's words --------------------------------------------
+
+@lru_cache(maxsize=1)
+def _patterns() -> list[tuple[re.Pattern, str]]:
+    """``(pattern of the command line's sentence, i18n key)`` of every problem in gisapp.i18n."""
+    from gisapp.i18n import TEXTS
+
+    out = []
+    for key, entry in TEXTS.items():
+        if key.startswith("import.problem.") and "cli" in entry:
+            parts = re.split(r"\{(\w+)\}", entry["cli"])
+            regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.*?)" for i, p in enumerate(parts))
+            out.append((re.compile(f"^{regex}$", re.DOTALL), key))
+    return out
+
+
+_FLAG = re.compile(r"--(?:repair|update-existing|crs|encoding|layer)\b")
+
+
+def localise(problem: str, lang: str) -> str:
+    """``problem`` (a sentence as the command line prints it) as a web page in ``lang`` shows it:
+    translated where gisapp.i18n has it, the import form's words instead of command-line options.
+
+    Example:
+        >>> localise("invalid geometry: Self-intersection[1 2] (rerun with --repair to fix it)", "zh")
+        '几何无效：Self-intersection[1 2]（勾选“自动修复无效几何”后重新提交可修复）'
+    """
+    from gisapp.i18n import TEXTS
+
+    for pattern, key in _patterns():
+        match = pattern.match(problem)
+        if match is not None:
+            values = {k: localise(v, lang) if k.startswith("problem") else v for k, v in match.groupdict().items()}
+            entry = TEXTS[key]
+            return (entry.get(lang) or entry["en"]).format(**values)
+    return _FLAG.sub(lambda m: TEXTS[f"import.flag.{m.group(0)}"][lang], problem)
+
+
+def localised_table(report: Report, lang: str, limit: int | None = 1000) -> tuple[list[dict], int]:
+    """The report's lines for a web page in ``lang`` (at most ``limit``; a page of a million rows
+    helps nobody) and how many were left out."""
+    from gisapp.i18n import t
+
+    frame = report._all()
+    shown = frame if limit is None else frame.head(limit)
+    rows = [{"where": report.where(int(r.pos)), "field": r.field, "problem": localise(str(r.problem), lang),
+             "severity": r.severity, "severity_label": t(f"import.severity.{r.severity}", lang)}
+            for r in shown.itertuples()]
+    return rows, len(frame) - len(shown)
+
+
+def localised_summary(report: Report, lang: str, wrote: bool) -> str:
+    from gisapp.i18n import t
+
+    head = t("import.summary", lang, file=report.file, errors=report.errors, warnings=report.warnings)
+    if report.errors:
+        head += " - " + t("import.summary.refused", lang)
+    elif not wrote:
+        head += " - " + t("import.summary.dry_run", lang)
+    return head

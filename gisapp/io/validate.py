@@ -620,7 +620,7 @@ def _looks_like_gcj02(kind: str, rows: pd.DataFrame, reference: Reference, repor
         still = int((~inside_after).sum())
         if still <= 0.2 * outside.size:
             report.add(severity, "crs", f"{head} ({outside.size} of the features lie outside every zone; read as "
-                       f"GCJ-02, the Gaode/Tencent offset, {'none' if still == 0 else still} would)")
+                       f"GCJ-02, the Gaode/Tencent offset, {still} would)")
 
 
 # -- per kind -------------------------------------------------------------------------------------

@@ -21,7 +21,9 @@ from werkzeug.utils import secure_filename
 
 from gisapp.db.engine import get_engine
 from gisapp.errors import GisappError
+from gisapp.i18n import t
 from gisapp.io.importer import import_file
+from gisapp.io.report import localise, localised_summary, localised_table
 from gisapp.web.auth import _csrf_ok, _csrf_token, current_actor, request_lang
 from gisapp.web.uploads import no_room, upload_space_message
 
@@ -35,6 +37,7 @@ TEXT = {
     "zh": {"title": "数据导入", "kind": "数据类型", "parcels": "地块", "zones": "园区边界", "metrics": "企业年度指标",
            "file": "文件", "crs": "坐标系（文件未注明时填写，如 EPSG:4549、gcj02）", "dry": "仅校验，不写入",
            "repair": "自动修复无效几何", "update": "更新已存在的记录", "submit": "提交",
+           "encoding": "编码（文件未注明时填写，如 gb18030）", "layer": "图层（文件含多个图层或工作表时填写）",
            "forbidden": "只有市局管理员可以导入数据。", "no_file": "请选择要导入的文件。",
            "bad_token": "表单已过期，请刷新页面后重试。", "bad_type": "不支持的文件类型。",
            "where": "位置", "field": "字段", "problem": "问题", "severity": "级别",
@@ -43,6 +46,8 @@ TEXT = {
            "metrics": "Enterprise annual metrics", "file": "File",
            "crs": "CRS (when the file names none, e.g. EPSG:4549, gcj02)", "dry": "Validate only, write nothing",
            "repair": "Repair invalid geometries", "update": "Update existing records", "submit": "Submit",
+           "encoding": "Encoding (when the file names none, e.g. gb18030)",
+           "layer": "Layer (when the file holds several layers or sheets)",
            "forbidden": "Only bureau administrators may import data.", "no_file": "Choose a file to import.",
            "bad_token": "The form has expired; reload the page and try again.", "bad_type": "Unsupported file type.",
            "where": "Where", "field": "Field", "problem": "Problem", "severity": "Severity",
@@ -66,6 +71,8 @@ PAGE = """<!doctype html>
   </select>
   <label for="import-file">{{ x.file }}</label><input id="import-file" type="file" name="file">
   <label for="import-crs">{{ x.crs }}</label><input id="import-crs" name="crs" value="{{ crs }}">
+  <label for="import-encoding">{{ x.encoding }}</label><input id="import-encoding" name="encoding" value="{{ encoding }}">
+  <label for="import-layer">{{ x.layer }}</label><input id="import-layer" name="layer" value="{{ layer }}">
   <label><input type="checkbox" id="import-dry-run" name="dry_run" value="1" {{ 'checked' if dry_run }}> {{ x.dry }}</label>
   <label><input type="checkbox" id="import-repair" name="repair" value="1"> {{ x.repair }}</label>
   <label><input type="checkbox" id="import-update" name="update_existing" value="1"> {{ x.update }}</label>
@@ -75,13 +82,16 @@ PAGE = """<!doctype html>
 {% if rows %}<table id="import-report"><thead><tr><th>{{ x.where }}</th><th>{{ x.field }}</th><th>{{ x.problem }}</th>
 <th>{{ x.severity }}</th></tr></thead><tbody>
 {% for r in rows %}<tr class="{{ r.severity }}"><td>{{ r.where }}</td><td>{{ r.field }}</td><td>{{ r.problem }}</td>
-<td>{{ r.severity }}</td></tr>{% endfor %}</tbody></table>{% endif %}
+<td>{{ r.severity_label }}</td></tr>{% endfor %}</tbody></table>{% endif %}
+{% if more %}<p id="import-more">{{ more }}</p>{% endif %}
 </main></body></html>"""
 
 
 def _page(lang: str, status: int = 200, **values) -> Response:
     values.setdefault("kind", "parcels")
     values.setdefault("crs", "")
+    values.setdefault("encoding", "")
+    values.setdefault("layer", "")
     values.setdefault("dry_run", True)
     body = render_template_string(PAGE, lang=lang, x=TEXT[lang], csrf=_csrf_token(), **values)
     return Response(body, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
@@ -112,8 +122,10 @@ def submit():
         return _page(lang, 413, error=f"> {MAX_UPLOAD_BYTES // 2**20} MB")
     kind = request.form.get("kind", "parcels")
     crs = (request.form.get("crs") or "").strip() or None
+    encoding = (request.form.get("encoding") or "").strip()[:40] or None
+    layer = (request.form.get("layer") or "").strip()[:200] or None
     dry_run = bool(request.form.get("dry_run"))
-    values = {"kind": kind, "crs": crs or "", "dry_run": dry_run}
+    values = {"kind": kind, "crs": crs or "", "dry_run": dry_run, "encoding": encoding or "", "layer": layer or ""}
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _page(lang, 400, error=x["no_file"], **values)
@@ -137,14 +149,17 @@ def submit():
             return _page(lang, 507, error=upload_space_message(lang), **values)
         actor = current_actor()
         try:
-            result = import_file(get_engine(), kind, path, crs=crs, dry_run=dry_run,
+            result = import_file(get_engine(), kind, path, crs=crs, dry_run=dry_run, encoding=encoding, layer=layer,
                                  repair=bool(request.form.get("repair")),
                                  update_existing=bool(request.form.get("update_existing")),
                                  actor=f"web:{actor.username}", display=shown, raise_on_error=False,
                                  acting_for=actor)
         except GisappError as exc:
-            return _page(lang, 400, error=str(exc), **values)
+            # the person knows the file by its name, not by the server's temporary folder
+            message = localise(str(exc).replace(str(path), shown).replace(tmp, ""), lang)
+            return _page(lang, 400, error=message, **values)
     report = result.report
-    rows = report.table().to_dict("records")
-    summary = result.describe().splitlines()[0] if result.wrote else report.summary(wrote=False)
-    return _page(lang, 200 if report.ok else 422, summary=summary, rows=rows, **values)
+    rows, left_out = localised_table(report, lang)
+    summary = result.describe().splitlines()[0] if result.wrote else localised_summary(report, lang, wrote=False)
+    more = t("import.summary.more", lang, n=left_out) if left_out else ""
+    return _page(lang, 200 if report.ok else 422, summary=summary, rows=rows, more=more, **values)

@@ -363,7 +363,7 @@ def test_gcj02_new_parcels_falling_outside_the_zones_are_refused(db, zone, tmp_p
     frame.to_file(path)
     msg = refused(db, path)
     line(msg, r"gcj_new\.gpkg: file: crs: looks like GCJ-02: rerun with --crs gcj02 \(\d+ of the features lie outside "
-              r"every zone; read as GCJ-02, the Gaode/Tencent offset, none would\)")
+              r"every zone; read as GCJ-02, the Gaode/Tencent offset, 0 would\)")
 
 
 def test_gcj02_zone_boundaries_are_refused(db, tmp_path):
