@@ -580,9 +580,6 @@ def _looks_like_gcj02(kind: str, rows: pd.DataFrame, reference: Reference, repor
         return
     severity = WARNING if given is not None else ERROR
     head = "looks like GCJ-02: rerun with --crs gcj02"
-    centroids = shapely.centroid(geoms[have])
-    fx, fy = shapely.get_x(centroids), shapely.get_y(centroids)
-    codes = rows["code"].to_numpy(dtype=object)[have] if "code" in rows else np.full(fx.size, None, dtype=object)
     stored = None
     if kind == "parcels" and reference.stored_centroids is not None and len(reference.stored_centroids):
         stored = reference.stored_centroids
@@ -590,9 +587,18 @@ def _looks_like_gcj02(kind: str, rows: pd.DataFrame, reference: Reference, repor
         c = shapely.centroid(reference.zones["geom"].to_numpy())
         stored = pd.DataFrame({"code": reference.zones["code"], "x": shapely.get_x(c), "y": shapely.get_y(c)})
     if stored is not None:
+        # only the features that name a stored one (at most GCJ02_SAMPLE parcels) are measured
+        codes = rows["code"] if "code" in rows else pd.Series([None] * len(rows))
+        k = pd.Series(codes.to_numpy(dtype=object)[have]).map(
+            dict(zip(stored["code"], range(len(stored))))).fillna(-1).to_numpy(dtype=np.int64)
+        if kind == "parcels":
+            have = np.flatnonzero(have)[k >= 0]
+            k = k[k >= 0]
+        else:
+            have = np.flatnonzero(have)
+        centroids = shapely.centroid(geoms[have])
+        fx, fy = shapely.get_x(centroids), shapely.get_y(centroids)
         wx, wy = crsmod.gcj02_to_wgs84(fx, fy)
-        by_code = dict(zip(stored["code"], range(len(stored))))
-        k = np.array([by_code.get(c, -1) for c in codes], dtype=np.int64)
         if kind == "zones":  # a new code: the boundary the feature, read as GCJ-02, lands on
             sx_all, sy_all = stored["x"].to_numpy(), stored["y"].to_numpy()
             for i in np.flatnonzero(k < 0):
@@ -613,7 +619,7 @@ def _looks_like_gcj02(kind: str, rows: pd.DataFrame, reference: Reference, repor
                 return
     if kind == "parcels" and outside.size and reference.zones is not None and len(reference.zones):
         tree = shapely.STRtree(reference.zones["geom"].to_numpy())
-        points = shapely.point_on_surface(geoms[have])
+        points = shapely.point_on_surface(geoms[~pd.isna(geoms)])
         px, py = crsmod.gcj02_to_wgs84(shapely.get_x(points), shapely.get_y(points))
         inside_after = np.zeros(points.size, dtype=bool)
         inside_after[tree.query(shapely.points(px, py), predicate="within")[0]] = True

@@ -63,12 +63,12 @@ def test_validation_hands_on_the_files_wkb_only_for_geometry_it_left_as_read(rep
            shapely.to_wkb(_multi(0.01), byte_order=0),  # big-endian: not what the COPY sends as is
            shapely.to_wkb(geoms[2]), shapely.to_wkb(three_d), shapely.to_wkb(bowtie)]
     report = Report("t.gpkg", "parcels")
-    _, out, kept = _geometry(KINDS["parcels"], _source(geoms, wkb), report, None, repair, [], keep_wkb=True)
+    _, out, kept, _ = _geometry(KINDS["parcels"], _source(geoms, wkb), report, None, repair, [], keep_wkb=True)
     # the promoted Polygon, the 2D copy of the 3D one and (with --repair) the repaired bow tie are
     # new geometries; the bow tie unrepaired is the file's (its error is found later)
     assert kept.to_pylist() == [wkb[0], None, None, None, None if repair else wkb[4]]
     assert all(g.geom_type == "MultiPolygon" and not g.has_z for g in out)
-    _, _, none = _geometry(KINDS["parcels"], _source(geoms, wkb), report, None, repair, [])
+    _, _, none, _ = _geometry(KINDS["parcels"], _source(geoms, wkb), report, None, repair, [])
     assert none is None  # not asked (zones)
 
 
@@ -78,7 +78,7 @@ def test_validation_hands_on_the_files_wkb_only_when_the_coordinates_stay(epsg, 
     if epsg == 4549:
         geom = gpd.GeoSeries([geom], crs=4490).to_crs(epsg).iloc[0]
     wkb = [shapely.to_wkb(geom)]
-    _, out, kept = _geometry(KINDS["parcels"], _source([geom], wkb, epsg), Report("t.gpkg", "parcels"), None,
+    _, out, kept, _ = _geometry(KINDS["parcels"], _source([geom], wkb, epsg), Report("t.gpkg", "parcels"), None,
                              False, [], keep_wkb=True)
     assert kept.to_pylist() == (wkb if reused else [None])  # WGS84 is stored as it is (ballpark)
     assert out[0].equals_exact(_multi(0), 1e-9)
