@@ -24,7 +24,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -636,7 +636,7 @@ def _reason(form: Form, default: str) -> str:
 
 
 def change_status(engine: Engine, actor: Actor, code: str, data: Mapping[str, Any]) -> EditResult:
-    """Move a parcel along its lifecycle (domain §6): ``to_status``, ``changed_on``, ``reason``,
+    """Move a parcel along its lifecycle (docs/policy.md §6): ``to_status``, ``changed_on``, ``reason``,
     ``note``, ``version`` (the version the editor started from).
 
     The allowed graph, the date order and the history row are the database's
@@ -1142,3 +1142,35 @@ def _floats(values: dict) -> dict:
     return {
         k: (float(v) if isinstance(v, Decimal) and k in _DOUBLE_COLUMNS else v) for k, v in values.items()
     }
+
+
+# -- the registry ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditKind:
+    """One kind of edit: its id (the JSON API's URL segment and the parcel page's form), the
+    function that saves it, and its subject (a parcel by code, or a finding by id)."""
+
+    id: str
+    save: Callable[..., EditResult]
+    subject: str = "parcel"
+
+
+#: Every edit, once: the JSON API (gisapp.web.edit_api) and the parcel page's forms
+#: (gisapp.web.forms) both take theirs from here.
+EDIT_KINDS: dict[str, EditKind] = {
+    kind.id: kind
+    for kind in (
+        EditKind("status", change_status),
+        EditKind("grants", save_grant),
+        EditKind("grant-requirements", save_grant_requirement),
+        EditKind("progress", record_progress),
+        EditKind("metrics", record_metrics),
+        EditKind("mixed-use", set_mixed_use),
+        EditKind("green-areas", record_green_area),
+        EditKind("quota-requests", request_quota),
+        EditKind("geometry", update_geometry),
+        EditKind("review", review_finding, subject="finding"),
+    )
+}

@@ -27,20 +27,13 @@ from gisapp.i18n import t
 from gisapp.queries import edits
 from gisapp.queries.parcel_record import parcel_as_of, parcel_record
 from gisapp.web.auth import current_actor, request_lang
-from gisapp.web.errors import database_answer, json_error, unexpected
+from gisapp.web.errors import EDIT_ERRORS, database_answer, edit_failure, json_error, unexpected
 
 edit_api = Blueprint("edit_api", __name__, url_prefix="/api/edits")
 
+#: the edits of a parcel, by the id in their URL (gisapp.queries.edits.EDIT_KINDS)
 PARCEL_EDITS: dict[str, Callable] = {
-    "status": edits.change_status,
-    "green-areas": edits.record_green_area,
-    "progress": edits.record_progress,
-    "metrics": edits.record_metrics,
-    "mixed-use": edits.set_mixed_use,
-    "grants": edits.save_grant,
-    "grant-requirements": edits.save_grant_requirement,
-    "quota-requests": edits.request_quota,
-    "geometry": edits.update_geometry,
+    kind.id: kind.save for kind in edits.EDIT_KINDS.values() if kind.subject == "parcel"
 }
 
 
@@ -105,17 +98,12 @@ def _run(edit: Callable, *args):
         return _no_store(body, body.status_code)
     try:
         result = edit(get_engine(), current_actor(), *args, body)
-    except edits.ValidationFailed as exc:
-        field = next((name for name in exc.problems if name != "_form"), None)
-        return _no_store(
-            json_error(422, t("edit.failed", lang), field, fields=exc.messages(lang)), 422
-        )
-    except edits.EditConflict as exc:
-        return _no_store(json_error(409, exc.describe(lang), current=exc.current), 409)
-    except edits.EditRefused as exc:
-        return _no_store(json_error(403, t("edit.forbidden", lang, detail=str(exc))), 403)
-    except NotFoundError as exc:
-        return _no_store(json_error(404, str(exc)), 404)
+    except EDIT_ERRORS as exc:
+        failure = edit_failure(exc, lang)
+        extra = {"fields": failure.fields} if failure.status == 422 else {}
+        if failure.current is not None:
+            extra["current"] = failure.current
+        return _no_store(json_error(failure.status, failure.message, failure.field, **extra), failure.status)
     except sa.exc.DBAPIError as exc:
         # a refusal the edit did not foresee: a value beyond a column (422), the database away
         # (503), or a fault to look into (500 with the id of the logged traceback)
@@ -143,7 +131,7 @@ def edit_parcel(code: str, kind: str):
 
 @edit_api.post("/findings/<int:finding_id>/review")
 def review_finding(finding_id: int):
-    return _run(edits.review_finding, finding_id)
+    return _run(edits.EDIT_KINDS["review"].save, finding_id)
 
 
 @edit_api.get("/parcels/<code>")

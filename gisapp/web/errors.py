@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 import psycopg
 import sqlalchemy as sa
@@ -24,6 +26,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from gisapp.errors import InputError, NotFoundError
 from gisapp.i18n import TEXTS, t
+from gisapp.queries import edits
 from gisapp.web.auth import request_lang
 
 logger = logging.getLogger("gisapp.web")
@@ -40,6 +43,35 @@ UNUSABLE_CHARS = re.compile("[\x00\ud800-\udfff]")
 UNREACHABLE_STATES = ("08", "57", "53")
 #: seconds a client is told to wait before asking again when the database is away
 RETRY_AFTER_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class EditFailure:
+    """Why an edit was not saved, as both the JSON API and the parcel page tell it."""
+
+    status: int
+    message: str
+    field: str | None = None
+    #: a message per field (bad values)
+    fields: dict[str, str] = dataclass_field(default_factory=dict)
+    #: the record as it is now (a stale edit)
+    current: dict | None = None
+
+
+#: The edit errors a person can act on: everything else is a fault (database_answer, unexpected).
+EDIT_ERRORS = (edits.ValidationFailed, edits.EditConflict, edits.EditRefused, NotFoundError)
+
+
+def edit_failure(exc: Exception, lang: str) -> EditFailure:
+    """The one mapping of an edit's refusal (one of EDIT_ERRORS) to an answer."""
+    if isinstance(exc, edits.ValidationFailed):
+        field = next((name for name in exc.problems if name != "_form"), None)
+        return EditFailure(422, t("edit.failed", lang), field, exc.messages(lang))
+    if isinstance(exc, edits.EditConflict):
+        return EditFailure(409, exc.describe(lang), current=exc.current)
+    if isinstance(exc, edits.EditRefused):
+        return EditFailure(403, t("edit.forbidden", lang, detail=str(exc)))
+    return EditFailure(404, str(exc))
 
 
 def wants_json(path: str | None = None) -> bool:

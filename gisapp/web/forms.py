@@ -28,12 +28,19 @@ class Field:
 
 @dataclass(frozen=True)
 class FormSpec:
-    id: str
+    id: str  # the edit's id in gisapp.queries.edits.EDIT_KINDS (also the JSON API's)
     title: str  # i18n key
     fields: tuple[Field, ...]
-    save: Callable
     submit: str = "edit.save"
-    per_parcel: bool = True  # False: the edit takes a record id from the context (finding review)
+
+    @property
+    def save(self) -> Callable:
+        return edits.EDIT_KINDS[self.id].save
+
+    @property
+    def per_parcel(self) -> bool:
+        """False: the edit takes a record id from the context (finding review)."""
+        return edits.EDIT_KINDS[self.id].subject == "parcel"
 
 
 FORMS: dict[str, FormSpec] = {
@@ -48,7 +55,6 @@ FORMS: dict[str, FormSpec] = {
                 Field("reason", "textarea"),
                 Field("note", "textarea"),
             ),
-            edits.change_status,
             submit="edit.change_status",
         ),
         FormSpec(
@@ -59,11 +65,9 @@ FORMS: dict[str, FormSpec] = {
                 Field("decision", "radio"),
                 Field("reason", "textarea"),
             ),
-            edits.review_finding,
-            per_parcel=False,
         ),
         FormSpec(
-            "requirement",
+            "grant-requirements",
             "parcel.grants",
             (
                 Field("grant_id", "select", "field.contract_no"),
@@ -72,7 +76,6 @@ FORMS: dict[str, FormSpec] = {
                 Field("min_value", "number"),
                 Field("max_value", "number"),
             ),
-            edits.save_grant_requirement,
         ),
         FormSpec(
             "progress",
@@ -87,7 +90,6 @@ FORMS: dict[str, FormSpec] = {
                 Field("completed_on", "date"),
                 Field("accepted_on", "date"),
             ),
-            edits.record_progress,
         ),
         FormSpec(
             "metrics",
@@ -104,17 +106,15 @@ FORMS: dict[str, FormSpec] = {
                 Field("employees", "number"),
                 Field("rd_spend_wan", "number"),
             ),
-            edits.record_metrics,
         ),
-        FormSpec("mixed", "parcel.mixed_use", (Field("components", "textarea"),), edits.set_mixed_use),
+        FormSpec("mixed-use", "parcel.mixed_use", (Field("components", "textarea"),)),
         FormSpec(
-            "green",
+            "green-areas",
             "parcel.green",
             (Field("measured_on", "date", today=True), Field("green_area_m2", "number")),
-            edits.record_green_area,
         ),
         FormSpec(
-            "quota",
+            "quota-requests",
             "parcel.quota",
             (
                 Field("account_id", "select"),
@@ -122,13 +122,11 @@ FORMS: dict[str, FormSpec] = {
                 Field("requested_on", "date", today=True),
                 Field("note", "textarea"),
             ),
-            edits.request_quota,
         ),
         FormSpec(
             "geometry",
             "parcel.geometry",
             (Field("geom", "textarea"), Field("reason", "textarea")),
-            edits.update_geometry,
         ),
     )
 }

@@ -166,18 +166,18 @@ def test_bad_values_get_a_message_at_the_field_and_nothing_is_written(
     with isolated_engine.connect() as conn:
         before = conn.execute(sa.text("SELECT max(id) FROM audit.change_log")).scalar()
     chromium.get(f"{isolated_server}/parcel/{code}")
-    for form in ("green", "mixed", "progress"):
+    for form in ("green-areas", "mixed-use", "progress"):
         _by_id(chromium, f"parcel-{form}-open").click()
-    _by_id(chromium, "parcel-green-save")
-    chromium.find_element(By.ID, "parcel-green-green_area_m2").send_keys("-12")
-    chromium.find_element(By.ID, "parcel-green-save").click()
-    _wait(chromium, lambda d: d.find_element(By.ID, "parcel-green-green_area_m2-error").text == "不能为负数")
+    _by_id(chromium, "parcel-green-areas-save")
+    chromium.find_element(By.ID, "parcel-green-areas-green_area_m2").send_keys("-12")
+    chromium.find_element(By.ID, "parcel-green-areas-save").click()
+    _wait(chromium, lambda d: d.find_element(By.ID, "parcel-green-areas-green_area_m2-error").text == "不能为负数")
 
-    area = chromium.find_element(By.ID, "parcel-mixed-components")
+    area = chromium.find_element(By.ID, "parcel-mixed-use-components")
     area.clear()
     area.send_keys("100101 60\n0802 30")
-    chromium.find_element(By.ID, "parcel-mixed-save").click()
-    _wait(chromium, lambda d: "合计为 90%" in d.find_element(By.ID, "parcel-mixed-components-error").text)
+    chromium.find_element(By.ID, "parcel-mixed-use-save").click()
+    _wait(chromium, lambda d: "合计为 90%" in d.find_element(By.ID, "parcel-mixed-use-components-error").text)
 
     start = chromium.find_element(By.ID, "parcel-progress-started_on")
     start.send_keys("2026-05-01")
@@ -188,9 +188,9 @@ def test_bad_values_get_a_message_at_the_field_and_nothing_is_written(
         assert conn.execute(sa.text("SELECT max(id) FROM audit.change_log")).scalar() == before
 
     # a correct value then saves
-    field = chromium.find_element(By.ID, "parcel-green-green_area_m2")
+    field = chromium.find_element(By.ID, "parcel-green-areas-green_area_m2")
     field.send_keys("\b\b\b120")
-    chromium.find_element(By.ID, "parcel-green-save").click()
+    chromium.find_element(By.ID, "parcel-green-areas-save").click()
     _wait(chromium, lambda d: "已保存" in d.find_element(By.ID, "parcel-flash-msg").text)
     assert dt.date.today().isoformat() in chromium.find_element(By.ID, "parcel-green").text
     _sign_out(chromium)

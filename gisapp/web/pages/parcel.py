@@ -23,6 +23,7 @@ from gisapp.queries.parcel_record import parcel_as_of, parcel_record
 from gisapp.render.style import hideout
 from gisapp.web.auth import current_actor
 from gisapp.web.components import header, page_lang, page_url
+from gisapp.web.errors import EDIT_ERRORS, edit_failure
 from gisapp.web.forms import FORMS, field_id, render_form
 
 dash.register_page(__name__, path_template="/parcel/<code>", name="parcel", title="地块 · Parcel")
@@ -238,7 +239,7 @@ def _records(record: dict, lang: str) -> dict[str, html.Div | html.Table]:
         for g in record["grants"]
     ]
     return {
-        "requirement": html.Div(
+        "grant-requirements": html.Div(
             [
                 _table(
                     "parcel-grants",
@@ -312,7 +313,7 @@ def _records(record: dict, lang: str) -> dict[str, html.Div | html.Table]:
             ],
             lang,
         ),
-        "mixed": _table(
+        "mixed-use": _table(
             "parcel-mixed",
             [t("field.land_use", lang), "%", "m²"],
             [
@@ -325,13 +326,13 @@ def _records(record: dict, lang: str) -> dict[str, html.Div | html.Table]:
             ],
             lang,
         ),
-        "green": _table(
+        "green-areas": _table(
             "parcel-green",
             [t("field.measured_on", lang), t("field.green_area_m2", lang)],
             [[r["measured_on"], r["green_area_m2"]] for r in record["green"]],
             lang,
         ),
-        "quota": _table(
+        "quota-requests": _table(
             "parcel-quota",
             [t(f"field.{k}", lang) for k in ("requested_on", "resource", "amount", "request_status")],
             [[r["requested_on"], r["resource"], r["amount"], r["status"]] for r in record["quota_requests"]],
@@ -363,7 +364,7 @@ def _form_setup(record: dict, lang: str) -> tuple[dict, dict, dict]:
                 {"label": t("edit.dismiss", lang), "value": "dismissed"},
             ],
         },
-        "requirement": {
+        "grant-requirements": {
             "grant_id": [{"label": g["contract_no"], "value": g["id"]} for g in record["grants"]],
             "indicator": [
                 {
@@ -384,7 +385,7 @@ def _form_setup(record: dict, lang: str) -> tuple[dict, dict, dict]:
                 for g in ("regular", "small", "startup", "under_construction")
             ]
         },
-        "quota": {
+        "quota-requests": {
             "account_id": [
                 {
                     "label": f"{a['year']} {_name(a, 'resource', lang)} ({a['unit']}) · {a['name']}",
@@ -396,13 +397,13 @@ def _form_setup(record: dict, lang: str) -> tuple[dict, dict, dict]:
     }
     values = {
         "metrics": {"grading_category": "regular"},
-        "mixed": {
+        "mixed-use": {
             "components": "\n".join(
                 f"{r['land_use_code']} {r['floor_share_pct']:g}" for r in record["mixed_use"]
             )
         },
         "geometry": {"geom": json.dumps(p["geometry"])},
-        "requirement": {
+        "grant-requirements": {
             "review_stage": "acceptance",
             "grant_id": record["grants"][-1]["id"] if record["grants"] else None,
         },
@@ -410,7 +411,7 @@ def _form_setup(record: dict, lang: str) -> tuple[dict, dict, dict]:
     context = {
         "status": {"version": p["version"]},
         "geometry": {"version": p["version"]},
-        "mixed": {"expected": [[r["id"], r["version"]] for r in record["mixed_use"]]},
+        "mixed-use": {"expected": [[r["id"], r["version"]] for r in record["mixed_use"]]},
         "review": {"versions": {str(f["id"]): f["version"] for f in record["findings"]}},
     }
     return options, values, context
@@ -434,9 +435,9 @@ def render_body(record: dict, lang: str, flash: dict | None) -> list:
             return None
         if form_id == "review" and not record["findings"]:
             return None
-        if form_id == "requirement" and not record["grants"]:
+        if form_id == "grant-requirements" and not record["grants"]:
             return None
-        if form_id == "quota" and not record["quota_accounts"]:
+        if form_id == "quota-requests" and not record["quota_accounts"]:
             return None
         body = [
             dcc.Store(id=f"parcel-{form_id}-context", data=context.get(form_id, {})),
@@ -505,7 +506,8 @@ def render_body(record: dict, lang: str, flash: dict | None) -> list:
                 html.Div(
                     [
                         _section(t(FORMS[f].title, lang), records[f], form(f), f)
-                        for f in ("requirement", "progress", "metrics", "mixed", "green", "quota", "geometry")
+                        for f in ("grant-requirements", "progress", "metrics", "mixed-use", "green-areas",
+                                  "quota-requests", "geometry")
                         if f != "geometry" or may_edit  # nothing to show but the form
                     ]
                     + [_section(t("parcel.changes", lang), _changes(record, lang))],
@@ -598,7 +600,6 @@ def _make_save_callback(form_id: str) -> None:
     def save(n_clicks, *args):
         *field_values, context, code, refresh, lang = args
         lang = lang or "zh"
-        blank = [""] * len(names)
         if not n_clicks:
             return no_update, no_update, no_update, *[no_update] * len(names)
         data = dict(zip(names, field_values)) | {k: v for k, v in (context or {}).items() if k != "versions"}
@@ -611,35 +612,21 @@ def _make_save_callback(form_id: str) -> None:
                 if finding is None:
                     raise edits.ValidationFailed({"finding_id": edits.FieldProblem("edit.err.required", {})})
                 result = spec.save(get_engine(), current_actor(), int(finding), data)
-        except edits.ValidationFailed as exc:
-            messages = exc.messages(lang)
-            errors = [messages.get(n, "") for n in names]
-            extra = [m for k, m in messages.items() if k not in names]
-            msg = html.Div([t("edit.failed", lang)] + [html.Div(m) for m in extra], className="form-error")
-            return no_update, no_update, msg, *errors
-        except edits.EditConflict as exc:
-            current = html.Table(
-                [html.Tr([html.Th(k), html.Td("" if v is None else str(v))]) for k, v in exc.current.items()],
-                className="detail-table conflict-values",
-            )
-            return (
-                no_update,
-                no_update,
-                html.Div(
-                    [html.P(exc.describe(lang)), current, html.A("↻", href=f"/parcel/{code}")],
-                    className="form-error conflict",
-                ),
-                *blank,
-            )
-        except edits.EditRefused as exc:
-            return (
-                no_update,
-                no_update,
-                html.Div(t("edit.forbidden", lang, detail=str(exc)), className="form-error"),
-                *blank,
-            )
-        except NotFoundError as exc:
-            return no_update, no_update, html.Div(str(exc), className="form-error"), *blank
+        except EDIT_ERRORS as exc:
+            failure = edit_failure(exc, lang)
+            errors = [failure.fields.get(n, "") for n in names]
+            extra = [html.Div(m) for k, m in failure.fields.items() if k not in names]
+            if failure.current is not None:  # a stale edit: what the record holds now
+                extra += [
+                    html.Table(
+                        [html.Tr([html.Th(k), html.Td("" if v is None else str(v))])
+                         for k, v in failure.current.items()],
+                        className="detail-table conflict-values",
+                    ),
+                    html.A("↻", href=f"/parcel/{code}"),
+                ]
+            css = "form-error conflict" if failure.current is not None else "form-error"
+            return no_update, no_update, html.Div([html.P(failure.message), *extra], className=css), *errors
         flash = {"kind": "ok", "form": form_id, "text": t("edit.saved", lang, version=result.version)}
         return (refresh or 0) + 1, flash, no_update, *[no_update] * len(names)
 
