@@ -1,4 +1,4 @@
-"""Synthetic demo data: the zones of domain §3 at their approximate places, with parcels and
+"""Synthetic demo data: the zones of docs/policy.md §3 at their approximate places, with parcels and
 records chosen so that every rule has true positives and true negatives. Nothing here is real."""
 
 import datetime as dt

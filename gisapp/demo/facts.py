@@ -1,4 +1,4 @@
-"""Facts for the demo (domain §3): districts, zones, approval dates, approved areas, points.
+"""Facts for the demo (docs/policy.md §3): districts, zones, approval dates, approved areas, points.
 
 Points are approximate gate locations (WGS84, ±0.01°), not centroids. Where no approved area
 was found the zone gets a plausible demo value and ``area_is_demo`` is set.

@@ -1,6 +1,6 @@
 """Build the synthetic dataset and write it to PostGIS in one transaction, with COPY.
 
-``load_demo(engine)`` loads the ten zones of domain §3 with a few thousand parcels;
+``load_demo(engine)`` loads the ten zones of docs/policy.md §3 with a few thousand parcels;
 ``load_demo(engine, total_parcels=1_000_000)`` adds synthetic benchmark zones (kind
 ``benchmark``) across Shanghai until the total is reached, for city-scale benchmarks.
 """

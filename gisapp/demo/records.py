@@ -2,7 +2,7 @@
 
 Each parcel draws a *scenario* (e.g. ``unbuilt_idle``: granted, agreed start more than a year
 before the demo date, never started) and every record follows from it, so that each rule of
-domain §5 meets true positives, true negatives and edge cases. The scenario is kept in the
+docs/policy.md §5 meets true positives, true negatives and edge cases. The scenario is kept in the
 returned frames (column ``scenario``) for the tests; it is not loaded into the database.
 """
 
