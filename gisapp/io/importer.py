@@ -182,6 +182,9 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
                 and bool(conn.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()))
         if bulk:
             conn.execute(sa.text(f"LOCK TABLE {', '.join(BULK_LOCKED)} IN SHARE MODE"))
+            # and no other writer of parcels until this load commits: its rows reach the table with
+            # the triggers off, so another writer's overlap check could not wait for them (reads go on)
+            conn.execute(sa.text("LOCK TABLE land.parcels IN SHARE ROW EXCLUSIVE MODE"))
         if preview is not None:
             reference = pool.submit(_load_reference_apart, engine, kind, preview, seconds)
             t_read = time.perf_counter()

@@ -151,7 +151,8 @@ REVOKE INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA audit, gisapp_meta FROM gi
 REVOKE CREATE ON SCHEMA land, layers, rules, audit, auth, gisapp_meta, public FROM gisapp_web, gisapp_app;
 
 -- The assessor reads what the rules read and writes the findings, their runs and parameter sets.
-GRANT USAGE ON SCHEMA land, layers, rules, gisapp_meta TO gisapp_assessor;
+-- auth: the row-version and audit triggers ask auth.app_user() who is acting (nobody, here)
+GRANT USAGE ON SCHEMA land, layers, rules, gisapp_meta, auth TO gisapp_assessor;
 GRANT SELECT ON ALL TABLES IN SCHEMA land, layers, rules TO gisapp_assessor;
 GRANT SELECT ON gisapp_meta.dataset TO gisapp_assessor;
 GRANT INSERT, UPDATE, DELETE ON rules.findings, rules.assessment_runs, rules.current_runs, rules.parameter_sets

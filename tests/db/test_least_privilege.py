@@ -244,6 +244,7 @@ def test_an_assessment_runs_as_the_assessor_which_writes_findings_only(isolated_
                                {"r": summary.run_id}).scalar()
     assert written > 0
     for sql in ("UPDATE land.parcels SET floor_area_m2 = 1 WHERE id = 1", "TRUNCATE rules.findings",
+                "SELECT key FROM auth.context_key",
                 "DELETE FROM audit.change_log", "SELECT password_hash FROM auth.users"):
         with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), assessor.begin() as conn:
             conn.execute(sa.text(sql))
