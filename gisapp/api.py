@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -274,14 +274,19 @@ def _json_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def export(data, path: str | Path, format: str | None = None, crs: str = "EPSG:4490", zone: str | None = None,
            bbox=None, as_of: dt.date | str | None = None, fields: Sequence[str] | None = None,
-           engine: Engine | None = None, lang: str = "zh") -> Path:
+           engine: Engine | None = None, lang: str = "zh", warn: Callable[[str], None] | None = None) -> Path:
     """Write a layer (id, with filters) or a GeoDataFrame to a file (gpkg, shp zip, geojson, csv,
     xlsx, kml) in ``crs`` (EPSG code, ``gcj02`` or ``bd09``). Returns the path.
 
+    KML is always WGS84 (another ``crs`` is reprojected, with a note) and its placemarks carry the
+    layer's colours and the feature's name; Shapefile texts longer than 254 bytes are kept whole in a
+    sidecar table. Such notes go to ``warn`` (default: logged as warnings) and into the file.
+
     Example:
-        >>> export("parcels", "yangshan.kml", zone="yangshan", crs="gcj02")  # doctest: +SKIP
+        >>> export("parcels", "yangshan.kml", zone="yangshan", crs="EPSG:4549", warn=print)  # doctest: +SKIP
+        yangshan.kml: KML is always WGS84 (EPSG:4326): written in WGS84, not in the EPSG:4549 asked for; ...
     """
-    from gisapp.io.writers import write_frame
+    from gisapp.io.writers import format_for, write_frame
 
     decl = None
     if isinstance(data, str):
@@ -295,7 +300,43 @@ def export(data, path: str | Path, format: str | None = None, crs: str = "EPSG:4
         from gisapp.demo import SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH
 
         note = f"{SYNTHETIC_NOTE_ZH} / {SYNTHETIC_NOTE_EN}"
-    return write_frame(data, path, fmt=format, crs=crs, layer_name=decl.id if decl else None, labels=labels, note=note)
+    kml = format_for(path, format) == "kml"
+    return write_frame(data, path, fmt=format, crs=crs, layer_name=decl.id if decl else None, labels=labels, note=note,
+                       id_field=decl.id_field if decl else None, name_field=_name_field(decl, data),
+                       kml_style=_feature_styles(decl, data) if decl and kml else None, warn=warn)
+
+
+def _name_field(decl: Layer | None, data) -> str | None:
+    """The field naming a feature: the first the map's tooltip shows (the code, for every layer
+    declared today), else the id field."""
+    if decl is None:
+        return "code" if "code" in data.columns else None
+    first = [f for f in (decl.popup or decl.field_names) if f in data.columns][:1]
+    return first[0] if first else (decl.id_field if decl.id_field in data.columns else None)
+
+
+def _feature_styles(decl: Layer, data) -> dict[str, object]:
+    """The style of each feature as plain data for the writer (io may not import render).
+
+    The decision is the folium style function's, made once per distinct value of the style field,
+    not per feature: a KML of every parcel needs no million Python calls.
+    """
+    import numpy as np
+
+    from gisapp.render.style import folium_style_function
+
+    style = folium_style_function(decl)
+    field = decl.style.field
+    values = data[field] if field and field in data.columns else pd.Series([None] * len(data), index=data.index)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    # the last entry styles missing values (code -1)
+    looks = [style({"properties": {field: v}}) for v in list(uniques)] + [style({"properties": {}})]
+
+    def per_feature(key: str) -> np.ndarray:
+        return np.asarray([look[key] for look in looks], dtype=object)[codes]
+
+    return {"fill": per_feature("fillColor"), "line": per_feature("color"),
+            "fill_opacity": per_feature("fillOpacity"), "width": per_feature("weight")}
 
 
 def import_file(kind: str, path: str | Path, engine: Engine | None = None, **options):

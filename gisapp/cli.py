@@ -398,7 +398,9 @@ def export_cmd(layer_id: str, file: str, fmt: str | None, crs: str, zone: str | 
     from gisapp import api
 
     ensure_database(owner=False)
-    path = api.export(layer_id, file, format=fmt, crs=crs, zone=zone, bbox=bbox, as_of=as_of)
+    # what the format could not hold as asked (KML reprojected, Shapefile texts cut) is said, not logged
+    path = api.export(layer_id, file, format=fmt, crs=crs, zone=zone, bbox=bbox, as_of=as_of,
+                      warn=lambda note: click.echo(f"warning: {note}", err=True))
     click.echo(f"wrote {path}")
 
 

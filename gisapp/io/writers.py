@@ -5,6 +5,10 @@ Formats without a CRS of their own (CSV, Excel) carry a ``crs`` column; a GCJ-02
 Shapefile carries a CRS named "GCJ-02", which :func:`gisapp.io.crs.from_pyproj` recognises on
 import. Text that a spreadsheet would run as a formula is written with a leading apostrophe.
 
+KML is WGS84 whatever was asked, so another CRS is reprojected to WGS84, which is said (through
+``warn``) and written into the file's description. Styling is plain data from the caller (``kml_style``):
+this package does not read layer styles (gisapp.render does, and io may not import it).
+
 Example:
     >>> write_frame(gdf, "parcels.gpkg", crs="gcj02")  # doctest: +SKIP
 """
@@ -13,9 +17,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import logging
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -35,6 +41,12 @@ _SUFFIX_FORMAT = {".gpkg": "gpkg", ".zip": "shp", ".shp": "shp", ".geojson": "ge
                   ".csv": "csv", ".xlsx": "xlsx", ".kml": "kml"}
 EXCEL_MAX_ROWS = 1_048_575
 EXCEL_MAX_CELL = 32_767
+#: KML's coordinates are WGS84 lon/lat by the standard (OGC 12-007r2), whatever the file says
+KML_CRS = "EPSG:4326"
+#: the LIBKML driver turns this field into each placemark's <Style> (GDAL's feature style string)
+_OGR_STYLE = "OGR_STYLE"
+_HEX = r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})"
+log = logging.getLogger(__name__)
 # A lon/lat CRS named for what it is: WGS 84 with the GCJ-02 (or BD-09) offset, which no EPSG code names.
 _OFFSET_WKT = ('GEOGCRS["{name}",DATUM["World Geodetic System 1984",ELLIPSOID["WGS 84",6378137,298.257223563]],'
                'CS[ellipsoidal,2],AXIS["longitude",east,ANGLEUNIT["degree",0.0174532925199433]],'
@@ -98,16 +110,37 @@ def _defuse(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_frame(gdf: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None, crs: str = "EPSG:4490",
                 layer_name: str | None = None, labels: dict[str, tuple[str, str]] | None = None,
-                note: str | None = None) -> Path:
+                note: str | None = None, id_field: str | None = None, name_field: str | None = None,
+                kml_style: dict[str, object] | None = None, warn: Callable[[str], None] | None = None) -> Path:
     """Write ``gdf`` (geometry in EPSG:4490) to ``path`` and return the path written.
 
-    ``labels`` maps column -> (Chinese, English) label, written to Excel's 说明 sheet and the
-    Shapefile sidecar; ``note`` (e.g. "synthetic demo data") goes into the Excel sheet and KML.
+    Args:
+        labels: column -> (Chinese, English) label, written to Excel's 说明 sheet and the Shapefile's
+            ``fields.csv``.
+        note: e.g. "synthetic demo data"; goes into the Excel sheet and the KML's description.
+        id_field: the column that identifies a feature.
+        name_field: the column whose value names each KML placemark.
+        kml_style: per-feature style of KML placemarks, one entry per row: ``fill`` and ``line``
+            (``#rrggbb``), ``fill_opacity`` (0-1) and ``width`` (pixels); sequences or scalars.
+        warn: called with each thing the file could not hold as asked (KML reprojected); default:
+            logged as a warning. The same sentence is written into the file.
+
+    Example:
+        >>> write_frame(gdf, "p.kml", crs="EPSG:4549", warn=print)  # doctest: +SKIP
+        p.kml: KML is always WGS84 (EPSG:4326): written in WGS84, not in the EPSG:4549 asked for ...
     """
     path = Path(path)
     fmt = format_for(path, fmt)
     spec = crsmod.resolve_crs(crs)
     layer_name = layer_name or path.stem
+    warn = warn or log.warning
+    crs_note = None
+    if fmt == "kml" and not crsmod.keeps_coordinates(spec):
+        # every KML reader takes the coordinates as WGS84 lon/lat: relabelling is not enough (GDAL
+        # refuses projected metres; Google Earth draws GCJ-02 ~500 m off), so reproject and say so
+        crs_note = (f"KML is always WGS84 ({KML_CRS}): written in WGS84, not in the {spec.label} asked for; "
+                    f"export GeoPackage or Shapefile to get {spec.label}")
+        spec = crsmod.resolve_crs(KML_CRS)
     if gdf.crs is not None and CRS(gdf.crs).to_epsg() != crsmod.STORAGE_EPSG:
         gdf = gdf.to_crs(crsmod.STORAGE_EPSG)
     geoms = crsmod.from_storage(np.asarray(gdf.geometry.values, dtype=object), spec)
@@ -117,6 +150,10 @@ def write_frame(gdf: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None,
         _write_table(attrs, geoms, path, fmt, spec, layer_name, labels, note)
     elif fmt == "shp":
         _write_shapefile_zip(attrs, geoms, path, spec, layer_name, labels)
+    elif fmt == "kml":
+        if crs_note:
+            warn(f"{path.name}: {crs_note}")
+        _write_kml(attrs, geoms, path, layer_name, [n for n in (note, crs_note) if n], name_field, kml_style)
     else:
         out = gpd.GeoDataFrame(attrs, geometry=list(geoms), crs=_file_crs(spec))
         if path.exists():
@@ -126,11 +163,53 @@ def write_frame(gdf: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None,
         elif fmt == "geojson":
             pyogrio.write_dataframe(out, path, driver="GeoJSON", layer=layer_name,
                                     layer_options={"WRITE_NAME": "YES"})
-        elif fmt == "kml":
-            # KML is WGS84 by definition; GCJ-02 coordinates are written as they are, labelled in the name
-            out = out.set_crs(4326, allow_override=True)
-            pyogrio.write_dataframe(out, path, driver="LIBKML", layer=layer_name)
     return path
+
+
+def _hex_rgba(colour: pd.Series, opacity: pd.Series) -> pd.Series:
+    """``#rrggbb`` (or ``#rgb``) + opacity -> OGR's ``#RRGGBBAA`` (LIBKML writes KML's aabbggrr from
+    it); anything else -> NA, so that feature is drawn in the viewer's default style."""
+    text = colour.astype("string").str.strip()
+    ok = text.str.fullmatch(_HEX).fillna(False).astype(bool)
+    rgb = text.str.replace(r"^#(\w)(\w)(\w)$", r"#\1\1\2\2\3\3", regex=True).str.lstrip("#").str.upper()
+    alpha = (opacity.astype(float).clip(0, 1) * 255).round().astype(int).map("{:02X}".format).astype("string")
+    return ("#" + rgb + alpha).where(ok, pd.NA)
+
+
+def _ogr_styles(n: int, kml_style: dict[str, object]) -> np.ndarray:
+    """One OGR feature style string per row (``BRUSH(fc:...);PEN(c:...,w:...px)``), column-wise."""
+    def column(key: str, default) -> pd.Series:
+        value = kml_style.get(key, default)
+        if np.ndim(value) == 0:
+            return pd.Series([value] * n, dtype=object)
+        return pd.Series(np.asarray(value, dtype=object))
+
+    fill = _hex_rgba(column("fill", None), pd.to_numeric(column("fill_opacity", 1.0)).fillna(1.0))
+    line = _hex_rgba(column("line", None), pd.Series(np.ones(n)))
+    width = pd.to_numeric(column("width", 1.0)).fillna(1.0).map("{:g}".format).astype("string")
+    brush = ("BRUSH(fc:" + fill + ")").fillna("")
+    pen = ("PEN(c:" + line + ",w:" + width + "px)").fillna("")
+    styles = (brush + ";" + pen).str.strip(";")
+    return styles.astype(object).where(styles != "", None).to_numpy(dtype=object)
+
+
+def _write_kml(attrs: pd.DataFrame, geoms: np.ndarray, path: Path, layer_name: str, notes: list[str],
+               name_field: str | None, kml_style: dict | None) -> None:
+    out = gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=list(geoms), crs=KML_CRS)
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.BooleanDtype):
+            out[col] = out[col].astype("Int32")  # LIBKML has no boolean field type
+    if name_field and name_field in out.columns and "name" not in out.columns:
+        # LIBKML writes the field called "name" as the placemark's <name>: what Google Earth lists
+        out.insert(0, "name", out[name_field].astype("string"))
+    if kml_style:
+        out[_OGR_STYLE] = _ogr_styles(len(out), kml_style)
+    if path.exists():
+        path.unlink()
+    options = {"NAME": layer_name}
+    if notes:
+        options["DESCRIPTION"] = "\n".join(notes)
+    pyogrio.write_dataframe(out, path, driver="LIBKML", layer=layer_name, dataset_options=options)
 
 
 def _write_table(attrs: pd.DataFrame, geoms: np.ndarray, path: Path, fmt: str, spec: crsmod.CrsSpec,
