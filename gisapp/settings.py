@@ -58,8 +58,9 @@ class Settings(BaseSettings):
     language: str = "zh"
     tianditu_key: str | None = None
 
-    sql_dir: Path = SOURCE_ROOT / "sql"
-    layers_dir: Path = SOURCE_ROOT / "layers"
+    #: shipped in the package (links to the top-level sql/ and layers/ in a source checkout)
+    sql_dir: Path = PACKAGE_DIR / "sql"
+    layers_dir: Path = PACKAGE_DIR / "layers"
 
     @property
     def uses_local_cluster(self) -> bool:
