@@ -5,8 +5,10 @@ Formats without a CRS of their own (CSV, Excel) carry a ``crs`` column; a GCJ-02
 Shapefile carries a CRS named "GCJ-02", which :func:`gisapp.io.crs.from_pyproj` recognises on
 import. Text that a spreadsheet would run as a formula is written with a leading apostrophe.
 
-KML is WGS84 whatever was asked, so another CRS is reprojected to WGS84, which is said (through
-``warn``) and written into the file's description. Styling is plain data from the caller (``kml_style``):
+Two formats have limits of their own, and what is done about them is said (through ``warn``) and
+written into the file: KML is WGS84 whatever was asked, so another CRS is reprojected to WGS84;
+a Shapefile's DBF holds at most 254 bytes of text, so longer texts are cut in the DBF and kept
+whole in a sidecar CSV next to the ``.shp``. Styling is plain data from the caller (``kml_style``):
 this package does not read layer styles (gisapp.render does, and io may not import it).
 
 Example:
@@ -27,6 +29,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyogrio
 import shapely
 from pyproj import CRS
@@ -41,6 +45,10 @@ _SUFFIX_FORMAT = {".gpkg": "gpkg", ".zip": "shp", ".shp": "shp", ".geojson": "ge
                   ".csv": "csv", ".xlsx": "xlsx", ".kml": "kml"}
 EXCEL_MAX_ROWS = 1_048_575
 EXCEL_MAX_CELL = 32_767
+#: bytes a DBF text field holds; the Shapefile is written in UTF-8, where a Chinese character takes 3
+DBF_TEXT_BYTES = 254
+#: ends a text cut to fit the DBF, so nobody takes the cut value for the whole one
+CUT_MARK = "…"
 #: KML's coordinates are WGS84 lon/lat by the standard (OGC 12-007r2), whatever the file says
 KML_CRS = "EPSG:4326"
 #: the LIBKML driver turns this field into each placemark's <Style> (GDAL's feature style string)
@@ -118,12 +126,12 @@ def write_frame(gdf: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None,
         labels: column -> (Chinese, English) label, written to Excel's 说明 sheet and the Shapefile's
             ``fields.csv``.
         note: e.g. "synthetic demo data"; goes into the Excel sheet and the KML's description.
-        id_field: the column that identifies a feature.
+        id_field: the column that identifies a feature: the key of the Shapefile's long-text sidecar.
         name_field: the column whose value names each KML placemark.
         kml_style: per-feature style of KML placemarks, one entry per row: ``fill`` and ``line``
             (``#rrggbb``), ``fill_opacity`` (0-1) and ``width`` (pixels); sequences or scalars.
-        warn: called with each thing the file could not hold as asked (KML reprojected); default:
-            logged as a warning. The same sentence is written into the file.
+        warn: called with each thing the file could not hold as asked (KML reprojected, Shapefile
+            texts cut); default: logged as a warning. The same sentence is written into the file.
 
     Example:
         >>> write_frame(gdf, "p.kml", crs="EPSG:4549", warn=print)  # doctest: +SKIP
@@ -149,7 +157,9 @@ def write_frame(gdf: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None,
     if fmt in ("csv", "xlsx"):
         _write_table(attrs, geoms, path, fmt, spec, layer_name, labels, note)
     elif fmt == "shp":
-        _write_shapefile_zip(attrs, geoms, path, spec, layer_name, labels)
+        cut_note = _write_shapefile_zip(attrs, geoms, path, spec, layer_name, labels, id_field)
+        if cut_note:
+            warn(cut_note)
     elif fmt == "kml":
         if crs_note:
             warn(f"{path.name}: {crs_note}")
@@ -258,24 +268,113 @@ def shapefile_names(columns: list[str]) -> dict[str, str]:
     return out
 
 
+def _long_texts(attrs: pd.DataFrame, limit: int = DBF_TEXT_BYTES) -> dict[str, np.ndarray]:
+    """column -> positions of its texts longer than ``limit`` bytes of UTF-8.
+
+    Counted by Arrow in one pass per text column (Arrow strings are UTF-8, so the byte length is
+    the DBF's): no Python loop over a million rows for the common case where nothing is too long.
+    """
+    found = {}
+    for col in attrs.columns:
+        s = attrs[col]
+        if pd.api.types.is_object_dtype(s):
+            # infer_dtype is one C pass; only a column that really mixes text with other values
+            # (rare: _plain turned dicts and lists into text) is measured value by value
+            kind = pd.api.types.infer_dtype(s, skipna=True)
+            if kind not in ("string", "mixed"):
+                continue
+            if kind == "mixed":
+                s = s.map(lambda v: v if isinstance(v, str) else None)
+        elif not pd.api.types.is_string_dtype(s):
+            continue
+        nbytes = pc.binary_length(pa.array(s, type=pa.string(), from_pandas=True))
+        rows = np.flatnonzero(pc.fill_null(pc.greater(nbytes, limit), False).to_numpy(zero_copy_only=False))
+        if rows.size:
+            found[col] = rows
+    return found
+
+
+def _cut(text: str, limit: int = DBF_TEXT_BYTES) -> str:
+    """``text`` cut on a character boundary (never half a UTF-8 sequence) to fit ``limit`` bytes
+    with the cut mark."""
+    room = limit - len(CUT_MARK.encode("utf-8"))
+    return text.encode("utf-8")[:room].decode("utf-8", errors="ignore") + CUT_MARK
+
+
+def _dbf_dates(attrs: pd.DataFrame) -> pd.DataFrame:
+    """Date columns as Arrow date32, which GDAL writes as DBF dates (type D): pyogrio's default
+    path writes them as text (and datetime64 too: "created as String field").
+
+    A timestamp with a time of day stays text (ISO 8601): a DBF date would drop the time silently.
+    """
+    out = attrs
+    for col in attrs.columns:
+        s = attrs[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            stamps = s
+        elif s.dtype == object:
+            sample = s.dropna()
+            first = sample.iloc[0] if len(sample) else None
+            if not isinstance(first, dt.date):
+                continue
+            stamps = pd.to_datetime(s, errors="coerce")
+            if stamps.notna().sum() != len(sample):  # not all dates: leave the column as it is
+                continue
+        else:
+            continue
+        if out is attrs:
+            out = attrs.copy()
+        if bool((stamps.dropna() == stamps.dropna().dt.normalize()).all()):
+            out[col] = stamps.astype("datetime64[s]").astype(pd.ArrowDtype(pa.timestamp("s"))).astype(
+                pd.ArrowDtype(pa.date32()))
+        else:
+            out[col] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S").astype(object).where(stamps.notna(), None)
+    return out
+
+
 def _write_shapefile_zip(attrs: pd.DataFrame, geoms: np.ndarray, path: Path, spec: crsmod.CrsSpec,
-                         layer_name: str, labels: dict | None) -> None:
+                         layer_name: str, labels: dict | None, id_field: str | None) -> str | None:
+    """Write the zip; return the warning about texts cut to fit the DBF, or None."""
     names = shapefile_names(list(attrs.columns))
-    out = gpd.GeoDataFrame(attrs.rename(columns=names), geometry=list(geoms), crs=_file_crs(spec))
+    long = _long_texts(attrs)
+    sidecar_name, sidecar, warning = f"{layer_name}_long_texts.csv", None, None
+    if long:
+        key = id_field if id_field in attrs.columns else None
+        keys = attrs[key].to_numpy(dtype=object) if key else np.arange(1, len(attrs) + 1)
+        parts, attrs = [], attrs.copy()
+        for col, rows in long.items():
+            whole = attrs[col].iloc[rows]
+            parts.append(pd.DataFrame({key or "feature": keys[rows], "field": col, "dbf_field": names[col],
+                                       "value": whole.to_numpy(dtype=object)}))
+            if not pd.api.types.is_object_dtype(attrs[col]):
+                attrs[col] = attrs[col].astype(object)
+            attrs.iloc[rows, attrs.columns.get_loc(col)] = [_cut(v) for v in whole]
+        sidecar = pd.concat(parts, ignore_index=True)
+        counts = ", ".join(f"{col} ({len(rows)})" for col, rows in long.items())
+        warning = (f"{path.name}: {len(sidecar)} text values longer than a Shapefile field holds ({DBF_TEXT_BYTES} "
+                   f"bytes of UTF-8; a Chinese character takes 3) in {counts}: cut in the .dbf (ending with "
+                   f"{CUT_MARK}) and written whole to {sidecar_name} in the zip, keyed by "
+                   f"{key or 'feature number'}")
+    out = gpd.GeoDataFrame(_dbf_dates(attrs).rename(columns=names), geometry=list(geoms), crs=_file_crs(spec))
     for col in out.columns:
-        if out[col].dtype == bool:
-            out[col] = out[col].astype(np.int32)  # DBF logicals read back unevenly; 1/0 is unambiguous
+        if out[col].dtype == bool or isinstance(out[col].dtype, pd.BooleanDtype):
+            out[col] = out[col].astype("Int32")  # DBF logicals read back unevenly; 1/0 is unambiguous
     with tempfile.TemporaryDirectory() as tmp:
         shp = Path(tmp) / f"{layer_name}.shp"
-        pyogrio.write_dataframe(out, shp, driver="ESRI Shapefile", encoding="UTF-8")
+        # Arrow: the only path on which pyogrio hands GDAL a date field (date32 -> DBF type D)
+        pyogrio.write_dataframe(out, shp, driver="ESRI Shapefile", use_arrow=True, layer_options={"ENCODING": "UTF-8"})
         with open(Path(tmp) / FIELDS_SIDECAR, "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["short", "name", "label_zh", "label_en"])
             for full, short in names.items():
                 writer.writerow([short, full, *(labels or {}).get(full, ("", ""))])
+        if sidecar is not None:
+            # utf-8-sig: Excel opens the Chinese text correctly
+            sidecar.to_csv(Path(tmp) / sidecar_name, index=False, encoding="utf-8-sig")
         tmp_zip = Path(tmp) / "out.zip"
         with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as zf:
             for member in sorted(Path(tmp).iterdir()):
                 if member.name != "out.zip":
                     zf.write(member, member.name)
         shutil.move(str(tmp_zip), path)
+    return warning

@@ -1,16 +1,21 @@
 """Export formats with limits of their own, checked with a real GIS client (GDAL's ogrinfo) on real
 PostGIS data: KML is WGS84 whatever CRS was asked (with a note saying so) and its placemarks carry
-the feature's name and the layer's colours."""
+the feature's name and the layer's colours; a Shapefile keeps texts longer than its 254-byte DBF
+fields whole in a sidecar table, with a warning, and writes dates as DBF dates."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+import zipfile
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -124,10 +129,101 @@ def test_kml_of_a_single_style_layer_uses_its_colour(engine, tmp_path):
         _kml_colour(decl.style.color, decl.style.fill_opacity)}
 
 
-def test_geopandas_reads_our_kml(engine, small_zone, parcels, tmp_path):
-    """The file opens in the ordinary Python stack too (pyogrio via geopandas)."""
+# -- Shapefile ----------------------------------------------------------------------------------------------
+
+def _short_names(path) -> dict[str, str]:
+    """full name -> DBF name, from the fields.csv our Shapefile exports carry."""
+    _, raw = _zip_text(path, "fields.csv")
+    return {r["name"]: r["short"] for r in csv.DictReader(io.StringIO(raw.decode("utf-8")))}
+
+
+def _zip_text(path, suffix: str) -> tuple[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        names = [n for n in zf.namelist() if n.endswith(suffix)]
+        assert len(names) == 1, zf.namelist()
+        return names[0], zf.read(names[0])
+
+
+@pytest.fixture()
+def long_texts(parcels):
+    """Four parcels; two with enterprise names longer than a DBF field holds in UTF-8 (Chinese
+    characters take 3 bytes: 100 of them are 300 bytes), one exactly at the limit."""
+    frame = parcels.head(4).copy()
+    frame.attrs = parcels.attrs
+    frame["enterprise_zh"] = frame["enterprise_zh"].astype(object)
+    frame["enterprise_en"] = frame["enterprise_en"].astype(object)
+    frame.iloc[0, frame.columns.get_loc("enterprise_zh")] = "上海外高桥" + "保税区企业" * 19      # 100 chars
+    frame.iloc[1, frame.columns.get_loc("enterprise_zh")] = "洋" * 84 + "ab"                      # 254 bytes
+    frame.iloc[2, frame.columns.get_loc("enterprise_en")] = "Shanghai " + "x" * 291               # 300 bytes
+    frame.iloc[3, frame.columns.get_loc("enterprise_zh")] = "临港" * 60 + "新片区"                  # 369 bytes
+    return frame
+
+
+def test_shapefile_texts_too_long_for_dbf_are_kept_whole_in_a_sidecar(long_texts, tmp_path):
+    path = tmp_path / "parcels.zip"
+    notes: list[str] = []
+    api.export(long_texts, path, format="shp", warn=notes.append)
+    assert len(notes) == 1, notes
+    assert re.search(r"3 text values", notes[0]) and "enterprise_zh" in notes[0] and "enterprise_en" in notes[0]
+    name, raw = _zip_text(path, "_long_texts.csv")
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 with a BOM as UTF-8
+    assert name in notes[0]
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    by_key = {(int(r["id"]), r["field"]): r["value"] for r in rows}
+    ids = list(long_texts["id"])
+    assert by_key == {(ids[0], "enterprise_zh"): long_texts["enterprise_zh"].iloc[0],
+                      (ids[2], "enterprise_en"): long_texts["enterprise_en"].iloc[2],
+                      (ids[3], "enterprise_zh"): long_texts["enterprise_zh"].iloc[3]}
+    # the DBF holds valid UTF-8 within 254 bytes, the value at the limit whole; a real client reads it
+    back = pyogrio.read_dataframe(f"/vsizip/{path}/parcels.shp", encoding="UTF-8").set_index("id")
+    short = _short_names(path)
+    for col in ("enterprise_zh", "enterprise_en"):
+        assert back[short[col]].fillna("").str.encode("utf-8").str.len().max() <= 254
+    assert back.loc[ids[1], short["enterprise_zh"]] == long_texts["enterprise_zh"].iloc[1]
+    assert back.loc[ids[0], short["enterprise_zh"]].startswith("上海外高桥保税区企业")
+    info = ogrinfo("-ro", "-al", f"/vsizip/{path}/parcels.shp")
+    assert "上海外高桥保税区企业" in info  # GDAL itself decodes the cut value (no broken UTF-8 sequence)
+
+
+def test_shapefile_without_long_texts_has_no_sidecar_and_no_warning(parcels, tmp_path):
+    path = tmp_path / "parcels.zip"
+    notes: list[str] = []
+    api.export(parcels.head(5), path, format="shp", warn=notes.append)
+    assert notes == []
+    with zipfile.ZipFile(path) as zf:
+        assert [n for n in zf.namelist() if n.endswith(".csv")] == ["fields.csv"]
+
+
+def test_shapefile_dates_are_dbf_dates(parcels, tmp_path):
+    path = tmp_path / "parcels.zip"
+    api.export(parcels, path, format="shp")
+    info = ogrinfo("-ro", "-al", "-so", f"/vsizip/{path}/parcels.shp")
+    short = _short_names(path)["status_since"]
+    assert re.search(rf"^{short}: Date \(", info, re.M), info
+    back = pyogrio.read_dataframe(f"/vsizip/{path}/parcels.shp").set_index("code").loc[list(parcels.code)]
+    want = pd.to_datetime(parcels["status_since"]).dt.date.tolist()
+    assert pd.to_datetime(back[short]).dt.date.tolist() == want
+
+
+def test_shapefile_names_cut_to_ten_characters_stay_unique_and_are_listed(parcels, tmp_path):
+    path = tmp_path / "parcels.zip"
+    api.export(parcels.head(3), path, format="shp")
+    back = pyogrio.read_dataframe(f"/vsizip/{path}/parcels.shp")
+    fields = [c for c in back.columns if c != "geometry"]
+    assert all(len(c.encode("utf-8")) <= 10 for c in fields) and len({c.lower() for c in fields}) == len(fields)
+    listed = {short: full for full, short in _short_names(path).items()}
+    assert set(listed) == set(fields)
+    assert set(listed.values()) == {c for c in parcels.columns if c != "geometry"}
+    short = _short_names(path)
+    assert short["enterprise_zh"] != short["enterprise_en"]  # both cut from "enterprise": still two fields
+
+
+def test_geopandas_reads_our_kml_and_shapefile(engine, small_zone, parcels, tmp_path):
+    """The files open in the ordinary Python stack too (pyogrio via geopandas)."""
     api.export("parcels", tmp_path / "p.kml", zone=small_zone, engine=engine)
+    api.export("parcels", tmp_path / "p.zip", zone=small_zone, engine=engine)
     assert len(gpd.read_file(tmp_path / "p.kml")) == len(parcels)
+    assert len(gpd.read_file(f"/vsizip/{tmp_path / 'p.zip'}/parcels.shp")) == len(parcels)
 
 
 def test_cli_export_says_what_the_kml_could_not_hold(engine, small_zone, tmp_path):
