@@ -1,5 +1,5 @@
 # The two commands of the README. Both set everything up first (scripts/bootstrap.sh).
-.PHONY: demo test bootstrap lint bench
+.PHONY: demo test bootstrap lint bench lock
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -14,3 +14,7 @@ test: bootstrap
 
 lint: bootstrap
 	.venv/bin/python -m ruff check gisapp tests bench
+
+## Pin every Python package anew from pyproject.toml (then run make test, and commit the lock)
+lock: bootstrap
+	.venv/bin/uv pip compile pyproject.toml --extra test --python-version 3.11 -q --no-annotate --custom-compile-command "make lock" -o requirements.lock

@@ -29,13 +29,17 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 
-# Reinstall only when the dependency list changed.
-stamp=".venv/.gisapp-deps-$(sha256sum pyproject.toml | cut -c1-16)"
+# The exact versions of requirements.lock (made by `make lock` from pyproject.toml), installed with
+# uv: a newcomer and CI get the same packages, whatever was released upstream since, in seconds.
+# Reinstall only when the lock or the project's metadata changed.
+UV_VERSION="0.13.9"
+stamp=".venv/.gisapp-deps-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-    echo "bootstrap: installing Python packages into .venv (about a minute the first time)"
+    echo "bootstrap: installing the locked Python packages into .venv (uv)"
     # pipefail keeps pip's exit status; grep only drops notes about absent local package folders
-    .venv/bin/python -m pip install -q --upgrade pip 2>&1 | { grep -v "is ignored: it is neither" || true; }
-    .venv/bin/python -m pip install -q -e ".[test]" 2>&1 | { grep -v "is ignored: it is neither" || true; }
+    .venv/bin/python -m pip install -q "uv==${UV_VERSION}" 2>&1 | { grep -v "is ignored: it is neither" || true; }
+    .venv/bin/uv pip sync --python .venv/bin/python -q requirements.lock
+    .venv/bin/uv pip install --python .venv/bin/python -q --no-deps -e .
     rm -f .venv/.gisapp-deps-*
     touch "$stamp"
 fi

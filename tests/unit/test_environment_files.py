@@ -35,3 +35,23 @@ def test_readme_opens_with_the_two_commands_and_ci_calls_the_test_one():
     commands = [line for line in first if line and not line.startswith("#")]
     assert commands == ["make demo", "make test"]
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_lock_pins_every_dependency_inside_its_range():
+    """requirements.lock (what bootstrap installs) holds each dependency of pyproject.toml at one
+    version its range allows: a change of range without `make lock` is caught here."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pinned = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pinned[canonicalize_name(name)] = version.strip()
+    for spec in pyproject["dependencies"] + pyproject["optional-dependencies"]["test"]:
+        req = Requirement(spec)
+        name = canonicalize_name(req.name)
+        assert name in pinned, f"{req.name} is not in requirements.lock: run make lock"
+        assert req.specifier.contains(pinned[name], prereleases=True), (
+            f"requirements.lock pins {req.name}=={pinned[name]}, outside {req.specifier}: run make lock")
