@@ -244,6 +244,10 @@ def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...], workers: int |
                f" {summary.carried_reviews} reviews carried over")
     click.echo(summary.table())
     click.echo("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in summary.seconds.items()))
+    from gisapp.rules.overrides import unknown_overrides
+
+    for problem in unknown_overrides(assessor_engine()):
+        click.echo(f"warning: {problem} (gisapp params list)", err=True)
 
 
 @main.command("prune-findings")
@@ -257,6 +261,67 @@ def prune_findings(keep_runs: int) -> None:
 
     ensure_database()
     click.echo(f"{prune(assessor_engine(), keep_runs)} findings of old runs deleted")
+
+
+@main.group()
+def params() -> None:
+    """The rules' parameters: what is in force, set a value (with its source), a value's history."""
+
+
+@params.command("list")
+@click.option("--rule", default=None, help="Only this rule's parameters.")
+@click.option("--zone", default=None, help="The values in force for this zone (code).")
+@click.option("--year", type=int, default=None, help="The values in force for this year.")
+@friendly
+def params_list(rule: str | None, zone: str | None, year: int | None) -> None:
+    """Every parameter with its value in force today, its source and since when."""
+    import json
+
+    from gisapp.db.engine import assessor_engine
+    from gisapp.rules.overrides import list_params, unknown_overrides
+
+    engine = assessor_engine()
+    for line in list_params(engine, rule, zone, year):
+        mark = "*" if line.overridden else " "
+        click.echo(f"{mark} {line.rule}.{line.name} = {json.dumps(line.value, ensure_ascii=False)}  "
+                   f"[{line.source}; from {line.effective_from}]")
+    for problem in unknown_overrides(engine):
+        click.echo(f"! {problem}", err=True)
+    click.echo("(* = set by the bureau in rules.parameter_overrides; the others are the rule's defaults)")
+
+
+@params.command("set")
+@click.argument("rule")
+@click.argument("name")
+@click.argument("value")
+@click.option("--source", required=True, help="Where the value comes from (document, article).")
+@click.option("--from", "effective_from", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
+              help="The date the value applies from (YYYY-MM-DD).")
+@click.option("--zone", default=None, help="Only for this zone (code).")
+@click.option("--year", type=int, default=None, help="Only for this year.")
+@friendly
+def params_set(rule: str, name: str, value: str, source: str, effective_from, zone: str | None,
+               year: int | None) -> None:
+    """Set a parameter's value (JSON: 2, 0.25, true, [1, 2]; plain text for a text parameter)."""
+    from gisapp.db.engine import owner_engine
+    from gisapp.rules.overrides import set_param
+
+    override_id = set_param(owner_engine(), rule, name, value, source=source,
+                            effective_from=effective_from.date(), zone=zone, year=year)
+    click.echo(f"{rule}.{name} set (override #{override_id}); the next `gisapp assess` uses it")
+
+
+@params.command("history")
+@click.argument("rule")
+@click.argument("name")
+@friendly
+def params_history(rule: str, name: str) -> None:
+    """Every value a parameter has had: the default, then each change, who made it and why."""
+    from gisapp.db.engine import owner_engine
+    from gisapp.rules.overrides import param_history
+
+    frame = param_history(owner_engine(), rule, name)
+    click.echo(frame.to_string(index=False))
 
 
 # -- users ---------------------------------------------------------------------------------------
