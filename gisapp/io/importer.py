@@ -733,6 +733,8 @@ class _StreamingParcelLoad:
         self.n_total, self.geometry_checked = n_total, geometry_checked
         self.error: BaseException | None = None
         self.loaded = 0
+        self.queued = 0
+        self.finished = False
         self.reused_wkb = 0  # added to by the one thread that builds the chunks' tables
         self.cancelled = False
         self.t0 = time.perf_counter()
@@ -755,6 +757,12 @@ class _StreamingParcelLoad:
         # the columns are taken here: the frame is not touched again by the thread that validates it
         columns = {c: rows[c] for c in ("code", "zone_id", "geom", "wkb", "area_m2", *_PARCEL_ATTRS) if c in rows}
         self.queue.put(self._tables.submit(self._table, columns, len(rows), source_crs))
+        self.queued += len(rows)
+        if self.queued >= self.n_total:
+            # the last chunk: the indexes are rebuilt right after its COPY, while the validating
+            # thread runs the whole-file checks (duplicates, overlaps) on the other core; an error
+            # they find cancels the rebuild and the import as before
+            self.finish()
 
     def _table(self, columns: dict[str, pd.Series], n: int, source_crs: str) -> pa.Table:
         table, reused = _parcel_copy_table(columns, n, source_crs, self.actor)
@@ -784,7 +792,11 @@ class _StreamingParcelLoad:
             self.error = exc
 
     def finish(self) -> None:
-        """No chunk follows: end the COPY and rebuild the indexes; :meth:`join` waits for it."""
+        """No chunk follows: end the COPY and rebuild the indexes; :meth:`join` waits for it.
+        Called again (by the importer, after the last chunk already did) it changes nothing."""
+        if self.finished:
+            return
+        self.finished = True
         self.queue.put(None)
         self._tables.shutdown(wait=False)
 

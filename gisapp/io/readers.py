@@ -34,6 +34,8 @@ from gisapp.io.fields import CRS_COLUMN, LAT_NAMES, LON_NAMES, WKT_NAMES, normal
 
 VECTOR_SUFFIXES = {".gpkg", ".shp", ".zip", ".geojson", ".json", ".kml", ".fgb"}
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}
+#: What can be read from one file alone (an upload): a Shapefile needs its sidecars, so it comes zipped.
+SINGLE_FILE_SUFFIXES = (VECTOR_SUFFIXES - {".shp"}) | TABLE_SUFFIXES
 #: Sidecar written next to Shapefiles by the exporter: short DBF names -> full field names.
 FIELDS_SIDECAR = "fields.csv"
 

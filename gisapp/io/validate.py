@@ -216,8 +216,9 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
     ``on_chunk(rows, source_crs)`` is called with each chunk's final values as soon as they are
     known and only while the file has no error so far (a bulk import COPYs the chunk meanwhile,
     and stops when a later chunk or the whole-file checks find one). Every row is checked on its
-    own within its chunk; what compares rows with each other (duplicate codes and geometries)
-    runs once over the whole file at the end, and whole-file lines are kept once. Only parcels.
+    own within its chunk; what compares rows with each other (duplicate codes and geometries,
+    overlaps) runs once over the whole file at the end, and whole-file lines are kept once. Only
+    parcels.
 
     The checks that can only add errors (geometry validity, value pairs) run for every chunk once
     all chunks are handed on: a bulk import then runs them while the server stores the last chunk
@@ -268,6 +269,7 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
         have = ~pd.isna(geoms)
         if have.any():
             _duplicate_geometries(geoms, have, report)
+            _overlapping_geometries(geoms, have, report)
     return Prepared(kind, rows, source_crs, report, ignored)
 
 
@@ -857,17 +859,14 @@ OVERLAP_TOLERANCE_M2 = 1.0
 
 def _overlapping_geometries(geoms: np.ndarray, have: np.ndarray, report: Report) -> None:
     """Features whose land overlaps another feature's by more than the tolerance (identical
-    geometries are reported as duplicates instead). Candidates are pairs whose bounding boxes
-    overlap with area: boxes shrunk by a hair, so neighbours that only share an edge are not
-    candidates, then GEOS measures the shared interior of the few that are."""
+    geometries are reported as duplicates instead). GEOS finds the pairs that meet at all
+    (prepared geometries in an STRtree: neighbours apart by a road are no pair), then tells those
+    that share interior from those that only touch along an edge, and measures the shared area."""
     pos = np.flatnonzero(have)
     g = geoms[have]
     if len(g) < 2:
         return
-    b = shapely.bounds(g)
-    hair = 1e-9  # degrees (~0.1 mm): below any survey's precision, above float rounding of a shared edge
-    tree = shapely.STRtree(g)
-    first, second = tree.query(shapely.box(b[:, 0] + hair, b[:, 1] + hair, b[:, 2] - hair, b[:, 3] - hair))
+    first, second = shapely.STRtree(g).query(g, predicate="intersects")
     pairs = first < second
     first, second = first[pairs], second[pairs]
     if not len(first):

@@ -23,6 +23,7 @@ from gisapp.db.engine import get_engine
 from gisapp.errors import GisappError
 from gisapp.i18n import t
 from gisapp.io.importer import import_file
+from gisapp.io.readers import SINGLE_FILE_SUFFIXES
 from gisapp.io.report import localise, localised_summary, localised_table
 from gisapp.web.auth import _csrf_ok, _csrf_token, current_actor, request_lang
 from gisapp.web.uploads import no_room, upload_space_message
@@ -31,7 +32,8 @@ import_page = Blueprint("import_page", __name__)
 
 ALLOWED_ROLES = {"bureau_admin"}
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-_SUFFIXES = {".gpkg", ".zip", ".geojson", ".json", ".kml", ".csv", ".xlsx", ".shp"}
+# the reader's own list: the page accepts what the importer can read from one uploaded file
+_SUFFIXES = SINGLE_FILE_SUFFIXES
 
 TEXT = {
     "zh": {"title": "数据导入", "kind": "数据类型", "parcels": "地块", "zones": "园区边界", "metrics": "企业年度指标",

@@ -290,9 +290,10 @@ def test_a_file_whose_parcels_overlap_each_other_is_refused_feature_by_feature(i
     path = tmp_path / "self.geojson"
     frame.to_file(path, driver="GeoJSON")
     count = _scalar(isolated_engine, "SELECT count(*) FROM land.parcels")
-    for threshold in (10_000, 1):  # a small import, and the bulk load (COPY, triggers off)
+    # a small import, the bulk load (COPY, triggers off), and the bulk load fed chunk by chunk
+    for threshold, chunk_rows in ((10_000, 100_000), (1, 100_000), (1, 1)):
         with pytest.raises(InputError, match=r"FILE-OVL-2\).*overlaps feature 0 \(code FILE-OVL-1\) by [\d,.]+ m²"):
-            import_file(isolated_engine, "parcels", path, bulk_threshold=threshold)
+            import_file(isolated_engine, "parcels", path, bulk_threshold=threshold, chunk_rows=chunk_rows)
     assert _scalar(isolated_engine, "SELECT count(*) FROM land.parcels") == count
 
 

@@ -35,7 +35,7 @@ def _token(client) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
-def _gpkg(engine, enterprise=None) -> bytes:
+def _gpkg(engine, enterprise=None, driver: str = "GPKG", tmp_path=None) -> bytes:
     zone = api.read_layer("zones", engine=engine).iloc[0]
     # a square inside the zone and clear of its parcels (the database refuses overlaps)
     taken = shapely.STRtree(api.read_layer("parcels", zone=zone.code, fields=["code"], engine=engine).geometry.values)
@@ -46,8 +46,12 @@ def _gpkg(engine, enterprise=None) -> bytes:
                   if zone.geometry.contains(sq) and not len(taken.query(sq, predicate="intersects")))
     frame = gpd.GeoDataFrame({"code": ["WEB-1"], "land_use_code": ["1001"], "enterprise_zh": [enterprise]},
                              geometry=[square], crs=4490)
+    if tmp_path is not None:  # drivers that write only to a file
+        path = tmp_path / {"FlatGeobuf": "upload.fgb"}.get(driver, f"upload.{driver.lower()}")
+        frame.to_file(path, driver=driver)
+        return path.read_bytes()
     buf = io.BytesIO()
-    frame.to_file(buf, driver="GPKG")
+    frame.to_file(buf, driver=driver)
     return buf.getvalue()
 
 
@@ -105,3 +109,15 @@ def test_the_form_needs_its_token(app, engine):
     data = {"kind": "parcels", "file": (io.BytesIO(_gpkg(engine)), "x.gpkg")}
     resp = admin.post("/admin/import", data=data, content_type="multipart/form-data")
     assert resp.status_code == 400
+
+
+def test_the_page_takes_every_format_the_importer_reads_from_one_file(app, engine, tmp_path):
+    """FlatGeobuf is read by the importer: the page accepts it too (one list of formats)."""
+    admin = _client(app, engine, "bureau_admin")
+    data = {"csrf": _token(admin), "kind": "parcels", "dry_run": "1",
+            "file": (io.BytesIO(_gpkg(engine, driver="FlatGeobuf", tmp_path=tmp_path)), "survey.fgb")}
+    resp = admin.post("/admin/import?lang=en", data=data, content_type="multipart/form-data")
+    assert resp.status_code == 200, resp.get_data(as_text=True)[-500:]
+    shp = {"csrf": _token(admin), "kind": "parcels", "file": (io.BytesIO(b"not alone"), "survey.shp")}
+    refused = admin.post("/admin/import?lang=en", data=shp, content_type="multipart/form-data")
+    assert refused.status_code == 400 and ".zip" in refused.get_data(as_text=True)
