@@ -185,6 +185,10 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
             # and no other writer of parcels until this load commits: its rows reach the table with
             # the triggers off, so another writer's overlap check could not wait for them (reads go on)
             conn.execute(sa.text("LOCK TABLE land.parcels IN SHARE ROW EXCLUSIVE MODE"))
+            # nothing to overlap when the table starts empty (a first load): the check after the
+            # COPY is then skipped (it would scan every new row to find no earlier one)
+            conn.info["gisapp.parcels_before_load"] = bool(
+                conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM land.parcels)")).scalar())
         if preview is not None:
             reference = pool.submit(_load_reference_apart, engine, kind, preview, seconds)
             t_read = time.perf_counter()
@@ -496,6 +500,8 @@ class OverlapRefused(InputError):
 def _refuse_overlaps_with_earlier_parcels(conn: Connection) -> None:
     """A bulk load's COPY runs with the triggers off: the database's check of new parcels against
     the existing ones runs here instead, once the indexes are back (land.loaded_parcel_overlaps)."""
+    if not conn.info.pop("gisapp.parcels_before_load", True):
+        return
     found = conn.execute(sa.text("SELECT code, other, overlap_m2 FROM land.loaded_parcel_overlaps()")).all()
     if found:
         raise OverlapRefused("; ".join(f"parcel {code} overlaps the existing parcel {other} by {m2:,.1f} m²"
