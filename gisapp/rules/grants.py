@@ -26,6 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from gisapp.i18n import TEXTS
 from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
 from gisapp.rules.common import ZoneParams, as_day, findings, gc_paused, iso_dates
@@ -105,7 +106,8 @@ TERM = RuleSpec(
 )
 SPECS = (REVIEW, NOTICE, TERM)
 INPUTS = ("land_grants", "grant_requirements", "grant_reviews")
-STAGE_ZH = {"acceptance": "竣工验收", "production": "达产核验", "periodic": "定期评估"}
+#: the review stages' names, as the parcel page and the forms show them (gisapp.i18n: one name each)
+STAGE_ZH = {stage: TEXTS[f"stage.{stage}"]["zh"] for stage in ("acceptance", "production", "periodic")}
 
 
 @gc_paused
