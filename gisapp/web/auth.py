@@ -200,13 +200,13 @@ def request_lang(settings: Settings | None = None) -> str:
 # -- the session cookie and the secret that signs it -----------------------------------------------
 
 
-def _csrf_token() -> str:
+def csrf_token() -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
     return session["csrf"]
 
 
-def _csrf_ok() -> bool:
+def csrf_ok() -> bool:
     sent = request.form.get("csrf", "")
     return bool(sent) and hmac.compare_digest(sent, session.get("csrf", ""))
 
@@ -271,7 +271,7 @@ def _login_page(
         switch=t("lang.switch", lang),
         synthetic=t("app.synthetic", lang),
         error=error,
-        csrf=_csrf_token(),
+        csrf=csrf_token(),
         next=_safe_next(request.values.get("next")),
         username=username,
     )
@@ -285,7 +285,7 @@ def login():
     lang = request_lang()
     if request.method == "GET":
         return _login_page(lang)
-    if not _csrf_ok():
+    if not csrf_ok():
         return _login_page(lang, t("auth.bad_form", lang), status=400)
     username = request.form.get("username", "")
     try:
@@ -306,14 +306,14 @@ def login():
     login_user(WebUser(account))
     session["sid"] = sid
     session.permanent = True
-    _csrf_token()
+    csrf_token()
     return redirect(_safe_next(request.form.get("next")))
 
 
 @auth.route("/logout", methods=["GET", "POST"])
 def logout():
     # GET only shows the page (a link elsewhere cannot sign anyone out); POST with the token signs out.
-    if request.method == "POST" and _csrf_ok():
+    if request.method == "POST" and csrf_ok():
         sid = session.get("sid")
         if isinstance(sid, str) and sid:
             # on the server: the cookie, wherever a copy of it is, signs nobody in any more
@@ -332,7 +332,7 @@ def logout():
         '<input type="hidden" name="csrf" value="{{ csrf }}">'
         '<button id="logout-submit" type="submit">{{ label }}</button></form></main></body></html>',
         label=t("auth.logout", lang),
-        csrf=_csrf_token(),
+        csrf=csrf_token(),
     )
     return Response(body, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
@@ -375,7 +375,7 @@ def user_bar(lang: str) -> list:
         ),
         html.Form(
             [
-                dcc.Input(type="hidden", name="csrf", value=_csrf_token()),
+                dcc.Input(type="hidden", name="csrf", value=csrf_token()),
                 html.Button(t("auth.logout", lang), id="app-logout", type="submit"),
             ],
             action="/logout",

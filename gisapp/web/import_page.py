@@ -25,7 +25,7 @@ from gisapp.i18n import t
 from gisapp.io.importer import import_file
 from gisapp.io.readers import SINGLE_FILE_SUFFIXES
 from gisapp.io.report import localise, localised_summary, localised_table
-from gisapp.web.auth import _csrf_ok, _csrf_token, current_actor, request_lang
+from gisapp.web.auth import csrf_ok, csrf_token, current_actor, request_lang
 from gisapp.web.uploads import no_room, upload_space_message
 
 import_page = Blueprint("import_page", __name__)
@@ -95,7 +95,7 @@ def _page(lang: str, status: int = 200, **values) -> Response:
     values.setdefault("encoding", "")
     values.setdefault("layer", "")
     values.setdefault("dry_run", True)
-    body = render_template_string(PAGE, lang=lang, x=TEXT[lang], csrf=_csrf_token(), **values)
+    body = render_template_string(PAGE, lang=lang, x=TEXT[lang], csrf=csrf_token(), **values)
     return Response(body, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
@@ -118,7 +118,7 @@ def submit():
     x = TEXT[lang]
     if not _allowed():
         return _page(lang, 403, error=x["forbidden"])
-    if not _csrf_ok():
+    if not csrf_ok():
         return _page(lang, 400, error=x["bad_token"])
     if request.content_length and request.content_length > MAX_UPLOAD_BYTES:
         return _page(lang, 413, error=f"> {MAX_UPLOAD_BYTES // 2**20} MB")
