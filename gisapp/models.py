@@ -1,7 +1,7 @@
 """SQLAlchemy 2 typed models mirroring ``sql/migrations`` (the SQL is the source of truth).
 
-tests/db/test_models_match_schema.py checks that every mapped column exists in the migrated
-database with the same nullability, so the two cannot drift silently.
+tests/db/test_schema.py checks that every table of the migrated database is mapped, and every
+column with the same type and nullability, so the two cannot drift silently.
 """
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Computed,
     Date,
     DateTime,
-    Float,
+    Double,
     ForeignKey,
     Integer,
     Numeric,
     SmallInteger,
     Text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 SRID = 4490  # CGCS2000 geographic (lon/lat)
 
@@ -99,7 +99,7 @@ class Zone(Versioned, Base):
     district_id: Mapped[int] = mapped_column(ForeignKey("land.districts.id"))
     kind: Mapped[str] = mapped_column(Text)
     approved_on: Mapped[dt.date | None] = mapped_column(Date)
-    approved_area_m2: Mapped[float | None] = mapped_column(Float)
+    approved_area_m2: Mapped[float | None] = mapped_column(Double)
     approved_area_is_demo: Mapped[bool] = mapped_column(Boolean)
     region: Mapped[str] = mapped_column(Text)
     is_synthetic: Mapped[bool] = mapped_column(Boolean)
@@ -115,7 +115,7 @@ class ZoneBoundary(Versioned, Base):
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     approval_ref: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False)
-    area_m2: Mapped[float | None] = mapped_column(Float, server_default=None)
+    area_m2: Mapped[float | None] = mapped_column(Double, server_default=None)
     source_crs: Mapped[str] = mapped_column(Text)
     is_synthetic: Mapped[bool] = mapped_column(Boolean)
 
@@ -142,7 +142,7 @@ class Parcel(Versioned, Base):
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False)
     #: m² on the ellipsoid, ST_Area(geom::geography), kept by a trigger (migration 0900); bulk loaders
     #: supply it (gisapp.geodesy)
-    area_m2: Mapped[float] = mapped_column(Float)
+    area_m2: Mapped[float] = mapped_column(Double)
     land_use_code: Mapped[str] = mapped_column(ForeignKey("land.land_use_codes.code"))
     legacy_land_use_code: Mapped[str | None] = mapped_column(ForeignKey("land.legacy_land_use_codes.legacy_code"))
     status: Mapped[str] = mapped_column(ForeignKey("land.parcel_statuses.code"))
@@ -150,9 +150,9 @@ class Parcel(Versioned, Base):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("land.enterprises.id"))
     plot_ratio_min: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     plot_ratio_max: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
-    floor_area_m2: Mapped[float | None] = mapped_column(Float)
-    building_footprint_m2: Mapped[float | None] = mapped_column(Float)
-    office_living_area_m2: Mapped[float | None] = mapped_column(Float)
+    floor_area_m2: Mapped[float | None] = mapped_column(Double)
+    building_footprint_m2: Mapped[float | None] = mapped_column(Double)
+    office_living_area_m2: Mapped[float | None] = mapped_column(Double)
     source_crs: Mapped[str] = mapped_column(Text)
     is_synthetic: Mapped[bool] = mapped_column(Boolean)
 
@@ -226,8 +226,8 @@ class ConstructionProgress(Versioned, Base):
     parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
     reported_on: Mapped[dt.date] = mapped_column(Date)
     started_on: Mapped[dt.date | None] = mapped_column(Date)
-    should_develop_area_m2: Mapped[float | None] = mapped_column(Float)
-    developed_area_m2: Mapped[float | None] = mapped_column(Float)
+    should_develop_area_m2: Mapped[float | None] = mapped_column(Double)
+    developed_area_m2: Mapped[float | None] = mapped_column(Double)
     invested_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     total_investment_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     completed_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -290,7 +290,7 @@ class MixedUseComponent(Versioned, Base):
     parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
     land_use_code: Mapped[str] = mapped_column(ForeignKey("land.land_use_codes.code"))
     floor_share_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2))
-    floor_area_m2: Mapped[float | None] = mapped_column(Float)
+    floor_area_m2: Mapped[float | None] = mapped_column(Double)
 
 
 class GreenArea(Versioned, Base):
@@ -299,7 +299,7 @@ class GreenArea(Versioned, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
     measured_on: Mapped[dt.date] = mapped_column(Date)
-    green_area_m2: Mapped[float] = mapped_column(Float)
+    green_area_m2: Mapped[float] = mapped_column(Double)
 
 
 # -- quotas, assessments, performance ------------------------------------------------------
@@ -367,7 +367,7 @@ class ZoneIndicatorValue(Versioned, Base):
     year: Mapped[int] = mapped_column(SmallInteger)
     category: Mapped[str] = mapped_column(Text)
     indicator: Mapped[str] = mapped_column(Text)
-    value: Mapped[float] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(Double)
     unit: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
 
@@ -434,14 +434,14 @@ class Finding(Versioned, Base):
     rule_version: Mapped[str] = mapped_column(Text)
     as_of: Mapped[dt.date] = mapped_column(Date)
     zone_id: Mapped[int | None] = mapped_column(Integer)
-    zone_key: Mapped[int] = mapped_column(Integer, Computed("coalesce(zone_id, 0)"))
+    zone_key: Mapped[int] = mapped_column(Integer)  # coalesce(zone_id, 0), written with the row
     parcel_id: Mapped[int | None] = mapped_column(BigInteger)
     subject_type: Mapped[str] = mapped_column(Text)
     subject_id: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(Text)
     is_positive: Mapped[bool] = mapped_column(Boolean)
     parameter_set_id: Mapped[int | None] = mapped_column(BigInteger)
-    evidence = mapped_column(JSONB, nullable=False)
+    evidence: Mapped[str] = mapped_column(Text)  # JSON text, as the assessment writes it (migration 1100)
     explanation_zh: Mapped[str] = mapped_column(Text)
     explanation_en: Mapped[str] = mapped_column(Text)
     review_status: Mapped[str] = mapped_column(Text)
@@ -505,3 +505,119 @@ class ImportRecord(Base):
     imported_by: Mapped[str] = mapped_column(Text)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# -- reference tables named by the rules ---------------------------------------------------------
+
+
+class _CodeNames:
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+
+
+class AssessmentKind(_CodeNames, Base):
+    __tablename__ = "assessment_kinds"
+    __table_args__ = {"schema": "land"}
+
+
+class IdleExemptionReason(_CodeNames, Base):
+    __tablename__ = "idle_exemption_reasons"
+    __table_args__ = {"schema": "land"}
+
+
+class QuotaResource(_CodeNames, Base):
+    __tablename__ = "quota_resources"
+    __table_args__ = {"schema": "land"}
+    unit: Mapped[str] = mapped_column(Text)
+
+
+class PerformanceIndicator(_CodeNames, Base):
+    __tablename__ = "performance_indicators"
+    __table_args__ = {"schema": "land"}
+    unit: Mapped[str] = mapped_column(Text)
+
+
+class PerformanceMethod(_CodeNames, Base):
+    __tablename__ = "performance_methods"
+    __table_args__ = {"schema": "land"}
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+
+
+# -- signing in and the verified request context (docs/security.md) ------------------------------
+
+
+class Xid8(UserDefinedType):
+    """PostgreSQL's 64-bit transaction id (``xid8``)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw) -> str:
+        return "XID8"
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+    __table_args__ = {"schema": "auth"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str] = mapped_column(Text)
+    remote_addr: Mapped[str | None] = mapped_column(Text)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    attempted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    throttled: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class Session(Base):
+    """A signed-in browser session, kept on the server (only hashes are stored)."""
+
+    __tablename__ = "sessions"
+    __table_args__ = {"schema": "auth"}
+    token_hash: Mapped[bytes] = mapped_column(BYTEA, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    client_hash: Mapped[bytes] = mapped_column(BYTEA)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RequestContext(Base):
+    """The verified user of a transaction (written only by auth.begin_request)."""
+
+    __tablename__ = "request_context"
+    __table_args__ = {"schema": "auth"}
+    pid: Mapped[int] = mapped_column(Integer, primary_key=True)
+    xid = mapped_column(Xid8, nullable=False)
+    username: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    zone_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
+    began_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+
+
+class ContextKey(Base):
+    """The key request contexts are signed with (readable by the owner only)."""
+
+    __tablename__ = "context_key"
+    __table_args__ = {"schema": "auth"}
+    only_one: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default="true")
+    key: Mapped[bytes] = mapped_column(BYTEA)
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+
+
+# -- the database's own bookkeeping ------------------------------------------------------------------
+
+
+class AppliedMigration(Base):
+    __tablename__ = "migrations"
+    __table_args__ = {"schema": "gisapp_meta"}
+    filename: Mapped[str] = mapped_column(Text, primary_key=True)
+    checksum: Mapped[str] = mapped_column(Text)
+    applied_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+
+
+class DatasetFact(Base):
+    """Facts about the data held (e.g. that it is synthetic demo data)."""
+
+    __tablename__ = "dataset"
+    __table_args__ = {"schema": "gisapp_meta"}
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
