@@ -21,6 +21,8 @@ import hmac
 import os
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,3 +129,15 @@ def context_key_matches(engine: Engine, settings: Settings | None = None) -> boo
     with engine.connect() as conn:
         return bool(conn.execute(sa.text("SELECT auth.context_key_matches(:p, :s)"),
                                  {"p": probe, "s": signature}).scalar())
+
+
+@contextmanager
+def acting_as(engine: Engine, actor: Actor, reason: str | None = None) -> Iterator[Connection]:
+    """One transaction as the web role with ``actor`` as its verified user (committed on success).
+
+    The context is signed by the app and checked by the database (gisapp.db.context), so the
+    row-level security policies and the audit trust it and nothing any SQL could set.
+    """
+    with engine.begin() as conn:
+        establish(conn, actor, reason)
+        yield conn
