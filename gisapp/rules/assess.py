@@ -45,7 +45,7 @@ from gisapp.queries.rule_inputs import (
 )
 from gisapp.rules import columnar, registry
 from gisapp.rules.base import FINDING_COLUMNS
-from gisapp.rules.support import concat_findings
+from gisapp.rules.common import concat_findings
 
 REVIEW_COLUMNS = ["review_status", "review_reason", "reviewed_by", "reviewed_at"]
 ACTOR = "gisapp assess"

@@ -30,8 +30,7 @@ import pandas as pd
 
 from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
-from gisapp.rules.common import gc_paused
-from gisapp.rules.support import concat_findings, findings_frame, iso_list, zone_params
+from gisapp.rules.common import concat_findings, findings_frame, gc_paused, iso_list, zone_params
 
 OPINIONS_IN_FORCE = dt.date(2021, 1, 15)
 _SOURCE = ("SMPG GO [2021] No. 1 §1.6: one comprehensive regional evaluation per zone (environment, water, "

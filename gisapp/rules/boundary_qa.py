@@ -47,8 +47,7 @@ from pyproj import Transformer
 
 from gisapp.geodesy import ellipsoid_area_m2
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
-from gisapp.rules.common import gc_paused
-from gisapp.rules.support import concat_findings, findings_frame, num, zone_params
+from gisapp.rules.common import concat_findings, findings_frame, gc_paused, num, zone_params
 
 _OPINIONS = dt.date(2021, 1, 15)
 BOUNDARY_QA = RuleSpec(

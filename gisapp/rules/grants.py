@@ -29,8 +29,7 @@ import pandas as pd
 from gisapp.i18n import TEXTS
 from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
-from gisapp.rules.common import ZoneParams, as_day, findings, gc_paused, iso_dates
-from gisapp.rules.support import concat_findings
+from gisapp.rules.common import ZoneParams, as_day, concat_findings, findings, gc_paused, iso_dates
 
 OPINIONS_2021 = "沪规划资源规〔2021〕6号"  # short: stored with every finding
 SINCE_2021 = dt.date(2021, 9, 20)

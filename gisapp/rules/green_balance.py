@@ -45,11 +45,11 @@ import pandas as pd
 from gisapp.errors import InputError
 from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, param_provenance
-from gisapp.rules.common import gc_paused
-from gisapp.rules.support import (
+from gisapp.rules.common import (
     concat_findings,
     findings_frame,
     floats,
+    gc_paused,
     iso_list,
     latest_on_or_before,
     num,

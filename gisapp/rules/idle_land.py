@@ -43,6 +43,7 @@ from gisapp.rules.common import (
     ZoneParams,
     anniversary,
     as_day,
+    concat_findings,
     findings,
     fmt_share,
     format_each,
@@ -50,7 +51,6 @@ from gisapp.rules.common import (
     iso_dates,
     round_list,
 )
-from gisapp.rules.support import concat_findings
 
 ORDER_53 = "国土资源部令第53号"  # 闲置土地处置办法; sources are short: stored with every finding
 IN_FORCE = dt.date(2012, 7, 1)

@@ -41,8 +41,7 @@ import pandas as pd
 
 from gisapp.errors import InputError
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
-from gisapp.rules.common import gc_paused
-from gisapp.rules.support import concat_findings, findings_frame, iso, num, zone_params
+from gisapp.rules.common import concat_findings, findings_frame, gc_paused, iso, num, zone_params
 
 _OPINIONS = "SMPG GO [2021] No. 1 §1.5 (Shanghai opinions on the comprehensive bonded zones)"
 

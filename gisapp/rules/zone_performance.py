@@ -43,8 +43,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
-from gisapp.rules.common import gc_paused
-from gisapp.rules.support import concat_findings, findings_frame, fnum, num, pct, zone_params
+from gisapp.rules.common import concat_findings, findings_frame, fnum, gc_paused, num, pct, zone_params
 
 _KNOWN = "customs zone performance evaluation method (docs/policy.md §5): scale 50%, quality 20%, development 10%"
 _ASSUMED = "ASSUMPTION (weights not found): the remaining 20% split evenly between innovation and compliance"

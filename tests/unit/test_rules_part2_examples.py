@@ -1,4 +1,4 @@
-"""The examples in the docstrings of the rules part 2 run and give what they show."""
+"""The examples in the docstrings of the rule helpers and the zone-level rules run and give what they show."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import doctest
 
 import pytest
 
-from gisapp.rules import assessment_coverage, boundary_qa, green_balance, quotas, support, zone_performance
+from gisapp.rules import assessment_coverage, boundary_qa, common, green_balance, quotas, zone_performance
 
 
-@pytest.mark.parametrize("module", [support, green_balance, quotas, zone_performance, assessment_coverage,
+@pytest.mark.parametrize("module", [common, green_balance, quotas, zone_performance, assessment_coverage,
                                     boundary_qa], ids=lambda m: m.__name__.rsplit(".", 1)[1])
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
