@@ -29,14 +29,6 @@ import pandas as pd
 
 from gisapp.rules.base import FINDING_COLUMNS
 
-#: rule modules whose findings for a zone depend only on that zone's rows
-ZONE_LOCAL_MODULES = {"idle_land", "per_mu", "grants", "mixed_use", "green_balance", "assessment_coverage",
-                      "boundary_qa"}
-
-
-def _module_key(module) -> str:
-    return module.__name__.rsplit(".", 1)[1]
-
 
 def split_rules(rule_names: Sequence[str] | None) -> tuple[list[str], list[str]]:
     """(zone-local rule names, whole-city rule names) among ``rule_names`` (all when None)."""
@@ -45,7 +37,7 @@ def split_rules(rule_names: Sequence[str] | None) -> tuple[list[str], list[str]]
     local, whole = [], []
     for module in modules_for(rule_names):
         names = [s.name for s in module.SPECS if not rule_names or s.name in rule_names]
-        (local if _module_key(module) in ZONE_LOCAL_MODULES else whole).extend(names)
+        (local if getattr(module, "ZONE_LOCAL", False) else whole).extend(names)
     return local, whole
 
 

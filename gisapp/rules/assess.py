@@ -276,7 +276,10 @@ def _run_modules(
     when > 1. The frames several modules need are read once, first; each process then takes the
     next module (the longest first) whenever it is free, and reads that module's own frames."""
     url = engine.url.render_as_string(hide_password=False)
-    order = [m.__name__ for m in sorted(modules, key=lambda m: -_TYPICAL_SECONDS.get(_short(m.__name__), 1))]
+    # the costliest first (each module's TYPICAL_SECONDS), so that the processes finish together:
+    # grants goes first because of its COPY (1.35M findings at city scale), which, last in the
+    # run, left one core idle at the end
+    order = [m.__name__ for m in sorted(modules, key=lambda m: -getattr(m, "TYPICAL_SECONDS", 1))]
     _WORK.update(snapshot=snapshot, params=params, rule_names=rule_names, run_id=run_id, url=url,
                  t0=time.perf_counter(), order=order)
     try:
@@ -309,22 +312,6 @@ def _read_shared_frames(engine: Engine, snapshot: str, params: dict, modules, wo
             uses[n] = uses.get(n, 0) + 1
     shared = sorted(n for n, k in uses.items() if k > 1)
     return read_frames(engine, snapshot, shared, params, workers) if shared else {}
-
-
-#: Typical CPU seconds a module costs the run at city scale (bench/assess_1m.py): its own reading,
-#: rules and preparing, plus the server's COPY of its findings (~8 s per million rows). Used
-#: only to take the costliest first, so that the processes finish together: grants goes first
-#: because of its COPY (1.35M findings); last in the run, that COPY left one core idle for
-#: 6-8 s at the end (docs/benchmarks.md). Others count 1.
-_TYPICAL_SECONDS = {
-    "grants": 24,
-    "idle_land": 17,
-    "green_balance": 16,
-    "per_mu": 13,
-    "boundary_qa": 10,
-    "assessment_coverage": 5,
-    "zone_performance": 3,
-}
 
 
 def _short(module_name: str) -> str:

@@ -48,6 +48,11 @@ ASSESSMENT_COVERAGE = RuleSpec(
 
 SPECS: tuple[RuleSpec, ...] = (ASSESSMENT_COVERAGE,)
 INPUTS: tuple[str, ...] = ("zones", "zone_assessments", "land_grants")
+#: findings for a zone depend only on that zone's rows (gisapp.scaleout may run zones apart)
+ZONE_LOCAL = True
+#: CPU seconds this module typically costs a city-scale run, findings' COPY included
+#: (bench/assess_1m.py): `gisapp assess` starts the costliest first
+TYPICAL_SECONDS = 5
 
 #: names of land.assessment_kinds (migration 0001)
 KIND_NAMES = {"environment": ("环境影响评价", "environmental impact"), "water_resources": ("水资源论证", "water resources"),

@@ -70,6 +70,11 @@ BOUNDARY_QA = RuleSpec(
 
 SPECS: tuple[RuleSpec, ...] = (BOUNDARY_QA,)
 INPUTS: tuple[str, ...] = ("parcels_geom", "zone_boundaries", "zones")
+#: findings for a zone depend only on that zone's rows (gisapp.scaleout may run zones apart)
+ZONE_LOCAL = True
+#: CPU seconds this module typically costs a city-scale run, findings' COPY included
+#: (bench/assess_1m.py): `gisapp assess` starts the costliest first
+TYPICAL_SECONDS = 10
 
 _MAX_LISTED = 10  # overlapping partners listed in a finding's evidence
 

@@ -105,6 +105,11 @@ TERM = RuleSpec(
 )
 SPECS = (REVIEW, NOTICE, TERM)
 INPUTS = ("land_grants", "grant_requirements", "grant_reviews")
+#: findings for a zone depend only on that zone's rows (gisapp.scaleout may run zones apart)
+ZONE_LOCAL = True
+#: CPU seconds this module typically costs a city-scale run, findings' COPY included
+#: (bench/assess_1m.py): `gisapp assess` starts the costliest first
+TYPICAL_SECONDS = 24
 #: the review stages' names, as the parcel page and the forms show them (gisapp.i18n: one name each)
 STAGE_ZH = {stage: TEXTS[f"stage.{stage}"]["zh"] for stage in ("acceptance", "production", "periodic")}
 

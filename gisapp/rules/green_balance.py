@@ -95,6 +95,11 @@ INDUSTRIAL_CONTROLS = RuleSpec(
 
 SPECS: tuple[RuleSpec, ...] = (GREEN_BALANCE, GREEN_BALANCE_ZONE, INDUSTRIAL_CONTROLS)
 INPUTS: tuple[str, ...] = ("parcels", "green_areas", "zones")
+#: findings for a zone depend only on that zone's rows (gisapp.scaleout may run zones apart)
+ZONE_LOCAL = True
+#: CPU seconds this module typically costs a city-scale run, findings' COPY included
+#: (bench/assess_1m.py): `gisapp assess` starts the costliest first
+TYPICAL_SECONDS = 16
 
 _TOL = 1e-9  # relative: a ratio exactly at a threshold is at it, not past it
 

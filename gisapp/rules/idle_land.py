@@ -139,6 +139,11 @@ INVENTORY = RuleSpec(
 
 SPECS = (IDLE, INVENTORY)
 INPUTS = ("parcels", "land_grants", "construction_progress", "construction_suspensions", "idle_exemptions")
+#: findings for a zone depend only on that zone's rows (gisapp.scaleout may run zones apart)
+ZONE_LOCAL = True
+#: CPU seconds this module typically costs a city-scale run, findings' COPY included
+#: (bench/assess_1m.py): `gisapp assess` starts the costliest first
+TYPICAL_SECONDS = 17
 # Land back in public hands: Order 53 no longer applies to the former holder.
 OUT_OF_SCOPE = ("reclaimed", "exited")
 # statuses that say development started, so a missing start date is a data gap, not "not started"

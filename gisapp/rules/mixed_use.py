@@ -55,6 +55,11 @@ SPEC = RuleSpec(
 )
 SPECS = (SPEC,)
 INPUTS = ("parcels", "mixed_use_components", "mixed_use_pilots")
+#: findings for a zone depend only on that zone's rows (gisapp.scaleout may run zones apart)
+ZONE_LOCAL = True
+#: CPU seconds this module typically costs a city-scale run, findings' COPY included
+#: (bench/assess_1m.py): `gisapp assess` starts the costliest first
+TYPICAL_SECONDS = 1
 
 
 @gc_paused

@@ -106,6 +106,11 @@ SPEC = RuleSpec(
 )
 SPECS = (SPEC,)
 INPUTS = ("parcels", "enterprise_metrics")
+#: findings for a zone depend only on that zone's rows (gisapp.scaleout may run zones apart)
+ZONE_LOCAL = True
+#: CPU seconds this module typically costs a city-scale run, findings' COPY included
+#: (bench/assess_1m.py): `gisapp assess` starts the costliest first
+TYPICAL_SECONDS = 13
 OPTIONAL_INPUTS = ("metric_parcels",)
 GRADED = ("regular", "small")
 # metrics that are denominators: zero means "not recorded" for a firm, so it cannot be scored

@@ -64,6 +64,11 @@ ENERGY_REVIEW = RuleSpec(
 
 SPECS: tuple[RuleSpec, ...] = (QUOTA_BALANCE,)
 INPUTS: tuple[str, ...] = ("quota_accounts", "quota_ledger", "land_grants")
+#: findings for a zone depend only on that zone's rows (gisapp.scaleout may run zones apart)
+ZONE_LOCAL = False
+#: CPU seconds this module typically costs a city-scale run, findings' COPY included
+#: (bench/assess_1m.py): `gisapp assess` starts the costliest first
+TYPICAL_SECONDS = 1
 
 #: display names and units of land.quota_resources (migration 0001)
 RESOURCES = {"energy": ("能耗", "energy", "tce"), "cod": ("化学需氧量", "COD", "t"), "nh3n": ("氨氮", "NH3-N", "t"),

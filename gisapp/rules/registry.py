@@ -8,6 +8,9 @@ A rule module exposes:
 - optionally ``OPTIONAL_INPUTS``: frames it uses when given (`gisapp assess` reads them), and
   ``input_params(as_of, overrides) -> dict``: extra SQL parameters that let `gisapp assess` read
   less of its frames (e.g. ``metric_years``); the rule gives the same findings on the full frames;
+- ``ZONE_LOCAL``: True when its findings for a zone depend only on that zone's rows
+  (:mod:`gisapp.scaleout` may then run zones apart), and ``TYPICAL_SECONDS``: what it costs a
+  city-scale run (`gisapp assess` starts the costliest first);
 - ``evaluate(inputs, as_of, overrides=None) -> DataFrame``: the findings frame (columns
   ``FINDING_COLUMNS``, made with :func:`gisapp.rules.base.make_findings`).
 

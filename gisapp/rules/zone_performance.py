@@ -70,6 +70,11 @@ SPECS: tuple[RuleSpec, ...] = (ZONE_PERFORMANCE,)
 # ``zones``: the zones to report; the ``performance_*`` frames hold every zone (ranks need them all)
 INPUTS: tuple[str, ...] = ("zones", "performance_zones", "performance_values", "performance_land",
                            "zone_boundary_history", "performance_methods")
+#: findings for a zone depend only on that zone's rows (gisapp.scaleout may run zones apart)
+ZONE_LOCAL = False
+#: CPU seconds this module typically costs a city-scale run, findings' COPY included
+#: (bench/assess_1m.py): `gisapp assess` starts the costliest first
+TYPICAL_SECONDS = 3
 
 LAND_INDICATORS = ("accepted_share", "development_rate")
 _REGION_ZH = {"east": "东部", "central_west": "中西部"}

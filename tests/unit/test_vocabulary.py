@@ -24,3 +24,12 @@ def test_no_label_is_defined_twice():
 def test_the_grant_rule_names_review_stages_as_the_app_does():
     assert grants.STAGE_ZH == {s: TEXTS[f"stage.{s}"]["zh"] for s in ("acceptance", "production", "periodic")}
     assert len(set(grants.STAGE_ZH.values())) == 3
+
+
+def test_every_rule_module_declares_its_own_facts():
+    """What the scheduler and the scale-out need to know about a rule is declared on the rule."""
+    from gisapp.rules.registry import rule_modules
+
+    for module in rule_modules():
+        assert isinstance(module.ZONE_LOCAL, bool), module.__name__
+        assert module.TYPICAL_SECONDS > 0, module.__name__
