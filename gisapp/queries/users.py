@@ -4,8 +4,10 @@ Passwords are stored as argon2id hashes (argon2-cffi). Signing in is throttled w
 per account and address (``MAX_FAILURES`` guesses, then waits that double from ``BACKOFF_BASE``
 up to ``BACKOFF_MAX``) and per account from anywhere (``MAX_ACCOUNT_FAILURES``, for guesses
 spread over many addresses); a throttled attempt is refused whatever the password. Failures with
-other user names never count: thirty guesses at random names from one address (or from behind a
-proxy, where everyone shares one) lock nobody else out. Every attempt is recorded in
+other user names count only against accounts never used from that address, and only from
+``MAX_ADDRESS_FAILURES`` on (one password sprayed over many accounts): thirty guesses at random
+names from one address (or from behind a proxy, where everyone shares one) lock nobody out, and
+people who signed in from that address before are never slowed by others' failures. Every attempt is recorded in
 auth.login_attempts.
 
 A signed-in browser holds a session id (:func:`open_session`), checked against auth.sessions on
@@ -41,6 +43,11 @@ MAX_FAILURES = 5
 #: guesses for one account from all addresses together before it starts for everyone: high enough
 #: that one address (which has MAX_FAILURES and a back-off) cannot reach it quickly alone
 MAX_ACCOUNT_FAILURES = 20
+#: failed sign-ins from one address, all accounts together, before that address is slowed down
+#: for accounts it has never signed in to: one password tried against many accounts (spraying).
+#: High, because behind a proxy a whole office shares the address; and accounts already used from
+#: that address go on regardless, so a colleague who signed in there before is never locked out
+MAX_ADDRESS_FAILURES = 100
 #: the first wait; each further guess doubles it, up to BACKOFF_MAX
 BACKOFF_BASE = dt.timedelta(minutes=5)
 BACKOFF_MAX = dt.timedelta(hours=1)
@@ -345,6 +352,14 @@ def _throttle_wait(conn: sa.Connection, username: str, remote_addr: str | None) 
                    AS pair_last,
                count(*) FILTER (WHERE NOT m.succeeded AND m.attempted_at > o.anywhere) AS account_failures,
                max(m.attempted_at) FILTER (WHERE NOT m.succeeded AND m.attempted_at > o.anywhere) AS account_last,
+               EXISTS (SELECT 1 FROM auth.login_attempts a
+                       WHERE a.username = :u AND a.remote_addr = :a AND a.succeeded) AS known_here,
+               (SELECT count(*) FROM auth.login_attempts a
+                WHERE a.remote_addr = :a AND NOT a.succeeded AND NOT a.throttled
+                  AND a.attempted_at > now() - CAST(:memory AS interval)) AS address_failures,
+               (SELECT max(a.attempted_at) FROM auth.login_attempts a
+                WHERE a.remote_addr = :a AND NOT a.succeeded AND NOT a.throttled
+                  AND a.attempted_at > now() - CAST(:memory AS interval)) AS address_last,
                now() AS now
         FROM mine m, last_ok o"""),
         {"u": username, "a": remote_addr, "memory": f"{int(THROTTLE_MEMORY.total_seconds())} seconds"},
@@ -355,6 +370,10 @@ def _throttle_wait(conn: sa.Connection, username: str, remote_addr: str | None) 
     if row.account_failures >= MAX_ACCOUNT_FAILURES:
         waits.append(
             (row.account_last + _backoff(row.account_failures, MAX_ACCOUNT_FAILURES) - row.now).total_seconds()
+        )
+    if remote_addr is not None and not row.known_here and row.address_failures >= MAX_ADDRESS_FAILURES:
+        waits.append(
+            (row.address_last + _backoff(row.address_failures, MAX_ADDRESS_FAILURES) - row.now).total_seconds()
         )
     wait = max(waits)
     return int(wait) + 1 if wait > 0 else 0

@@ -204,3 +204,20 @@ def test_guesses_spread_over_many_addresses_throttle_the_account_everywhere(app,
         assert _sign_in(_client(app, f"10.5.{i}.1"), user.username, "guess-guess").status_code == 401
     throttled = _sign_in(_client(app, "10.5.250.1"), user.username, user.password)
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 60
+
+
+def test_one_password_sprayed_over_many_accounts_slows_only_accounts_new_to_that_address(app, engine,
+                                                                                         make_user):
+    """From MAX_ADDRESS_FAILURES failures on, an address is slowed down for accounts it never
+    signed in to; a colleague who signed in from there before goes on, as does any other address."""
+    regular, newcomer = make_user("bureau_viewer"), make_user("analyst")
+    assert _sign_in(_client(app, "10.9.0.1"), regular.username, regular.password).status_code == 302
+    sprayer = _client(app, "10.9.0.1")
+    with engine.begin() as conn:  # the spray's failures, as the sign-in records them
+        conn.execute(sa.text(
+            "INSERT INTO auth.login_attempts (username, remote_addr, succeeded) "
+            "SELECT 'sprayed.' || g, '10.9.0.1', false FROM generate_series(1, :n) g"),
+            {"n": users.MAX_ADDRESS_FAILURES})
+    assert _sign_in(sprayer, newcomer.username, newcomer.password).status_code == 429
+    assert _sign_in(_client(app, "10.9.0.1"), regular.username, regular.password).status_code == 302
+    assert _sign_in(_client(app, "10.9.0.2"), newcomer.username, newcomer.password).status_code == 302
