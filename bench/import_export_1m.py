@@ -44,7 +44,7 @@ from gisapp import api
 from gisapp.catalog.registry import get_layer
 from gisapp.db.cluster import LocalCluster
 from gisapp.db.migrate import migrate
-from gisapp.io.importer import _drop_secondary_indexes_for_large_load, import_file
+from gisapp.io.importer import drop_secondary_indexes_for_large_load, import_file
 from gisapp.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +109,7 @@ def table_floor(engine: sa.Engine) -> tuple[float, float]:
         conn.execute(sa.text("SET LOCAL client_min_messages = warning"))
         conn.execute(sa.text("TRUNCATE land.parcels CASCADE"))
         conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
-        rebuild = _drop_secondary_indexes_for_large_load(conn, 1)
+        rebuild = drop_secondary_indexes_for_large_load(conn, 1)
         raw = conn.connection.driver_connection
         start = time.perf_counter()
         with raw.cursor() as cur, cur.copy(f"COPY land.parcels ({PARCEL_COLUMNS}) FROM STDIN (FORMAT binary)") as copy:

@@ -13,7 +13,7 @@ from pyproj import CRS
 from shapely.affinity import translate
 
 from gisapp.io.fields import KINDS
-from gisapp.io.importer import _geometry_wkb
+from gisapp.io.importer import geometry_wkb
 from gisapp.io.readers import Source, read_source
 from gisapp.io.report import Report
 from gisapp.io.validate import _geometry
@@ -88,11 +88,11 @@ def test_the_copy_takes_the_files_wkb_where_given_and_encodes_the_rest():
     geoms = np.array([_multi(i * 0.01) for i in range(5)], dtype=object)
     given = [b"\x01file-0", None, b"\x01file-2", None, None]  # marked: the file's bytes are taken as they are
     column = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([given[:2], given[2:]], pa.large_binary())))
-    wkb, reused = _geometry_wkb(geoms, column)
+    wkb, reused = geometry_wkb(geoms, column)
     assert reused == 2 and wkb.type == pa.large_binary()
     assert wkb.to_pylist() == [g if g is not None else shapely.to_wkb(geoms[i]) for i, g in enumerate(given)]
-    encoded, none = _geometry_wkb(geoms, None)
+    encoded, none = geometry_wkb(geoms, None)
     assert none == 0 and encoded.to_pylist() == list(shapely.to_wkb(geoms))
-    everything, all_reused = _geometry_wkb(geoms, pd.Series(pd.arrays.ArrowExtensionArray(
+    everything, all_reused = geometry_wkb(geoms, pd.Series(pd.arrays.ArrowExtensionArray(
         pa.chunked_array([[b"x"] * 5], pa.large_binary()))))
     assert all_reused == 5 and everything.to_pylist() == [b"x"] * 5
