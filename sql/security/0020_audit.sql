@@ -36,6 +36,18 @@ BEGIN
 END
 $$;
 
+-- TRUNCATE fires no row trigger: it is recorded as one statement (the app's roles may not
+-- truncate at all; this records the owner's and administrators').
+CREATE OR REPLACE FUNCTION audit.record_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    INSERT INTO audit.change_log (table_schema, table_name, row_id, action, old_row, new_row, app_user, reason)
+    VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, '*', 'TRUNCATE', NULL, NULL, gisapp_meta.app_actor(),
+            nullif(current_setting('gisapp.reason', true), ''));
+    RETURN NULL;
+END
+$$;
+
 DO $$
 DECLARE
     t record;
@@ -55,35 +67,9 @@ BEGIN
                        CASE WHEN t.table_name = 'findings' THEN 'UPDATE OR DELETE'
                             ELSE 'INSERT OR UPDATE OR DELETE' END,
                        t.table_schema, t.table_name);
-    END LOOP;
-END
-$$;
-
--- TRUNCATE fires no row trigger: it is recorded as one statement (the app's roles may not
--- truncate at all; this records the owner's and administrators').
-CREATE OR REPLACE FUNCTION audit.record_truncate() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-BEGIN
-    INSERT INTO audit.change_log (table_schema, table_name, row_id, action, old_row, new_row, app_user, reason)
-    VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, '*', 'TRUNCATE', NULL, NULL, gisapp_meta.app_actor(),
-            nullif(current_setting('gisapp.reason', true), ''));
-    RETURN NULL;
-END
-$$;
-
-DO $$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN
-        SELECT DISTINCT c.table_schema, c.table_name
-        FROM information_schema.columns c
-        JOIN information_schema.tables tb USING (table_schema, table_name)
-        WHERE c.column_name = 'version' AND tb.table_type = 'BASE TABLE'
-          AND c.table_schema IN ('land', 'rules', 'auth')
-    LOOP
+        -- a TRUNCATE as one statement (audit.record_truncate above); ENABLE ALWAYS: recorded even
+        -- when a session switches row triggers off for a bulk load
         EXECUTE format('DROP TRIGGER IF EXISTS audit_truncate ON %I.%I', t.table_schema, t.table_name);
-        -- ENABLE ALWAYS: recorded even when a session switches row triggers off for a bulk load
         EXECUTE format('CREATE TRIGGER audit_truncate AFTER TRUNCATE ON %I.%I '
                        'FOR EACH STATEMENT EXECUTE FUNCTION audit.record_truncate()', t.table_schema, t.table_name);
         EXECUTE format('ALTER TABLE %I.%I ENABLE ALWAYS TRIGGER audit_truncate', t.table_schema, t.table_name);
