@@ -65,6 +65,8 @@ from gisapp.io.report import ERROR
 from gisapp.io.validate import (
     AREA_TOLERANCE,
     MIN_PARCEL_AREA_M2,
+    CheckOptions,
+    LoadHooks,
     Prepared,
     Reference,
     validate,
@@ -155,11 +157,13 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
     imports for the signed-in admin, so row-level security applies as to any edit). A bulk import of at least two ``chunk_rows`` new parcels
     is checked and COPYed chunk by chunk (see :class:`StreamingParcelLoad`). ``encoding`` names
     the text encoding of a Shapefile's table or a CSV file (else found: see
-    :func:`gisapp.io.readers.read_source`); ``min_area_m2`` and ``area_tolerance`` as for
-    :func:`gisapp.io.validate.validate`.
+    :func:`gisapp.io.readers.read_source`); ``crs``, ``repair``, ``update_existing``, ``min_area_m2``
+    and ``area_tolerance`` as in :class:`gisapp.io.validate.CheckOptions`.
     """
     if kind not in KINDS:
         raise InputError(f"unknown import kind {kind!r}; choose one of {', '.join(KINDS)}")
+    options = CheckOptions(crs=crs, repair=repair, update_existing=update_existing, min_area_m2=min_area_m2,
+                           area_tolerance=area_tolerance)
     path = Path(path)
     display = display or path.name
     actor = actor or default_actor()
@@ -214,14 +218,13 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
             early = EarlyParcelLoad(conn, actor, seconds, geometry_checked=not repair)
         try:
             if isinstance(early, StreamingParcelLoad):
-                prepared = validate_in_chunks(kind, source, reference, chunk_rows, on_chunk=early.add, crs=crs,
-                                              repair=repair, min_area_m2=min_area_m2, area_tolerance=area_tolerance)
+                prepared = validate_in_chunks(kind, source, reference, chunk_rows, on_chunk=early.add,
+                                              options=options)
             else:
-                prepared = validate(kind, source, reference, crs=crs, repair=repair, update_existing=update_existing,
-                                    on_values=early.start if early else None,
-                                    on_geometry=early.encode_geometry if early else None,
-                                    parallel=len(source) >= bulk_threshold, min_area_m2=min_area_m2,
-                                    area_tolerance=area_tolerance)
+                prepared = validate(kind, source, reference, options,
+                                    LoadHooks(on_values=early.start if early else None,
+                                              on_geometry=early.encode_geometry if early else None,
+                                              parallel=len(source) >= bulk_threshold))
         except BaseException:
             if early is not None:
                 early.cancel()

@@ -86,37 +86,68 @@ class Prepared:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def validate(kind: str, source: Source, reference, crs: str | None = None, repair: bool = False,
-             update_existing: bool = False, min_area_m2: float = MIN_PARCEL_AREA_M2,
-             area_tolerance: float = AREA_TOLERANCE,
-             on_values: Callable[[pd.DataFrame, str, Report], None] | None = None,
-             on_geometry: Callable[[np.ndarray, pa.ChunkedArray | None], None] | None = None,
-             parallel: bool | None = None,
-             file_checks: bool = True, tallies: dict[str, int] | None = None,
-             defer_checks: list[Callable[[Report], None]] | None = None) -> Prepared:
-    """Validate ``source`` as ``kind`` (parcels, zones, metrics).
+@dataclass(frozen=True)
+class CheckOptions:
+    """What the person importing asks for (the CLI's options, the web form's boxes)."""
+
+    #: the CRS of a file that declares none (or a wrong one); None: the file's own
+    crs: str | None = None
+    #: repair invalid geometries instead of refusing them
+    repair: bool = False
+    #: rows whose code exists update that row instead of being refused as duplicates
+    update_existing: bool = False
+    #: parcels smaller than this are refused as slivers
+    min_area_m2: float = MIN_PARCEL_AREA_M2
+    #: a stated area further than this share from the geometry's is flagged
+    area_tolerance: float = AREA_TOLERANCE
+
+
+@dataclass
+class LoadHooks:
+    """How a bulk import overlaps its load with the checks: speed only, the report is the same."""
+
+    #: ``on_values(rows, source_crs, report)``: every value to write is final (see validate)
+    on_values: Callable[[pd.DataFrame, str, Report], None] | None = None
+    #: ``on_geometry(geoms, wkb)``: the geometries are final (see validate)
+    on_geometry: Callable[[np.ndarray, pa.ChunkedArray | None], None] | None = None
+    #: check geometry on a second thread (None: for files of PARALLEL_ROWS or more)
+    parallel: bool | None = None
+    #: False: leave out the checks comparing rows with each other (validate_in_chunks runs them)
+    file_checks: bool = True
+    #: counts of the legacy codes mapped, instead of a report line (validate_in_chunks)
+    tallies: dict[str, int] | None = None
+    #: the checks that only add errors are appended here instead of run
+    defer_checks: list[Callable[[Report], None]] | None = None
+
+
+def validate(kind: str, source: Source, reference, options: CheckOptions = CheckOptions(),
+             hooks: LoadHooks | None = None) -> Prepared:
+    """Validate ``source`` as ``kind`` (parcels, zones, metrics) with the person's ``options``;
+    ``hooks`` let a bulk import start its load while the last checks run.
 
     ``reference`` is a :class:`Reference` or a future of one: parsing values and checking
     geometry need no database, so a large import reads the reference meanwhile.
 
-    ``on_values(rows, source_crs, report)``, when given, is called as soon as every value to be written is
+    ``hooks.on_values(rows, source_crs, report)``, when given, is called as soon as every value to be written is
     final (parsed, converted, looked up, zones assigned), before the checks that can only add
     errors (duplicates within the file, geometry validity unless repairing, value pairs): a bulk
     import starts its COPY there and rolls it back if those checks then find an error.
-    ``on_geometry(geoms, wkb)`` is called as soon as the geometries are final (EPSG:4490, MultiPolygon;
+    ``hooks.on_geometry(geoms, wkb)`` is called as soon as the geometries are final (EPSG:4490, MultiPolygon;
     None where unusable), possibly on another thread, with the file's WKB of those left as read
     (the ``wkb`` column, see :class:`Prepared`; None when there is none): the bulk import encodes
     the others meanwhile.
-    ``parallel`` checks geometry on a second thread (default: files of ``PARALLEL_ROWS`` or more).
-    ``file_checks=False`` leaves out the checks that compare rows with each other (duplicate codes
+    ``hooks.parallel`` checks geometry on a second thread (default: files of ``PARALLEL_ROWS`` or more).
+    ``hooks.file_checks=False`` leaves out the checks that compare rows with each other (duplicate codes
     and geometries of parcels) and ``tallies`` takes the counts of the legacy codes mapped instead
     of a report line: :func:`validate_in_chunks` does both once for the whole file. With
-    ``defer_checks`` the checks that only add errors are appended to that list (each takes the
+    ``hooks.defer_checks`` the checks that only add errors are appended to that list (each takes the
     report to add to) instead of run here.
-    ``min_area_m2``: parcels smaller than this are refused as slivers (:data:`MIN_PARCEL_AREA_M2`);
-    ``area_tolerance``: a stated area further than this from the geometry's is flagged
-    (:data:`AREA_TOLERANCE`).
     """
+    hooks = hooks or LoadHooks()
+    crs, repair, update_existing = options.crs, options.repair, options.update_existing
+    min_area_m2, area_tolerance = options.min_area_m2, options.area_tolerance
+    on_values, on_geometry, parallel = hooks.on_values, hooks.on_geometry, hooks.parallel
+    file_checks, tallies, defer_checks = hooks.file_checks, hooks.tallies, hooks.defer_checks
     try:
         spec = KINDS[kind]
     except KeyError:
@@ -208,9 +239,8 @@ def validate(kind: str, source: Source, reference, crs: str | None = None, repai
 
 
 def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
-                       on_chunk: Callable[[pd.DataFrame, str], None] | None = None, crs: str | None = None,
-                       repair: bool = False, update_existing: bool = False,
-                       min_area_m2: float = MIN_PARCEL_AREA_M2, area_tolerance: float = AREA_TOLERANCE) -> Prepared:
+                       on_chunk: Callable[[pd.DataFrame, str], None] | None = None,
+                       options: CheckOptions = CheckOptions()) -> Prepared:
     """:func:`validate` ``source`` ``chunk_rows`` features at a time, with the same report.
 
     ``on_chunk(rows, source_crs)`` is called with each chunk's final values as soon as they are
@@ -229,8 +259,7 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
     if kind != "parcels":
         raise ValueError(f"validate_in_chunks checks parcels only, not {kind}")
     if len(source) == 0:
-        return validate(kind, source, reference, crs=crs, repair=repair, update_existing=update_existing,
-                        min_area_m2=min_area_m2, area_tolerance=area_tolerance)
+        return validate(kind, source, reference, options)
     spec = KINDS[kind]
     mapping, _ = match_columns(spec, list(source.frame.columns))
     report = Report(source.display, kind, source.id_kind, source.ids)
@@ -248,9 +277,8 @@ def validate_in_chunks(kind: str, source: Source, reference, chunk_rows: int,
                 if chunk_report.ok:
                     on_chunk(rows, chunk_crs)
         checks: list[Callable[[Report], None]] = []
-        part = validate(kind, chunk, reference, crs=crs, repair=repair, update_existing=update_existing,
-                        on_values=hand_over, file_checks=False, tallies=tallies, defer_checks=checks,
-                        min_area_m2=min_area_m2, area_tolerance=area_tolerance)
+        part = validate(kind, chunk, reference, options,
+                        LoadHooks(on_values=hand_over, file_checks=False, tallies=tallies, defer_checks=checks))
         report.absorb(part.report, start)
         deferred.append((start, part.report.fresh(), checks))
         parts.append(part.rows)
