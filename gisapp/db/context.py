@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -56,7 +57,14 @@ def app_secret(settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     if settings.secret_key:
         return settings.secret_key
-    path = Path(settings.data_dir) / "web_secret_key"
+    return _stored_secret(str(Path(settings.data_dir) / "web_secret_key"))
+
+
+@lru_cache(maxsize=8)
+def _stored_secret(file_name: str) -> str:
+    """The secret kept in ``file_name``, made once when there is none (read once per process:
+    every signed-in request signs with it)."""
+    path = Path(file_name)
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +86,12 @@ def app_secret(settings: Settings | None = None) -> str:
 
 def context_key(settings: Settings | None = None) -> bytes:
     """The key contexts are signed with: derived from the app's secret, never the secret itself."""
-    return hmac.new(app_secret(settings).encode(), _KEY_PURPOSE, hashlib.sha256).digest()
+    return _derived_key(app_secret(settings))
+
+
+@lru_cache(maxsize=8)
+def _derived_key(secret: str) -> bytes:
+    return hmac.new(secret.encode(), _KEY_PURPOSE, hashlib.sha256).digest()
 
 
 def _zones_text(zone_ids) -> str:
@@ -102,15 +115,15 @@ def establish(conn: Connection, actor: Actor, reason: str | None = None, role: s
     Everything ends with the transaction (SET LOCAL), so a pooled connection never keeps another
     user's context. An actor without a name establishes nobody: the policies then allow nothing.
     """
-    conn.execute(sa.text("SELECT set_config('role', :role, true), set_config('gisapp.reason', :why, true)"),
-                 {"role": role, "why": reason or ""})
-    if not actor.username:
-        return
-    expires = int(time.time()) + CONTEXT_SECONDS
-    zones = [int(z) for z in actor.zone_ids]
-    conn.execute(sa.text("SELECT auth.begin_request(:u, :r, CAST(:z AS integer[]), :e, :s)"),
-                 {"u": actor.username, "r": actor.role, "z": zones, "e": expires,
-                  "s": sign(actor, backend_pid(conn), expires)})
+    switch = "SELECT set_config('role', :role, true), set_config('gisapp.reason', :why, true)"
+    values = {"role": role, "why": reason or ""}
+    if actor.username:
+        # one round trip: the role, the reason, and the context the database verifies
+        expires = int(time.time()) + CONTEXT_SECONDS
+        switch += ", auth.begin_request(:u, :r, CAST(:z AS integer[]), :e, :s)"
+        values |= {"u": actor.username, "r": actor.role, "z": [int(z) for z in actor.zone_ids], "e": expires,
+                   "s": sign(actor, backend_pid(conn), expires)}
+    conn.execute(sa.text(switch), values)
 
 
 def store_context_key(engine: Engine, settings: Settings | None = None) -> None:
