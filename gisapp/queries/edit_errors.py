@@ -134,10 +134,6 @@ def _translate(exc: sa.exc.DBAPIError, table_hint: str | None = None) -> Excepti
         problem = detail.get("problem")
         if problem == "required":
             return ValidationFailed({name: FieldProblem("edit.err.required", {})})
-        if problem == "future":
-            return ValidationFailed(
-                {name: FieldProblem("edit.err.future", {"today": dt.date.today().isoformat()})}
-            )
         if problem == "same_status":
             return ValidationFailed({name: FieldProblem("edit.err.same_status", {"since": str(detail.get("since"))})})
         if problem == "shares_sum":

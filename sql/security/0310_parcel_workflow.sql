@@ -9,7 +9,7 @@
 --   42501  not allowed (insufficient_privilege): the parcel is outside the user's zones
 
 -- 1. Status changes: only along land.parcel_status_transitions, with a reason and a date that
---    is neither in the future nor before the current status began; each one is written to
+--    is not before the current status began (nor in the future: a CHECK); each one is written to
 --    land.parcel_status_history (by trigger, so a plain UPDATE in psql is recorded too).
 
 CREATE OR REPLACE FUNCTION land.check_parcel_status_change() RETURNS trigger
@@ -45,13 +45,8 @@ BEGIN
         NEW.status_since := current_date;
     END IF;
     NEW.status_since := coalesce(NEW.status_since, current_date);
-    IF NEW.status_since > current_date THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'GA003',
-            MESSAGE = format('parcel %s: the status change date %s is in the future', OLD.code, NEW.status_since),
-            DETAIL = json_build_object('field', 'changed_on', 'problem', 'future',
-                                       'value', NEW.status_since)::text;
-    END IF;
+    -- a date in the future is refused by the CHECK parcels_status_since_not_future (migration
+    -- 1300), the one definition of "today" (Shanghai's) for every dated record
     IF OLD.status_since IS NOT NULL AND NEW.status_since < OLD.status_since THEN
         RAISE EXCEPTION USING
             ERRCODE = 'GA003',
