@@ -28,6 +28,10 @@ from gisapp.rules.base import Param, RuleSpec, resolve_params_with_provenance
 from gisapp.rules.registry import all_specs
 
 
+#: years a value may be set for (the column is a smallint; anything outside is a slip)
+MIN_YEAR, MAX_YEAR = 1949, 2200
+
+
 def _specs() -> dict[str, RuleSpec]:
     return {spec.name: spec for spec in all_specs()}
 
@@ -159,6 +163,9 @@ def set_param(engine: Engine, rule: str, name: str, value: Any, *, source: str, 
     A second value for the same rule, parameter, zone, year and date replaces the first (its
     history stays in the audit log)."""
     checked = check_value(rule, name, value)
+    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+        raise InputError(f"{rule}.{name}: the year {year} is not one a parameter could apply to "
+                         f"({MIN_YEAR}-{MAX_YEAR})")
     if not (source or "").strip():
         raise InputError(f"{rule}.{name}: say where the value comes from (--source), e.g. the document and article")
     zone_id = _zone_id(engine, zone)

@@ -63,6 +63,9 @@ def test_the_cli_sets_and_lists_and_refuses_with_a_sentence(isolated_engine):
     refused = runner.invoke(main, ["params", "set", "idle_land", "fee_rate", "lots", "--source", "x",
                                    "--from", "2025-07-01"])
     assert refused.exit_code != 0 and "is not a value" in refused.output and "Traceback" not in refused.output
+    far = runner.invoke(main, ["params", "set", "idle_land", "fee_rate", "0.2", "--source", "x",
+                               "--from", "2025-07-01", "--year", "99999"])
+    assert far.exit_code != 0 and "the year 99999" in far.output and "Traceback" not in far.output
 
 
 def test_an_override_no_rule_uses_is_reported(isolated_engine):
