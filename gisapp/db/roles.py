@@ -26,6 +26,19 @@ def _reach(engine: sa.Engine, who: str) -> str | None:
     return None
 
 
+def _login_role(engine: sa.Engine) -> dict:
+    """What the role ``engine`` logs in as may do: its attributes, whether it owns (or inherits the
+    owner of) a table of the register, may act as the request role, may write a land table."""
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.text(
+            "SELECT r.rolname, r.rolsuper, r.rolbypassrls, r.rolinherit, r.rolcreaterole, r.rolcreatedb, "
+            "pg_has_role(current_user, :web, 'MEMBER') AS can_web, "
+            "EXISTS (SELECT 1 FROM pg_tables t WHERE t.schemaname IN ('land', 'rules', 'audit', 'auth') "
+            "        AND pg_has_role(current_user, t.tableowner, 'USAGE')) AS owns, "
+            "has_table_privilege(current_user, 'land.parcels', 'UPDATE') AS writes_land "
+            "FROM pg_roles r WHERE r.rolname = current_user"), {"web": WEB_ROLE}).mappings().one())
+
+
 def check_roles(settings: Settings) -> list[str]:
     """One sentence per problem; an empty list when all is well."""
     problems: list[str] = []
@@ -40,13 +53,7 @@ def check_roles(settings: Settings) -> list[str]:
     if database_url(settings) == database_url(settings, owner=True):
         problems.append("the app and the owner use the same database URL: give the app its own login role "
                         "(GISAPP_DATABASE_URL as gisapp_app, GISAPP_OWNER_DATABASE_URL as the owner)")
-    with app.connect() as conn:
-        me = conn.execute(sa.text(
-            "SELECT r.rolname, r.rolsuper, r.rolbypassrls, r.rolinherit, r.rolcreaterole, r.rolcreatedb, "
-            "pg_has_role(current_user, :web, 'MEMBER') AS can_web, "
-            "EXISTS (SELECT 1 FROM pg_tables t WHERE t.schemaname IN ('land', 'rules', 'audit', 'auth') "
-            "        AND pg_has_role(current_user, t.tableowner, 'USAGE')) AS owns "
-            "FROM pg_roles r WHERE r.rolname = current_user"), {"web": WEB_ROLE}).mappings().one()
+    me = _login_role(app)
     name = me["rolname"]
     if me["rolsuper"]:
         problems.append(f"the app logs in as {name}, a superuser: it could switch off row-level security and "
@@ -77,13 +84,7 @@ def check_roles(settings: Settings) -> list[str]:
 def _assessor_problems(engine: sa.Engine) -> list[str]:
     """The assessment's role may bypass row-level security (its COPY needs it) but must not be a
     superuser or own the tables: then its writes stay limited to the findings."""
-    with engine.connect() as conn:
-        me = conn.execute(sa.text(
-            "SELECT r.rolname, r.rolsuper, "
-            "EXISTS (SELECT 1 FROM pg_tables t WHERE t.schemaname IN ('land', 'rules', 'audit', 'auth') "
-            "        AND pg_has_role(current_user, t.tableowner, 'USAGE')) AS owns, "
-            "has_table_privilege(current_user, 'land.parcels', 'UPDATE') AS writes_land "
-            "FROM pg_roles r WHERE r.rolname = current_user")).mappings().one()
+    me = _login_role(engine)
     name = me["rolname"]
     if me["rolsuper"] or me["owns"]:
         return [f"assessments run as {name}, which is a superuser or owns the tables: create gisapp_assessor "

@@ -27,7 +27,6 @@ from gisapp.errors import InputError
 from gisapp.rules.base import Param, RuleSpec, resolve_params_with_provenance
 from gisapp.rules.registry import all_specs
 
-
 #: years a value may be set for (the column is a smallint; anything outside is a slip)
 MIN_YEAR, MAX_YEAR = 1949, 2200
 
