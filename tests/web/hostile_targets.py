@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pytest
 import sqlalchemy as sa
 
 from tests.findings_util import insert_current_finding
@@ -101,3 +102,25 @@ def edit_url(targets: Targets, kind: str, lang: str = "en") -> str:
     if kind == "review":
         return f"/api/edits/findings/{targets.finding_id}/review?lang={lang}"
     return f"/api/edits/parcels/{targets.code}/{kind}?lang={lang}"
+
+
+# -- the fixtures both hostile-input modules use (each module takes them by name) --------------------
+
+@pytest.fixture(scope="module")
+def app(isolated_engine):
+    from gisapp.web.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture(scope="module")
+def targets(isolated_engine):
+    return find_targets(isolated_engine)
+
+
+@pytest.fixture(scope="module")
+def client(app, isolated_engine, make_user, login):
+    admin = make_user("bureau_admin")
+    test_client = app.server.test_client()
+    login(test_client, admin.username, admin.password)
+    return test_client

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.web.hostile_targets import edit_url, find_targets, fingerprint, valid_bodies
+from tests.web import hostile_targets
+from tests.web.hostile_targets import edit_url, fingerprint, valid_bodies
 
 pytestmark = pytest.mark.db
 
@@ -115,24 +116,8 @@ def _body(base: dict, spoiled: dict[str, str]) -> str:
     return text
 
 
-@pytest.fixture(scope="module")
-def app(isolated_engine):
-    from gisapp.web.app import create_app
-
-    return create_app()
-
-
-@pytest.fixture(scope="module")
-def targets(isolated_engine):
-    return find_targets(isolated_engine)
-
-
-@pytest.fixture(scope="module")
-def client(app, isolated_engine, make_user, login):
-    admin = make_user("bureau_admin")
-    test_client = app.server.test_client()
-    login(test_client, admin.username, admin.password)
-    return test_client
+# the app on this module's own database, the records to post to, a signed-in bureau admin
+app, targets, client = hostile_targets.app, hostile_targets.targets, hostile_targets.client
 
 
 def _assert_contract(resp, what: str) -> None:
