@@ -159,7 +159,7 @@ def run_rule(name: str | Sequence[str], frames: Mapping[str, pd.DataFrame] | Eng
         >>> f = run_rule("idle_land", as_of="2026-06-30", zone="yangshan")  # doctest: +SKIP
         >>> f[f.is_positive][["subject_id", "outcome", "explanation_zh"]].head()  # doctest: +SKIP
     """
-    from gisapp.rules.assess import evaluate_rules
+    from gisapp.rules.evaluate import evaluate_rules
 
     names = [name] if isinstance(name, str) else list(name)
     day = _date(as_of) or dt.date.today()

@@ -5,7 +5,7 @@ a zone, grants, mixed use, green balance, assessment coverage, boundary QA) give
 same findings whether it sees that zone alone or the whole city. The parcels become a
 dask-geopandas GeoDataFrame with whole zones per partition; each partition gathers the rows of the
 other input frames that belong to its parcels and zones and runs the very same rule functions
-(:func:`gisapp.rules.assess.evaluate_rules`). Rules that compare zones or districts with each other
+(:func:`gisapp.rules.evaluate.evaluate_rules`). Rules that compare zones or districts with each other
 (zone performance ranking, quota ledgers) run once on the whole, small frames.
 
 On this machine a ``distributed.LocalCluster`` is enough; on a real cluster pass a
@@ -72,7 +72,7 @@ def _empty_findings() -> pd.DataFrame:
 
 def _evaluate_partition(part: pd.DataFrame, inputs: Mapping[str, pd.DataFrame], as_of: dt.date,
                         rule_names: list[str]) -> pd.DataFrame:
-    from gisapp.rules.assess import evaluate_rules
+    from gisapp.rules.evaluate import evaluate_rules
 
     zone_ids = set(pd.unique(part["zone_id"]).astype(int).tolist())
     if not zone_ids:
@@ -110,7 +110,7 @@ def run_rules_partitioned(inputs: Mapping[str, pd.DataFrame], as_of: dt.date, ru
     ``inputs`` are the rule input frames (:func:`gisapp.api.rule_inputs`); ``client`` a
     ``distributed.Client`` (None: dask's default scheduler in this process).
     """
-    from gisapp.rules.assess import evaluate_rules
+    from gisapp.rules.evaluate import evaluate_rules
 
     names = list(rule_names) if rule_names else None
     local, whole = split_rules(names)

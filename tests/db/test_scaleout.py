@@ -6,7 +6,7 @@ import pytest
 
 from gisapp import api
 from gisapp.demo import DEMO_AS_OF
-from gisapp.rules.assess import evaluate_rules
+from gisapp.rules.evaluate import evaluate_rules
 
 pytestmark = pytest.mark.db
 

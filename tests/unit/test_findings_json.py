@@ -7,7 +7,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from gisapp.rules.assess import _json_array
+from gisapp.rules.findings_store import json_array as _json_array
 
 
 def test_each_finding_gets_its_own_json_text_in_order():
