@@ -621,3 +621,12 @@ class DatasetFact(Base):
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
+
+
+def table_of(qualified_name: str):
+    """The mapped ``sqlalchemy.Table`` of ``schema.table`` (what the edits read and write through,
+    so that each value is bound with its column's type); KeyError names an unmapped table."""
+    try:
+        return Base.metadata.tables[qualified_name]
+    except KeyError:
+        raise KeyError(f"{qualified_name} is not mapped in gisapp.models") from None

@@ -1,5 +1,9 @@
 """The versioned save of an edit: the parcel it is about (checked and locked by the database),
-a row inserted or updated only if still at the version the editor started from."""
+a row inserted or updated only if still at the version the editor started from.
+
+Rows are read and written through the typed table map (:mod:`gisapp.models`): each value is
+bound with its column's type, and a column the map does not know is refused before any SQL.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
+from geoalchemy2 import Geometry
 from sqlalchemy.engine import Connection
 
-from gisapp.errors import NotFoundError
+from gisapp import models
+from gisapp.errors import GisappError, NotFoundError
 from gisapp.queries.edit_errors import EditConflict, FieldProblem, ValidationFailed
 from gisapp.queries.edit_form import MAX_REASON, Form
 
@@ -49,13 +55,24 @@ def parcel_for_edit(conn: Connection, code: str) -> ParcelRef:
 
 
 def current_row(conn: Connection, table: str, row_id: int) -> dict | None:
-    row = conn.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": row_id}).mappings().first()
+    """The stored row ``row_id`` of ``table`` (dates as ISO text, without geometry), None if gone."""
+    t = models.table_of(table)
+    shown = [c for c in t.c if not isinstance(c.type, Geometry)]
+    row = conn.execute(sa.select(*shown).where(t.c.id == row_id)).mappings().first()
     if row is None:
         return None
+    return {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in row.items()}
+
+
+def typed_values(t: sa.Table, values: dict) -> dict:
+    """``values`` for the columns of ``t``: a Decimal from the form is bound as a float for a
+    double-precision column (numeric columns keep it exact); an unknown column is a bug."""
+    unknown = values.keys() - t.c.keys()
+    if unknown:
+        raise GisappError(f"{t.fullname} has no column(s) {', '.join(sorted(unknown))}")
     return {
-        k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v)
-        for k, v in row.items()
-        if k != "geom"
+        k: float(v) if isinstance(v, Decimal) and isinstance(t.c[k].type, sa.Float) else v
+        for k, v in values.items()
     }
 
 
@@ -68,15 +85,14 @@ def save_row(
     parcel_code: str | None = None,
 ) -> EditResult:
     """Insert a new row, or update ``row_id`` only if it is still at ``version``."""
-    cols = list(values)
+    t = models.table_of(table)
+    values = typed_values(t, values)
     if row_id is None:
-        sql = (
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
-            "RETURNING id, version"
-        )
         try:
             with conn.begin_nested():
-                new_id, new_version = conn.execute(sa.text(sql), values).one()
+                new_id, new_version = conn.execute(
+                    sa.insert(t).values(values).returning(t.c.id, t.c.version)
+                ).one()
         except sa.exc.IntegrityError as exc:
             current = _row_in_the_way(conn, table, exc, values)
             if current is None:
@@ -87,13 +103,11 @@ def save_row(
                 f"(version {current.get('version')})",
                 current,
             ) from exc
-        return EditResult(table.split(".")[-1], new_id, new_version, parcel_code)
+        return EditResult(t.name, new_id, new_version, parcel_code)
     if version is None:
         raise ValidationFailed({"version": FieldProblem("edit.err.required", {})})
-    sets = ", ".join(f"{c} = :{c}" for c in cols)
     row = conn.execute(
-        sa.text(f"UPDATE {table} SET {sets} WHERE id = :_id AND version = :_version RETURNING id, version"),
-        values | {"_id": row_id, "_version": version},
+        sa.update(t).where(t.c.id == row_id, t.c.version == version).values(values).returning(t.c.id, t.c.version)
     ).first()
     if row is None:
         current = current_row(conn, table, row_id)
@@ -102,7 +116,7 @@ def save_row(
         raise EditConflict(
             f"{table} {row_id} changed since version {version} (now {current.get('version')})", current
         )
-    return EditResult(table.split(".")[-1], row[0], row[1], parcel_code)
+    return EditResult(t.name, row[0], row[1], parcel_code)
 
 
 def _row_in_the_way(conn: Connection, table: str, exc: sa.exc.IntegrityError, values: dict) -> dict | None:
@@ -124,11 +138,11 @@ def _row_in_the_way(conn: Connection, table: str, exc: sa.exc.IntegrityError, va
     ).first()
     if key is None or not key.columns or not set(key.columns) <= values.keys():
         return None
+    t = models.table_of(table)
+    same_key = [t.c[c] == values[c] for c in key.columns]
     # the condition is the index's own, from the catalogue
-    where = " AND ".join([f"{c} = :{c}" for c in key.columns] + ([f"({key.condition})"] if key.condition else []))
-    row_id = conn.execute(
-        sa.text(f"SELECT id FROM {table} WHERE {where}"), {c: values[c] for c in key.columns}
-    ).scalar()
+    condition = [sa.text(f"({key.condition})")] if key.condition else []
+    row_id = conn.execute(sa.select(t.c.id).where(*same_key, *condition)).scalar()
     return current_row(conn, table, row_id) if row_id is not None else None
 
 
@@ -136,7 +150,8 @@ def row_of_parcel(conn: Connection, table: str, row_id: int | None, parcel: Parc
     """An edited row must belong to the parcel the form is about."""
     if row_id is None:
         return
-    owner = conn.execute(sa.text(f"SELECT parcel_id FROM {table} WHERE id = :id"), {"id": row_id}).scalar()
+    t = models.table_of(table)
+    owner = conn.execute(sa.select(t.c.parcel_id).where(t.c.id == row_id)).scalar()
     if owner is None:
         raise NotFoundError(f"there is no record {row_id} in {table}")
     if owner != parcel.id:
@@ -148,19 +163,11 @@ def reason_or(form: Form, default: str) -> str:
 
 
 def codes_of(conn: Connection, table: str) -> set[str]:
-    # table names come from this module only
-    return set(conn.execute(sa.text(f"SELECT code FROM land.{table}")).scalars())
+    """The codes of a reference table of ``land`` (statuses, land uses, indicators)."""
+    t = models.table_of(f"land.{table}")
+    return set(conn.execute(sa.select(t.c.code)).scalars())
 
 
 def set_reason(conn: Connection, reason: str) -> None:
     conn.execute(sa.text("SELECT set_config('gisapp.reason', :r, true)"), {"r": reason})
 
-
-_DOUBLE_COLUMNS = {"should_develop_area_m2", "developed_area_m2", "green_area_m2", "floor_area_m2"}
-
-
-def floats_for_double_columns(values: dict) -> dict:
-    """Decimals bound for double-precision columns as floats (numeric columns keep Decimal)."""
-    return {
-        k: (float(v) if isinstance(v, Decimal) and k in _DOUBLE_COLUMNS else v) for k, v in values.items()
-    }

@@ -6,7 +6,8 @@ API and the parcel page's forms share.
 Every edit runs in one transaction as the signed-in user (``acting_as``, gisapp.db.context): the
 database's row-level security decides what may be written, and the audit records who and why.
 The parts every edit uses live apart: reading the form (gisapp.queries.edit_form), the parcel and
-the versioned save (gisapp.queries.edit_store), and what can go wrong, with the database's
+the versioned save through the typed table map (gisapp.queries.edit_store, gisapp.models), and
+what can go wrong, with the database's
 refusals turned into it (gisapp.queries.edit_errors). A stale edit is refused with the current
 values (:class:`EditConflict`), so no update is ever lost; bad values are refused field by field
 (:class:`ValidationFailed`) before anything is written; any database refusal rolls the whole edit
@@ -32,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from gisapp import models
 from gisapp.db.context import Actor, acting_as
 from gisapp.errors import NotFoundError
 from gisapp.queries.edit_errors import EditConflict, EditRefused, FieldProblem, ValidationFailed, editing
@@ -50,7 +52,6 @@ from gisapp.queries.edit_form import (
 from gisapp.queries.edit_store import (
     EditResult,
     codes_of,
-    floats_for_double_columns,
     parcel_for_edit,
     reason_or,
     row_of_parcel,
@@ -66,6 +67,8 @@ __all__ = [
 ]
 
 SHARE_TOLERANCE_PCT = 0.01  # shares are stored with 2 decimals
+
+MUC = models.MixedUseComponent
 
 
 # -- the edits -------------------------------------------------------------------------------
@@ -152,7 +155,7 @@ def record_progress(engine: Engine, actor: Actor, code: str, data: Mapping[str, 
         form.check()
         row_of_parcel(conn, "land.construction_progress", row_id, parcel)
         set_reason(conn, reason_or(form, f"construction progress of {code} reported on {v['reported_on']}"))
-        return save_row(conn, "land.construction_progress", floats_for_double_columns(v), row_id, version, code)
+        return save_row(conn, "land.construction_progress", v, row_id, version, code)
 
 
 def record_metrics(engine: Engine, actor: Actor, code: str, data: Mapping[str, Any]) -> EditResult:
@@ -185,7 +188,7 @@ def record_metrics(engine: Engine, actor: Actor, code: str, data: Mapping[str, A
         form.check()
         row_of_parcel(conn, "land.enterprise_metrics", row_id, parcel)
         set_reason(conn, reason_or(form, f"metrics of {code} for {year}"))
-        return save_row(conn, "land.enterprise_metrics", floats_for_double_columns(v), row_id, version, code)
+        return save_row(conn, "land.enterprise_metrics", v, row_id, version, code)
 
 
 def set_mixed_use(engine: Engine, actor: Actor, code: str, data: Mapping[str, Any]) -> EditResult:
@@ -219,11 +222,7 @@ def set_mixed_use(engine: Engine, actor: Actor, code: str, data: Mapping[str, An
         stored = {
             r.id: r
             for r in conn.execute(
-                sa.text(
-                    "SELECT id, version, land_use_code FROM land.mixed_use_components WHERE parcel_id = "
-                    ":p FOR UPDATE"
-                ),
-                {"p": parcel.id},
+                sa.select(MUC.id, MUC.version, MUC.land_use_code).where(MUC.parcel_id == parcel.id).with_for_update()
             )
         }
         try:
@@ -238,11 +237,8 @@ def set_mixed_use(engine: Engine, actor: Actor, code: str, data: Mapping[str, An
                 ],
                 "version": max((r.version for r in stored.values()), default=0),
                 "updated_by": conn.execute(
-                    sa.text(
-                        "SELECT updated_by FROM land.mixed_use_components WHERE parcel_id = :p "
-                        "ORDER BY updated_at DESC LIMIT 1"
-                    ),
-                    {"p": parcel.id},
+                    sa.select(MUC.updated_by).where(MUC.parcel_id == parcel.id)
+                    .order_by(MUC.updated_at.desc()).limit(1)
                 ).scalar(),
             }
             raise EditConflict(f"the mixed-use shares of {code} changed since they were read", current)
@@ -250,9 +246,9 @@ def set_mixed_use(engine: Engine, actor: Actor, code: str, data: Mapping[str, An
         by_use = {r.land_use_code: r for r in stored.values()}
         for row in stored.values():
             if row.land_use_code not in seen:
-                conn.execute(sa.text("DELETE FROM land.mixed_use_components WHERE id = :id"), {"id": row.id})
+                conn.execute(sa.delete(MUC).where(MUC.id == row.id))
         floor = conn.execute(
-            sa.text("SELECT floor_area_m2 FROM land.parcels WHERE id = :p"), {"p": parcel.id}
+            sa.select(models.Parcel.floor_area_m2).where(models.Parcel.id == parcel.id)
         ).scalar()
         last = None
         for use, share in components:
@@ -339,7 +335,7 @@ def save_grant_requirement(engine: Engine, actor: Actor, code: str, data: Mappin
         if (
             grant_id is not None
             and conn.execute(
-                sa.text("SELECT parcel_id FROM land.land_grants WHERE id = :g"), {"g": grant_id}
+                sa.select(models.LandGrant.parcel_id).where(models.LandGrant.id == grant_id)
             ).scalar()
             != parcel.id
         ):
@@ -348,7 +344,7 @@ def save_grant_requirement(engine: Engine, actor: Actor, code: str, data: Mappin
         if (
             row_id is not None
             and conn.execute(
-                sa.text("SELECT grant_id FROM land.grant_requirements WHERE id = :i"), {"i": row_id}
+                sa.select(models.GrantRequirement.grant_id).where(models.GrantRequirement.id == row_id)
             ).scalar()
             != grant_id
         ):
@@ -492,9 +488,7 @@ def update_geometry(engine: Engine, actor: Actor, code: str, data: Mapping[str, 
             raise ValidationFailed(
                 {"geom": FieldProblem("edit.err.geom_parse", {"detail": str(exc.orig).splitlines()[0][:120]})}
             ) from exc
-        parcel_id = conn.execute(
-            sa.text("SELECT id FROM land.parcels WHERE code = :c"), {"c": code}
-        ).scalar_one()
+        parcel_id = conn.execute(sa.select(models.Parcel.id).where(models.Parcel.code == code)).scalar_one()
     return EditResult("parcels", parcel_id, new_version, code)
 
 
