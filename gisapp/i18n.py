@@ -209,7 +209,8 @@ TEXTS.update({
     "map.search.hit.zones": {"zh": "园区", "en": "Zone"},
     "map.search.hit.parcels": {"zh": "地块", "en": "Parcel"},
     "map.refresh": {"zh": "刷新", "en": "Refresh"},
-    "map.aggregate.count": {"zh": "{count} 个", "en": "{count} features"},
+    # a zone's summary counts what the viewport holds of the zone, not the zone's total
+    "map.aggregate.count": {"zh": "视野内 {count} 个", "en": "{count} in view"},
     "map.aggregate.hint": {"zh": "当前比例尺按园区汇总显示；放大到 {zoom} 级以上显示单个要素",
                            "en": "Shown per zone at this scale; zoom to level {zoom} or closer for single features"},
     "detail.open_page": {"zh": "打开地块页面（查看与编辑）", "en": "Open the parcel page (view and edit)"},
@@ -226,7 +227,7 @@ TEXTS.update({
     "detail.not_found": {"zh": "没有编号为 {code} 的地块", "en": "There is no parcel with the code {code}"},
     "detail.zone_title": {"zh": "园区：{name}", "en": "Zone: {name}"},
     "detail.zone_dashboard": {"zh": "查看园区看板", "en": "Open the zone dashboard"},
-    "detail.aggregate_title": {"zh": "{layer}：{zone} 汇总", "en": "{layer}: summary of {zone}"},
+    "detail.aggregate_title": {"zh": "{layer}：{zone} 视野内汇总", "en": "{layer}: {zone}, the part in view"},
     "detail.review_status": {"zh": "审核状态", "en": "Review"},
     "attr.code": {"zh": "地块编号", "en": "Parcel code"},
     "attr.zone": {"zh": "所在园区", "en": "Zone"},
@@ -277,13 +278,18 @@ TEXTS.update({
     "rule.zone_performance": {"zh": "园区绩效评估", "en": "Zone performance evaluation"},
     "rule.assessment_coverage": {"zh": "区域评估覆盖", "en": "Regional assessment coverage"},
     "rule.boundary_qa": {"zh": "边界质检", "en": "Boundary checks"},
-    "outcome.idle_not_started": {"zh": "疑似闲置：满一年未动工", "en": "Suspected idle: not started"},
-    "outcome.idle_stalled": {"zh": "疑似闲置：开发不足且中止满一年", "en": "Suspected idle: stalled"},
+    "outcome.idle_not_started": {"zh": "疑似闲置：满{idle_years}年未动工",
+                                 "en": "Suspected idle: not started {idle_years} after the agreed start"},
+    "outcome.idle_stalled": {"zh": "疑似闲置：开发不足且中止满{suspension_years}年",
+                             "en": "Suspected idle: under-developed and suspended {suspension_years}"},
     "outcome.exempt": {"zh": "免于认定（政府原因等）", "en": "Exempt (government cause etc.)"},
     "outcome.not_idle": {"zh": "非闲置", "en": "Not idle"},
     "outcome.cannot_evaluate": {"zh": "数据不足无法评价", "en": "Cannot evaluate (data missing)"},
     "outcome.approved_unsupplied": {"zh": "批而未供", "en": "Approved, not supplied"},
     "outcome.supplied_unbuilt": {"zh": "供而未用", "en": "Supplied, not built"},
+    # the dashboards' idle classes besides the rule's outcomes: the parcel's status says idle, or a
+    # person confirmed the finding (the definition of the idle_land layer, sql/views/0210)
+    "outcome.idle_confirmed": {"zh": "闲置（已认定）", "en": "Idle (confirmed)"},
     "outcome.class_a": {"zh": "A 类", "en": "Class A"},
     "outcome.class_b": {"zh": "B 类", "en": "Class B"},
     "outcome.class_c": {"zh": "C 类", "en": "Class C"},
@@ -296,7 +302,8 @@ TEXTS.update({
     "outcome.notice_too_short": {"zh": "预公告期不足", "en": "Notice period too short"},
     "outcome.not_announced": {"zh": "未预公告", "en": "Not announced"},
     "outcome.term_ok": {"zh": "年限合规", "en": "Term as policy"},
-    "outcome.major_below_preferred": {"zh": "重大项目低于 50 年", "en": "Major project below 50 years"},
+    "outcome.major_below_preferred": {"zh": "重大项目低于 {major_preferred_years} 年",
+                                      "en": "Major project below {major_preferred_years} years"},
     "outcome.term_above_max": {"zh": "年限超上限", "en": "Term above the maximum"},
     "outcome.terms_within_max": {"zh": "园区出让年限均未超上限", "en": "Zone: no term above the maximum"},
     "outcome.terms_above_max": {"zh": "园区有出让年限超上限", "en": "Zone: terms above the maximum"},
@@ -464,6 +471,8 @@ def t(key: str, lang: str = "zh", **values: object) -> str:
     """
     entry = TEXTS[key]
     text = entry.get(lang) or entry["zh"]
+    if key in PARAM_LABELS:
+        values = {**param_values(key, lang), **values}
     return text.format(**values) if values else text
 
 # The import report on the web page (gisapp.io.report.localise): each problem the importer writes,
@@ -651,3 +660,152 @@ TEXTS.update({
     "import.severity.warning": {"en": "warning", "zh": "警告"},
     "import.severity.info": {"en": "info", "zh": "提示"},
 })
+
+# Codes the database keeps in reference tables and coded columns, as the pages show them
+# (statuses, land-use categories, units, quota resources and requests, evaluation methods,
+# idle-land exemption reasons) and the names of the change log (tables, actions, columns).
+TEXTS.update({
+    "status.approved_unsupplied": {"zh": "批而未供", "en": "Approved, not supplied"},
+    "status.granted_unbuilt": {"zh": "供而未用", "en": "Supplied, not built"},
+    "status.under_construction": {"zh": "在建", "en": "Under construction"},
+    "status.completed": {"zh": "已竣工", "en": "Completed"},
+    "status.in_production": {"zh": "已投产", "en": "In production"},
+    "status.idle": {"zh": "闲置（已认定）", "en": "Idle (confirmed)"},
+    "status.low_efficiency": {"zh": "低效（已认定）", "en": "Low-efficiency (confirmed)"},
+    "status.in_disposal": {"zh": "处置中", "en": "In disposal"},
+    "status.reclaimed": {"zh": "已收回", "en": "Reclaimed"},
+    "status.transferred": {"zh": "已转让/转租", "en": "Transferred / sublet"},
+    "status.exited": {"zh": "已退出", "en": "Exited"},
+    "category.residential": {"zh": "居住用地", "en": "Residential"},
+    "category.public": {"zh": "公共管理与公共服务用地", "en": "Public administration and services"},
+    "category.commercial": {"zh": "商业服务业用地", "en": "Commercial"},
+    "category.industrial": {"zh": "工业用地", "en": "Industrial"},
+    "category.logistics": {"zh": "物流仓储用地", "en": "Logistics and warehousing"},
+    "category.transport": {"zh": "交通运输用地", "en": "Transport"},
+    "category.utility": {"zh": "公用设施用地", "en": "Utilities"},
+    "category.green": {"zh": "绿地与开敞空间用地", "en": "Green and open space"},
+    "category.reserve": {"zh": "留白用地", "en": "Reserved land"},
+    "category.research": {"zh": "科研用地", "en": "Research"},
+    "category.other": {"zh": "其他用地", "en": "Other"},
+    "unit.tce": {"zh": "吨标准煤", "en": "tce"},
+    "unit.t/yr": {"zh": "吨/年", "en": "t/yr"},
+    "unit.万元/亩": {"zh": "万元/亩", "en": "10k CNY/mu"},
+    "unit.tce/万元": {"zh": "吨标准煤/万元", "en": "tce/10k CNY"},
+    "unit.t/万元": {"zh": "吨/万元", "en": "t/10k CNY"},
+    "unit.%": {"zh": "%", "en": "%"},
+    "resource.energy": {"zh": "能耗", "en": "Energy"},
+    "resource.cod": {"zh": "化学需氧量", "en": "COD"},
+    "resource.nh3n": {"zh": "氨氮", "en": "NH3-N"},
+    "resource.so2": {"zh": "二氧化硫", "en": "SO2"},
+    "resource.nox": {"zh": "氮氧化物", "en": "NOx"},
+    "resource.vocs": {"zh": "挥发性有机物", "en": "VOCs"},
+    "quota_request.pending": {"zh": "待办理", "en": "Pending"},
+    "quota_request.granted": {"zh": "已批准", "en": "Granted"},
+    "quota_request.escalated": {"zh": "已报市统筹", "en": "Escalated to the city"},
+    "quota_request.refused": {"zh": "不予批准", "en": "Refused"},
+    "method.2020_trial": {"zh": "综合保税区发展绩效评估办法（试行）", "en": "Zone performance evaluation (trial)"},
+    "method.2024_revised": {"zh": "综合保税区发展绩效评估办法（修订）", "en": "Zone performance evaluation (revised)"},
+    "exempt_reason.land_not_delivered": {"zh": "未按约定交付土地", "en": "Land not delivered as agreed"},
+    "exempt_reason.plan_revision": {"zh": "规划调整", "en": "Plan revision"},
+    "exempt_reason.state_policy": {"zh": "国家政策调整", "en": "New state policy"},
+    "exempt_reason.petition": {"zh": "信访未决", "en": "Unresolved petition"},
+    "exempt_reason.military_relic": {"zh": "军事管制、文物保护", "en": "Military or cultural-relic control"},
+    "exempt_reason.government_act": {"zh": "其他政府行为", "en": "Other government act"},
+    "exempt_reason.force_majeure": {"zh": "不可抗力", "en": "Force majeure"},
+    "audit.action.INSERT": {"zh": "新增", "en": "Added"},
+    "audit.action.UPDATE": {"zh": "修改", "en": "Changed"},
+    "audit.action.DELETE": {"zh": "删除", "en": "Deleted"},
+    "audit.action.BULK_LOAD": {"zh": "批量导入", "en": "Bulk load"},
+    "audit.action.TRUNCATE": {"zh": "清空", "en": "Emptied"},
+    "audit.table.parcels": {"zh": "地块", "en": "Parcel"},
+    "audit.table.parcel_status_history": {"zh": "状态历史", "en": "Status history"},
+    "audit.table.land_grants": {"zh": "出让记录", "en": "Grant"},
+    "audit.table.grant_requirements": {"zh": "履约指标要求", "en": "Performance requirement"},
+    "audit.table.grant_reviews": {"zh": "履约核验", "en": "Performance review"},
+    "audit.table.construction_progress": {"zh": "建设进度", "en": "Construction progress"},
+    "audit.table.construction_suspensions": {"zh": "中止开发", "en": "Suspension of development"},
+    "audit.table.enterprise_metrics": {"zh": "年度经营指标", "en": "Annual metrics"},
+    "audit.table.mixed_use_components": {"zh": "混合用地构成", "en": "Mixed-use share"},
+    "audit.table.green_areas": {"zh": "绿地面积", "en": "Green area"},
+    "audit.table.quota_requests": {"zh": "额度申请", "en": "Quota request"},
+    "audit.table.idle_exemptions": {"zh": "闲置认定豁免", "en": "Idle-land exemption"},
+    "audit.table.findings": {"zh": "规则发现", "en": "Finding"},
+    "field.actual_value": {"zh": "实际值", "en": "Actual value"},
+    "field.agreed_start_on": {"zh": "约定动工日期", "en": "Agreed start"},
+    "field.agreed_completion_on": {"zh": "约定竣工日期", "en": "Agreed completion"},
+    "field.announced_on": {"zh": "预公告日期", "en": "Announced on"},
+    "field.delivery_due_on": {"zh": "约定交地日期", "en": "Delivery due"},
+    "field.delivered_on": {"zh": "实际交地日期", "en": "Delivered on"},
+    "field.decided_on": {"zh": "办理日期", "en": "Decided on"},
+    "field.reviewed_on": {"zh": "核验日期", "en": "Reviewed on"},
+    "field.from_on": {"zh": "起始日期", "en": "From"},
+    "field.to_on": {"zh": "截止日期", "en": "To"},
+    "field.reason_code": {"zh": "豁免原因", "en": "Exemption reason"},
+    "field.supply_method": {"zh": "供地方式", "en": "Supply method"},
+    "field.is_major_project": {"zh": "重大项目", "en": "Major project"},
+    "field.is_synthetic": {"zh": "合成数据", "en": "Synthetic"},
+    "field.land_use_code": {"zh": "用地代码", "en": "Land-use code"},
+    "field.legacy_land_use_code": {"zh": "原用地代码（GB 50137）", "en": "Legacy code (GB 50137)"},
+    "field.plot_ratio_min": {"zh": "容积率下限", "en": "Plot ratio, minimum"},
+    "field.plot_ratio_max": {"zh": "容积率上限", "en": "Plot ratio, maximum"},
+    "field.floor_area_m2": {"zh": "建筑面积（m²）", "en": "Floor area (m²)"},
+    "field.floor_share_pct": {"zh": "建筑面积占比（%）", "en": "Floor-area share (%)"},
+    "field.building_footprint_m2": {"zh": "建筑基底面积（m²）", "en": "Building footprint (m²)"},
+    "field.office_living_area_m2": {"zh": "行政办公及生活配套面积（m²）", "en": "Offices and living (m²)"},
+    "field.source_crs": {"zh": "来源坐标系", "en": "Source CRS"},
+    "field.enterprise_id": {"zh": "企业", "en": "Enterprise"},
+    "field.grant_id": {"zh": "出让记录", "en": "Grant"},
+    "field.parcel_id": {"zh": "地块", "en": "Parcel"},
+    "field.zone_id": {"zh": "园区", "en": "Zone"},
+    "field.industry": {"zh": "行业", "en": "Industry"},
+    "field.review_status": {"zh": "审核状态", "en": "Review"},
+    "field.review_reason": {"zh": "审核理由", "en": "Review reason"},
+    "field.reviewed_by": {"zh": "审核人", "en": "Reviewed by"},
+    "field.reviewed_at": {"zh": "审核时间", "en": "Reviewed at"},
+    "field.recorded_at": {"zh": "记录时间", "en": "Recorded at"},
+    "field.resumed_on": {"zh": "恢复开发日期", "en": "Resumed on"},
+    "field.suspended_on": {"zh": "中止开发日期", "en": "Suspended on"},
+    "dash.series.idle_confirmed": {"zh": "闲置（已认定）", "en": "Idle (confirmed)"},
+    "dash.quota_years": {"zh": "{year} 年", "en": "{year}"},
+    "col.method_code": {"zh": "评估办法代码", "en": "Method code"},
+})
+
+#: Labels that state a rule's parameter, filled from the parameter's default by :func:`t`: the
+#: label key, the rule, and for each placeholder the parameter and how it reads ("years": a
+#: number of full years, "number": the number as it is). A new default changes the label.
+PARAM_LABELS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = dict([  # not a literal: keys once
+    ("outcome.idle_not_started", ("idle_land", {"idle_years": ("idle_years", "years")})),
+    ("outcome.idle_stalled", ("idle_land", {"suspension_years": ("suspension_years", "years")})),
+    ("outcome.major_below_preferred", ("grant_term", {"major_preferred_years": ("major_preferred_years", "number")})),
+])
+_ZH_NUMERALS = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
+
+
+def _read_as(value: object, kind: str, lang: str) -> str:
+    number = f"{value:g}" if isinstance(value, (int, float)) else str(value)
+    if kind != "years":
+        return number
+    if lang == "zh":
+        return _ZH_NUMERALS.get(value, f" {number} ") if isinstance(value, int) else f" {number} "
+    return "one year" if value == 1 else f"{number} years"
+
+
+def param_values(key: str, lang: str) -> dict[str, str]:
+    """The placeholders of a parameter-stating label, from the rule's parameter defaults."""
+    from gisapp.rules.registry import all_specs  # the rules read this module: import at call time
+
+    rule, fields = PARAM_LABELS[key]
+    spec = next(s for s in all_specs() if s.name == rule)
+    return {name: _read_as(spec.param(param).default, kind, lang) for name, (param, kind) in fields.items()}
+
+
+def label(prefix: str, code: object, lang: str = "zh") -> str:
+    """The label of the code ``code`` of a vocabulary (``prefix``), or the code itself when the
+    vocabulary has no label for it (tests/browser/test_no_raw_codes.py finds those on the pages).
+
+    Example:
+        >>> label("status", "granted_unbuilt", "zh")
+        '供而未用'
+    """
+    key = f"{prefix}.{code}"
+    return t(key, lang) if key in TEXTS else str(code)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from gisapp.errors import NotFoundError
+from gisapp.i18n import label, t
 from gisapp.queries.edits import Actor, acting_as
 
 # bookkeeping columns, not what a person changed
@@ -229,6 +230,43 @@ def change_log(conn: Connection, parcel_id: int, limit: int = 50) -> list[dict]:
             }
         )
     return out
+
+
+#: the vocabulary (gisapp.i18n prefix) of the coded columns a change can touch; per table where
+#: one column name means two things (a parcel's status, a quota request's status)
+_VALUE_LABELS = {"status": "status", "from_status": "status", "to_status": "status", "supply_method": "supply",
+                 "review_stage": "stage", "grading_category": "grading", "resource": "resource",
+                 "review_status": "finding", "reason_code": "exempt_reason"}
+_TABLE_VALUE_LABELS = {("quota_requests", "status"): "quota_request"}
+
+
+def _change_value(table: str, column: str, value: object, lang: str) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return t("common.yes" if value else "common.no", lang)
+    prefix = _TABLE_VALUE_LABELS.get((table, column)) or _VALUE_LABELS.get(column)
+    return label(prefix, value, lang) if prefix else str(value)
+
+
+def change_text(change: dict, lang: str) -> tuple[str, str]:
+    """(what was changed, which fields from what to what) of one ``change_log`` entry, in words
+    of ``lang``: the record's kind, the action and the fields by their labels, coded values by
+    theirs.
+
+    Example:
+        >>> change_text({"table": "parcels", "action": "UPDATE",
+        ...              "diff": {"status": ["granted_unbuilt", "under_construction"]}}, "zh")
+        ('地块 修改', '状态：供而未用 → 在建')
+    """
+    table = change["table"]
+    what = f"{label('audit.table', table, lang)} {label('audit.action', change['action'], lang)}"
+    sep = "：" if lang == "zh" else ": "
+    fields = ("；" if lang == "zh" else "; ").join(
+        f"{t('parcel.geometry', lang) if column == 'geom' else label('field', column, lang)}{sep}{_change_value(table, column, old, lang)} → "
+        f"{_change_value(table, column, new, lang)}"
+        for column, (old, new) in change["diff"].items())
+    return what, fields
 
 
 def reference_codes(conn: Connection) -> dict[str, list[dict]]:

@@ -26,7 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from gisapp.i18n import TEXTS
+from gisapp.i18n import TEXTS, label
 from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
 from gisapp.rules.common import ZoneParams, as_day, concat_findings, findings, gc_paused, iso_dates
@@ -112,6 +112,7 @@ ZONE_LOCAL = True
 TYPICAL_SECONDS = 24
 #: the review stages' names, as the parcel page and the forms show them (gisapp.i18n: one name each)
 STAGE_ZH = {stage: TEXTS[f"stage.{stage}"]["zh"] for stage in ("acceptance", "production", "periodic")}
+STAGE_EN = {stage: TEXTS[f"stage.{stage}"]["en"] for stage in ("acceptance", "production", "periodic")}
 
 
 @gc_paused
@@ -221,13 +222,17 @@ def review_findings(
         req["grant_id"].tolist(),
         req["indicator"].tolist(),
         req["indicator_zh"].tolist(),
+        req["indicator_en"].tolist(),
         units,
         req["min_value"].tolist(),
         req["max_value"].tolist(),
         req["actual_value"].tolist(),
         req["passed"].tolist(),
     )
-    for gid, ind, ind_zh, unit, mn, mx, a, ok in cols:
+    for gid, ind, ind_zh, ind_en, unit, mn, mx, a, ok in cols:
+        # the explanations name the indicator and its unit as the pages do, never by code
+        ind_en = ind_en if isinstance(ind_en, str) and ind_en else ind
+        unit_zh = label("unit", unit, "zh") if unit else ""
         mn = None if math.isnan(mn) else mn
         mx = None if math.isnan(mx) else mx
         a = None if math.isnan(a) else a
@@ -239,13 +244,14 @@ def review_findings(
             text = (
                 None,
                 f"{ind_zh}未报实际值（要求 {bound}）",
-                f"{ind} has no actual value (required {bound})",
+                f"{ind_en} has no actual value (required {bound})",
             )
         else:
             text = (
                 ok,
-                f"{ind_zh} {a:g}{unit}（要求 {bound}，{'达标' if ok else '未达标'}）",
-                f"{ind} {a:g} (required {bound}: {'passed' if ok else 'short'})",
+                f"{ind_zh} {a:g}{unit_zh}（要求 {bound}，{'达标' if ok else '未达标'}）",
+                f"{ind_en} {a:g}{' ' + label('unit', unit, 'en') if unit else ''} "
+                f"(required {bound}: {'passed' if ok else 'short'})",
             )
         text_by_grant.setdefault(gid, []).append(text)
     stage = g["review_stage"].tolist()
@@ -272,16 +278,17 @@ def review_findings(
                 f"Cannot evaluate: standardized grant {contract[i]} has no performance requirements recorded"
             )
             continue
-        stage_zh = STAGE_ZH.get(st, st)
+        stage_zh, stage_en = STAGE_ZH.get(st, st), STAGE_EN.get(st, st)
         if no_stage_l[i]:
-            zh.append(f"无法核验：{reviewed_on[i]} {stage_zh}（{st}）无对应阶段的指标要求")
+            zh.append(f"无法核验：{reviewed_on[i]} {stage_zh}无对应阶段的指标要求")
             en.append(
-                f"Cannot evaluate: the {st} review of {reviewed_on[i]} has no requirements for that stage"
+                f"Cannot evaluate: the review of {reviewed_on[i]} ({stage_en}) has no requirements for that stage"
             )
             continue
         texts = text_by_grant.get(gid, [])
-        head_zh = f"{reviewed_on[i]} {stage_zh}核验"
-        head_en = f"{st} review of {reviewed_on[i]}"
+        # the stage by its one name (a suffix would make 达产复核 a second name, 达产复核核验)
+        head_zh = f"{reviewed_on[i]} {stage_zh}"
+        head_en = f"Review of {reviewed_on[i]} ({stage_en})"
         if out == "shortfall":  # the indicators that failed decide
             zh.append(f"{head_zh}未达标：" + "；".join(t[1] for t in texts if t[0] is False))
             en.append(f"{head_en} short: " + "; ".join(t[2] for t in texts if t[0] is False))

@@ -25,7 +25,7 @@ land is idle from 1 March. A share exactly at its threshold (1/3, 25%) is not be
 are compared with a tolerance of 1e-9 so that 1/3 held as a decimal does not flip an exact third.
 
 Rule ``land_inventory``: parcels marked approved but not supplied (批而未供), and parcels granted
-on or before the as-of date where development has not started (供而未建), with their area and since
+on or before the as-of date where development has not started (供而未用), with their area and since
 when. Both outcomes are positives (inventories to work down).
 """
 
@@ -124,7 +124,7 @@ IDLE = RuleSpec(
 INVENTORY = RuleSpec(
     "land_inventory",
     "1.0",
-    "批而未供与供而未建",
+    "批而未供与供而未用",
     "Approved-unsupplied and supplied-unbuilt land",
     (
         Param(
@@ -607,7 +607,7 @@ def inventory_findings(
                 "area_m2": col.j_float(area, 1), "since": col.j_date(unbuilt["granted_on"]),
                 "grant_id": col.j_int(unbuilt["grant_id"]), "days": col.j_int(days)})),
             explanation_zh=col.text_column(col.sentence(
-                "供而未建：{ha} 公顷（{mu} 亩），{d} 出让，截至 {day} 已 {n} 天未动工", **fields)),
+                "供而未用：{ha} 公顷（{mu} 亩），{d} 出让，截至 {day} 已 {n} 天未动工", **fields)),
             explanation_en=col.text_column(col.sentence(
                 "Supplied but not built: {ha} ha ({mu} mu), granted on {d}, not started {n} days later as of {day}",
                 **fields)),

@@ -74,6 +74,8 @@ TYPICAL_SECONDS = 1
 RESOURCES = {"energy": ("能耗", "energy", "tce"), "cod": ("化学需氧量", "COD", "t"), "nh3n": ("氨氮", "NH3-N", "t"),
              "so2": ("二氧化硫", "SO2", "t"), "nox": ("氮氧化物", "NOx", "t"), "vocs": ("挥发性有机物", "VOCs", "t")}
 _LEVEL_ZH = {"city": "市级", "district": "区级", "zone": "园区", "project": "项目"}
+#: the units as the Chinese explanations name them (the evidence keeps the codes)
+_UNIT_ZH = {"tce": "吨标准煤", "t": "吨"}
 _MOVES = ("allocation", "transfer")
 
 
@@ -176,7 +178,7 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
     zh, en, ev = [], [], []
     for a, r in zip(acc.itertuples(index=False), b.itertuples(index=False)):
         rzh, ren, unit = RESOURCES.get(a.resource, (a.resource, a.resource, ""))
-        head_zh = f"{a.year} 年{_LEVEL_ZH.get(a.level, a.level)}账户「{a.name}」{rzh}（{unit}）"
+        head_zh = f"{a.year} 年{_LEVEL_ZH.get(a.level, a.level)}账户「{a.name}」{rzh}（{_UNIT_ZH.get(unit, unit)}）"
         head_en = f"{a.year} {ren} ({unit}) of the {a.level} account '{a.name}'"
         esc_day = iso(r.first_escalation_on)
         ev.append({"year": int(a.year), "resource": a.resource, "level": a.level, "unit": unit,
@@ -290,15 +292,16 @@ def request_quota(accounts: pd.DataFrame, ledger: pd.DataFrame, account_id: int,
     available = sum(max(float(b.at[a, "balance"]), 0.0) for a in chain)
     rzh, ren, unit = RESOURCES.get(me["resource"], (me["resource"], me["resource"], ""))
     names = " → ".join(str(acc.at[a, "name"]) for a in chain) or "—"
+    unit_zh = _UNIT_ZH.get(unit, unit)
     if left <= 0.0005:
         decision, shortfall = "grant", 0.0
-        zh = (f"申请 {rzh} {amt(amount)} {unit}：{names} 尚余 {amt(available)} {unit}，可在区内平衡，予以下达"
+        zh = (f"申请 {rzh} {amt(amount)} {unit_zh}：{names} 尚余 {amt(available)} {unit_zh}，可在区内平衡，予以下达"
               f"（截至 {as_of.isoformat()}）")
         en = (f"Request for {amt(amount)} {unit} of {ren}: {names} still hold {amt(available)} {unit}; "
               f"the district can balance it: grant (as of {as_of.isoformat()})")
     else:
         decision, shortfall = "escalate", round(left, 3)
-        zh = (f"申请 {rzh} {amt(amount)} {unit}：{names} 仅余 {amt(available)} {unit}，缺口 {amt(left)} {unit}"
+        zh = (f"申请 {rzh} {amt(amount)} {unit_zh}：{names} 仅余 {amt(available)} {unit_zh}，缺口 {amt(left)} {unit_zh}"
               f" 区内无法平衡，报市统筹（截至 {as_of.isoformat()}）")
         en = (f"Request for {amt(amount)} {unit} of {ren}: {names} hold only {amt(available)} {unit}; "
               f"the shortfall of {amt(left)} {unit} cannot be balanced in the district: escalate to the city "

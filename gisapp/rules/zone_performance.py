@@ -42,6 +42,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from gisapp.i18n import label
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
 from gisapp.rules.common import concat_findings, findings_frame, fnum, gc_paused, num, pct, zone_params
 
@@ -273,27 +274,31 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
                            for i in ctx["indicators"]},
             "land": land_ev})
         a_places = math.floor(float(cuts[0]) * n + _TOL)
-        head_zh = (f"{name_zh} {year} 年（{method} 办法）综合得分 {num(float(r['score']), 1)}，库内全国 {n} 个园区第 {rn} 名、"
-                   f"{_REGION_ZH.get(region, region)}第 {rr}/{nr} 名，A 类为前 {pct(cuts[0])}（前 {a_places} 名），"
-                   f"评为 {cls} 类")
-        head_en = (f"{name_en} scored {num(float(r['score']), 1)} in {year} ({method} method): rank {rn} of {n} "
-                   f"zones nationally (in this database), {rr} of {nr} in the {_REGION_EN.get(region, region)} region; "
-                   f"class A is the top {pct(cuts[0])} ({a_places} places): class {cls}")
+        # the method by its name; the rank gives the class, and the sentence ends on the verdict,
+        # which for exit risk or rectification is that flag, not the class
+        head_zh = (f"{name_zh} {year} 年（{label('method', method, 'zh')}）综合得分 {num(float(r['score']), 1)}，"
+                   f"库内全国 {n} 个园区第 {rn} 名、{_REGION_ZH.get(region, region)}第 {rr}/{nr} 名，"
+                   f"A 类为前 {pct(cuts[0])}（前 {a_places} 名），按排名属 {cls} 类")
+        head_en = (f"{name_en} scored {num(float(r['score']), 1)} in {year} ({label('method', method, 'en')}): "
+                   f"rank {rn} of {n} zones nationally (in this database), {rr} of {nr} in the "
+                   f"{_REGION_EN.get(region, region)} region; class A is the top {pct(cuts[0])} ({a_places} places): "
+                   f"class {cls} by rank")
         avg = num(float(r["regional_average"]), 1)
         tail_zh = f"；土地指标：验收面积占比 {pct(r['accepted_share'])}，围网开发率 {pct(r['development_rate'])}"
         tail_en = (f"; land: {pct(r['accepted_share'])} of the approved area accepted, {pct(r['development_rate'])} "
                    "of the fenced area developed")
         if exit_risk:
             yrs = "、".join(str(year - k) for k in range(exit_years))
-            zh.append(f"{head_zh}；{yrs} 年连续位列倒数 {values['exit_bottom_n']} 名，存在退出风险{tail_zh}")
-            en.append(f"{head_en}; in the bottom {values['exit_bottom_n']} in each of {yrs.replace('、', ', ')}: "
-                      f"exit risk{tail_en}")
+            zh.append(f"{head_zh}；但 {yrs} 年连续位列倒数 {values['exit_bottom_n']} 名，结论为退出风险（不论等级）"
+                      f"{tail_zh}")
+            en.append(f"{head_en}; but in the bottom {values['exit_bottom_n']} in each of {yrs.replace('、', ', ')}: "
+                      f"the verdict is exit risk, whatever the class{tail_en}")
         elif r["rectification"]:
-            zh.append(f"{head_zh}；低于{_REGION_ZH.get(region, region)}平均分 {avg}，需整改{tail_zh}")
-            en.append(f"{head_en}; below the regional average of {avg}: rectification{tail_en}")
+            zh.append(f"{head_zh}；但低于{_REGION_ZH.get(region, region)}平均分 {avg}，结论为限期整改{tail_zh}")
+            en.append(f"{head_en}; but below the regional average of {avg}: the verdict is rectification{tail_en}")
         else:
-            zh.append(f"{head_zh}；不低于{_REGION_ZH.get(region, region)}平均分 {avg}{tail_zh}")
-            en.append(f"{head_en}; not below the regional average of {avg}{tail_en}")
+            zh.append(f"{head_zh}；不低于{_REGION_ZH.get(region, region)}平均分 {avg}，结论为 {cls} 类{tail_zh}")
+            en.append(f"{head_en}; not below the regional average of {avg}: the verdict is class {cls}{tail_en}")
     outcomes = np.array(outcomes, dtype=object)
     return findings_frame(
         ZONE_PERFORMANCE, as_of, [ctx["prov"]] * len(report), zone_id=report, parcel_id=None,

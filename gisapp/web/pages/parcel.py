@@ -17,9 +17,9 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from gisapp.catalog.registry import get_layer
 from gisapp.db.engine import get_engine
 from gisapp.errors import NotFoundError
-from gisapp.i18n import t
+from gisapp.i18n import label, t
 from gisapp.queries import edits
-from gisapp.queries.parcel_record import parcel_as_of, parcel_record
+from gisapp.queries.parcel_record import change_text, parcel_as_of, parcel_record
 from gisapp.render.style import hideout
 from gisapp.web.auth import current_actor
 from gisapp.web.components import header, page_lang, page_url
@@ -164,11 +164,11 @@ def _history(record: dict, lang: str):
 def _changes(record: dict, lang: str):
     rows = []
     for c in record["changes"]:
-        what = "; ".join(f"{k}: {old} → {new}" for k, (old, new) in c["diff"].items())
+        action, what = change_text(c, lang)
         rows.append(
             [
                 c["changed_at"].replace("T", " "),
-                f"{c['table']} {c['action']}",
+                action,
                 what,
                 c["who"],
                 c.get("reason"),
@@ -189,8 +189,8 @@ def _findings(record: dict, lang: str):
     rows = [
         [
             f["id"],
-            f["rule"],
-            f["outcome"],
+            label("rule", f["rule"], lang),
+            label("outcome", f["outcome"], lang),
             f[f"explanation_{lang}"] if f"explanation_{lang}" in f else f["explanation_zh"],
             t(f"finding.{f['review_status']}", lang),
             f.get("review_reason"),
@@ -224,7 +224,7 @@ def _records(record: dict, lang: str) -> dict[str, html.Div | html.Table]:
             t(f"stage.{r['review_stage']}", lang),
             r.get("min_value"),
             r.get("max_value"),
-            r.get("unit"),
+            label("unit", r["unit"], lang) if r.get("unit") else "",
         ]
         for r in record["requirements"]
     ]
@@ -335,7 +335,8 @@ def _records(record: dict, lang: str) -> dict[str, html.Div | html.Table]:
         "quota-requests": _table(
             "parcel-quota",
             [t(f"field.{k}", lang) for k in ("requested_on", "resource", "amount", "request_status")],
-            [[r["requested_on"], r["resource"], r["amount"], r["status"]] for r in record["quota_requests"]],
+            [[r["requested_on"], label("resource", r["resource"], lang), r["amount"],
+              label("quota_request", r["status"], lang)] for r in record["quota_requests"]],
             lang,
         ),
         "geometry": html.Div(),
@@ -356,7 +357,8 @@ def _form_setup(record: dict, lang: str) -> tuple[dict, dict, dict]:
         "status": {"to_status": named(record["next_statuses"])},
         "review": {
             "finding_id": [
-                {"label": f"#{f['id']} {f['rule']} · {f['outcome']}", "value": f["id"]}
+                {"label": f"#{f['id']} {label('rule', f['rule'], lang)} · {label('outcome', f['outcome'], lang)}",
+                 "value": f["id"]}
                 for f in record["findings"]
             ],
             "decision": [
@@ -368,7 +370,7 @@ def _form_setup(record: dict, lang: str) -> tuple[dict, dict, dict]:
             "grant_id": [{"label": g["contract_no"], "value": g["id"]} for g in record["grants"]],
             "indicator": [
                 {
-                    "label": f"{_name(r, 'name', lang)} ({r['unit']})"
+                    "label": f"{_name(r, 'name', lang)} ({label('unit', r['unit'], lang)})"
                     if r["unit"]
                     else _name(r, "name", lang),
                     "value": r["code"],
@@ -388,7 +390,7 @@ def _form_setup(record: dict, lang: str) -> tuple[dict, dict, dict]:
         "quota-requests": {
             "account_id": [
                 {
-                    "label": f"{a['year']} {_name(a, 'resource', lang)} ({a['unit']}) · {a['name']}",
+                    "label": f"{a['year']} {_name(a, 'resource', lang)} ({label('unit', a['unit'], lang)}) · {a['name']}",
                     "value": a["id"],
                 }
                 for a in record["quota_accounts"]
@@ -567,7 +569,7 @@ def show_as_of(_n, day, code, lang):
     ]
     for key in ("land_use_code", "version", "updated_by"):
         if key in state:
-            rows.append((key, state[key]))
+            rows.append((t("field.changed_by" if key == "updated_by" else f"field.{key}", lang), state[key]))
     return html.Div(
         [
             html.P(note, className="hint"),
