@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from gisapp.errors import InputError, NotFoundError
+from gisapp.i18n import LANGUAGES, label
 from gisapp.units import MU_PER_M2
 
 # statuses whose land has been supplied (granted or allocated) and is in use or on its way
@@ -61,16 +62,41 @@ _SQL: dict[str, str] = {
         JOIN land.parcel_statuses s ON s.code = p.status
         WHERE {_ZONE_FILTER}
         GROUP BY z.id, p.status, s.name_zh, s.name_en, s.sort ORDER BY z.id, s.sort""",
+    # One idle register for the dashboard and the idle_land layer (sql/views/0210): a parcel is
+    # confirmed idle when its status says so (the zone office marked it) or a person confirmed the
+    # finding; suspected when the rule says idle and nobody dismissed it. Exempt, unevaluable and the
+    # inventories (批而未供, 供而未用) follow the rules' outcomes.
     "idle_land": f"""
+        WITH idle AS (
+            SELECT f.zone_key AS zid, p.area_m2, layers.json_number(f.evidence, 'fee_wan') AS fee_wan,
+                   layers.json_bool(f.evidence, 'recovery_candidate') AS recovery,
+                   CASE WHEN p.status = 'idle' OR f.review_status = 'confirmed' THEN 'idle_confirmed'
+                        ELSE f.outcome END AS outcome,
+                   f.review_status = 'confirmed' AS finding_confirmed
+            FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
+            WHERE f.rule = 'idle_land' AND f.outcome IN ('idle_not_started', 'idle_stalled')
+              AND (f.review_status <> 'dismissed' OR p.status = 'idle')
+            UNION ALL
+            -- marked idle on the register without a current idle verdict of the rule
+            SELECT p.zone_id, p.area_m2, NULL, NULL, 'idle_confirmed', false
+            FROM land.parcels p
+            WHERE p.status = 'idle' AND NOT EXISTS (
+                SELECT 1 FROM rules.current_findings f WHERE f.rule = 'idle_land' AND f.zone_key = p.zone_id
+                  AND f.parcel_id = p.id AND f.outcome IN ('idle_not_started', 'idle_stalled'))
+            UNION ALL
+            SELECT f.zone_key, p.area_m2, NULL, NULL, f.outcome, f.review_status = 'confirmed'
+            FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
+            WHERE ((f.rule = 'idle_land' AND f.outcome IN ('exempt', 'cannot_evaluate') AND p.status <> 'idle')
+                   OR f.rule = 'land_inventory')
+        )
         SELECT z.code AS zone_code, z.name_zh AS zone_name_zh, z.name_en AS zone_name_en,
-               f.outcome, count(*) AS parcels, round((sum(p.area_m2) / 1e4)::numeric, 2) AS area_ha,
-               round(coalesce(sum(layers.json_number(f.evidence, 'fee_wan')), 0), 2) AS fee_wan,
-               count(*) FILTER (WHERE layers.json_bool(f.evidence, 'recovery_candidate')) AS recovery_candidates,
-               count(*) FILTER (WHERE f.review_status = 'confirmed') AS confirmed
-        FROM rules.current_findings f JOIN land.zones z ON z.id = f.zone_key
-        JOIN land.parcels p ON p.id = f.parcel_id
-        WHERE f.rule IN ('idle_land', 'land_inventory') AND f.outcome <> 'not_idle' AND {_ZONE_FILTER}
-        GROUP BY z.id, f.outcome ORDER BY z.id, f.outcome""",
+               i.outcome, count(*) AS parcels, round((sum(i.area_m2) / 1e4)::numeric, 2) AS area_ha,
+               round(coalesce(sum(i.fee_wan), 0), 2) AS fee_wan,
+               count(*) FILTER (WHERE i.recovery) AS recovery_candidates,
+               count(*) FILTER (WHERE i.outcome = 'idle_confirmed') AS confirmed
+        FROM idle i JOIN land.zones z ON z.id = i.zid
+        WHERE {_ZONE_FILTER}
+        GROUP BY z.id, i.outcome ORDER BY z.id, i.outcome""",
     "per_mu": f"""
         SELECT z.code AS zone_code, z.name_zh AS zone_name_zh, z.name_en AS zone_name_en,
                f.outcome, count(*) AS parcels, round((sum(p.area_m2) / 1e4)::numeric, 2) AS area_ha
@@ -186,6 +212,22 @@ def check_zone(engine: Engine, zone: str | None) -> None:
             raise NotFoundError(f"unknown zone {zone!r}")
 
 
+#: coded columns the datasets carry and their vocabulary in gisapp.i18n: each gets its label
+#: columns (``<col>_zh``, ``<col>_en``), which the tables and exports show in place of the code
+_LABELLED = {"status": "status", "category": "category", "unit": "unit", "method": "method"}
+#: the idle-land outcomes that are idle land (suspected or confirmed), for the totals
+IDLE_OUTCOMES = ("idle_confirmed", "idle_not_started", "idle_stalled")
+
+
+def _with_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    for col, prefix in _LABELLED.items():
+        if col in frame.columns:
+            for lang in LANGUAGES:
+                frame[f"{col}_{lang}"] = frame[col].map(
+                    lambda v, lang=lang, prefix=prefix: None if v is None else label(prefix, v, lang))
+    return frame
+
+
 def dataset(engine: Engine, name: str, zone: str | None = None) -> pd.DataFrame:
     """One dashboard dataset for ``zone`` (a zone code) or all zones (None).
 
@@ -201,7 +243,7 @@ def dataset(engine: Engine, name: str, zone: str | None = None) -> pd.DataFrame:
         # numeric columns arrive as Decimal: floats for plotting and export
         if frame[col].dtype == object and frame[col].map(lambda v: isinstance(v, decimal.Decimal)).any():
             frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    return frame
+    return _with_labels(frame)
 
 
 def datasets(engine: Engine, zone: str | None = None,

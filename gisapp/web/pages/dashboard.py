@@ -23,16 +23,58 @@ from gisapp.web.tables import localized_columns
 dash.register_page(__name__, path="/dashboard", name="dashboard")
 
 ALL = "__all__"
-# charts reuse the map's colours where a layer declares the same values
-STATUS_COLORS = "parcels"
-PER_MU_COLORS = "per_mu"
+
+# Every category a chart draws has one colour, given here: the map's colour where a layer
+# declares the value (layers/*.yml), otherwise by what it means: greens for what meets the policy,
+# oranges and reds for what needs action (the darker, the graver), greys and blues for what is
+# neither (not yet due, exempt, not graded).
+GOOD, GOOD_LIGHT, WATCH, ACTION, GRAVE = "#1a9850", "#91cf60", "#fdae61", "#e6550d", "#b30000"
+NEUTRAL, NEUTRAL_LIGHT = "#6baed6", "#d9d9d9"
+# (prefix of the codes, layer whose declared categories give their colours)
+_DECLARED = (("status", "parcels"), ("outcome", "per_mu"), ("outcome", "grants"), ("outcome", "green_balance"),
+             ("outcome", "mixed_use"))
+# idle_land layer classes under the outcome codes the dashboard counts them by
+_IDLE_LAYER = {"idle_confirmed": "confirmed", "idle_not_started": "suspected_not_started",
+               "idle_stalled": "suspected_stalled"}
+_MEANING = {
+    "outcome.approved_unsupplied": ("parcels", "approved_unsupplied"),
+    "outcome.supplied_unbuilt": ("parcels", "granted_unbuilt"),
+    "outcome.exempt": NEUTRAL, "outcome.cannot_evaluate": NEUTRAL_LIGHT, "outcome.not_graded": NEUTRAL_LIGHT,
+    "outcome.class_a": GOOD, "outcome.class_b": GOOD_LIGHT, "outcome.class_c": WATCH,
+    "outcome.rectification": ACTION, "outcome.exit_risk": GRAVE,
+    "outcome.notice_ok": GOOD, "outcome.notice_too_short": ACTION, "outcome.not_announced": GRAVE,
+    "outcome.term_ok": GOOD, "outcome.major_below_preferred": WATCH, "outcome.term_above_max": GRAVE,
+    "outcome.balanced": GOOD, "outcome.short": ACTION,
+    "outcome.within_quota": GOOD, "outcome.over_quota_escalated": WATCH, "outcome.over_quota_not_escalated": GRAVE,
+    "series.approved": NEUTRAL_LIGHT, "series.used": NEUTRAL, "series.built": "#3182bd",
+    "series.quota": NEUTRAL_LIGHT, "series.allocated": NEUTRAL, "series.used_quota": "#3182bd",
+    "series.escalated": GRAVE, "sign.+": "#41ab5d", "sign.−": "#fe9929",
+}
 
 
-def _colors(layer_id: str, frame: pd.DataFrame, code_col: str, label_col: str) -> dict:
-    layer = get_layer(layer_id)
-    colors = {str(c.value): c.color for c in layer.style.categories}
-    return {label: colors.get(str(code), layer.style.color)
-            for code, label in zip(frame[code_col], frame[label_col])}
+def _declared(layer_id: str) -> dict[str, str]:
+    return {str(c.value): c.color for c in get_layer(layer_id).style.categories}
+
+
+def color(key: str) -> str | None:
+    """The colour of ``prefix.code`` (e.g. ``outcome.exempt``), from the one table above."""
+    prefix, _, code = key.partition(".")
+    if prefix == "outcome" and code in _IDLE_LAYER:
+        return _declared("idle_land")[_IDLE_LAYER[code]]
+    meaning = _MEANING.get(key)
+    if isinstance(meaning, tuple):
+        return _declared(meaning[0]).get(meaning[1])
+    if meaning:
+        return meaning
+    for declared_prefix, layer_id in _DECLARED:
+        if declared_prefix == prefix and code in _declared(layer_id):
+            return _declared(layer_id)[code]
+    return None
+
+
+def _colors(prefix: str, codes: pd.Series, labels: pd.Series) -> dict:
+    """Plotly's ``color_discrete_map``: each label drawn in its code's colour."""
+    return {lab: color(f"{prefix}.{code}") or NEUTRAL_LIGHT for code, lab in zip(codes, labels)}
 
 
 def layout(lang: str | None = None, zone: str | None = None, **query) -> html.Div:
@@ -60,7 +102,8 @@ def _section(name: str, figure, frame: pd.DataFrame, zone: str | None, lang: str
         body.append(html.P(t("dash.empty", lang), className="muted"))
     else:
         if figure is not None:
-            figure.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, height=340, legend_title_text="")
+            figure.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, height=figure.layout.height or 340,
+                                 legend_title_text="")
             body.append(dcc.Graph(id=f"dash-graph-{name}", figure=figure, config={"displaylogo": False}))
         body.append(dag.AgGrid(
             id=f"dash-grid-{name}",
@@ -84,7 +127,7 @@ def _section(name: str, figure, frame: pd.DataFrame, zone: str | None, lang: str
 def _kpis(frames: dict[str, pd.DataFrame], lang: str) -> html.Div:
     used = frames["approved_vs_used"]
     idle = frames["idle_land"]
-    idle = idle[idle["outcome"].isin(["idle_not_started", "idle_stalled"])] if not idle.empty else idle
+    idle = idle[idle["outcome"].isin(data.IDLE_OUTCOMES)] if not idle.empty else idle
     items = [
         (t("dash.kpi.approved", lang), f"{used['approved_ha'].sum():,.1f} {t('dash.unit.ha', lang)}"),
         (t("dash.kpi.used", lang), f"{used['used_ha'].sum():,.1f} {t('dash.unit.ha', lang)}"),
@@ -105,59 +148,71 @@ def _figures(frames: dict[str, pd.DataFrame], lang: str) -> dict:
                       value_name="ha")
         names = {"approved_ha": t("dash.series.approved", lang), "used_ha": t("dash.series.used", lang),
                  "built_ha": t("dash.series.built", lang)}
+        series_colors = {names[k]: color(f"series.{k.removesuffix('_ha')}") for k in names}
         long["series"] = long["series"].map(names)
         figs["approved_vs_used"] = px.bar(long, x="zone_name", y="ha", color="series", barmode="group",
-                                          labels={"zone_name": L["zone_name"], "ha": t("dash.unit.ha", lang)})
+                                          labels={"zone_name": L["zone_name"], "ha": t("dash.unit.ha", lang)},
+                                          color_discrete_map=series_colors)
     f = localized_columns(frames["land_use_mix"], lang)
     if not f.empty:
         figs["land_use_mix"] = px.bar(f, x="zone_name", y="area_ha", color="land_use", labels=L)
     raw = frames["status_breakdown"]
     f = localized_columns(raw, lang)
     if not f.empty:
-        colors = _colors(STATUS_COLORS, pd.DataFrame({"c": raw["status"], "l": f["status"]}), "c", "l")
+        colors = _colors("status", raw["status"], f["status"])
         figs["status_breakdown"] = px.bar(f, x="zone_name", y="area_ha", color="status", labels=L,
                                           color_discrete_map=colors)
-    f = localized_columns(frames["idle_land"], lang)
+    raw = frames["idle_land"]
+    f = localized_columns(raw, lang)
     if not f.empty:
         figs["idle_land"] = px.bar(f, x="zone_name", y="area_ha", color="outcome", labels=L,
-                                   hover_data=["fee_wan", "parcels"])
+                                   hover_data=["fee_wan", "parcels"],
+                                   color_discrete_map=_colors("outcome", raw["outcome"], f["outcome"]))
     raw = frames["per_mu"]
     f = localized_columns(raw, lang)
     if not f.empty:
-        colors = _colors(PER_MU_COLORS, pd.DataFrame({"c": raw["outcome"], "l": f["outcome"]}), "c", "l")
+        colors = _colors("outcome", raw["outcome"], f["outcome"])
         figs["per_mu"] = px.bar(f, x="zone_name", y="parcels", color="outcome", labels=L, color_discrete_map=colors)
     f = localized_columns(frames["grants_pipeline"], lang)
     if not f.empty:
         stages = f.groupby(["stage_order", "stage"], as_index=False)["grants"].sum().sort_values("stage_order")
         figs["grants_pipeline"] = px.funnel(stages, x="grants", y="stage", labels=L)
-    f = localized_columns(frames["grants_review"], lang)
+    raw = frames["grants_review"]
+    f = localized_columns(raw, lang)
     if not f.empty:
         totals = f.groupby(["rule", "outcome"], as_index=False)["grants"].sum()
-        figs["grants_review"] = px.bar(totals, x="rule", y="grants", color="outcome", labels=L)
+        figs["grants_review"] = px.bar(totals, x="rule", y="grants", color="outcome", labels=L,
+                                       color_discrete_map=_colors("outcome", raw["outcome"], f["outcome"]))
     f = localized_columns(frames["green_balance"], lang)
     if not f.empty:
         f = f.assign(sign=f["margin_ha"].map(lambda v: "+" if (v or 0) >= 0 else "−"))
         figs["green_balance"] = px.bar(f, x="zone_name", y="margin_ha", color="sign", labels=L,
-                                       color_discrete_map={"+": "#41ab5d", "−": "#fe9929"}, hover_data=["outcome"])
+                                       color_discrete_map={k: color(f"sign.{k}") for k in "+−"},
+                                       hover_data=["outcome"])
         figs["green_balance"].update_layout(showlegend=False)
     f = localized_columns(frames["quota_use"], lang)
     if not f.empty:
-        latest = f[f["year"] == f["year"].max()]
-        long = latest.melt(id_vars=["district", "resource"], value_vars=["quota", "allocated", "used", "escalated"],
-                           var_name="series", value_name="amount")
-        long["series"] = long["series"].map({"quota": t("dash.series.quota", lang),
-                                             "allocated": t("dash.series.allocated", lang),
-                                             "used": t("dash.series.used_quota", lang),
-                                             "escalated": t("dash.series.escalated", lang)})
-        fig = px.bar(long, x="district", y="amount", color="series", barmode="group", facet_col="resource",
-                     facet_col_wrap=3, labels={"district": L["district"], "amount": ""})
+        # every year, not only the latest: a district that escalates year after year shows as such
+        f = f.assign(where=[f"{d} {t('dash.quota_years', lang, year=int(y))}" for d, y in zip(f["district"], f["year"])])
+        names = {"quota": t("dash.series.quota", lang), "allocated": t("dash.series.allocated", lang),
+                 "used": t("dash.series.used_quota", lang), "escalated": t("dash.series.escalated", lang)}
+        long = f.melt(id_vars=["where", "resource"], value_vars=list(names), var_name="series", value_name="amount")
+        long["series"] = long["series"].map(names)
+        fig = px.bar(long, x="where", y="amount", color="series", barmode="group", facet_col="resource",
+                     facet_col_wrap=3, labels={"where": "", "amount": ""}, facet_row_spacing=0.12,
+                     color_discrete_map={names[k]: color(f"series.{'used_quota' if k == 'used' else k}")
+                                         for k in names})
         fig.update_yaxes(matches=None, showticklabels=True)
+        fig.update_xaxes(tickangle=-60)
         fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+        fig.update_layout(height=620)
         figs["quota_use"] = fig
-    f = localized_columns(frames["zone_evaluation"], lang)
+    raw = frames["zone_evaluation"]
+    f = localized_columns(raw, lang)
     if not f.empty:
         figs["zone_evaluation"] = px.bar(f, x="zone_name", y="score", color="outcome", labels=L,
-                                         hover_data=["rank_national", "rank_regional"])
+                                         hover_data=["rank_national", "rank_regional"],
+                                         color_discrete_map=_colors("outcome", raw["outcome"], f["outcome"]))
     return figs
 
 
