@@ -21,7 +21,12 @@ CODED_COLUMNS = {
     ("land", "enterprise_metrics", "grading_category"): "grading",
     ("auth", "users", "role"): "role",
     ("rules", "findings", "review_status"): "finding",
+    ("land", "land_use_codes", "category"): "category",
+    ("land", "quota_requests", "status"): "quota_request",
 }
+#: reference tables whose codes the pages show, and the label prefix of each
+REFERENCE_TABLES = {"land.parcel_statuses": "status", "land.quota_resources": "resource",
+                    "land.performance_methods": "method"}
 
 
 def _labelled(key: str) -> bool:
@@ -54,3 +59,25 @@ def test_every_rule_and_every_outcome_it_emits_has_its_label(engine, findings_so
         outcomes = set(conn.execute(sa.text("SELECT DISTINCT outcome FROM rules.findings")).scalars())
     assert len(outcomes) > 10, "the demo's assessment should emit many outcomes"
     assert sorted(o for o in outcomes if not _labelled(f"outcome.{o}")) == []
+
+
+def test_every_reference_code_has_one_name_the_database_and_the_labels_share(engine):
+    """The database's names of statuses, resources and methods are the labels' (one name each)."""
+    with engine.connect() as conn:
+        for table, prefix in REFERENCE_TABLES.items():
+            rows = conn.execute(sa.text(f"SELECT code, name_zh, name_en FROM {table}")).all()
+            assert rows, table
+            for code, zh, en in rows:
+                assert _labelled(f"{prefix}.{code}"), f"{prefix}.{code}"
+                assert (TEXTS[f"{prefix}.{code}"]["zh"], TEXTS[f"{prefix}.{code}"]["en"]) == (zh, en), code
+        units = conn.execute(sa.text("SELECT DISTINCT unit FROM land.quota_resources UNION "
+                                     "SELECT DISTINCT unit FROM land.performance_indicators WHERE unit <> ''")).scalars()
+        assert sorted(u for u in units if not _labelled(f"unit.{u}")) == []
+
+
+def test_the_map_legend_names_each_status_as_the_labels_do():
+    from gisapp.catalog.registry import get_layer
+
+    for category in get_layer("parcels").style.categories:
+        for lang in ("zh", "en"):
+            assert category.label.get(lang) == TEXTS[f"status.{category.value}"][lang], category.value
