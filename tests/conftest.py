@@ -150,40 +150,10 @@ def make_user(engine):
 
 @pytest.fixture(scope="session")
 def login():
-    """``login(target, username, password, base_url=None)`` signs ``target`` in through /login:
-    a Flask test client, a ``requests.Session`` (give base_url) or a Selenium WebDriver (give
-    base_url). Returns the response (or the driver's current URL). Raises AssertionError when
-    the sign-in is refused."""
-    import re
+    """``login(target, username, password, base_url=None)``: :func:`tests.signin.sign_in`."""
+    from tests.signin import sign_in
 
-    def _token(html: str) -> str:
-        match = re.search(r'name="csrf" value="([^"]+)"', html)
-        assert match, "the sign-in page has no form token"
-        return match.group(1)
-
-    def do_login(target, username: str, password: str, base_url: str | None = None):
-        if hasattr(target, "find_element"):  # Selenium WebDriver
-            from selenium.webdriver.common.by import By
-            from selenium.webdriver.support.ui import WebDriverWait
-
-            target.get(f"{base_url}/login")
-            target.find_element(By.ID, "login-username").send_keys(username)
-            target.find_element(By.ID, "login-password").send_keys(password)
-            target.find_element(By.ID, "login-submit").click()
-            WebDriverWait(target, 15).until(lambda d: "/login" not in d.current_url
-                                            or d.find_elements(By.ID, "login-error"))
-            assert "/login" not in target.current_url, f"sign-in of {username} refused"
-            return target.current_url
-        prefix = base_url or ""
-        page = target.get(f"{prefix}/login")
-        html = page.text if isinstance(getattr(page, "text", None), str) else page.get_data(as_text=True)
-        resp = target.post(f"{prefix}/login", data={"username": username, "password": password,
-                                                    "csrf": _token(html), "next": "/"},
-                           **({"allow_redirects": False} if base_url else {}))
-        assert resp.status_code == 302, f"sign-in of {username} refused ({resp.status_code})"
-        return resp
-
-    return do_login
+    return sign_in
 
 
 @pytest.fixture(scope="module")

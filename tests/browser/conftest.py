@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.signin import sign_in
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -98,16 +100,7 @@ def browser():
 
 def login(driver, base_url: str, username: str, password: str) -> None:
     """Sign in through the sign-in form and wait until the app has let us in."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.get(f"{base_url}/login")
-    WebDriverWait(driver, WAIT_SECONDS).until(EC.presence_of_element_located((By.ID, "login-username")))
-    driver.find_element(By.ID, "login-username").send_keys(username)
-    driver.find_element(By.ID, "login-password").send_keys(password)
-    driver.find_element(By.ID, "login-submit").click()
-    WebDriverWait(driver, WAIT_SECONDS).until(lambda d: "/login" not in d.current_url)
+    sign_in(driver, username, password, base_url)
 
 
 @pytest.fixture(scope="session")

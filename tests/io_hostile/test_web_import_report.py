@@ -13,6 +13,7 @@ import shapely
 import sqlalchemy as sa
 
 from gisapp import api
+from tests.signin import form_token
 from tests.web.conftest import sign_in
 
 pytestmark = pytest.mark.db
@@ -29,7 +30,7 @@ def admin(engine):
 
 def _post(client, name: str, content: bytes, lang: str, **form) -> tuple[int, str]:
     page = client.get(f"/admin/import?lang={lang}").get_data(as_text=True)
-    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    token = form_token(page)
     resp = client.post(f"/admin/import?lang={lang}", content_type="multipart/form-data",
                        data={"csrf": token, "kind": "parcels", "file": (io.BytesIO(content), name), **form})
     return resp.status_code, html.unescape(resp.get_data(as_text=True))

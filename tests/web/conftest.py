@@ -4,9 +4,10 @@ app has sign-in, with findings on the database for the map's rule layers."""
 from __future__ import annotations
 
 import importlib.util
-import re
 
 import pytest
+
+from tests import signin
 
 WEB_USER = ("web.viewer", "web-test-password", "bureau_viewer")
 
@@ -21,12 +22,7 @@ def sign_in(client, engine, user=WEB_USER) -> None:
         find_account(engine, username)
     except NotFoundError:
         add_user(engine, username, password, role)
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert token, "the sign-in page has no form token"
-    resp = client.post("/login", data={"csrf": token.group(1), "username": username, "password": password,
-                                       "next": "/"})
-    assert resp.status_code == 302, f"sign-in failed with {resp.status_code}"
+    signin.sign_in(client, username, password)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from gisapp.queries import users
 from gisapp.web.app import create_app
+from tests.signin import form_token, post_login
 
 pytestmark = pytest.mark.db
 
@@ -26,21 +27,8 @@ def client(app):
     return app.server.test_client()
 
 
-def _token(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
-def _post_login(client, username: str, password: str, next_url: str = "/"):
-    page = client.get("/login")
-    return client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": password,
-            "next": next_url,
-            "csrf": _token(page.get_data(as_text=True)),
-        },
-    )
+_token = form_token
+_post_login = post_login
 
 
 def _example_url(rule) -> str:

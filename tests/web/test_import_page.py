@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 
 import geopandas as gpd
 import numpy as np
@@ -12,6 +11,7 @@ import shapely
 import sqlalchemy as sa
 
 from gisapp import api
+from tests.signin import form_token
 from tests.web.conftest import sign_in
 
 pytestmark = pytest.mark.db
@@ -32,7 +32,7 @@ def _client(app, engine, role):
 
 def _token(client) -> str:
     page = client.get("/admin/import").get_data(as_text=True)
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    return form_token(page)
 
 
 def _gpkg(engine, enterprise=None, driver: str = "GPKG", tmp_path=None) -> bytes:

@@ -14,6 +14,7 @@ import re
 import pytest
 
 from gisapp.web.app import create_app
+from tests.signin import post_login
 
 pytestmark = pytest.mark.db
 
@@ -80,10 +81,7 @@ def test_session_cookies_are_secure_when_the_operator_says_so(engine, make_user,
     try:
         secure_app = create_app()
         client = secure_app.server.test_client()
-        page = client.get("/login", base_url="https://gisapp.example")
-        token = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-        resp = client.post("/login", base_url="https://gisapp.example",
-                           data={"username": user.username, "password": user.password, "csrf": token})
+        resp = post_login(client, user.username, user.password, base_url="https://gisapp.example")
         assert resp.status_code == 302
         cookie = resp.headers["Set-Cookie"]
         assert "Secure" in cookie and "HttpOnly" in cookie

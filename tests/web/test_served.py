@@ -6,7 +6,6 @@ reads (checked after their query) as on every other route, on new and kept-alive
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import requests
 import sqlalchemy as sa
 
 from gisapp.queries import users
+from tests.signin import post_login
 
 pytestmark = pytest.mark.db
 
@@ -66,9 +66,7 @@ def served(engine, settings, findings_source):
 
 def _signed_in(base: str, user) -> requests.Session:
     session = requests.Session()
-    token = re.search(r'name="csrf" value="([^"]+)"', session.get(f"{base}/login", headers=CLOSE).text).group(1)
-    resp = session.post(f"{base}/login", data={"csrf": token, "username": user.username, "password": user.password,
-                                               "next": "/"}, headers=CLOSE, allow_redirects=False)
+    resp = post_login(session, user.username, user.password, prefix=base, headers=CLOSE)
     assert resp.status_code == 302, resp.text[:200]
     return session
 

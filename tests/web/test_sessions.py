@@ -5,7 +5,6 @@ everywhere, so one noisy address (or a proxy everyone shares) locks no one else 
 
 from __future__ import annotations
 
-import re
 import secrets
 
 import pytest
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 
 from gisapp.queries import users
 from gisapp.web.app import create_app
+from tests.signin import form_token, post_login
 
 pytestmark = pytest.mark.db
 
@@ -30,14 +30,8 @@ def _client(app, addr: str = "10.1.0.1", agent: str = BROWSER):
     return client
 
 
-def _token(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
-def _sign_in(client, username: str, password: str):
-    page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password, "next": "/",
-                                       "csrf": _token(page.get_data(as_text=True))})
+_token = form_token
+_sign_in = post_login
 
 
 def _cookie(client) -> str:

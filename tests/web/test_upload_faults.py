@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from tests.signin import form_token
 
 pytestmark = pytest.mark.db
 
@@ -75,7 +76,7 @@ def _open_deleted_files(folder: Path) -> list[str]:
 def test_an_upload_the_temporary_folder_cannot_hold_gets_a_sentence(admin_client, engine, full_tmp, monkeypatch,
                                                                    size, lang):
     page = admin_client.get(f"/admin/import?lang={lang}").get_data(as_text=True)
-    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    token = form_token(page)
     content = json.dumps({"type": "FeatureCollection", "features": [], "padding": "x" * size}).encode()
     body = _multipart({"csrf": token, "kind": "parcels"}, "survey.geojson", content)
     with engine.connect() as conn:
