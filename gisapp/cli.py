@@ -414,7 +414,7 @@ def users_passwd(username: str, password: str | None) -> None:
 # -- import and export (gisapp/io) -----------------------------------------------------------------
 
 @main.command("import")
-@click.argument("kind", type=click.Choice(["parcels", "zones", "metrics"]))
+@click.argument("kind", type=click.Choice(["parcels", "zones", "metrics", "districts"]))
 @click.argument("file", type=click.Path(path_type=str))
 @click.option("--crs", default=None, help="CRS of the file when it names none or names it wrongly: EPSG:4490, "
               "EPSG:4549/4550 (CGCS2000 Gauss-Krüger CM 120°E/123°E), gcj02 (Gaode/Tencent), bd09 (Baidu).")
@@ -429,7 +429,7 @@ def users_passwd(username: str, password: str | None) -> None:
 @friendly
 def import_cmd(kind: str, file: str, crs: str | None, layer: str | None, dry_run: bool, repair: bool,
                update_existing: bool, report_path: str | None, encoding: str | None) -> None:
-    """Import parcels, zones or metrics from GeoPackage, Shapefile (zip or folder), GeoJSON, KML, CSV or
+    """Import parcels, zones, metrics or districts from GeoPackage, Shapefile (zip or folder), GeoJSON, KML, CSV or
     Excel. All or nothing: a file with any error writes nothing and its report says why."""
     from gisapp.db.engine import owner_engine
     from gisapp.io.importer import ImportRejected, import_file

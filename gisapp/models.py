@@ -87,6 +87,9 @@ class District(Versioned, Base):
     code: Mapped[str] = mapped_column(Text, unique=True)
     name_zh: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str] = mapped_column(Text)
+    #: the district's boundary (migration 1500); NULL until imported (`gisapp import districts`)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=True)
+    source_crs: Mapped[str] = mapped_column(Text)
 
 
 class Zone(Versioned, Base):

@@ -19,10 +19,12 @@ from shapely.affinity import scale as scale_geom
 from shapely.geometry import MultiPolygon
 
 from gisapp.demo import DEMO_AS_OF, SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH, records, zone_records
+from gisapp.demo.districts import DISTRICTS_CRS, DISTRICTS_FILE, district_shapes
 from gisapp.demo.facts import DISTRICTS, GREEN_SHORT_ZONE, ZONES
 from gisapp.demo.geometry import as_multipolygons, grid_parcels, to_4490, to_local, zone_boundary
 from gisapp.errors import GisappError
 from gisapp.geodesy import ellipsoid_area_m2
+from gisapp.io.importer import import_file
 
 # demo blocks: ~1.5-2 ha with 20 m roads; benchmark blocks: ~0.4 ha, denser
 DEMO_BLOCK = (150.0, 120.0, 20.0)
@@ -72,6 +74,7 @@ def _benchmark_zones(count: int, zones: pd.DataFrame, local_bounds: dict, distri
         raise GisappError(f"cannot place {count} benchmark zones over Shanghai (room for {squares.size}); "
                           "ask for fewer parcels")
     squares = squares[rng.permutation(squares.size)[:count]]
+    district_of = _districts_by_overlap(squares, districts)
     next_id = int(zones["id"].max()) + 1
     rows, bounds = [], []
     for k, sq in enumerate(squares):
@@ -79,13 +82,24 @@ def _benchmark_zones(count: int, zones: pd.DataFrame, local_bounds: dict, distri
         local_bounds[zid] = MultiPolygon([sq])
         rows.append({"id": zid, "code": f"bench_{k + 1:04d}", "name_zh": f"合成基准片区{k + 1:04d}",
                      "name_en": f"Synthetic benchmark area {k + 1:04d}",
-                     "district_id": int(districts["id"].iloc[k % len(districts)]), "kind": "benchmark",
+                     "district_id": int(district_of[k]), "kind": "benchmark",
                      "approved_on": dt.date(2020, 1, 1), "approved_area_m2": sq.area, "approved_area_is_demo": True,
                      "region": "east", "is_synthetic": True, "note": "城市尺度基准测试用合成片区",
                      "prefix": f"BM{k + 1:04d}"})
         bounds.append({"zone_id": zid, "valid_from": dt.date(2020, 1, 1), "valid_to": None,
                        "approval_ref": "合成基准片区", "geom": MultiPolygon([sq])})
     return pd.DataFrame(rows), pd.DataFrame(bounds)
+
+
+def _districts_by_overlap(squares: np.ndarray, districts: pd.DataFrame) -> np.ndarray:
+    """The district id of each local-metre square: the one it overlaps most (as boundary QA takes a
+    zone's district from its geometry), else the nearest (a square over the sea)."""
+    shapes = district_shapes().set_index("code").loc[districts["code"], "geom"].to_numpy()
+    local = shapely.transform(shapes, lambda xy: np.column_stack(to_local(xy[:, 0], xy[:, 1])))
+    overlap = shapely.area(shapely.intersection(squares[:, None], local[None, :]))
+    nearest = shapely.distance(shapely.centroid(squares)[:, None], local[None, :]).argmin(axis=1)
+    best = np.where(overlap.max(axis=1) > 0, overlap.argmax(axis=1), nearest)
+    return districts["id"].to_numpy()[best]
 
 
 def build_dataset(total_parcels: int | None = None, seed: int = 20210115) -> dict[str, pd.DataFrame]:
@@ -211,7 +225,8 @@ def demo_loaded(engine: sa.Engine) -> bool:
 
 def load_demo(engine: sa.Engine, total_parcels: int | None = None, seed: int = 20210115,
               replace: bool = False) -> str:
-    """Write the synthetic dataset; all or nothing. Returns a one-line summary."""
+    """Write the synthetic dataset, all or nothing, then import the districts' boundaries
+    (:func:`import_district_boundaries`). Returns a one-line summary."""
     t0 = time.perf_counter()
     frames = build_dataset(total_parcels, seed)
     t_build = time.perf_counter() - t0
@@ -263,6 +278,17 @@ def load_demo(engine: sa.Engine, total_parcels: int | None = None, seed: int = 2
             # the per-zone parcel counts of the map are kept by triggers that were off above
             conn.execute(sa.text("SELECT layers.rebuild_parcel_zone_counts()"))
         conn.execute(sa.text("ANALYZE"))
+    import_district_boundaries(engine)
     total = time.perf_counter() - t0
     return (f"synthetic demo data loaded: {len(frames['zones'])} zones, {len(frames['parcels'])} parcels, "
             f"{len(frames['land_grants'])} grants (built in {t_build:.1f} s, total {total:.1f} s)")
+
+
+def import_district_boundaries(engine: sa.Engine) -> None:
+    """The 16 districts' real boundaries, through gisapp's own importer: the vendored file is
+    GCJ-02 (Gaode-derived), converted to EPSG:4490 there and logged with its source CRS.
+
+    The districts' rows are the demo's (written above, so the zones can name them); the import
+    adds their boundaries (``update_existing``), in its own transaction after the demo's.
+    """
+    import_file(engine, "districts", DISTRICTS_FILE, crs=DISTRICTS_CRS, update_existing=True, actor="demo-loader")

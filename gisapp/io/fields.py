@@ -122,7 +122,15 @@ METRICS = KindSpec("metrics", (
     FieldSpec("rd_spend_wan", "float", False, ("rd_spend", "研发投入"), min=0, max=_MONEY_MAX, label_zh="研发投入（万元）"),
 ), geometry="optional_point", key=("parcel_code", "enterprise", "year"))
 
-KINDS = {k.name: k for k in (PARCELS, ZONES, METRICS)}
+#: the districts zones belong to, with their boundaries (e.g. gisapp/data/districts, GCJ-02: --crs gcj02)
+DISTRICTS = KindSpec("districts", (
+    FieldSpec("code", "code", True, ("district_code", "adcode", "区划代码", "编码"), max_len=64,
+              pattern=ZONE_CODE_PATTERN, label_zh="区划代码"),
+    FieldSpec("name_zh", "text", True, ("名称", "name", "district_zh"), label_zh="名称"),
+    FieldSpec("name_en", "text", True, ("英文名称", "district_en"), label_zh="英文名称"),
+), geometry="polygon", key=("code",))
+
+KINDS = {k.name: k for k in (PARCELS, ZONES, METRICS, DISTRICTS)}
 
 
 @dataclass(frozen=True)
@@ -174,6 +182,11 @@ ELSEWHERE: dict[str, dict[str, Elsewhere]] = {
         **dict.fromkeys(("district_id",), _KEPT_BY_DB),
         **dict.fromkeys(("land_use_code", "status", "enterprise_zh"),
                         Elsewhere("a parcel's field: parcels are imported with `gisapp import parcels`", data=True)),
+        "crs": Elsewhere("names the file's coordinate system (read as its CRS)"),
+    },
+    "districts": {
+        **_DB_COLUMNS,
+        **dict.fromkeys(("area_m2", "area", "面积"), _COMPUTED_AREA),
         "crs": Elsewhere("names the file's coordinate system (read as its CRS)"),
     },
     "metrics": {

@@ -1,5 +1,6 @@
 """Writing an import's rows, once every check passed: the import log entry, then parcels (bulk or
-through the triggers), zones with their boundaries, or metrics; all in the import's transaction.
+through the triggers), zones with their boundaries, metrics, or districts; all in the import's
+transaction.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def write_import(conn: Connection, result: ImportResult, sha256: str, actor: str
     if result.kind == "parcels":
         _write_parcels(conn, result, actor, bulk, loaded, repair)
     else:
-        {"zones": _write_zones, "metrics": _write_metrics}[result.kind](conn, result, actor, bulk)
+        {"zones": _write_zones, "metrics": _write_metrics,
+         "districts": _write_districts}[result.kind](conn, result, actor, bulk)
     conn.execute(sa.text("SELECT audit.finish_import(:id, :i, :u, :b)"),
                  {"i": result.inserted, "u": result.updated, "b": result.bulk, "id": import_id})
     result.wrote = True
@@ -202,6 +204,21 @@ def _write_zones(conn: Connection, result: ImportResult, actor: str, bulk: bool)
             "VALUES (:z, :vf, :ref, ST_GeomFromEWKB(decode(:g, 'hex')), :crs, :syn)"),
             {"z": zone_id, "vf": r["valid_from"], "ref": _py(r.get("approval_ref")), "g": geom,
              "crs": result.prepared.source_crs, "syn": bool(values.get("is_synthetic") or False)})
+
+
+def _write_districts(conn: Connection, result: ImportResult, actor: str, bulk: bool) -> None:
+    """Insert new districts; with --update-existing, a stored one's names and boundary are replaced."""
+    for r in result.prepared.rows.to_dict("records"):
+        values = {"code": r["code"], "zh": _py(r.get("name_zh")), "en": _py(r.get("name_en")),
+                  "g": _ewkb_hex(np.array([r["geom"]], dtype=object))[0], "crs": result.prepared.source_crs}
+        if r.get("exists"):
+            conn.execute(sa.text("UPDATE land.districts SET name_zh = :zh, name_en = :en, source_crs = :crs, "
+                                 "geom = ST_GeomFromEWKB(decode(:g, 'hex')) WHERE code = :code"), values)
+            result.updated += 1
+        else:
+            conn.execute(sa.text("INSERT INTO land.districts (code, name_zh, name_en, geom, source_crs) "
+                                 "VALUES (:code, :zh, :en, ST_GeomFromEWKB(decode(:g, 'hex')), :crs)"), values)
+            result.inserted += 1
 
 
 _METRIC_VALUES = ["grading_category", "revenue_wan", "tax_wan", "value_added_wan", "energy_tce", "electricity_kwh",

@@ -149,7 +149,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, crs: str | None 
                 raise_on_error: bool = True, acting_for: Actor | None = None,
                 chunk_rows: int = CHUNK_ROWS, encoding: str | None = None,
                 min_area_m2: float = MIN_PARCEL_AREA_M2, area_tolerance: float = AREA_TOLERANCE) -> ImportResult:
-    """Import ``path`` as ``kind`` (parcels, zones, metrics); see the module docstring.
+    """Import ``path`` as ``kind`` (parcels, zones, metrics, districts); see the module docstring.
 
     Raises ImportRejected (an InputError whose message is the report) when the file has errors,
     unless ``raise_on_error`` is False (the web page shows the report itself). ``acting_for`` runs
@@ -367,6 +367,8 @@ def load_reference(conn: Connection, kind: str, source: Source | SourcePreview,
                 "WHERE code = ANY(:c)) s"), {"c": sample}).all(), columns=["code", "x", "y"])
     elif kind == "zones":
         ref.existing_keys = set(q(sa.text("SELECT code FROM land.zones")).scalars())
+    elif kind == "districts":
+        ref.existing_keys = set(q(sa.text("SELECT code FROM land.districts")).scalars())
     elif kind == "metrics":
         codes = _raw_values(source, mapping, "parcel_code")
         frames = []

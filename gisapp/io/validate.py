@@ -219,7 +219,8 @@ def validate(kind: str, source: Source, reference, options: CheckOptions = Check
         for run in later:
             run(report)
         later.clear()
-    check = {"parcels": _check_parcels, "zones": _check_zones, "metrics": _check_metrics}[kind]
+    check = {"parcels": _check_parcels, "zones": _check_zones, "metrics": _check_metrics,
+             "districts": _check_districts}[kind]
     if not isinstance(reference, Reference):  # a Future: the reference was read while the file was parsed
         reference = reference.result()
     if kind == "parcels":
@@ -957,6 +958,27 @@ def _check_zones(rows: pd.DataFrame, reference: Reference, report: Report, updat
             for i, j in zip(a, b):
                 if i < j:
                     report.add(WARNING, "geometry", f"overlaps {report.where(int(pos[j]))}", [pos[i]])
+
+
+def _check_districts(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool,
+                     later: list[Callable[[Report], None]]) -> None:
+    if "code" in rows:
+        _duplicates(report, rows["code"], "code", "district code")
+        rows["exists"] = _existing(report, rows["code"], reference, "code", "district code", update_existing)
+    if "geom" in rows:
+        # districts tile the city: shared edges are fine, shared land means a wrong boundary
+        geoms = rows["geom"].to_numpy()
+        have = np.flatnonzero(~pd.isna(geoms))
+        if have.size > 1:
+            a, b = shapely.STRtree(geoms[have]).query(geoms[have], predicate="intersects")
+            keep = a < b
+            a, b = a[keep], b[keep]
+            inner = shapely.relate_pattern(geoms[have][a], geoms[have][b], "2********") if a.size else []
+            for i, j in zip(a[inner], b[inner]):
+                m2 = float(ellipsoid_area_m2(np.array([shapely.intersection(geoms[have[i]], geoms[have[j]])]))[0])
+                if m2 > OVERLAP_TOLERANCE_M2:
+                    report.add(ERROR, "geometry", f"overlaps {report.where(int(have[j]))} by {m2:,.1f} m² "
+                               "(districts may share edges, not land)", [have[i]])
 
 
 def _check_metrics(rows: pd.DataFrame, reference: Reference, report: Report, update_existing: bool,

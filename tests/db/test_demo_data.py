@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from gisapp.demo import DEMO_AS_OF
+from gisapp.demo.facts import ESCALATED_DISTRICT, PUDONG, UNESCALATED_DISTRICT
 from gisapp.demo.load import build_dataset
 
 YEAR_BEFORE = DEMO_AS_OF.replace(year=DEMO_AS_OF.year - 1)
@@ -133,10 +134,11 @@ def district_balances(engine, year=2025, resource="energy"):
 
 def test_districts_over_quota_with_and_without_escalation_and_one_within(engine):
     balances = district_balances(engine)
-    assert balances["songjiang"][0] == pytest.approx(0, abs=1e-6) and balances["songjiang"][1], \
+    songjiang, fengxian = balances[ESCALATED_DISTRICT], balances[UNESCALATED_DISTRICT]
+    assert songjiang[0] == pytest.approx(0, abs=1e-6) and songjiang[1], \
         "escalated to the city and balanced exactly"
-    assert balances["fengxian"][0] < 0 and not balances["fengxian"][1], "over quota without escalation"
-    assert balances["pudong"][0] > 0 and not balances["pudong"][1]
+    assert fengxian[0] < 0 and not fengxian[1], "over quota without escalation"
+    assert balances[PUDONG][0] > 0 and not balances[PUDONG][1]
 
 
 def test_a_zone_lacks_an_assessment_kind_others_have(engine):

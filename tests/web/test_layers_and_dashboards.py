@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from gisapp.catalog.registry import all_layers
+from gisapp.demo.facts import ESCALATED_DISTRICT, UNESCALATED_DISTRICT
 from gisapp.i18n import LANGUAGES, TEXTS
 from gisapp.queries import dashboard
 from gisapp.web.tables import localized_frame
@@ -100,10 +101,10 @@ def test_grants_review_counts_every_grant_of_the_term_rule_once(engine, findings
 def test_quota_use_shows_the_escalated_district(engine):
     frame = dashboard.dataset(engine, "quota_use")
     energy = frame[(frame["resource"] == "energy") & (frame["year"] == 2025)].set_index("district_code")
-    assert energy.loc["songjiang", "escalated"] > 0
+    assert energy.loc[ESCALATED_DISTRICT, "escalated"] > 0
     # the district handed out more than it holds and never escalated
-    assert energy.loc["fengxian", "allocated"] > energy.loc["fengxian", "quota"]
-    assert energy.loc["fengxian", "escalated"] == 0
+    assert energy.loc[UNESCALATED_DISTRICT, "allocated"] > energy.loc[UNESCALATED_DISTRICT, "quota"]
+    assert energy.loc[UNESCALATED_DISTRICT, "escalated"] == 0
 
 
 def test_every_dashboard_dataset_loads_per_zone_and_translates(engine):

@@ -1,0 +1,78 @@
+"""Shanghai's real districts (issue #18): the vendored GCJ-02 boundaries reach land.districts through
+gisapp's importer, converted to EPSG:4490, and every demo zone lies in the district it records."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import shapely
+import sqlalchemy as sa
+from pyproj import Geod
+from shapely.geometry import Point, shape
+
+from gisapp.demo.districts import DISTRICTS_FILE, district_table
+from gisapp.demo.facts import ZONES
+from gisapp.geodesy import ellipsoid_area_m2
+
+pytestmark = pytest.mark.db
+
+#: share of a zone's area (its parts inside Shanghai) that must lie in its recorded district
+IN_DISTRICT = 0.95
+
+
+def _districts(engine) -> dict[str, tuple]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT code, name_zh, name_en, source_crs, ST_AsBinary(geom) FROM land.districts ORDER BY code")).all()
+    return {r[0]: (r[1], r[2], r[3], None if r[4] is None else shapely.from_wkb(bytes(r[4]))) for r in rows}
+
+
+def test_the_demo_holds_the_16_real_districts_imported_from_gcj02(engine):
+    stored = _districts(engine)
+    table = district_table()
+    assert list(stored) == list(table["code"]) and len(stored) == 16
+    assert stored["310101"][:2] == ("黄浦区", "Huangpu District")
+    assert stored["310151"][:2] == ("崇明区", "Chongming District")
+    assert all(g is not None and g.is_valid for *_, g in stored.values())
+    assert {crs for _, _, crs, _ in stored.values()} == {"GCJ-02"}
+    with engine.connect() as conn:
+        logged = conn.execute(sa.text("SELECT source_crs, updated FROM audit.imports WHERE kind = 'districts' "
+                                      "ORDER BY id DESC LIMIT 1")).one()
+    assert logged == ("GCJ-02", 16)
+
+
+def test_district_boundaries_are_converted_from_gcj02_not_read_as_wgs84(engine):
+    """The file's Huangpu, read as WGS84, lies ~0.5 km from the stored one: the GCJ-02 offset."""
+    feature = next(f for f in json.loads(DISTRICTS_FILE.read_text(encoding="utf-8"))["features"]
+                   if f["properties"]["code"] == "310101")
+    raw = shape(feature["geometry"]).centroid
+    stored = _districts(engine)["310101"][3].centroid
+    offset = Geod(ellps="GRS80").inv(raw.x, raw.y, stored.x, stored.y)[2]
+    assert 300 < offset < 800
+    assert stored.x < raw.x and stored.y > raw.y  # in Shanghai GCJ-02 lies east and south of WGS84
+
+
+def test_every_demo_zone_lies_in_its_recorded_district(engine):
+    stored = _districts(engine)
+    outside_parts = {z.code: [Point(p.lon, p.lat) for p in z.parts if p.outside_shanghai] for z in ZONES}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT z.code, d.code, b.valid_from, ST_AsBinary(b.geom) FROM land.zones z "
+            "JOIN land.districts d ON d.id = z.district_id JOIN land.zone_boundaries b ON b.zone_id = z.id "
+            "WHERE z.kind <> 'benchmark' ORDER BY z.code, b.valid_from")).all()
+    assert {r[0] for r in rows} == {z.code for z in ZONES}
+    city = shapely.union_all([g for *_, g in stored.values()])
+    misplaced = []
+    for zone, district, valid_from, wkb in rows:
+        parts = list(shapely.from_wkb(bytes(wkb)).geoms)
+        declared = [p for p in parts if any(p.contains(pt) for pt in outside_parts[zone])]
+        for part in declared:  # a part said to lie outside Shanghai does
+            assert not part.intersects(city), f"{zone}: a part marked outside Shanghai lies in a district"
+        counted = np.array([p for p in parts if p not in declared], dtype=object)
+        inside = ellipsoid_area_m2(shapely.intersection(counted, stored[district][3])).sum()
+        share = inside / ellipsoid_area_m2(counted).sum()
+        if share <= IN_DISTRICT:
+            misplaced.append((zone, str(valid_from), district, round(float(share), 3)))
+    assert misplaced == []
