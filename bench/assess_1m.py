@@ -3,13 +3,14 @@
 Prints the total time, the time of each step (loading inputs, each rule module, writing its
 findings) and the ratio against a straightforward per-parcel Python loop implementing the idle
 land rule, timed on a 10k-parcel sample in the same run and extrapolated per parcel. The loop's
-verdicts are checked against the vectorised rule on the sample (they must agree). Appends a row
-per run to docs/benchmarks.md.
+verdicts are checked against the vectorised rule on the sample (they must agree). Records the
+runs unless --no-append (bench/record.py): a row in the History table of docs/benchmarks.md, and
+the printed report with a table row per run in docs/benchmark-runs.md.
 
 The same code took 53-75 s on this shared 2-core machine within an hour. ``--runs N`` times the
 assessment N times back to back and prints each run and their median. Each row notes the seconds
 of a fixed 30M-step Python loop just before its run: a slow interpreter shows there, though the
-swings of session 6 did not (1.2-1.5 s before runs of 62-69 s; docs/benchmarks.md).
+swings of session 6 did not (1.2-1.5 s before runs of 62-69 s; docs/benchmark-runs.md).
 
     GISAPP_DB_NAME=gisapp_bench .venv/bin/python bench/assess_1m.py [--runs 3] [--no-append]
 """
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import re
 import resource
 import sys
 import time
@@ -28,11 +28,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from record import captured, command_line, fenced, record
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
-HEADING = "## Rules: `gisapp assess` over 1M parcels"
 SAMPLE = 10_000
+#: the columns of :func:`table_row`, as in the assessment's table of docs/benchmark-runs.md
+TABLE_HEADER = (
+    "| date | parcels | findings | total | load inputs | rules (s) | write: make current (or supersede); "
+    "per module (s) | reference loop (extrapolated) vs vectorised | ratio | peak memory | notes |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
+)
 
 
 def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of: dt.date) -> dict[int, str]:
@@ -224,7 +228,7 @@ def timed_run(engine, prune_findings, run_assessment, as_of: dt.date, assessor=N
 
 def table_row(run: dict, n_parcels: int, n_modules: int, load_before: float, loop_all: float, loop_s: float,
               vector_s: float, ratio: float, peak_gb: float, note: str) -> str:
-    """One run as a row of the docs/benchmarks.md table."""
+    """One run as a row of the assessment's table (TABLE_HEADER), recorded in the run log."""
     summary, cpu_s, server_s = run["summary"], run["cpu_s"], run["server_s"]
     s = summary.seconds
     read = sum(v for k, v in s.items() if k.startswith("read:"))
@@ -244,107 +248,94 @@ def table_row(run: dict, n_parcels: int, n_modules: int, load_before: float, loo
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-append", action="store_true", help="do not append to docs/benchmarks.md")
+    parser.add_argument("--no-append", action="store_true",
+                        help="do not record the runs in docs/benchmarks.md and docs/benchmark-runs.md")
     parser.add_argument("--note", default="", help="a note for the table (e.g. what else ran)")
     parser.add_argument("--runs", type=int, default=1, help="time the assessment this many times (median printed)")
     args = parser.parse_args()
-    os.environ.setdefault("GISAPP_DB_NAME", "gisapp_bench")
-    from gisapp.db.engine import assessor_engine, owner_engine
-    from gisapp.demo import DEMO_AS_OF
-    from gisapp.queries.rule_inputs import load_inputs
-    from gisapp.rules import idle_land, registry
-    from gisapp.rules.assess import prune_findings, run_assessment
+    with captured() as printed:
+        os.environ.setdefault("GISAPP_DB_NAME", "gisapp_bench")
+        from gisapp.db.engine import assessor_engine, owner_engine
+        from gisapp.demo import DEMO_AS_OF
+        from gisapp.queries.rule_inputs import load_inputs
+        from gisapp.rules import idle_land, registry
+        from gisapp.rules.assess import prune_findings, run_assessment
 
-    engine = owner_engine()
-    with engine.connect() as conn:
-        n_parcels = conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar()
-    if n_parcels < 900_000:
+        engine = owner_engine()
+        with engine.connect() as conn:
+            n_parcels = conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar()
+        if n_parcels < 900_000:
+            print(
+                f"database {engine.url.database} holds {n_parcels} parcels; load the city-scale data first: "
+                "GISAPP_DB_NAME=gisapp_bench .venv/bin/gisapp load-demo --parcels 1000000 --replace",
+                file=sys.stderr,
+            )
+            return 1
+        modules = [m.__name__.rsplit(".", 1)[-1] for m in registry.rule_modules()]
+        load_before = os.getloadavg()[0]
+        print(f"{n_parcels} parcels; modules: {', '.join(modules)}; load average {load_before:.1f}")
+
+        runs = [timed_run(engine, prune_findings, run_assessment, DEMO_AS_OF, assessor_engine())
+                for _ in range(max(1, args.runs))]
+
+        # reference: the per-parcel loop on a 10k sample, against the vectorised rule on all parcels
+        inputs = load_inputs(engine, [*idle_land.INPUTS, "parameter_overrides"], as_of=DEMO_AS_OF)
+        start = time.perf_counter()
+        vector = idle_land.evaluate(inputs, DEMO_AS_OF, inputs["parameter_overrides"])
+        vector_s = time.perf_counter() - start
+        idle = vector[vector["rule"] == "idle_land"]
+        rng = np.random.default_rng(20261128)
+        sample = rng.choice(idle["parcel_id"].to_numpy(), size=min(SAMPLE, len(idle)), replace=False).tolist()
+        start = time.perf_counter()
+        verdicts = loop_idle_land(inputs, sample, DEMO_AS_OF)
+        loop_s = time.perf_counter() - start
+        expected = idle.set_index("parcel_id").loc[sample, "outcome"]
+        disagree = sum(verdicts.get(p) != o for p, o in expected.items())
+        loop_all = loop_s / len(sample) * len(idle)
+        ratio = loop_all / vector_s
+        peak_gb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        peak_gb /= 1024 * 1024
         print(
-            f"database {engine.url.database} holds {n_parcels} parcels; load the city-scale data first: "
-            "GISAPP_DB_NAME=gisapp_bench .venv/bin/gisapp load-demo --parcels 1000000 --replace",
-            file=sys.stderr,
+            f"idle_land vectorised (both idle_land and land_inventory): {vector_s:.2f} s for {len(idle)} parcels"
         )
-        return 1
-    modules = [m.__name__.rsplit(".", 1)[-1] for m in registry.rule_modules()]
-    load_before = os.getloadavg()[0]
-    print(f"{n_parcels} parcels; modules: {', '.join(modules)}; load average {load_before:.1f}")
-
-    runs = [timed_run(engine, prune_findings, run_assessment, DEMO_AS_OF, assessor_engine())
-            for _ in range(max(1, args.runs))]
-
-    # reference: the per-parcel loop on a 10k sample, against the vectorised rule on all parcels
-    inputs = load_inputs(engine, [*idle_land.INPUTS, "parameter_overrides"], as_of=DEMO_AS_OF)
-    start = time.perf_counter()
-    vector = idle_land.evaluate(inputs, DEMO_AS_OF, inputs["parameter_overrides"])
-    vector_s = time.perf_counter() - start
-    idle = vector[vector["rule"] == "idle_land"]
-    rng = np.random.default_rng(20261128)
-    sample = rng.choice(idle["parcel_id"].to_numpy(), size=min(SAMPLE, len(idle)), replace=False).tolist()
-    start = time.perf_counter()
-    verdicts = loop_idle_land(inputs, sample, DEMO_AS_OF)
-    loop_s = time.perf_counter() - start
-    expected = idle.set_index("parcel_id").loc[sample, "outcome"]
-    disagree = sum(verdicts.get(p) != o for p, o in expected.items())
-    loop_all = loop_s / len(sample) * len(idle)
-    ratio = loop_all / vector_s
-    peak_gb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    peak_gb /= 1024 * 1024
-    print(
-        f"idle_land vectorised (both idle_land and land_inventory): {vector_s:.2f} s for {len(idle)} parcels"
-    )
-    print(
-        f"per-parcel loop: {loop_s:.2f} s for {len(sample)} parcels -> {loop_all:.1f} s extrapolated; "
-        f"ratio {ratio:.1f}x; verdicts disagreeing on the sample: {disagree}"
-    )
-    totals = sorted(r["summary"].seconds["total"] for r in runs)
-    print(f"peak memory of one process {peak_gb:.1f} GB")
-    each = ", ".join(f"{r['summary'].seconds['total']:.1f} s" for r in runs)
-    print(f"total of each run: {each}; median {float(np.median(totals)):.1f} s")
-    if disagree:
-        print("the loop and the rule disagree: fix before trusting the figures", file=sys.stderr)
-        return 1
+        print(
+            f"per-parcel loop: {loop_s:.2f} s for {len(sample)} parcels -> {loop_all:.1f} s extrapolated; "
+            f"ratio {ratio:.1f}x; verdicts disagreeing on the sample: {disagree}"
+        )
+        totals = sorted(r["summary"].seconds["total"] for r in runs)
+        print(f"peak memory of one process {peak_gb:.1f} GB")
+        each = ", ".join(f"{r['summary'].seconds['total']:.1f} s" for r in runs)
+        print(f"total of each run: {each}; median {float(np.median(totals)):.1f} s")
+        if disagree:
+            print("the loop and the rule disagree: fix before trusting the figures", file=sys.stderr)
+            return 1
 
     if not args.no_append:
         rows = [table_row(r, n_parcels, len(modules), load_before, loop_all, loop_s, vector_s, ratio, peak_gb,
                           args.note) for r in runs]
-        text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-        if HEADING not in text:
-            text = (
-                text.rstrip("\n")
-                + "\n\n"
-                + HEADING
-                + "\n\n"
-                + (
-                    "Command: `GISAPP_DB_NAME=gisapp_bench .venv/bin/python bench/assess_1m.py`\n\n"
-                    "The whole assessment as `gisapp assess --as-of 2026-06-30` runs it on the city-scale "
-                    "synthetic "
-                    "database: inputs read once (COPY, 2 connections sharing one snapshot), every "
-                    "registered rule "
-                    "module on pandas/numpy frames, findings written with COPY in one transaction (previous "
-                    "ones "
-                    "superseded). Reference in the same run: the idle-land rule as a straightforward "
-                    "per-parcel "
-                    "Python loop on a 10k sample, extrapolated per parcel, against the vectorised idle_land "
-                    "module "
-                    "(which also builds the land inventory) on all parcels; both give the same verdicts.\n\n"
-                    "| date | parcels | findings | total | load inputs | rules (s) | write: supersede; per "
-                    "module (s) "
-                    "| reference loop (extrapolated) vs vectorised | ratio | peak memory | notes |\n"
-                    "|---|---|---|---|---|---|---|---|---|---|---|\n"
-                )
-            )
-        # the row goes after the last dated row of this section's table (the prose below it, and
-        # any summary table in that prose, stay below)
-        head = text.index(HEADING)
-        nxt = text.find("\n## ", head + len(HEADING))
-        end = nxt if nxt >= 0 else len(text)
-        dated = list(re.finditer(r"\n\| \d{4}-\d{2}-\d{2} \|", text[head:end]))
-        last_row = head + dated[-1].start() if dated else text.rfind("\n|", head, end)
-        at = text.index("\n", last_row + 1) if text.find("\n", last_row + 1) != -1 else len(text)
-        text = text[:at] + "".join("\n" + row for row in rows) + text[at:]
-        DOC.write_text(text, encoding="utf-8")
-        print(f"appended to {DOC.relative_to(ROOT)}")
+        findings = sorted({r["summary"].finding_count for r in runs})
+        figure = (f"{totals[0]:.1f} s" if len(runs) == 1
+                  else f"{float(np.median(totals)):.1f} s median ({each})")
+        figure += f"; {' / '.join(f'{n:,}' for n in findings)} findings, as gisapp_assessor"
+        server = [r["server_s"] for r in runs if r["server_s"] is not None]
+        note = (f"load avg {load_before:.1f}; Python CPU {span([r['cpu_s'] for r in runs])} s"
+                + (f", server CPU {span(server)} s" if server else "")
+                + f"; 30M-step loop {span([r['machine_s'] for r in runs], 2)} s"
+                + (f"; {args.note}" if args.note else ""))
+        record(
+            "assess_1m", figure,
+            f"idle_land loop {ratio:.0f}x the module ({loop_all:.0f} s extrapolated vs {vector_s:.1f} s)",
+            note,
+            command_line("assess_1m.py", sys.argv[1:], env=f"GISAPP_DB_NAME={os.environ['GISAPP_DB_NAME']}"),
+            TABLE_HEADER + "\n" + "\n".join(rows) + "\n\n" + fenced(printed.getvalue()),
+        )
     return 0
+
+
+def span(values: list[float], digits: int = 0) -> str:
+    """``a`` or ``a-b``: the range of a few figures, as the notes give them."""
+    low, high = f"{min(values):.{digits}f}", f"{max(values):.{digits}f}"
+    return low if low == high else f"{low}-{high}"
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ edits by the same number of threads straight through ``gisapp.queries.edits`` (n
 ratio of what the web layer costs. The server is ``gisapp serve`` (Flask's threaded server) on a
 free 127.0.0.1 port against its own database (created with the demo data when missing, then
 reused; edits accumulate in it), never the demo or test database.
-Figures are appended to docs/benchmarks.md with the command unless --no-record.
+The run is recorded with its command unless --no-record (bench/record.py): a row in the History
+table of docs/benchmarks.md, the report below under a dated heading in docs/benchmark-runs.md.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+
+from record import command_line, record
 
 ROOT = Path(__file__).resolve().parents[1]
 ZONES = ("yangshan", "waigaoqiao_ftz", "songjiang", "pudong_airport")
@@ -285,7 +288,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--reference-seconds", type=float, default=20.0)
     parser.add_argument("--db", default="gisapp_edit_bench")
-    parser.add_argument("--no-record", action="store_true", help="Do not append to docs/benchmarks.md.")
+    parser.add_argument("--no-record", action="store_true",
+                        help="Do not record the run in docs/benchmarks.md and docs/benchmark-runs.md.")
     args = parser.parse_args()
 
     engine = prepare_database(args.db)
@@ -375,22 +379,16 @@ def main() -> None:
         and web_check["history_rows"] == web_check["saved"] == web_check["audit_rows"]
     )
     if not args.no_record:
-        command = ".venv/bin/python bench/edit_load.py " + " ".join(
-            a for a in sys.argv[1:] if a != "--no-record"
+        record(
+            "edit_load",
+            (f"{web_check['lost']} lost of {web_check['saved']} saved, {web_rate:.1f} edits/s, "
+             f"p95 {pct(web.latencies, 0.95):.0f} ms, errors {errors}"),
+            (f"{web_rate / direct_rate:.2f}x the edits/s of the same edits without HTTP "
+             f"({direct_rate:.1f} edits/s)") if direct_rate else "n/a",
+            f"load avg {load_before:.1f} on {os.cpu_count()} cores",
+            command_line("edit_load.py", sys.argv[1:], drop=["--no-record"]),
+            "\n".join(f"- {line}" for line in lines),
         )
-        doc = ROOT / "docs" / "benchmarks.md"
-        doc.parent.mkdir(exist_ok=True)
-        new = not doc.exists()
-        with doc.open("a", encoding="utf-8") as fh:
-            if new:
-                fh.write(
-                    "# Benchmarks\n\nFigures appended by the scripts in bench/, with the command that "
-                    "made them.\n"
-                )
-            fh.write(
-                f"\n## Editing under load ({dt.date.today().isoformat()}, {os.cpu_count()} cores)\n\n"
-                f"`{command.strip()}`\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
-            )
     sys.exit(0 if ok else 1)
 
 

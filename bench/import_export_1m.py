@@ -20,9 +20,10 @@ enterprises; dropped at the end).
    since migration 0900) and indexes can be faster than this on the same server; its ratio to
    ogr2ogr bounds the import's.
 
-Prints the times and the ratios (goal: at most 1.5x ogr2ogr); ``--append`` adds a row to the
-import/export table of docs/benchmarks.md. Installs gdal-bin with apt-get when ogr2ogr is missing
-and we are root.
+Prints the times and the ratios (goal: at most 1.5x ogr2ogr); ``--append`` records the run
+(bench/record.py): a row in the History table of docs/benchmarks.md, the printed report with the
+run's row of the import/export table in docs/benchmark-runs.md. Installs gdal-bin with apt-get when
+ogr2ogr is missing and we are root.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+from record import captured, command_line, fenced, record
 
 from gisapp import api
 from gisapp.catalog.registry import get_layer
@@ -47,8 +49,13 @@ from gisapp.db.migrate import migrate
 from gisapp.io.importer import drop_secondary_indexes_for_large_load, import_file
 from gisapp.settings import get_settings
 
-ROOT = Path(__file__).resolve().parents[1]
-
+#: the columns of the run's row, as in the import/export table of docs/benchmark-runs.md
+TABLE_HEADER = (
+    "| date | load average (start / end) | export ogr2ogr | export gisapp | ratio | import ogr2ogr (plain load) | "
+    "import gisapp (validated, zones assigned) | ratio | the table's own cost (binary COPY + indexes) | "
+    "gisapp import stages |\n"
+    "|---|---|---|---|---|---|---|---|---|---|"
+)
 COPY_TABLES = ["land.districts", "land.zones", "land.zone_boundaries", "land.enterprises"]
 PARCEL_COLUMNS = ("code, zone_id, geom, area_m2, land_use_code, legacy_land_use_code, status, status_since, enterprise_id, "
                   "plot_ratio_min, plot_ratio_max, floor_area_m2, building_footprint_m2, office_living_area_m2, "
@@ -130,75 +137,78 @@ def main() -> None:
     ap.add_argument("--source", default="gisapp_bench")
     ap.add_argument("--target", default="gisapp_import_bench")
     ap.add_argument("--workdir", default=None, help="folder for the GeoPackages (default: a temporary one)")
-    ap.add_argument("--append", action="store_true", help="add the figures to docs/benchmarks.md")
+    ap.add_argument("--append", action="store_true",
+                    help="record the run in docs/benchmarks.md and docs/benchmark-runs.md")
     ap.add_argument("--no-floor", action="store_true", help="skip measuring the table's own cost")
     args = ap.parse_args()
 
-    ogr2ogr = ensure_ogr2ogr()
-    load_start = os.getloadavg()
-    settings = get_settings()
-    cluster = LocalCluster(settings)
-    cluster.up()
-    source = sa.create_engine(cluster.url(args.source))
-    with source.connect() as conn:
-        n_source = conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar()
-    work = Path(args.workdir or tempfile.mkdtemp(prefix="gisapp-bench-io-"))
-    work.mkdir(parents=True, exist_ok=True)
-    layer = get_layer("parcels")
-    columns = ", ".join(f'"{c}"' for c in dict.fromkeys([layer.id_field, *layer.field_names]))
-    ours_gpkg, ogr_gpkg = work / "parcels_gisapp.gpkg", work / "parcels_ogr2ogr.gpkg"
-    for p in (ours_gpkg, ogr_gpkg):
-        p.unlink(missing_ok=True)
+    with captured() as printed:
+        ogr2ogr = ensure_ogr2ogr()
+        load_start = os.getloadavg()
+        settings = get_settings()
+        cluster = LocalCluster(settings)
+        cluster.up()
+        source = sa.create_engine(cluster.url(args.source))
+        with source.connect() as conn:
+            n_source = conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar()
+        work = Path(args.workdir or tempfile.mkdtemp(prefix="gisapp-bench-io-"))
+        work.mkdir(parents=True, exist_ok=True)
+        layer = get_layer("parcels")
+        columns = ", ".join(f'"{c}"' for c in dict.fromkeys([layer.id_field, *layer.field_names]))
+        ours_gpkg, ogr_gpkg = work / "parcels_gisapp.gpkg", work / "parcels_ogr2ogr.gpkg"
+        for p in (ours_gpkg, ogr_gpkg):
+            p.unlink(missing_ok=True)
 
-    print(f"export of {n_source:,} parcels (layers.parcels, {len(layer.field_names)} fields) to GeoPackage")
-    t_ogr_export, _ = timed("ogr2ogr -f GPKG", lambda: subprocess.run(
-        [ogr2ogr, "-f", "GPKG", str(ogr_gpkg), pg_conn(settings, args.source), "-sql",
-         f"SELECT {columns}, geom FROM layers.parcels", "-nln", "parcels"], check=True))
-    t_our_export, _ = timed("gisapp export (api.export)", lambda: api.export("parcels", ours_gpkg, engine=source))
+        print(f"export of {n_source:,} parcels (layers.parcels, {len(layer.field_names)} fields) to GeoPackage")
+        t_ogr_export, _ = timed("ogr2ogr -f GPKG", lambda: subprocess.run(
+            [ogr2ogr, "-f", "GPKG", str(ogr_gpkg), pg_conn(settings, args.source), "-sql",
+             f"SELECT {columns}, geom FROM layers.parcels", "-nln", "parcels"], check=True))
+        t_our_export, _ = timed("gisapp export (api.export)", lambda: api.export("parcels", ours_gpkg, engine=source))
 
-    print(f"import of {n_source:,} parcels from GeoPackage into a scratch database ({args.target})")
-    target = prepare_target(settings, cluster, args.source, args.target)
-    t_ogr_import, _ = timed("ogr2ogr plain load (COPY, GiST index)", lambda: subprocess.run(
-        [ogr2ogr, "-f", "PostgreSQL", pg_conn(settings, args.target), str(ours_gpkg), "parcels",
-         "-nln", "public.ogr_parcels", "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST",
-         "--config", "PG_USE_COPY", "YES"], check=True))
-    with target.begin() as conn:
-        conn.execute(sa.text("DROP TABLE public.ogr_parcels"))
-    t_our_import, result = timed("gisapp import parcels (validated, zones assigned)",
-                                 lambda: import_file(target, "parcels", ours_gpkg))
-    stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items() if k != "total")
-    print(f"    imported {result.inserted:,} parcels (bulk={result.bulk}); stages: {stages}")
-    with target.connect() as conn:
-        stored = conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar()
-    assert stored == n_source == result.inserted, (stored, n_source, result.inserted)
-    floor = None
-    if not args.no_floor:
-        _, floor = timed("the table's own cost (binary COPY + indexes)", lambda: table_floor(target))
-        print(f"    COPY {floor[0]:.1f} s, secondary indexes {floor[1]:.1f} s")
-    load_end = os.getloadavg()
-    target.dispose()
-    cluster.drop_database(args.target)
+        print(f"import of {n_source:,} parcels from GeoPackage into a scratch database ({args.target})")
+        target = prepare_target(settings, cluster, args.source, args.target)
+        t_ogr_import, _ = timed("ogr2ogr plain load (COPY, GiST index)", lambda: subprocess.run(
+            [ogr2ogr, "-f", "PostgreSQL", pg_conn(settings, args.target), str(ours_gpkg), "parcels",
+             "-nln", "public.ogr_parcels", "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST",
+             "--config", "PG_USE_COPY", "YES"], check=True))
+        with target.begin() as conn:
+            conn.execute(sa.text("DROP TABLE public.ogr_parcels"))
+        t_our_import, result = timed("gisapp import parcels (validated, zones assigned)",
+                                     lambda: import_file(target, "parcels", ours_gpkg))
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items() if k != "total")
+        print(f"    imported {result.inserted:,} parcels (bulk={result.bulk}); stages: {stages}")
+        with target.connect() as conn:
+            stored = conn.execute(sa.text("SELECT count(*) FROM land.parcels")).scalar()
+        assert stored == n_source == result.inserted, (stored, n_source, result.inserted)
+        floor = None
+        if not args.no_floor:
+            _, floor = timed("the table's own cost (binary COPY + indexes)", lambda: table_floor(target))
+            print(f"    COPY {floor[0]:.1f} s, secondary indexes {floor[1]:.1f} s")
+        load_end = os.getloadavg()
+        target.dispose()
+        cluster.drop_database(args.target)
 
-    r_export, r_import = t_our_export / t_ogr_export, t_our_import / t_ogr_import
-    print(f"export ratio gisapp/ogr2ogr: {r_export:.2f}x   import ratio gisapp/ogr2ogr: {r_import:.2f}x "
-          f"(goal <= 1.5x)")
-    floor_text = "-"
-    if floor is not None:
-        floor_text = f"{sum(floor):.1f} s = {sum(floor) / t_ogr_import:.2f}x (COPY {floor[0]:.1f}, indexes {floor[1]:.1f})"
-        print(f"the table's own cost / ogr2ogr: {sum(floor) / t_ogr_import:.2f}x")
+        r_export, r_import = t_our_export / t_ogr_export, t_our_import / t_ogr_import
+        print(f"export ratio gisapp/ogr2ogr: {r_export:.2f}x   import ratio gisapp/ogr2ogr: {r_import:.2f}x "
+              f"(goal <= 1.5x)")
+        floor_text = "-"
+        if floor is not None:
+            floor_text = f"{sum(floor):.1f} s = {sum(floor) / t_ogr_import:.2f}x (COPY {floor[0]:.1f}, indexes {floor[1]:.1f})"
+            print(f"the table's own cost / ogr2ogr: {sum(floor) / t_ogr_import:.2f}x")
     if args.append:
         row = (f"| {dt.date.today().isoformat()} | {load_start[0]:.1f} / {load_end[0]:.1f} | {t_ogr_export:.1f} s | "
                f"{t_our_export:.1f} s | {r_export:.2f}x | {t_ogr_import:.1f} s | {t_our_import:.1f} s | {r_import:.2f}x | "
                f"{floor_text} | {stages} |")
-        path = ROOT / "docs" / "benchmarks.md"
-        lines = path.read_text(encoding="utf-8").splitlines()
-        head = next(i for i, line in enumerate(lines) if line.startswith("| date | load average (start / end) | export"))
-        end = head
-        while end + 1 < len(lines) and lines[end + 1].startswith("|"):
-            end += 1
-        lines.insert(end + 1, row)
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print("added a row to the import/export table of docs/benchmarks.md")
+        floor_ratio = "" if floor is None else f"; the table's own cost {sum(floor) / t_ogr_import:.2f}x"
+        record(
+            "import_export_1m",
+            (f"import {t_our_import:.1f} s vs ogr2ogr {t_ogr_import:.1f} s; "
+             f"export {t_our_export:.1f} s vs ogr2ogr {t_ogr_export:.1f} s"),
+            f"import {r_import:.2f}x, export {r_export:.2f}x ogr2ogr{floor_ratio}",
+            f"load avg {load_start[0]:.1f} / {load_end[0]:.1f}",
+            command_line("import_export_1m.py", sys.argv[1:], drop=["--append"]),
+            TABLE_HEADER + "\n" + row + "\n\n" + fenced(printed.getvalue()),
+        )
 
 
 if __name__ == "__main__":

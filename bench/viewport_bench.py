@@ -18,13 +18,14 @@ drew, and a probe in the page notes the second animation frame after that, when 
 them).
 
 Goals (issue 4): endpoint overhead <= 1.5x the raw SQL; p95 < 150 ms for a z14 viewport; first
-parcels drawn < 3 s. Figures are appended to docs/benchmarks.md with the command unless --no-record.
+parcels drawn < 3 s. The run is recorded with its command unless --no-record (bench/record.py): a
+row in the History table of docs/benchmarks.md, the report under a dated heading in
+docs/benchmark-runs.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
 import os
 import random
@@ -34,6 +35,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from record import record
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEW_PX = (1280, 800)
@@ -418,25 +421,29 @@ def main() -> None:
     report = "\n".join(lines)
     print(report)
     if not args.no_record:
-        record(report, args, n_parcels, load_before, load_after)
+        figure = (f"z14 viewport p95 {pct(z14['endpoint'], 0.95) * 1000:.0f} ms "
+                  f"(densest {pct(dense['endpoint'], 0.95) * 1000:.0f} ms)")
+        if browser:
+            figure += f"; first paint {statistics.median(browser['first']):.2f} s"
+        record_run(report, args, n_parcels, load_before, load_after, figure,
+                   "endpoint / raw SQL (median): viewports " + " / ".join(ratio(v) for v in views)
+                   + ", tiles " + " / ".join(ratio(v) for v in tiles) + f" (z{' / z'.join(str(z) for z in ZOOMS)})")
 
 
-def record(report: str, args, n_parcels: int, load_before: float, load_after: float) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    command = "`.venv/bin/python bench/viewport_bench.py" + (f" --db {args.db}" if args.db != "gisapp_bench" else "") \
+def record_run(report: str, args, n_parcels: int, load_before: float, load_after: float, figure: str,
+               ratios: str) -> None:
+    """The run in docs/benchmarks.md (History) and its report in docs/benchmark-runs.md."""
+    command = ".venv/bin/python bench/viewport_bench.py" + (f" --db {args.db}" if args.db != "gisapp_bench" else "") \
         + (f" --samples {args.samples}" if args.samples != 40 else "") + (" --no-browser" if args.no_browser else "") \
-        + (" --server dev" if args.server != "served" else "") + (" --no-migrate" if args.no_migrate else "") + "`"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    section = (f"\n## Web map at city scale: viewport endpoint, tiles, first drawing ({dt.date.today().isoformat()})\n\n"
-               f"Command: {command}\n\n"
-               f"{n_parcels:,} synthetic parcels (`{args.db}`); load average {load_before:.1f} at the start, "
-               f"{load_after:.1f} at the end, on {os.cpu_count()} cores. Endpoint = HTTP request ("
-               + ("`gisapp serve`: waitress in a process of its own" if args.server == "served"
-                  else "Werkzeug's threaded development server in the benchmark's process")
-               + ", signed-in session, one kept-alive connection); raw = the same SQL in the benchmark's "
-               "process on a connection of its own; the two alternate per viewport.\n\n" + report + "\n")
-    path.write_text(text.rstrip("\n") + "\n" + section, encoding="utf-8")
-    print(f"appended to {path}")
+        + (" --server dev" if args.server != "served" else "") + (" --no-migrate" if args.no_migrate else "")
+    served = ("`gisapp serve`: waitress in a process of its own" if args.server == "served"
+              else "Werkzeug's threaded development server in the benchmark's process")
+    details = (f"{n_parcels:,} synthetic parcels (`{args.db}`); load average {load_before:.1f} at the start, "
+               f"{load_after:.1f} at the end, on {os.cpu_count()} cores. Endpoint = HTTP request ({served}, "
+               "signed-in session, one kept-alive connection); raw = the same SQL in the benchmark's "
+               "process on a connection of its own; the two alternate per viewport.\n\n" + report)
+    note = f"load avg {load_before:.1f} -> {load_after:.1f}" + ("" if args.server == "served" else "; --server dev")
+    record("viewport_bench", figure, ratios, note, command, details)
 
 
 if __name__ == "__main__":
