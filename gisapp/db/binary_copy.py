@@ -1,7 +1,7 @@
 """COPY an Arrow table into PostgreSQL in the binary format (encoded by pgpq, in Rust).
 
 Why binary: the server then does not parse text. For 1M findings rows the server's side of the
-COPY took 10.6 s as CSV and 7.1 s binary (docs/benchmarks.md), and encoding is cheaper too.
+COPY took 10.6 s as CSV and 7.1 s binary (docs/benchmark-runs.md), and encoding is cheaper too.
 
 The Arrow type of each column must be the binary form of its column's type, which the server
 checks on every value ("incorrect binary data format" fails the whole COPY: nothing is written):
@@ -30,7 +30,7 @@ def copy_arrow(conn: Connection, table: str, data: pa.Table, batch_rows: int = 1
 
     Batches of ~10k rows keep each encoded message (a few MB) in memory the allocator reuses:
     100k-row batches of findings (~60 MB each) were fresh pages every time, 160k page faults
-    and ~0.5 s of system CPU per million rows (docs/benchmarks.md)."""
+    and ~0.5 s of system CPU per million rows (docs/benchmark-runs.md)."""
     if data.num_rows == 0:
         return 0
     if not conn.in_transaction():

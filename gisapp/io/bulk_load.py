@@ -216,7 +216,7 @@ def _bulk_begin(conn: Connection, n: int, geometry_checked: bool) -> tuple[list[
     The statement trigger that counts the parcels per zone stays on (ENABLE ALWAYS): its
     transition table costs the COPY ~2.4 s of server time for 1M parcels, which the server has
     spare while it waits for the client's chunks; switching it off and counting once afterwards
-    was measured 1-1.6 s slower overall (docs/benchmarks.md)."""
+    was measured 1-1.6 s slower overall (docs/benchmark-runs.md)."""
     # the referenced tables are locked (import_file): the keys checked are the keys written
     conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
     rebuild = drop_secondary_indexes_for_large_load(conn, n)
@@ -351,7 +351,7 @@ def drop_secondary_indexes_for_large_load(conn: Connection, n_new: int) -> list[
     the primary key, and return the statements that rebuild them after the COPY, as pg_restore
     does: building an index once is several times cheaper than a million insertions into it (a
     trigram GIN above all; the unique code index: 1.1 s to build against 3.3 s more COPY for 1M
-    parcels, docs/benchmarks.md). Transactional: a failed import gets its indexes back with the
+    parcels, docs/benchmark-runs.md). Transactional: a failed import gets its indexes back with the
     rollback. The codes were checked against the file and the table (both locked) before; should
     one still repeat, re-adding the constraint fails and the whole import is rolled back. Readers
     of the table wait until the import commits.
@@ -388,7 +388,7 @@ def _suspend_geometry_check(conn: Connection) -> list[str]:
     back ``NOT VALID`` after the COPY, in the same transaction.
 
     Why: the check was a second run of the same test on every row, ~4 s of the server's ~19 s of
-    CPU for a 1M-parcel COPY (docs/benchmarks.md). Only with the secondary indexes dropped, i.e.
+    CPU for a 1M-parcel COPY (docs/benchmark-runs.md). Only with the secondary indexes dropped, i.e.
     while the import holds the table's ACCESS EXCLUSIVE lock: no other transaction can write (or
     see) the table without the check, and every write after the commit is checked as before.
     ``NOT VALID`` says what is true: the database did not itself check the rows already there

@@ -6,7 +6,7 @@ as the same characters a per-row f-string and ``orjson.dumps`` of a dict would g
 the two equal). What it saves is mostly the evidence: a dict per row and its serialization cost
 ~3 µs per finding at city scale. Arrow's string kernels cost 20-100 ns per row each, so a
 sentence comes out only ~1.5x faster than a list comprehension; rare wordings stay per row
-(:func:`replace_rows`). Measured in docs/benchmarks.md (session 8).
+(:func:`replace_rows`). Measured in docs/benchmark-runs.md (session 8).
 
 The evidence column of a findings frame is an :class:`EvidenceArray`: JSON text inside, a dict
 for whoever reads an element (notebooks, tests), and handed to the writer as it is.

@@ -2,7 +2,7 @@
 COPY, the parameter sets stored once per distinct content, and the counts a run reports.
 
 Column-wise on purpose: a city-scale run writes ~4M findings, and building them row by row in
-Python cost more than the rules themselves (docs/benchmarks.md).
+Python cost more than the rules themselves (docs/benchmark-runs.md).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def findings_table(run_id: int, found: pd.DataFrame, set_ids: np.ndarray) -> pa.
 
     The rows are in the order of the findings index (rule, zone, parcel): each insertion then
     lands next to the previous one in the index, which cost the server ~20% less than the rules'
-    own order (docs/benchmarks.md).
+    own order (docs/benchmark-runs.md).
     """
     if found.empty:
         return None

@@ -167,7 +167,7 @@ class _ModuleFrames:
 
     Read in the module's own thread on purpose: a reading thread beside the rules cost more than
     it overlapped (COPY hands over one row per message, and each hand-over contends for the GIL
-    with the rules; docs/benchmarks.md). The other process keeps the second core busy meanwhile.
+    with the rules; docs/benchmark-runs.md). The other process keeps the second core busy meanwhile.
 
     A module's ``input_params`` (e.g. per_mu's evaluation year) restrict the frames whose SQL
     takes them; such a frame is read for that module alone.

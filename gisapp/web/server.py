@@ -2,7 +2,7 @@
 
 Werkzeug's development server spent 1.4-3 ms of every request on HTTP parsing and a thread per
 connection (more than the whole app's own 0.9 ms), next to 3-5 ms of SQL for a z16 viewport.
-Measured on this project's 2 cores (docs/benchmarks.md, "Web map at city scale"), waitress
+Measured on this project's 2 cores (docs/benchmark-runs.md, "Web map at city scale"), waitress
 answered a bare request in ~0.5 ms where gunicorn's threaded workers (2 processes x 4 threads)
 took ~0.85 ms and Werkzeug ~1-2 ms: waitress hands a request from its I/O thread to a worker
 thread of the same process and back, gunicorn's gthread worker does the same plus a wake-up
