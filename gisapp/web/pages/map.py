@@ -90,6 +90,14 @@ def _overlays(lang: str) -> list:
             for layer in all_layers()]
 
 
+def _checked_titles(lang: str) -> list[str]:
+    """The overlays checked at start, given to the layers control as its ``overlays``: dash-leaflet
+    1.1.3 reports a tick as its own ``overlays`` prop plus the new title, and the list it sets
+    itself on mount never reaches that prop, so without a starting value the first tick reported
+    that one layer alone and the callbacks dropped the others (no refetch, no legend)."""
+    return [layer.title.get(lang) for layer in all_layers() if layer.visible]
+
+
 def _legend(lang: str) -> html.Div:
     """Every layer's legend from its declaration; only the checked layers' are shown."""
     blocks = [html.H3(t("map.legend", lang))]
@@ -132,7 +140,8 @@ def layout(lang: str | None = None, lat=None, lon=None, zoom=None, parcel: str |
         html.Div(header(lang, "/", keep), id="map-header"),
         html.Div([
             dl.Map([*_panes(),
-                    dl.LayersControl(_basemaps(lang) + _overlays(lang), id="map-layers-control", collapsed=False),
+                    dl.LayersControl(_basemaps(lang) + _overlays(lang), id="map-layers-control", collapsed=False,
+                                     overlays=_checked_titles(lang)),
                     dl.GeoJSON(id="map-highlight", style=HIGHLIGHT_STYLE, interactive=False, pane="highlight"),
                     dl.ScaleControl(position="bottomleft", imperial=False)],
                    id="map-map", center=center, zoom=start_zoom, preferCanvas=False,
