@@ -2,6 +2,7 @@
 
 - A layer ticked in the layers control must not make the layers ticked before it stop following
   the viewport (nor drop out of the legend).
+- No page with a map logs an error in the browser console.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import sqlalchemy as sa
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
@@ -68,3 +70,22 @@ def test_layers_ticked_before_another_follow_the_pan(signed_in_browser, live_ser
     wait(driver, lambda d: all(in_view(d, layer) > 0 for layer in shown))
     assert parcels_drawn(driver) > port_parcels  # the FTZ's parcels, not the port's left behind
     wait(driver, lambda d: legends_shown(d) == shown)
+
+
+def _severe(driver) -> list[dict]:
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_pages_with_a_map_log_no_error(signed_in_browser, live_server, engine):
+    driver = signed_in_browser
+    with engine.connect() as conn:
+        code = conn.execute(sa.text("SELECT code FROM land.parcels ORDER BY id LIMIT 1")).scalar()
+    driver.get_log("browser")  # what earlier tests left
+    open_page(driver, live_server, f"/parcel/{code}")
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#parcel-map path.leaflet-interactive"))
+    time.sleep(1)  # dash-leaflet's viewport report runs just after the map is ready
+    assert _severe(driver) == []
+    open_page(driver, live_server, f"/?{PORT_VIEW}")
+    wait(driver, lambda d: parcels_drawn(d) > 0)
+    time.sleep(1)
+    assert _severe(driver) == []

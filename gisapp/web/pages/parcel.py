@@ -124,6 +124,10 @@ def _mini_map(p: dict) -> html.Div:
             ],
             id="parcel-map",
             bounds=bounds,
+            # dash-leaflet 1.1.3 reports the viewport by comparing it with the ``center`` prop,
+            # which a map framed by ``bounds`` has not ("reading 'equals'" of undefined on
+            # every load); this map reports nothing, so it does not track its viewport
+            trackViewport=False,
             style={"height": "220px", "width": "100%"},
         ),
         className="parcel-map",
