@@ -68,6 +68,9 @@ def parcel_panel(detail: ParcelDetail, lang: str) -> list:
         (t("attr.plot_ratio", lang), plot),
         (t("attr.floor_area_m2", lang), a.get("floor_area_m2")),
         (t("attr.enterprise", lang), _by_lang(a, "enterprise", lang)),
+    ]
+    # the record keeping, folded: the panel is read for what the parcel is and what is wrong
+    bookkeeping = [
         (t("attr.credit_code", lang), a.get("credit_code")),
         (t("attr.source_crs", lang), a.get("source_crs")),
         (t("attr.is_synthetic", lang), a.get("is_synthetic")),
@@ -81,6 +84,8 @@ def parcel_panel(detail: ParcelDetail, lang: str) -> list:
                id="map-detail-link", className="detail-link"),
         html.H4(t("detail.attributes", lang)),
         _table(attributes, lang, "map-detail-table"),
+        html.Details([html.Summary(t("detail.more_attributes", lang)), _table(bookkeeping, lang)],
+                     id="map-detail-more"),
         html.H4(t("detail.findings", lang)),
         _findings(detail.findings, lang),
         html.H4(t("detail.grants", lang)),
@@ -91,20 +96,44 @@ def parcel_panel(detail: ParcelDetail, lang: str) -> list:
 
 
 def _findings(findings: list[dict], lang: str) -> html.Component:
+    """The findings by rule, those that need action first and in full; those that passed folded
+    into one "n passed" line (a parcel with a grant has a dozen quota accounts within quota, which
+    pushed its problems and the rest of the panel thousands of pixels down)."""
     if not findings:
         return html.P(t("detail.no_findings", lang), className="muted")
-    items = []
+    problems = _by_rule([f for f in findings if f["is_positive"]])
+    passed = _by_rule([f for f in findings if not f["is_positive"]])
+    items = [_rule_item(rule, group, lang) for rule, group in problems]
+    if passed:
+        count = sum(len(group) for _, group in passed)
+        items.append(html.Li(html.Details([
+            html.Summary(t("detail.findings_passed", lang, count=count)),
+            html.Ul([_rule_item(rule, group, lang) for rule, group in passed], className="findings"),
+        ], id="map-detail-findings-passed"), className="finding"))
+    return html.Ul(items, id="map-detail-findings", className="findings")
+
+
+def _by_rule(findings: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Findings grouped by rule, the rules in the order they first come (the query's order)."""
+    groups: dict[str, list[dict]] = {}
     for f in findings:
+        groups.setdefault(f["rule"], []).append(f)
+    return list(groups.items())
+
+
+def _rule_item(rule: str, group: list[dict], lang: str) -> html.Li:
+    """One rule's label, then each of its findings: outcome, review status, explanation."""
+    children: list = [html.Span(label_or_code("rule", rule, lang), className="finding-rule")]
+    for f in group:
         explanation = f.get(f"explanation_{lang}") or f.get("explanation_zh")
         review = label_or_code("finding", f.get("review_status"), lang)
-        items.append(html.Li([
-            html.Span(label_or_code("rule", f["rule"], lang), className="finding-rule"),
+        children += [
             html.Span(label_or_code("outcome", f["outcome"], lang),
                       className="finding-outcome positive" if f["is_positive"] else "finding-outcome"),
             html.Span(f"{t('detail.review_status', lang)}: {review}", className="finding-review"),
             html.Div(explanation, className="finding-explanation"),
-        ], className="finding"))
-    return html.Ul(items, id="map-detail-findings", className="findings")
+        ]
+    return html.Li(children, className="finding", **{"data-rule": rule})
 
 
 def _grants(grants: list[dict], lang: str) -> list:
@@ -113,25 +142,33 @@ def _grants(grants: list[dict], lang: str) -> list:
     out: list = []
     for g in grants:
         rows = [(t(f"grant.{k}", lang), g.get(k)) for k in
-                ("contract_no", "announced_on", "granted_on", "agreed_start_on", "agreed_completion_on",
-                 "term_years", "price_wan", "total_investment_wan", "is_standardized", "is_major_project")]
+                ("contract_no", "granted_on", "term_years", "agreed_start_on")]
         rows.insert(1, (t("grant.supply_method", lang), label_or_code("supply", g.get("supply_method"), lang)))
         out.append(_table(rows, lang))
+        # the other terms and the requirements folded, open when a requirement is not met: the
+        # review result below says the rest
+        terms = [(t(f"grant.{k}", lang), g.get(k)) for k in
+                 ("announced_on", "agreed_completion_on", "price_wan", "total_investment_wan", "is_standardized",
+                  "is_major_project")]
+        more: list = [html.Summary(t("detail.grant_more", lang)), _table(terms, lang)]
         if g["requirements"]:
-            out.append(html.H5(t("detail.requirements", lang)))
             headers = [t(f"col.{c}", lang) for c in ("indicator", "stage", "min_value", "max_value", "actual_value",
                                                       "passed")]
-            out.append(_grid(headers, [[
+            more += [html.H5(t("detail.requirements", lang)), _grid(headers, [[
                 f"{_by_lang(r, 'name', lang)}{' (' + r['unit'] + ')' if r.get('unit') else ''}",
                 label_or_code("stage", r["review_stage"], lang), r.get("min_value"), r.get("max_value"),
-                r.get("actual_value"), r.get("passed")] for r in g["requirements"]], lang))
+                r.get("actual_value"), r.get("passed")] for r in g["requirements"]], lang)]
+        out.append(html.Details(more, open=any(r.get("passed") is False for r in g["requirements"]),
+                                className="grant-more"))
         review = g.get("review")
         out.append(html.H5(t("detail.review", lang)))
         if review:
-            out.append(html.P([
-                html.Span(label_or_code("outcome", review["outcome"], lang),
-                          className="finding-outcome positive" if review["is_positive"] else "finding-outcome"),
-                " ", review.get(f"explanation_{lang}") or review.get("explanation_zh")],
+            # the explanation is the grant_review finding's, shown in full above when it needs action
+            out.append(html.Details([
+                html.Summary(html.Span(label_or_code("outcome", review["outcome"], lang),
+                                       className="finding-outcome positive" if review["is_positive"]
+                                       else "finding-outcome")),
+                review.get(f"explanation_{lang}") or review.get("explanation_zh")],
                 className="grant-review"))
         else:
             out.append(html.P(t("detail.not_reviewed", lang), className="muted"))

@@ -3,6 +3,8 @@
 - A layer ticked in the layers control must not make the layers ticked before it stop following
   the viewport (nor drop out of the legend).
 - No page with a map logs an error in the browser console.
+- The map's detail panel of the parcel with the most findings stays short: what needs action
+  first, what passed folded.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import pytest
 import sqlalchemy as sa
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 
 from gisapp.catalog.registry import get_layer
+from gisapp.i18n import t
 from tests.browser.test_map_page import open_page, parcels_drawn, wait
 
 pytestmark = pytest.mark.browser
@@ -29,6 +33,9 @@ IN_VIEW = """
     const box = document.getElementById('map-map').getBoundingClientRect();
     return gisapp.shown(arguments[0]).filter(p => !p.aggregate && p.right > box.left && p.left < box.right
                                               && p.bottom > box.top && p.top < box.bottom).length;"""
+PANEL_HEIGHT = "return document.getElementById('map-detail').getBoundingClientRect().height"
+#: the panel of one parcel fits about a screen and a half
+MAX_PANEL_PX = 1200
 
 
 def in_view(driver, layer_id: str) -> int:
@@ -89,3 +96,36 @@ def test_pages_with_a_map_log_no_error(signed_in_browser, live_server, engine):
     wait(driver, lambda d: parcels_drawn(d) > 0)
     time.sleep(1)
     assert _severe(driver) == []
+
+
+def test_the_panel_of_the_parcel_with_most_findings_is_short(signed_in_browser, live_server, engine):
+    with engine.connect() as conn:
+        code, problems, passed = conn.execute(sa.text("""
+            SELECT p.code, count(*) FILTER (WHERE f.is_positive), count(*) FILTER (WHERE NOT f.is_positive)
+            FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id AND f.zone_key = p.zone_id
+            GROUP BY p.code ORDER BY count(*) DESC, p.code LIMIT 1""")).one()
+    assert passed > 10, "the demo's busiest parcel should have many findings that passed"
+    driver = signed_in_browser
+    open_page(driver, live_server, f"/?parcel={code}")
+    wait(driver, EC.text_to_be_present_in_element((By.ID, "map-detail-title"), code))
+    wait(driver, EC.presence_of_element_located((By.ID, "map-detail-findings")))
+    height = driver.execute_script(PANEL_HEIGHT)
+    assert height < MAX_PANEL_PX, f"the detail panel of {code} is {height:.0f} px tall"
+    # problems first and in full; the passes after them, folded into one line that counts them
+    outcomes = driver.find_elements(By.CSS_SELECTOR, "#map-detail-findings .finding-outcome")
+    kinds = ["positive" in e.get_attribute("class").split() for e in outcomes]
+    assert kinds == [True] * problems + [False] * passed
+    assert all(e.is_displayed() for e in outcomes[:problems])
+    assert not any(e.is_displayed() for e in outcomes[problems:])
+    folded = driver.find_element(By.ID, "map-detail-findings-passed")
+    assert folded.get_attribute("open") is None
+    assert folded.find_element(By.TAG_NAME, "summary").text == t("detail.findings_passed", "zh", count=passed)
+    # by rule: each rule once among the problems and once among the passes, with its label
+    for part in ("#map-detail-findings > li[data-rule]", "#map-detail-findings-passed li[data-rule]"):
+        rules = [e.get_attribute("data-rule") for e in driver.find_elements(By.CSS_SELECTOR, part)]
+        assert len(rules) == len(set(rules))
+    for item in driver.find_elements(By.CSS_SELECTOR, "#map-detail-findings > li[data-rule]"):
+        label = item.find_element(By.CLASS_NAME, "finding-rule").text
+        assert label == t(f"rule.{item.get_attribute('data-rule')}", "zh")
+    folded.find_element(By.TAG_NAME, "summary").click()
+    wait(driver, lambda d: all(e.is_displayed() for e in outcomes[problems:]))
