@@ -44,4 +44,4 @@ def header(lang: str, path: str = "/", query: dict | None = None) -> html.Div:
         ], className="app-nav"),
         html.A(t("lang.switch", lang), id="app-lang-switch", className="lang-switch",
                href=page_url(path, other, **keep)),
-    ], className="app-header")
+    ], className="app-header", id="app-header")
