@@ -363,16 +363,22 @@ def _refusal() -> Response:
     return redirect(f"/login?next={request.full_path if request.query_string else request.path}")
 
 
-def user_bar(lang: str) -> list:
-    """Who is signed in, and the sign-out button (a POST form with the session's token)."""
+def signed_in_label(lang: str) -> str | None:
+    """"Signed in as <name> (<role>)" for the signed-in user; None when nobody is signed in."""
     actor = current_actor()
     if actor is None:
+        return None
+    return t("auth.signed_in_as", lang, name=current_user.account.display_name, role=t(f"role.{actor.role}", lang))
+
+
+def user_bar(lang: str) -> list:
+    """Who is signed in, and the sign-out button (a POST form with the session's token); the
+    import page draws the same with gisapp.web.components.user_bar_html."""
+    label = signed_in_label(lang)
+    if label is None:
         return []
-    name = current_user.account.display_name
     return [
-        html.Span(
-            t("auth.signed_in_as", lang, name=name, role=t(f"role.{actor.role}", lang)), id="app-user-name"
-        ),
+        html.Span(label, id="app-user-name"),
         html.Form(
             [
                 dcc.Input(type="hidden", name="csrf", value=csrf_token()),

@@ -91,6 +91,7 @@ PAGES = {
     "map": ("/", "map-map"),
     "dashboard": ("/dashboard", "dash-kpis"),
     "parcel": ("/parcel/{code}", "parcel-attributes"),
+    "import": ("/admin/import", "import-form"),
 }
 
 
@@ -144,3 +145,25 @@ def test_parcel_table_headers_break_between_words(admin_browser, live_server, pa
     _open(driver, f"{live_server}/parcel/{parcel_code}?lang={lang}", "parcel-attributes")
     assert driver.execute_script(BROKEN_HEADER_WORDS, ".parcel-body th", lang) == []
 
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_admins_reach_the_import_page_from_the_apps_navigation(admin_browser, live_server, lang):
+    from selenium.webdriver.common.by import By
+
+    driver = admin_browser
+    _open(driver, f"{live_server}/dashboard?lang={lang}", "dash-kpis")
+    link = driver.find_element(By.ID, "app-nav-import")
+    assert link.text == t("nav.import", lang)
+    link.click()
+    _wait(driver, lambda d: d.find_elements(By.ID, "import-form"))
+    assert driver.current_url.endswith(f"/admin/import?lang={lang}")
+    assert driver.find_element(By.ID, "app-title").text == t("app.title", lang)
+
+
+def test_the_navigation_links_the_import_page_for_admins_only(signed_in_browser, live_server):
+    from selenium.webdriver.common.by import By
+
+    driver = signed_in_browser  # a bureau viewer
+    _open(driver, f"{live_server}/dashboard?lang=en", "dash-kpis")
+    assert driver.find_elements(By.ID, "app-nav-dashboard")
+    assert not driver.find_elements(By.ID, "app-nav-import")
