@@ -99,6 +99,19 @@ class Aggregate(BaseModel):
         return v
 
 
+class Labels(BaseModel):
+    """A permanent label on each feature: the field holding its text in each UI language, shown
+    from ``min_zoom`` on (16 district names at city scale; zone names once they are a few pixels wide)."""
+
+    model_config = ConfigDict(extra="forbid")
+    zh: str
+    en: str
+    min_zoom: int = Field(0, ge=0, le=22)
+
+    def field(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
 class Access(BaseModel):
     model_config = ConfigDict(extra="forbid")
     read: list[str] = Field(default_factory=lambda: sorted(ROLES))
@@ -136,6 +149,11 @@ class Layer(BaseModel):
     #: what a click on a feature opens: the parcel (by the feature's ``code``) or the feature itself
     detail: Literal["parcel", "feature"] = "feature"
     visible: bool = True
+    #: part of the base map (the city's outline, the districts): drawn behind every other layer and
+    #: never takes a click, so the map is not blank offline, without a tile basemap
+    base: bool = False
+    #: labels drawn on the features (None: none; the names are in the popup)
+    labels: Labels | None = None
     order: int = 100
     access: Access = Field(default_factory=Access)
 
@@ -165,6 +183,10 @@ class Layer(BaseModel):
             raise ValueError(f"style field {self.style.field!r} is not declared in 'fields'")
         if self.detail == "parcel" and "code" not in names:
             raise ValueError("detail: parcel needs a 'code' field holding the parcel code")
+        if self.labels:
+            missing = [f for f in (self.labels.zh, self.labels.en) if f not in names]
+            if missing:
+                raise ValueError(f"labels name fields not declared in 'fields': {missing}")
         if self.aggregate and self.aggregate.key not in names:
             raise ValueError(f"aggregate key {self.aggregate.key!r} is not declared in 'fields'")
         return self

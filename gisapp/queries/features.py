@@ -125,10 +125,11 @@ def source_sql(layer: Layer) -> str:
 
 
 def map_fields(layer: Layer) -> list[str]:
-    """The properties the web map needs to draw and identify a feature: its id and style field
-    (everything else is asked for when a feature is clicked; a code per feature would cost a
-    quarter of the bytes and of the encoding time at city scale)."""
-    return list(dict.fromkeys(f for f in (layer.id_field, layer.style.field) if f))
+    """The properties the web map needs to draw and identify a feature: its id, style field and
+    label fields (everything else is asked for when a feature is clicked; a code per feature would
+    cost a quarter of the bytes and of the encoding time at city scale)."""
+    labels = (layer.labels.zh, layer.labels.en) if layer.labels else ()
+    return list(dict.fromkeys(f for f in (layer.id_field, layer.style.field, *labels) if f))
 
 
 @dataclass(frozen=True)

@@ -32,14 +32,21 @@ def category_label(layer: Layer, value: object, lang: str = "zh") -> str | None:
     return None
 
 
-def hideout(layer: Layer, count_label: str | None = None) -> dict:
-    """Parameters for ``gisapp.style`` in web/assets/gisapp.js.
+def hideout(layer: Layer, count_label: str | None = None, lang: str = "zh") -> dict:
+    """Parameters for ``gisapp.style`` and ``gisapp.label`` in web/assets/gisapp.js.
 
-    ``count_label`` (e.g. ``"{count} 个"``) labels the zone-level aggregates drawn at low zooms.
+    ``count_label`` (e.g. ``"{count} 个"``) labels the zone-level aggregates drawn at low zooms;
+    ``lang`` picks the field of the layer's ``labels`` (its features' permanent names). ``order``
+    keeps the layers that share a canvas stacked as declared; ``base`` layers (the offline base
+    map) are drawn behind the others and take no clicks.
     """
     s = layer.style
     return {
         "layer": layer.id,
+        "order": layer.order,
+        "base": layer.base,
+        "labelField": layer.labels.field(lang) if layer.labels else None,
+        "labelMinZoom": layer.labels.min_zoom if layer.labels else None,
         "countLabel": count_label,
         "kind": s.kind,
         "field": s.field,

@@ -76,3 +76,18 @@ def test_every_demo_zone_lies_in_its_recorded_district(engine):
         if share <= IN_DISTRICT:
             misplaced.append((zone, str(valid_from), district, round(float(share), 3)))
     assert misplaced == []
+
+
+def test_the_city_outline_is_the_union_of_the_districts(engine):
+    """The offline base map: one feature whose edge is the coast and the provincial border."""
+    stored = _districts(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT districts, ST_AsBinary(geom) FROM layers.base_outline")).all()
+        shown = conn.execute(sa.text("SELECT count(*), sum(zones) FROM layers.districts")).one()
+    assert len(rows) == 1 and rows[0][0] == 16
+    outline = shapely.from_wkb(bytes(rows[0][1]))
+    union = shapely.union_all([g for *_, g in stored.values()])
+    assert outline.is_valid and outline.symmetric_difference(union).area < 1e-9
+    # the districts meet without seams: the outline has no holes (no slivers between neighbours)
+    assert sum(len(p.interiors) for p in outline.geoms) == 0
+    assert tuple(shown) == (16, len(ZONES))

@@ -38,3 +38,36 @@ def test_source_must_be_a_plain_schema_qualified_name(tmp_path):
         'id: evil\ntitle: {zh: 坏, en: Evil}\nsource: "layers.x; DROP TABLE land.parcels"\nfields: []\n')
     with pytest.raises(InputError, match="must be schema.view"):
         load_layers(tmp_path)
+
+
+def test_labels_must_name_declared_fields(tmp_path):
+    (tmp_path / "named.yml").write_text(
+        "id: named\ntitle: {zh: 名, en: Named}\nsource: layers.x\nfields: [{name: name_zh, label: {zh: 名, en: N}}]\n"
+        "labels: {zh: name_zh, en: name_en}\n")
+    with pytest.raises(InputError, match=r"labels name fields not declared in 'fields': \['name_en'\]"):
+        load_layers(tmp_path)
+
+
+def test_a_declaration_without_labels_or_base_keeps_its_old_meaning():
+    """labels and base are optional: the layers declared before them draw as they did."""
+    from gisapp.queries.features import map_fields
+    from gisapp.render.style import hideout
+
+    parcels = get_layer("parcels")
+    assert parcels.labels is None and parcels.base is False
+    assert map_fields(parcels) == ["id", "status"]
+    h = hideout(parcels, "{count}")
+    assert h["labelField"] is None and h["base"] is False and h["countLabel"] == "{count}"
+
+
+def test_the_offline_base_is_drawn_by_default_with_district_labels_in_the_ui_language():
+    from gisapp.queries.features import map_fields
+    from gisapp.render.style import hideout
+
+    districts, outline = get_layer("districts"), get_layer("base_outline")
+    assert districts.visible and districts.base and outline.visible and outline.base
+    assert outline.order < districts.order < get_layer("zones").order  # the coast below the districts below zones
+    assert hideout(districts, None, "zh")["labelField"] == "name_zh"
+    assert hideout(districts, None, "en")["labelField"] == "name_en"
+    assert {"name_zh", "name_en"} <= set(map_fields(districts))  # the map's compact fetch carries the names
+    assert hideout(get_layer("zones"), None, "en")["labelField"] == "name_en"

@@ -27,6 +27,24 @@ function track(layerId, layer) {
     layer.on("add", function () { (drawn[layerId] = drawn[layerId] || new Set()).add(layer); });
     layer.on("remove", function () { if (drawn[layerId]) { drawn[layerId].delete(layer); } });
 }
+// The declared order of the layers drawn on the shared canvas (hideout.order): a feature that
+// arrives after those of a layer declared above it goes behind them, so the zones stay under the
+// parcels (and a click on a parcel opens the parcel) whatever order their data comes in.
+const canvasOrders = new WeakMap();  // renderer -> {declared order: features drawn}
+function keepDeclaredOrder(layer, order) {
+    layer.on("add", function () {
+        const renderer = layer.options.renderer;
+        const counts = canvasOrders.get(renderer) || {};
+        canvasOrders.set(renderer, counts);
+        const lowest = Object.keys(counts).every(function (o) { return Number(o) >= order || counts[o] === 0; });
+        counts[order] = (counts[order] || 0) + 1;
+        if (lowest) { layer.bringToBack(); }
+    });
+    layer.on("remove", function () {
+        const counts = canvasOrders.get(layer.options.renderer);
+        if (counts && counts[order]) { counts[order] -= 1; }
+    });
+}
 function isAggregate(layer) {
     return Boolean(layer.feature && layer.feature.properties && layer.feature.properties.aggregate);
 }
@@ -76,19 +94,32 @@ window.gisapp = Object.assign({}, window.gisapp, {
             fillOpacity: h.fillOpacity, dashArray: h.dashArray
         };
     },
-    // Zone-level summaries get a permanent label with their count; single features get none
-    // (thousands of tooltips would slow the drawing down).
+    // Zone-level summaries get a label with their count; features of a layer declaring labels
+    // (districts, zones: tens of features) a permanent one with their name from its min zoom on;
+    // parcels get none (thousands of tooltips would slow the drawing down).
     label: function (feature, layer, context) {
         const h = context.hideout || {};
         const props = feature.properties || {};
-        if (h.canvas && context.map) {
+        if (h.base) {
+            // the offline base map (city outline, districts): SVG in its own pane under the
+            // others, never in the way of a click on what is drawn above it
+            layer.options.interactive = false;
+            layer.on("add", function () { layer.bringToBack(); });
+        } else if (h.canvas && context.map) {
             layer.options.renderer = sharedCanvas(context.map, h.canvas);
             if (h.behind) { layer.on("add", function () { layer.bringToBack(); }); }
+            if (typeof h.order === "number") { keepDeclaredOrder(layer, h.order); }
         }
         if (h.layer) { track(h.layer, layer); }
         if (props.aggregate && h.countLabel) {
             layer.bindTooltip(h.countLabel.replace("{count}", String(props.count)),
                               {permanent: false, direction: "center", className: "aggregate-label"});
+        } else if (!props.aggregate && h.labelField && props[h.labelField] !== undefined
+                   && props[h.labelField] !== null
+                   && (!context.map || context.map.getZoom() >= (h.labelMinZoom || 0))) {
+            layer.bindTooltip(String(props[h.labelField]),
+                              {permanent: true, direction: "center", interactive: false,
+                               className: "feature-label feature-label-" + h.layer});
         }
     }
 });
