@@ -465,6 +465,56 @@ TEXTS.update({
     "error.page_home": {"zh": "返回地图", "en": "Back to the map"},
 })
 
+# The accounts page of bureau admins (gisapp.web.users_page).
+TEXTS.update({
+    "nav.users": {"zh": "用户管理", "en": "Users"},
+    "users.page.title": {"zh": "用户管理", "en": "User accounts"},
+    "users.page.note": {"zh": "每项修改都记入审计日志（操作人、时间、内容，不含密码）。停用账户、重设密码或调整园区会立即结束该用户的登录会话。",
+                        "en": "Every change is audited (who, when, what; never the password). Disabling an account, a new password "
+                              "or new zones end that user's open sessions at once."},
+    "users.page.list": {"zh": "账户列表", "en": "Accounts"},
+    "users.page.username": {"zh": "用户名", "en": "User name"},
+    "users.page.display_name": {"zh": "显示名称", "en": "Display name"},
+    "users.page.role": {"zh": "角色", "en": "Role"},
+    "users.page.zones": {"zh": "负责园区", "en": "Zones"},
+    "users.page.no_zones": {"zh": "全部（按角色）", "en": "All (per role)"},
+    "users.page.state": {"zh": "状态", "en": "State"},
+    "users.page.active": {"zh": "启用", "en": "Active"},
+    "users.page.disabled": {"zh": "已停用", "en": "Disabled"},
+    "users.page.last_sign_in": {"zh": "最近登录", "en": "Last sign-in"},
+    "users.page.never": {"zh": "未登录过", "en": "Never"},
+    "users.page.actions": {"zh": "操作", "en": "Actions"},
+    "users.page.disable": {"zh": "停用", "en": "Disable"},
+    "users.page.enable": {"zh": "启用", "en": "Enable"},
+    "users.page.new_password": {"zh": "新密码", "en": "New password"},
+    "users.page.set_password": {"zh": "重设密码", "en": "Reset password"},
+    "users.page.set_zones": {"zh": "保存园区", "en": "Save zones"},
+    "users.page.add": {"zh": "新增账户", "en": "Add an account"},
+    "users.page.password": {"zh": "初始密码", "en": "Initial password"},
+    "users.page.submit_add": {"zh": "新增", "en": "Add"},
+    "users.page.forbidden": {"zh": "只有规划局管理员可以管理用户账户。", "en": "Only bureau administrators may manage user accounts."},
+    "users.page.bad_token": {"zh": "表单已过期，请刷新页面后重试。", "en": "The form has expired; reload the page and try again."},
+    "users.page.bad_action": {"zh": "未知的操作。", "en": "Unknown action."},
+    "users.page.bad_username": {"zh": "用户名须为 3–40 个字符，只能包含小写字母、数字、“_”“.”“-”。",
+                                "en": "A user name has 3-40 characters: a-z, 0-9, '_', '.', '-'."},
+    "users.page.short_password": {"zh": "密码至少需要 {n} 个字符。", "en": "A password needs at least {n} characters."},
+    "users.page.bad_role": {"zh": "未知的角色。", "en": "Unknown role."},
+    "users.page.zones_required": {"zh": "园区编辑须至少负责一个园区。", "en": "A zone editor must be bound to at least one zone."},
+    "users.page.zones_not_for_role": {"zh": "只有园区编辑绑定园区；其他角色按角色查看和编辑。",
+                                      "en": "Only zone editors are bound to zones; the other roles see and edit per their role."},
+    "users.page.not_self": {"zh": "不能停用您当前登录使用的账户。", "en": "You cannot disable the account you are signed in with."},
+    "users.page.taken": {"zh": "用户名 {name} 已被使用。", "en": "The user name {name} is taken."},
+    "users.page.no_such_user": {"zh": "没有名为 {name} 的用户。", "en": "There is no user named {name}."},
+    "users.page.bad_input": {"zh": "数据库未接受该修改：{detail}", "en": "The database did not accept the change: {detail}"},
+    "users.page.done.add": {"zh": "已新增账户 {name}。", "en": "Account {name} added."},
+    "users.page.done.disable": {"zh": "已停用账户 {name}，其登录会话已结束。", "en": "Account {name} disabled; its sessions have ended."},
+    "users.page.done.enable": {"zh": "已启用账户 {name}。", "en": "Account {name} enabled."},
+    "users.page.done.password": {"zh": "已为 {name} 设置新密码，其登录会话已结束。",
+                                 "en": "New password set for {name}; its sessions have ended."},
+    "users.page.done.zones": {"zh": "已更新 {name} 负责的园区，其登录会话已结束。",
+                              "en": "Zones of {name} updated; its sessions have ended."},
+})
+
 def t(key: str, lang: str = "zh", **values: object) -> str:
     """The label ``key`` in ``lang`` (falls back to Chinese), formatted with ``values``.
 

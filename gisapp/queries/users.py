@@ -14,8 +14,12 @@ A signed-in browser holds a session id (:func:`open_session`), checked against a
 the server: logout, a new password or a disabled account end the session there, whatever the
 cookie says.
 
-Account changes run as the database owner; sign-in and sessions as the app's login role, which
-may read accounts and write auth.login_attempts and auth.sessions only (sql/security/0700).
+Account changes go through the database's functions (auth.add_account, auth.set_account_disabled,
+auth.set_account_password, auth.set_account_zones; sql/security/0710), which the CLI calls as the
+owner and the web page (/admin/users) as the request role with the bureau admin's verified
+context: the database refuses anyone else, and the tables' triggers audit every change. Sign-in
+and sessions run as the app's login role, which may read accounts and write auth.login_attempts
+and auth.sessions only (sql/security/0700).
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.engine import Engine
 
+from gisapp.db.context import Actor, establish
 from gisapp.errors import GisappError, InputError, NotFoundError
 
 ROLES = ("bureau_admin", "bureau_viewer", "zone_editor", "analyst")
@@ -61,6 +67,10 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 class SignInRefused(GisappError):
     """Wrong user name or password, or a disabled account (deliberately not told apart)."""
+
+
+class AccountChangeRefused(GisappError):
+    """The database refused an account change: not a bureau admin's transaction (sql/security/0710)."""
 
 
 class SignInThrottled(GisappError):
@@ -153,7 +163,7 @@ def add_user(
     role: str,
     zone_codes: tuple[str, ...] = (),
     display_name: str | None = None,
-    actor: str = "gisapp-cli",
+    actor: str | Actor = "gisapp-cli",
 ) -> Account:
     """Create an account.
 
@@ -165,31 +175,49 @@ def add_user(
         raise InputError(f"user name {username!r} must be 3-40 characters of a-z, 0-9, '_', '.', '-'")
     _check_role_zones(role, zone_codes)
     password_hash = hash_password(password)
-    with engine.begin() as conn:
-        _set_actor(conn, actor, f"add user {username}")
+    # the friendly messages first; the database checks the same again (and a name taken meanwhile)
+    with engine.connect() as conn:
         if conn.execute(sa.text("SELECT 1 FROM auth.users WHERE username = :u"), {"u": username}).first():
             raise InputError(f"a user named {username!r} already exists")
-        zone_ids = _zone_ids(conn, zone_codes)
-        user_id = conn.execute(
-            sa.text(
-                "INSERT INTO auth.users (username, display_name, password_hash, role) "
-                "VALUES (:u, :d, :h, :r) RETURNING id"
-            ),
-            {"u": username, "d": display_name or username, "h": password_hash, "r": role},
-        ).scalar_one()
-        for zid in zone_ids:
-            conn.execute(
-                sa.text("INSERT INTO auth.user_zones (user_id, zone_id) VALUES (:u, :z)"),
-                {"u": user_id, "z": zid},
-            )
+        _zone_ids(conn, zone_codes)
+    user_id = _change(engine, actor, "SELECT auth.add_account(:u, :d, :h, :r, CAST(:z AS text[]))",
+                      {"u": username, "d": display_name or username, "h": password_hash, "r": role,
+                       "z": list(zone_codes)})
     return get_account(engine, user_id)
 
 
-def _set_actor(conn: sa.Connection, actor: str, reason: str) -> None:
-    conn.execute(
-        sa.text("SELECT set_config('gisapp.user', :a, true), set_config('gisapp.reason', :r, true)"),
-        {"a": actor, "r": reason},
-    )
+def _change(engine: Engine, actor: str | Actor, sql: str, values: dict[str, Any]) -> Any:
+    """Run one of the account functions of sql/security/0710 in a transaction of its own.
+
+    ``actor`` is a signed-in user of the app (:class:`gisapp.db.context.Actor`: the transaction
+    runs as the request role with that user's verified context, on the app's engine) or, for the
+    owner's CLI, the name written to the audit (``gisapp.user``).
+    """
+    try:
+        with engine.begin() as conn:
+            if isinstance(actor, Actor):
+                establish(conn, actor)
+            else:
+                conn.execute(sa.text("SELECT set_config('gisapp.user', :a, true)"), {"a": actor})
+            return conn.execute(sa.text(sql), values).scalar()
+    except sa.exc.DBAPIError as exc:
+        raise _refusal(exc) from exc
+
+
+def _refusal(exc: sa.exc.DBAPIError) -> Exception:
+    """The database's refusal of an account change as the error a person reads."""
+    state = getattr(exc.orig, "sqlstate", None)
+    diag = getattr(exc.orig, "diag", None)
+    message = (getattr(diag, "message_primary", None) or str(exc.orig or exc)).strip()
+    if state == "42501":
+        return AccountChangeRefused(message)
+    if state == "GA404":
+        return NotFoundError(message)
+    if state == "GA003":
+        return InputError(message)
+    if state == "23505":
+        return InputError(f"that user name is taken ({message})")
+    return exc
 
 
 def get_account(engine: Engine, user_id: int) -> Account | None:
@@ -214,53 +242,42 @@ def list_users(engine: Engine) -> list[Account]:
         return [_account(r) for r in conn.execute(sa.text(_account_sql("true")))]
 
 
-def set_disabled(engine: Engine, username: str, disabled: bool = True, actor: str = "gisapp-cli") -> Account:
+def set_disabled(
+    engine: Engine, username: str, disabled: bool = True, actor: str | Actor = "gisapp-cli"
+) -> Account:
     """Disable (or enable) an account; disabling ends its open sessions on the server."""
     account = find_account(engine, username)
-    with engine.begin() as conn:
-        _set_actor(conn, actor, f"{'disable' if disabled else 'enable'} user {username}")
-        conn.execute(
-            sa.text("UPDATE auth.users SET disabled = :d WHERE id = :id"), {"d": disabled, "id": account.id}
-        )
-        if disabled:
-            _end_sessions_of(conn, account.id)
+    _change(engine, actor, "SELECT auth.set_account_disabled(:u, :d)", {"u": username, "d": disabled})
     return get_account(engine, account.id)
 
 
-def set_password(engine: Engine, username: str, password: str, actor: str = "gisapp-cli") -> Account:
+def set_password(engine: Engine, username: str, password: str, actor: str | Actor = "gisapp-cli") -> Account:
     """Set a new password; the account's open sessions end (deleted on the server)."""
     account = find_account(engine, username)
     password_hash = hash_password(password)
-    with engine.begin() as conn:
-        _set_actor(conn, actor, f"new password for {username}")
-        conn.execute(
-            sa.text("UPDATE auth.users SET password_hash = :h WHERE id = :id"),
-            {"h": password_hash, "id": account.id},
-        )
-        _end_sessions_of(conn, account.id)
+    _change(engine, actor, "SELECT auth.set_account_password(:u, :h)", {"u": username, "h": password_hash})
     return get_account(engine, account.id)
 
 
 def set_user_zones(
-    engine: Engine, username: str, zone_codes: tuple[str, ...], actor: str = "gisapp-cli"
+    engine: Engine, username: str, zone_codes: tuple[str, ...], actor: str | Actor = "gisapp-cli"
 ) -> Account:
     """Bind a zone editor to exactly these zones (its open sessions end)."""
     account = find_account(engine, username)
     _check_role_zones(account.role, zone_codes)
-    with engine.begin() as conn:
-        _set_actor(conn, actor, f"zones of {username}: {', '.join(zone_codes)}")
-        zone_ids = _zone_ids(conn, zone_codes)
-        conn.execute(sa.text("DELETE FROM auth.user_zones WHERE user_id = :u"), {"u": account.id})
-        for zid in zone_ids:
-            conn.execute(
-                sa.text("INSERT INTO auth.user_zones (user_id, zone_id) VALUES (:u, :z)"),
-                {"u": account.id, "z": zid},
-            )
-        # the version is what sessions remember: a change of zones ends them
-        conn.execute(
-            sa.text("UPDATE auth.users SET display_name = display_name WHERE id = :u"), {"u": account.id}
-        )
+    with engine.connect() as conn:
+        _zone_ids(conn, zone_codes)
+    _change(engine, actor, "SELECT auth.set_account_zones(:u, CAST(:z AS text[]))",
+            {"u": username, "z": list(zone_codes)})
     return get_account(engine, account.id)
+
+
+def last_sign_ins(engine: Engine) -> dict[str, dt.datetime]:
+    """When each account last signed in through the sign-in page (auth.login_attempts; a GIS
+    client's per-request credentials are not recorded)."""
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.text(
+            "SELECT username, max(attempted_at) FROM auth.login_attempts WHERE succeeded GROUP BY username")).all())
 
 
 # -- server-side sessions --------------------------------------------------------------------------

@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     from gisapp.web.import_page import import_page
     from gisapp.web.routes import api, tiles
     from gisapp.web.uploads import init_uploads
+    from gisapp.web.users_page import users_page
 
     # sign-in first: its guard runs before every route, page and callback
     init_auth(app, settings)
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.register_blueprint(tiles)
     app.server.register_blueprint(edit_api)
     app.server.register_blueprint(import_page)
+    app.server.register_blueprint(users_page)
     # after the guard: an unknown API path tells nothing to someone not signed in
     init_errors(app)
     init_uploads(app)
