@@ -337,6 +337,7 @@ TEXTS.update({
     "outcome.not_assessed": {"zh": "未运行规则", "en": "Rule not run"},
     "outcome.before_regime": {"zh": "区域评估制度实施前（逐项评估）", "en": "Before the regional-assessment regime"},
     "outcome.area_within_approved": {"zh": "用地面积在批准面积内", "en": "Used area within approved"},
+    "outcome.district_mismatch": {"zh": "所在区与边界不符", "en": "Recorded district differs from boundary"},
     "dash.title": {"zh": "园区看板", "en": "Zone dashboards"},
     "dash.zone": {"zh": "园区", "en": "Zone"},
     "dash.all_zones": {"zh": "全部园区", "en": "All zones"},

@@ -75,6 +75,11 @@ FRAME_SQL: dict[str, str] = {
                z.approved_on, z.approved_area_m2, z.approved_area_is_demo, z.region, z.is_synthetic
         FROM land.zones z JOIN land.districts d ON d.id = z.district_id
         WHERE {_z('z.id')} ORDER BY z.id""",
+    # reference data, whole for any zones: the districts' boundaries (boundary QA takes a zone's
+    # district from its geometry)
+    "districts": """
+        SELECT d.id, d.code, d.name_zh, d.name_en, d.geom
+        FROM land.districts d WHERE d.geom IS NOT NULL ORDER BY d.id""",
     # the boundary in force on the as-of date (`:as_of`)
     "zone_boundaries": f"""
         SELECT b.id, b.zone_id, b.valid_from, b.valid_to, b.approval_ref, b.area_m2, b.geom

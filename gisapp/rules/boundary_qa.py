@@ -21,6 +21,13 @@ force, or reaching out / overlapping within the tolerances); every zone gets one
 totals and the count of its parcels found inside, so nothing passes unreported. Parameter
 ``parcel_findings = "all"`` gives every parcel its own finding (a million rows at city scale).
 
+A zone's district is taken from its geometry: the district (land.districts, imported from the
+real boundaries) holding the largest share of the boundary in force, measured on the ellipsoid
+(:func:`district_from_geometry`). Every zone's finding carries it in its evidence; where the
+recorded district (land.zones.district_id) is another one, the zone gets a second finding,
+subject ``zone_district``, outcome ``district_mismatch``. Without district boundaries (or a
+zone outside every district) nothing is said about it.
+
 Tolerances are marked demo defaults: no official figure was found. A run restricted to some zones
 (``gisapp assess --zone``) checks overlaps among those zones' parcels only.
 
@@ -69,7 +76,7 @@ BOUNDARY_QA = RuleSpec(
            "within the tolerances; all = every parcel")))
 
 SPECS: tuple[RuleSpec, ...] = (BOUNDARY_QA,)
-INPUTS: tuple[str, ...] = ("parcels_geom", "zone_boundaries", "zones")
+INPUTS: tuple[str, ...] = ("parcels_geom", "zone_boundaries", "zones", "districts")
 #: findings for a zone depend only on that zone's rows (gisapp.scaleout may run zones apart)
 ZONE_LOCAL = True
 #: CPU seconds this module typically costs a city-scale run, findings' COPY included
@@ -94,6 +101,52 @@ def _local(lon: float, lat: float) -> Transformer:
 
 def _project(geoms: np.ndarray, tr: Transformer) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+
+def district_from_geometry(boundaries: pd.DataFrame, districts: pd.DataFrame | None, as_of: dt.date
+                           ) -> pd.DataFrame:
+    """Per zone (index zone_id): the district holding the largest share of its boundary in force
+    (``district_id``, ``share``) and every district's share (``shares``: {district id: share}),
+    areas on the ellipsoid. Empty when there are no district boundaries; a zone that overlaps no
+    district is left out.
+
+    Example:
+        >>> from shapely.geometry import box
+        >>> d = pd.DataFrame({"id": [1, 2], "geom": [box(121.0, 31.0, 121.1, 31.1), box(121.1, 31.0, 121.2, 31.1)]})
+        >>> b = pd.DataFrame({"id": [9], "zone_id": [5], "valid_from": [pd.Timestamp("2020-01-01")],
+        ...     "valid_to": [pd.NaT], "geom": [box(121.07, 31.0, 121.11, 31.01)]})
+        >>> row = district_from_geometry(b, d, dt.date(2026, 6, 30)).loc[5]
+        >>> int(row["district_id"]), round(float(row["share"]), 2)
+        (1, 0.75)
+    """
+    out = pd.DataFrame(columns=["district_id", "share", "shares"], index=pd.Index([], name="zone_id"))
+    if districts is None or districts.empty or boundaries is None or boundaries.empty:
+        return out
+    bnd = _in_force(boundaries, as_of)
+    zgeom = np.asarray(bnd.geometry if hasattr(bnd, "geometry") else bnd["geom"])
+    dgeom = np.asarray(districts.geometry if hasattr(districts, "geometry") else districts["geom"])
+    have = ~pd.isna(dgeom)
+    dgeom, dids = dgeom[have], districts["id"].to_numpy()[have]
+    if not dgeom.size or not zgeom.size:
+        return out
+    z_idx, d_idx = shapely.STRtree(dgeom).query(zgeom, predicate="intersects")
+    overlap = ellipsoid_area_m2(shapely.intersection(zgeom[z_idx], dgeom[d_idx])) if z_idx.size else np.zeros(0)
+    total = ellipsoid_area_m2(zgeom)
+    rows = {}
+    for k in range(zgeom.size):
+        mine = z_idx == k
+        if not mine.any() or total[k] <= 0:
+            continue
+        shares = {int(dids[j]): float(a / total[k]) for j, a in zip(d_idx[mine], overlap[mine]) if a > 0}
+        if not shares:
+            continue
+        best = max(shares, key=shares.get)
+        rows[int(bnd["zone_id"].iat[k])] = (best, shares[best], shares)
+    if not rows:
+        return out
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=["district_id", "share", "shares"])
+    frame.index.name = "zone_id"
+    return frame
 
 
 def measure(parcels: pd.DataFrame, boundaries: pd.DataFrame, as_of: dt.date, densify_m: float = 0.5
@@ -185,7 +238,9 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
                 (int(z), as_of.year)]
     m = measure(parcels, boundaries, as_of)
     found, outcome = _parcel_findings(parcels, m, zones, as_of, per_zone)
-    return concat_findings([found, _zone_findings(parcels, m, outcome, zones, boundaries, as_of, per_zone)])
+    located = district_from_geometry(boundaries, inputs.get("districts"), as_of)
+    return concat_findings([found, _zone_findings(parcels, m, outcome, zones, boundaries, as_of, per_zone, located,
+                                                  inputs.get("districts"))])
 
 
 def _parcel_findings(parcels, m, zones, as_of, per_zone) -> tuple[pd.DataFrame, np.ndarray]:
@@ -284,7 +339,8 @@ def _parcel_findings(parcels, m, zones, as_of, per_zone) -> tuple[pd.DataFrame, 
     return found, outcome
 
 
-def _zone_findings(parcels, m, parcel_outcome, zones, boundaries, as_of, per_zone) -> pd.DataFrame:
+def _zone_findings(parcels, m, parcel_outcome, zones, boundaries, as_of, per_zone, located=None,
+                   districts=None) -> pd.DataFrame:
     bnd = _in_force(boundaries, as_of).set_index("zone_id")
     area = parcels["area_m2"].astype(float)
     used = area.groupby(parcels["zone_id"]).sum()
@@ -300,7 +356,7 @@ def _zone_findings(parcels, m, parcel_outcome, zones, boundaries, as_of, per_zon
                    for z, part in mix.groupby(level=0)}
     by_id = zones.set_index("id")
     day = as_of.isoformat()
-    rows = []
+    rows, district_rows = [], []
     for z in zones["id"].to_numpy():
         values, prov = per_zone[int(z)]
         zr = by_id.loc[z]
@@ -318,6 +374,9 @@ def _zone_findings(parcels, m, parcel_outcome, zones, boundaries, as_of, per_zon
               "parcels_inside": int(flags.at[z, "inside"]) if z in flags.index else 0,
               "parcels_outside_boundary": int(flags.at[z, "outside_boundary"]) if z in flags.index else 0,
               "parcels_overlap": int(flags.at[z, "overlap_found"]) if z in flags.index else 0}
+        mismatch = _district_check(z, zr, located, districts, ev, prov, day)
+        if mismatch is not None:
+            district_rows.append(mismatch)
         checked_zh = (f"；{ev['parcels']} 块地块中 {ev['parcels_inside']} 块位于批准四至范围内、"
                       f"{ev['parcels_outside_boundary']} 块超出、{ev['parcels_overlap']} 块重叠")
         checked_en = (f"; of its {ev['parcels']} parcels {ev['parcels_inside']} lie inside the approved boundary, "
@@ -344,14 +403,46 @@ def _zone_findings(parcels, m, parcel_outcome, zones, boundaries, as_of, per_zon
                           f"{share * 100:.1f}%，未超出（截至 {day}）{checked_zh}"),
                          (f"{zr['name_en']}'s parcels cover {num(u)} m², {share * 100:.1f}% of the approved "
                           f"{num(float(approved))} m²{demo_en}: within it (as of {day}){checked_en}")))
-    if not rows:
-        return concat_findings([])
-    z, outcome, prov, ev, zh, en = map(list, zip(*rows))
-    outcome = np.array(outcome, dtype=object)
-    return findings_frame(BOUNDARY_QA, as_of, prov, zone_id=z, parcel_id=None, subject_type="zone",
-                          subject_id=[str(x) for x in z], outcome=outcome,
-                          is_positive=outcome != "area_within_approved", evidence=ev, explanation_zh=zh,
-                          explanation_en=en)
+    frames = []
+    for subject, found in (("zone", rows), ("zone_district", district_rows)):
+        if not found:
+            continue
+        z, outcome, prov, ev, zh, en = map(list, zip(*found))
+        outcome = np.array(outcome, dtype=object)
+        frames.append(findings_frame(BOUNDARY_QA, as_of, prov, zone_id=z, parcel_id=None, subject_type=subject,
+                                     subject_id=[str(x) for x in z], outcome=outcome,
+                                     is_positive=outcome != "area_within_approved", evidence=ev, explanation_zh=zh,
+                                     explanation_en=en))
+    return concat_findings(frames)
+
+
+def _district_check(z, zr, located, districts, ev, prov, day):
+    """Put the district found from the geometry into the zone's evidence (``ev``); the
+    ``district_mismatch`` finding when the recorded district is another one, else None."""
+    if located is None or z not in located.index or districts is None or "district_id" not in zr.index:
+        return None
+    recorded = None if pd.isna(zr["district_id"]) else int(zr["district_id"])
+    found, share, shares = located.loc[z, ["district_id", "share", "shares"]]
+    names = districts.set_index("id")
+    code = names["code"].to_dict()
+    ev.update({"district_recorded": code.get(recorded), "district_from_geometry": code.get(int(found)),
+               "district_share": round(float(share), 4),
+               "district_shares": {code.get(d, str(d)): round(v, 4) for d, v in sorted(shares.items())}})
+    if recorded is None or int(found) == recorded:
+        return None
+    rshare = float(shares.get(recorded, 0.0))
+    rec_zh = names.at[recorded, "name_zh"] if recorded in names.index else f"区 {recorded}"
+    rec_en = names.at[recorded, "name_en"] if recorded in names.index else f"district {recorded}"
+    geo_zh, geo_en = names.at[int(found), "name_zh"], names.at[int(found), "name_en"]
+    evidence = {"district_recorded": ev["district_recorded"], "district_from_geometry": ev["district_from_geometry"],
+                "district_share": ev["district_share"], "recorded_district_share": round(rshare, 4),
+                "district_shares": ev["district_shares"]}
+    return (z, "district_mismatch", prov, evidence,
+            (f"{zr['name_zh']} 记录的所在区为{rec_zh}，但其批准四至范围的 {share * 100:.1f}% 位于{geo_zh}"
+             f"（按与区界重叠面积最大者判定；位于{rec_zh}的仅 {rshare * 100:.1f}%），请核对所在区记录（截至 {day}）"),
+            (f"{zr['name_en']} is recorded in {rec_en}, but {share * 100:.1f}% of its approved boundary lies in "
+             f"{geo_en} (the district it overlaps most; {rshare * 100:.1f}% lies in {rec_en}): check the "
+             f"recorded district (as of {day})"))
 
 
 def _zone_cannot(zones, as_of, what) -> pd.DataFrame:

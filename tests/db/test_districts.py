@@ -12,9 +12,12 @@ import sqlalchemy as sa
 from pyproj import Geod
 from shapely.geometry import Point, shape
 
+from gisapp.demo import DEMO_AS_OF
 from gisapp.demo.districts import DISTRICTS_FILE, district_table
 from gisapp.demo.facts import ZONES
 from gisapp.geodesy import ellipsoid_area_m2
+from gisapp.queries.rule_inputs import load_inputs
+from gisapp.rules import boundary_qa
 
 pytestmark = pytest.mark.db
 
@@ -91,3 +94,19 @@ def test_the_city_outline_is_the_union_of_the_districts(engine):
     # the districts meet without seams: the outline has no holes (no slivers between neighbours)
     assert sum(len(p.interiors) for p in outline.geoms) == 0
     assert tuple(shown) == (16, len(ZONES))
+
+
+def test_boundary_qa_finds_each_demo_zone_in_its_recorded_district_and_a_moved_one_mismatched(engine):
+    inputs = load_inputs(engine, [*boundary_qa.INPUTS, "parameter_overrides"], as_of=DEMO_AS_OF)
+    assert len(inputs["districts"]) == 16
+    found = boundary_qa.evaluate(inputs, DEMO_AS_OF, inputs["parameter_overrides"])
+    zone = found[found["subject_type"] == "zone"]
+    recorded = inputs["zones"].set_index("id")["district_code"]
+    assert {int(z): e["district_from_geometry"] for z, e in zip(zone["zone_id"], zone["evidence"])} == \
+        {int(z): c for z, c in recorded.items()}
+    assert found[found["subject_type"] == "zone_district"].empty
+    # the same zones recorded in the wrong district (as a file import might): each one is reported
+    wrong = inputs["zones"].assign(district_id=inputs["districts"]["id"].iloc[0])  # all in 黄浦区
+    found = boundary_qa.evaluate({**inputs, "zones": wrong}, DEMO_AS_OF, inputs["parameter_overrides"])
+    mismatched = found[found["subject_type"] == "zone_district"]
+    assert set(mismatched["outcome"]) == {"district_mismatch"} and len(mismatched) == len(ZONES)

@@ -146,3 +146,56 @@ def test_distance_is_measured_in_metres_not_degrees():
     m = bq.measure(parcels([m_box(900, 300, 1005, 400, north)]), b, AS_OF)
     assert m.iloc[0]["distance_m"] == pytest.approx(5.0, abs=0.05)
     assert m.iloc[0]["outside_m2"] == pytest.approx(500.0, rel=0.01)
+
+
+# two districts side by side: the zone's boundary (0-1000 m) lies 40% in the first, 60% in the second
+DISTRICTS = pd.DataFrame({"id": [1, 2], "code": ["310104", "310112"], "name_zh": ["徐汇区", "闵行区"],
+                          "name_en": ["Xuhui District", "Minhang District"],
+                          "geom": [m_box(-5000, -5000, 400, 5000), m_box(400, -5000, 5000, 5000)]})
+
+
+def run_districts(recorded: int, districts=DISTRICTS) -> pd.DataFrame:
+    z = zones().assign(district_id=[recorded])
+    inputs = {"parcels_geom": parcels([m_box(100, 100, 200, 200)]), "zone_boundaries": boundaries(), "zones": z}
+    if districts is not None:
+        inputs["districts"] = districts
+    return bq.evaluate(inputs, AS_OF, frame("parameter_overrides"))
+
+
+def test_a_zone_recorded_in_another_district_than_its_boundary_gets_a_district_mismatch():
+    found = run_districts(recorded=1)
+    zone = found[found["subject_type"] == "zone"].iloc[0]
+    assert zone["evidence"]["district_from_geometry"] == "310112"
+    assert zone["evidence"]["district_share"] == pytest.approx(0.6, abs=0.002)
+    mismatch = found[found["subject_type"] == "zone_district"]
+    assert len(mismatch) == 1
+    m = mismatch.iloc[0]
+    assert m["outcome"] == "district_mismatch" and m["is_positive"] and m["zone_id"] == 1 and m["subject_id"] == "1"
+    assert m["evidence"]["district_recorded"] == "310104"
+    assert m["evidence"]["recorded_district_share"] == pytest.approx(0.4, abs=0.002)
+    assert "徐汇区" in m["explanation_zh"] and "闵行区" in m["explanation_zh"] and "60.0%" in m["explanation_zh"]
+    assert "recorded in Xuhui District" in m["explanation_en"] and "lies in Minhang District" in m["explanation_en"]
+
+
+def test_the_district_with_the_largest_overlap_is_the_zones_district_even_without_a_majority():
+    # 30% / 30% / 40% of the zone's boundary
+    three = pd.DataFrame({"id": [1, 2, 3], "code": ["310104", "310112", "310120"],
+                          "name_zh": ["徐汇区", "闵行区", "奉贤区"],
+                          "name_en": ["Xuhui District", "Minhang District", "Fengxian District"],
+                          "geom": [m_box(-5000, -5000, 300, 5000), m_box(300, -5000, 600, 5000),
+                                   m_box(600, -5000, 5000, 5000)]})
+    found = run_districts(recorded=1, districts=three)
+    m = found[found["subject_type"] == "zone_district"].iloc[0]
+    assert m["evidence"]["district_from_geometry"] == "310120"
+    assert m["evidence"]["district_share"] == pytest.approx(0.4, abs=0.002)
+    assert run_districts(recorded=3, districts=three).query("subject_type == 'zone_district'").empty
+    assert run_districts(recorded=2).query("subject_type == 'zone_district'").empty  # recorded where 60% lies
+
+
+def test_without_district_boundaries_nothing_is_said_about_the_district():
+    found = run_districts(recorded=1, districts=None)
+    assert found[found["subject_type"] == "zone_district"].empty
+    assert "district_from_geometry" not in found[found["subject_type"] == "zone"].iloc[0]["evidence"]
+    far = DISTRICTS.assign(geom=[m_box(50_000, 0, 60_000, 1000), m_box(60_000, 0, 70_000, 1000)])
+    found = run_districts(recorded=1, districts=far)  # the zone lies in no district: nothing to compare
+    assert found[found["subject_type"] == "zone_district"].empty
