@@ -748,6 +748,12 @@ TEXTS.update({
     "import.wrote": {"zh": "{file}：导入成功，新增 {inserted}，更新 {updated}（导入批次 #{import_id}）",
                      "en": "{file}: imported, {inserted} new, {updated} updated (import #{import_id})"},
     "nav.import": {"zh": "数据导入", "en": "Import data"},
+    # who changed a record, when it is no person: the tables' owner (gisapp.web.components.editor)
+    "editor.demo_load": {"zh": "系统（演示数据加载）", "en": "system (demo data load)"},
+    "editor.system": {"zh": "系统（数据库维护）", "en": "system (database maintenance)"},
+    # a stale edit on the parcel page: the other person's change, field by field
+    "edit.conflict.theirs": {"zh": "对方修改后的值：", "en": "What they changed:"},
+    "edit.conflict.reload": {"zh": "载入当前值重新编辑", "en": "Load the current values and edit again"},
 })
 
 # Codes the database keeps in reference tables and coded columns, as the pages show them

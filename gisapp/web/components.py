@@ -1,5 +1,5 @@
 """Shared pieces of the pages: header with the synthetic-data banner, navigation and the
-language switch.
+language switch; how times and editors are shown.
 
 The language travels in the URL (``?lang=en``): every page renders its labels for it on the
 server, so a switch is a link to the same page in the other language. The Dash pages draw the
@@ -9,17 +9,24 @@ the same ids, links and classes.
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from dash import html
-from flask import has_request_context
+from flask import g, has_request_context
 from jinja2 import Environment
 from markupsafe import Markup
+from sqlalchemy.engine import make_url
 
 from gisapp.db.engine import get_engine
 from gisapp.i18n import LANGUAGES, t
 from gisapp.queries.meta import is_synthetic
 from gisapp.settings import get_settings
+
+#: the zone offices' clock: every time the UI shows is in it, to the minute
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
 def page_lang(query: dict | None) -> str:
@@ -34,12 +41,70 @@ def page_url(path: str, lang: str, **query: object) -> str:
     return f"{path}?{urlencode(values)}"
 
 
+def when(value: object) -> str:
+    """A time as the UI shows it: Asia/Shanghai, ``YYYY-MM-DD HH:MM`` ("" for none). Takes a
+    datetime or an ISO string (as the JSON of a record holds it); a time without a zone is UTC,
+    the database's; a date stays a date.
+
+    Example:
+        >>> when("2026-03-01T02:05:09.123+00:00")
+        '2026-03-01 10:05'
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        if ":" not in value:  # a day ("2026-03-01"), which has no zone to convert
+            return value
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _owner_names() -> set[str]:
+    """Database roles that write as the system (migrations, the demo and bulk loads), not a person."""
+    settings = get_settings()
+    names = {settings.db_superuser}
+    url = settings.owner_database_url or settings.database_url
+    if url:
+        names.add(make_url(url).username or "")
+    return names - {""}
+
+
+def editor(name: object, lang: str) -> str:
+    """Who made a change, as people read it: the tables' owner (the demo loader, a bulk load) is
+    "the system", not an internal role name."""
+    if name is None or name == "":
+        return ""
+    if str(name) in _owner_names():
+        return t("editor.demo_load" if _synthetic() else "editor.system", lang)
+    return str(name)
+
+
+def _synthetic() -> bool:
+    """Whether the database holds the synthetic demo data, asked once per request (a page names
+    the demo loader in every row of its change log)."""
+    if not has_request_context():
+        return is_synthetic(get_engine())
+    if "gisapp_synthetic" not in g:
+        g.gisapp_synthetic = is_synthetic(get_engine())
+    return g.gisapp_synthetic
+
+
 def nav_links(lang: str) -> list[tuple[str, str, str]]:
     """``(id, label, href)`` of the navigation: the import page only for those who may import."""
     from gisapp.web.import_page import may_import
 
     links = [("app-nav-map", t("nav.map", lang), page_url("/", lang)),
-             ("app-nav-dashboard", t("nav.dashboard", lang), page_url("/dashboard", lang))]
+             ("app-nav-dashboard", t("nav.dashboard", lang), page_url("/dashboard", lang)),
+             ("app-nav-inventory", t("nav.inventory", lang), page_url("/inventory", lang))]
     if has_request_context() and may_import():
         links.append(("app-nav-import", t("nav.import", lang), page_url("/admin/import", lang)))
         links.append(("app-nav-users", t("nav.users", lang), page_url("/admin/users", lang)))
@@ -50,7 +115,7 @@ def header(lang: str, path: str = "/", query: dict | None = None) -> html.Div:
     """The page header; ``path`` and ``query`` make the language switch keep the page and its state."""
     other = "en" if lang == "zh" else "zh"
     keep = {k: v for k, v in (query or {}).items() if k != "lang"}
-    synthetic = is_synthetic(get_engine())
+    synthetic = _synthetic()
     return html.Div([
         html.H1(t("app.title", lang), id="app-title"),
         html.Span(t("app.synthetic", lang), id="app-synthetic-banner", className="synthetic-banner")
@@ -89,5 +154,5 @@ def header_html(lang: str, path: str, query: dict | None = None) -> Markup:
     other = "en" if lang == "zh" else "zh"
     keep = {k: v for k, v in (query or {}).items() if k != "lang"}
     return Markup(_HEADER_HTML.render(
-        title=t("app.title", lang), synthetic=t("app.synthetic", lang) if is_synthetic(get_engine()) else "",
+        title=t("app.title", lang), synthetic=t("app.synthetic", lang) if _synthetic() else "",
         links=nav_links(lang), switch=t("lang.switch", lang), switch_href=page_url(path, other, **keep)))

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -25,9 +26,11 @@ from jinja2 import Environment
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from gisapp.errors import InputError, NotFoundError
-from gisapp.i18n import TEXTS, t
+from gisapp.i18n import TEXTS, label, t
 from gisapp.queries import edits
+from gisapp.queries.parcel_record import _VALUE_LABELS as VALUE_VOCABULARY  # the change log's vocabularies
 from gisapp.web.auth import request_lang
+from gisapp.web.components import editor, when
 
 logger = logging.getLogger("gisapp.web")
 
@@ -68,10 +71,66 @@ def edit_failure(exc: Exception, lang: str) -> EditFailure:
         field = next((name for name in exc.problems if name != "_form"), None)
         return EditFailure(422, t("edit.failed", lang), field, exc.messages(lang))
     if isinstance(exc, edits.EditConflict):
-        return EditFailure(409, exc.describe(lang), current=exc.current)
+        return EditFailure(409, conflict_message(exc.current, lang), current=exc.current)
     if isinstance(exc, edits.EditRefused):
         return EditFailure(403, t("edit.forbidden", lang, detail=str(exc)))
     return EditFailure(404, str(exc))
+
+
+#: a record's bookkeeping, never shown as what the other person changed
+_BOOKKEEPING = {"id", "version", "updated_at", "updated_by", "is_synthetic", "geom", "source_crs"}
+
+
+def conflict_message(current: dict, lang: str) -> str:
+    """Who changed the record, when (Asia/Shanghai, to the minute) and its version now."""
+    return t("edit.conflict", lang, by=editor(current.get("updated_by"), lang) or "?",
+             at=when(current.get("updated_at")) or "?", version=current.get("version", "?"))
+
+
+def _shown(column: str, value: object, lang: str) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return t("common.yes" if value else "common.no", lang)
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, list):  # the mixed-use components
+        return ", ".join(str(v.get("land_use_code", v)) if isinstance(v, dict) else _shown(column, v, lang)
+                         for v in value)
+    if column.endswith("_at"):
+        return when(value)
+    if column.endswith("_by"):
+        return editor(value, lang)
+    vocabulary = VALUE_VOCABULARY.get(column)
+    return label(vocabulary, value, lang) if vocabulary else str(value)
+
+
+def _same(seen: object, now: object) -> bool:
+    if isinstance(seen, int | float) and isinstance(now, int | float) and not isinstance(now, bool):
+        return math.isclose(seen, now, abs_tol=0.05)  # the page shows areas to 0.1 m²
+    return seen == now
+
+
+def conflict_changes(current: dict, lang: str, seen: dict | None = None) -> list[tuple[str, str]]:
+    """The other person's change in a stale edit as ``(label, value)`` pairs a person reads: the
+    labelled fields of the record as it is now (none of its bookkeeping or internal ids), only
+    those that differ from ``seen`` (the record as the editor's page showed it) when it is the
+    same record.
+
+    Example:
+        >>> conflict_changes({"code": "P-1", "status": "idle", "area_m2": 9.5, "is_synthetic": True},
+        ...                  "en", {"code": "P-1", "status": "in_production", "area_m2": 9.5})
+        [('Status', 'Idle (confirmed)')]
+    """
+    compare = seen is not None and "code" in current and seen.get("code") == current.get("code")
+    out = []
+    for column, value in current.items():
+        if column in _BOOKKEEPING or column.endswith("_id") or f"field.{column}" not in TEXTS:
+            continue
+        if compare and (column not in seen or _same(seen[column], value)):
+            continue
+        out.append((label("field", column, lang), _shown(column, value, lang)))
+    return out
 
 
 def wants_json(path: str | None = None) -> bool:

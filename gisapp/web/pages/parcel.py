@@ -22,8 +22,8 @@ from gisapp.queries import edits
 from gisapp.queries.parcel_record import change_text, parcel_as_of, parcel_record
 from gisapp.render.style import hideout
 from gisapp.web.auth import current_actor
-from gisapp.web.components import header, page_lang, page_url
-from gisapp.web.errors import EDIT_ERRORS, edit_failure
+from gisapp.web.components import editor, header, page_lang, page_url, when
+from gisapp.web.errors import EDIT_ERRORS, conflict_changes, edit_failure
 from gisapp.web.forms import FORMS, field_id, render_form
 
 dash.register_page(__name__, path_template="/parcel/<code>", name="parcel", title="地块 · Parcel")
@@ -66,7 +66,7 @@ def _table(table_id: str, headers: list[str], rows: list[list], lang: str) -> ht
 
 
 def _attributes(p: dict, lang: str) -> html.Table:
-    updated = f"{p.get('updated_by', '')} · {str(p.get('updated_at', ''))[:19].replace('T', ' ')}"
+    updated = f"{editor(p.get('updated_by'), lang)} · {when(p.get('updated_at'))}"
     rows = [
         ("field.code", p["code"], "parcel-code-value"),
         ("field.zone", _name(p, "zone_name", lang), None),
@@ -143,7 +143,7 @@ def _history(record: dict, lang: str):
             _name(h, "to", lang),
             h["reason"],
             h.get("note"),
-            h["changed_by"],
+            editor(h["changed_by"], lang),
         ]
         for h in record["history"]
     ]
@@ -171,10 +171,10 @@ def _changes(record: dict, lang: str):
         action, what = change_text(c, lang)
         rows.append(
             [
-                c["changed_at"].replace("T", " "),
+                when(c["changed_at"]),
                 action,
                 what,
-                c["who"],
+                editor(c["who"], lang),
                 c.get("reason"),
             ]
         )
@@ -198,7 +198,7 @@ def _findings(record: dict, lang: str):
             f[f"explanation_{lang}"] if f"explanation_{lang}" in f else f["explanation_zh"],
             t(f"finding.{f['review_status']}", lang),
             f.get("review_reason"),
-            f.get("reviewed_by"),
+            editor(f.get("reviewed_by"), lang),
         ]
         for f in record["findings"]
     ]
@@ -474,6 +474,9 @@ def render_body(record: dict, lang: str, flash: dict | None) -> list:
     if not may_edit:
         head.append(html.P(t("parcel.read_only", lang), id="parcel-read-only", className="read-only"))
     return [
+        # the record as this page shows it: a stale edit's message shows what changed since
+        dcc.Store(id="parcel-seen", data={k: v for k, v in p.items()
+                                          if k not in ("geometry", "updated_at", "updated_by")}),
         html.Div(head, className="parcel-head"),
         html.Div(
             [
@@ -563,7 +566,7 @@ def show_as_of(_n, day, code, lang):
         return html.P(t("parcel.as_of_absent", lang), id="parcel-asof-status")
     state = answer["state"]
     note = (
-        t("parcel.as_of_before", lang, since=str(answer["recorded_since"])[:10])
+        t("parcel.as_of_before", lang, since=when(answer["recorded_since"]))
         if answer["source"] == "history"
         else t("parcel.as_of_recorded", lang, on=on.isoformat())
     )
@@ -573,7 +576,8 @@ def show_as_of(_n, day, code, lang):
     ]
     for key in ("land_use_code", "version", "updated_by"):
         if key in state:
-            rows.append((t("field.changed_by" if key == "updated_by" else f"field.{key}", lang), state[key]))
+            value = editor(state[key], lang) if key == "updated_by" else state[key]
+            rows.append((t("field.changed_by" if key == "updated_by" else f"field.{key}", lang), value))
     return html.Div(
         [
             html.P(note, className="hint"),
@@ -601,10 +605,11 @@ def _make_save_callback(form_id: str) -> None:
         State("parcel-code", "data"),
         State("parcel-refresh", "data"),
         State("parcel-lang", "data"),
+        State("parcel-seen", "data"),
         prevent_initial_call=True,
     )
     def save(n_clicks, *args):
-        *field_values, context, code, refresh, lang = args
+        *field_values, context, code, refresh, lang, seen = args
         lang = lang or "zh"
         if not n_clicks:
             return no_update, no_update, no_update, *[no_update] * len(names)
@@ -622,15 +627,21 @@ def _make_save_callback(form_id: str) -> None:
             failure = edit_failure(exc, lang)
             errors = [failure.fields.get(n, "") for n in names]
             extra = [html.Div(m) for k, m in failure.fields.items() if k not in names]
-            if failure.current is not None:  # a stale edit: what the record holds now
-                extra += [
-                    html.Table(
-                        [html.Tr([html.Th(k), html.Td("" if v is None else str(v))])
-                         for k, v in failure.current.items()],
-                        className="detail-table conflict-values",
-                    ),
-                    html.A("↻", href=f"/parcel/{code}"),
-                ]
+            if failure.current is not None:  # a stale edit: what the other person changed
+                changes = conflict_changes(failure.current, lang, seen)
+                if changes:
+                    extra += [
+                        html.P(t("edit.conflict.theirs", lang)),
+                        html.Table(
+                            [html.Tr([html.Th(k), html.Td(v)]) for k, v in changes],
+                            id=f"parcel-{form_id}-conflict",
+                            className="detail-table conflict-values",
+                        ),
+                    ]
+                extra.append(
+                    html.A(t("edit.conflict.reload", lang), href=page_url(f"/parcel/{quote(code or '')}", lang),
+                           id=f"parcel-{form_id}-reload")
+                )
             css = "form-error conflict" if failure.current is not None else "form-error"
             return no_update, no_update, html.Div([html.P(failure.message), *extra], className=css), *errors
         flash = {"kind": "ok", "form": form_id, "text": t("edit.saved", lang, version=result.version)}
