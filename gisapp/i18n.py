@@ -516,6 +516,28 @@ TEXTS.update({
                               "en": "Zones of {name} updated; its sessions have ended."},
 })
 
+# The land inventories as parcel lists (gisapp.web.inventory_page); the lists' names are the rule's
+# outcomes (outcome.approved_unsupplied, outcome.supplied_unbuilt).
+TEXTS.update({
+    "nav.inventory": {"zh": "存量清单", "en": "Inventories"},
+    "inventory.page.title": {"zh": "批而未供与供而未用清单", "en": "Unsupplied and unbuilt land"},
+    "inventory.page.note": {"zh": "清单取自“批而未供/供而未用”规则的最新评估结果；天数自起始日期算至评估基准日。",
+                            "en": "The lists are the latest assessment of the unsupplied / unbuilt land rule; days count "
+                                  "from the start date to the assessment's as-of day."},
+    "inventory.page.zone": {"zh": "园区", "en": "Zone"},
+    "inventory.page.all_zones": {"zh": "全部园区", "en": "All zones"},
+    "inventory.page.show": {"zh": "查看", "en": "Show"},
+    "inventory.page.download": {"zh": "下载：", "en": "Download:"},
+    "inventory.page.xlsx": {"zh": "Excel 表格", "en": "Excel"},
+    "inventory.page.gpkg": {"zh": "GeoPackage 图层", "en": "GeoPackage"},
+    "inventory.page.empty": {"zh": "清单中没有地块。", "en": "No parcels on this list."},
+    "inventory.page.summary": {"zh": "{zone}：{n} 块，合计 {ha} 公顷（{mu} 亩）", "en": "{zone}: {n} parcels, {ha} ha ({mu} mu) in all"},
+    "inventory.page.as_of": {"zh": "，评估基准日 {day}", "en": ", assessed as of {day}"},
+    "inventory.page.more": {"zh": "另有 {n} 块未在页面列出，请下载完整清单。", "en": "{n} more parcels are not shown here; download the full list."},
+    "inventory.page.unknown_zone": {"zh": "没有代码为 {zone} 的园区，显示全部园区。", "en": "There is no zone with the code {zone}; showing all zones."},
+    "inventory.page.not_your_zone": {"zh": "园区 {zone} 不在您负责的范围内。", "en": "The zone {zone} is not one of yours."},
+})
+
 def t(key: str, lang: str = "zh", **values: object) -> str:
     """The label ``key`` in ``lang`` (falls back to Chinese), formatted with ``values``.
 

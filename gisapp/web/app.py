@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     from gisapp.web.errors import init_errors
     from gisapp.web.headers import init_security_headers
     from gisapp.web.import_page import import_page
+    from gisapp.web.inventory_page import inventory_page
     from gisapp.web.routes import api, tiles
     from gisapp.web.uploads import init_uploads
     from gisapp.web.users_page import users_page
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.register_blueprint(edit_api)
     app.server.register_blueprint(import_page)
     app.server.register_blueprint(users_page)
+    app.server.register_blueprint(inventory_page)
     # after the guard: an unknown API path tells nothing to someone not signed in
     init_errors(app)
     init_uploads(app)
