@@ -5,7 +5,9 @@ Errors that a person can fix (GisappError) are printed as one sentence, without 
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from contextlib import contextmanager
 from functools import wraps
 
 import click
@@ -23,6 +25,14 @@ def friendly(func):
             return func(*args, **kwargs)
         except GisappError as exc:
             click.echo(f"gisapp: {exc}", err=True)
+            sys.exit(1)
+        except Exception as exc:  # a database refusal: its sentence, not a traceback
+            from sqlalchemy.exc import DBAPIError
+
+            if not isinstance(exc, DBAPIError):
+                raise
+            first = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+            click.echo(f"gisapp: the database refused: {first}", err=True)
             sys.exit(1)
 
     return wrapper
@@ -151,9 +161,10 @@ def load_demo_cmd(parcels: int | None, seed: int, replace: bool) -> None:
 @click.option("--threads", type=click.IntRange(1, 256), default=None, help="Threads answering requests (default 8).")
 @click.option("--dev", is_flag=True, help="Werkzeug's development server instead of waitress.")
 @click.option("--debug", is_flag=True, help="Development server with Dash's debugger and reloader (implies --dev).")
+@click.option("--no-worker", is_flag=True, help="Do not start `gisapp worker` beside the server (live findings).")
 @friendly
 def serve(host: str | None, port: int | None, threads: int | None, dev: bool,
-          debug: bool) -> None:
+          debug: bool, no_worker: bool) -> None:
     """Serve the web map (waitress; --dev for Werkzeug's development server)."""
     from gisapp.web.server import check_data_dir, check_port
 
@@ -170,8 +181,27 @@ def serve(host: str | None, port: int | None, threads: int | None, dev: bool,
         return
     from gisapp.web.server import run_server
 
-    run_server(host, port, threads=threads, settings=settings,
-               announce=lambda line: click.echo(f"{line} (waitress; Ctrl+C stops)"))
+    with _worker_beside(not no_worker):
+        run_server(host, port, threads=threads, settings=settings,
+                   announce=lambda line: click.echo(f"{line} (waitress; Ctrl+C stops)"))
+
+
+@contextmanager
+def _worker_beside(start: bool):
+    """`gisapp worker` in a process of its own while the server runs (the rules would otherwise
+    compete with the requests for the server's interpreter), stopped with it."""
+    if not start:
+        yield None
+        return
+    proc = subprocess.Popen([sys.executable, "-c", "from gisapp.cli import main; main()", "worker"])
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def _assess_demo_once(engine) -> None:
@@ -179,13 +209,12 @@ def _assess_demo_once(engine) -> None:
     so that the map's rule layers show something on the first start."""
     import sqlalchemy as sa
 
-    from gisapp.demo import DEMO_AS_OF
     from gisapp.rules.assess import run_assessment
 
     with engine.connect() as conn:
         if conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM rules.current_findings)")).scalar():
             return
-    summary = run_assessment(engine, DEMO_AS_OF)
+    summary = run_assessment(engine)  # as of the clock, which the demo fixed at its scenario date
     click.echo(f"rules assessed as of {summary.as_of.isoformat()} (assessment run {summary.run_id})")
 
 
@@ -217,14 +246,16 @@ def demo() -> None:
         click.echo("\n".join(accounts))
     from gisapp.web.server import run_server
 
-    run_server(settings=settings, announce=lambda line: click.echo(f"{line}  (synthetic demo data; Ctrl+C stops)"))
+    with _worker_beside(True):
+        run_server(settings=settings,
+                   announce=lambda line: click.echo(f"{line}  (synthetic demo data; Ctrl+C stops)"))
 
 
 # -- rules -----------------------------------------------------------------------------------------
 
 @main.command()
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Assess as of this date (YYYY-MM-DD; default today).")
+              help="Assess as of this date (YYYY-MM-DD; default: the assessment clock, see `gisapp clock`).")
 @click.option("--zone", "zones", multiple=True, help="Zone code (repeat for several; default all zones).")
 @click.option("--rule", "rules", multiple=True, help="Rule name (repeat for several; default all registered rules).")
 @click.option("--workers", type=click.IntRange(1, 16), default=None,
@@ -248,6 +279,58 @@ def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...], workers: int |
 
     for problem in unknown_overrides(assessor_engine()):
         click.echo(f"warning: {problem} (gisapp params list)", err=True)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Do what is queued now, then exit.")
+@friendly
+def worker(once: bool) -> None:
+    """Keep findings live: re-assess what each committed change touched (runs until stopped)."""
+    import logging
+    import signal
+    import threading
+
+    from gisapp.db.engine import assessor_engine
+    from gisapp.rules.worker import run_forever, run_once
+
+    ensure_database(owner=False)
+    engine = assessor_engine()
+    if once:
+        while (done := run_once(engine)) is not None:
+            click.echo(f"re-assessed zones {done.zone_ids}{' and the whole city' if done.city else ''} "
+                       f"({done.queued_rows} queued change(s)) in {done.seconds:.2f} s")
+        return
+    logging.basicConfig(level=logging.INFO, format="gisapp worker: %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_forever(engine, stop)
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.option("--fix", "fixed", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Assess as of this date from now on (YYYY-MM-DD).")
+@click.option("--today", is_flag=True, help="Assess as of today in Asia/Shanghai (the default).")
+@friendly
+def clock(fixed, today: bool) -> None:
+    """Show or set the date live findings and `gisapp assess` are as of."""
+    import sqlalchemy as sa
+
+    from gisapp.db.engine import owner_engine
+
+    ensure_database()
+    with owner_engine().begin() as conn:
+        if fixed or today:
+            conn.execute(sa.text("UPDATE rules.assessment_clock SET fixed_on = :d"),
+                         {"d": fixed.date() if fixed else None})
+            conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source) "
+                                 "SELECT id, 'clock' FROM land.zones UNION ALL SELECT NULL, 'clock'"))
+        fixed_on, as_of = conn.execute(
+            sa.text("SELECT fixed_on, rules.live_as_of() FROM rules.assessment_clock")).one()
+    click.echo(f"findings are as of {as_of.isoformat()}"
+               + (" (fixed)" if fixed_on else " (today in Asia/Shanghai)"))
 
 
 @main.command("prune-findings")

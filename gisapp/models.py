@@ -427,6 +427,28 @@ class CurrentRun(Base):
     findings: Mapped[int] = mapped_column(Integer)  # how many findings the run has for this key
 
 
+class ReassessQueueEntry(Base):
+    """A change that feeds the rules, queued by its own transaction for `gisapp worker`
+    (zone_id NULL: the whole-city rules)."""
+
+    __tablename__ = "reassess_queue"
+    __table_args__ = {"schema": "rules"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    zone_id: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    enqueued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AssessmentClock(Base):
+    """The date findings are as of (fixed_on NULL: today in Asia/Shanghai); one row."""
+
+    __tablename__ = "assessment_clock"
+    __table_args__ = {"schema": "rules"}
+    only_row: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    fixed_on: Mapped[dt.date | None] = mapped_column(Date)
+    daily_pass_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
 class Finding(Versioned, Base):
     __tablename__ = "findings"
     __table_args__ = {"schema": "rules"}

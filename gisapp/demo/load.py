@@ -272,11 +272,18 @@ def load_demo(engine: sa.Engine, total_parcels: int | None = None, seed: int = 2
         for key, value in meta.items():
             conn.execute(sa.text("INSERT INTO gisapp_meta.dataset (key, value) VALUES (:k, :v) "
                                  "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"), {"k": key, "v": value})
+        # live findings are as of the date the synthetic story was built for (the worker and
+        # `gisapp assess` read this clock), and every zone is queued for them
+        conn.execute(sa.text("UPDATE rules.assessment_clock SET fixed_on = :d, daily_pass_on = :d"),
+                     {"d": DEMO_AS_OF})
         if superuser:
             conn.execute(sa.text("SET LOCAL session_replication_role = DEFAULT"))
         else:
             # the per-zone parcel counts of the map are kept by triggers that were off above
             conn.execute(sa.text("SELECT layers.rebuild_parcel_zone_counts()"))
+            conn.execute(sa.text("SELECT rules.enable_change_capture()"))
+            conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source) "
+                                 "SELECT id, 'demo load' FROM land.zones UNION ALL SELECT NULL, 'demo load'"))
         conn.execute(sa.text("ANALYZE"))
     import_district_boundaries(engine)
     total = time.perf_counter() - t0

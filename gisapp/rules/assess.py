@@ -73,7 +73,8 @@ def run_assessment(
     workers: int | None = None,
 ) -> RunSummary:
     """Assess ``zone_codes`` (all when None) with ``rule_names`` (all registered when None) as of
-    ``as_of`` (today when None) and store the findings; returns a :class:`RunSummary`.
+    ``as_of`` (when None, the assessment clock's date: today in Asia/Shanghai unless the database
+    fixes it, as the synthetic demo does; the live worker uses the same clock) and store the findings; returns a :class:`RunSummary`.
 
     The findings of each rule module are copied in as soon as the module has run (in ``workers``
     processes; by default two for city-scale inputs, else one), under the run's id but not yet
@@ -81,7 +82,6 @@ def run_assessment(
     rules and zones (``rules.current_runs``) and carries reviews over. An error in any module
     deletes the run's rows and marks it failed, leaving the previous findings current.
     """
-    as_of = as_of or dt.date.today()
     zone_codes = list(zone_codes) if zone_codes else None
     modules = registry.modules_for(rule_names)
     ran = list(rule_names) if rule_names else [s.name for m in modules for s in m.SPECS]
@@ -92,6 +92,7 @@ def run_assessment(
         lock.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_KEY})
         try:
             zone_ids = zone_ids_for(lock, zone_codes)  # unknown zones: refused before anything is written
+            as_of = as_of or lock.execute(sa.text("SELECT rules.live_as_of()")).scalar_one()
             run_id = _start_run(lock, as_of, zone_codes, ran)
             try:
                 params = {"zone_ids": zone_ids, "as_of": as_of}

@@ -17,6 +17,7 @@ from gisapp import api
 from gisapp.errors import InputError, NotFoundError
 from gisapp.io import crs as crsmod
 from gisapp.io.importer import ImportRejected, import_file
+from tests.fresh_parcels import new_parcels
 
 pytestmark = pytest.mark.db
 
@@ -133,29 +134,9 @@ def test_cli_export_and_import_dry_run(engine, small_zone, tmp_path):
 
 # -- bad input: each class has its message, and nothing is written --------------------------------------
 
-def _new_parcels(engine, zone: str, n: int = 4) -> gpd.GeoDataFrame:
-    """n fresh parcels (new codes) inside ``zone``: small squares around interior points, clear of
-    the parcels already there (the database refuses overlaps)."""
-    boundary = api.read_layer("zones", engine=engine).set_index("code").geometry[zone]
-    taken = shapely.STRtree(api.read_layer("parcels", zone=zone, fields=["code"], engine=engine).geometry.values)
-    minx, miny, maxx, maxy = boundary.bounds
-    rng = np.random.default_rng(7)
-    squares = []
-    for x, y in zip(rng.uniform(minx, maxx, 20000), rng.uniform(miny, maxy, 20000)):
-        sq = shapely.box(x - 0.0002, y - 0.0002, x + 0.0002, y + 0.0002)
-        if (boundary.contains(sq) and not len(taken.query(sq, predicate="intersects"))
-                and not any(sq.intersects(s) for s in squares)):
-            squares.append(sq)
-        if len(squares) == n:
-            break
-    assert len(squares) == n
-    return gpd.GeoDataFrame({"code": [f"NEW-{i}" for i in range(1, n + 1)], "land_use_code": "1001",
-                             "status": "approved_unsupplied", "zone_code": zone}, geometry=squares, crs=4490)
-
-
 @pytest.fixture()
 def fresh(engine, small_zone):
-    return _new_parcels(engine, small_zone)
+    return new_parcels(engine, small_zone)
 
 
 def _rejected(engine, path, kind="parcels", **kw) -> str:
@@ -468,7 +449,7 @@ def test_a_bulk_load_stores_every_value_exactly(engine, target, small_zone, tmp_
     _empty(target)
     api.export("zones", tmp_path / "z.gpkg", engine=engine)
     import_file(target, "zones", tmp_path / "z.gpkg")
-    frame = _new_parcels(engine, small_zone, n=4)
+    frame = new_parcels(engine, small_zone, n=4)
     frame["code"] = ["A-1", "b.2/x", "C_3-3.0", "D4"]
     frame["land_use_code"] = ["1001", "1001", None, "1001"]
     frame.loc[2, "land_use_code"] = "M1"  # a legacy GB 50137 code: mapped, the legacy code kept
@@ -542,7 +523,7 @@ def _bulk_import_fresh(engine, target, tmp_path, frame: gpd.GeoDataFrame, name: 
 
 
 def _multipolygons(engine, zone: str, n: int) -> gpd.GeoDataFrame:
-    frame = _new_parcels(engine, zone, n=n)
+    frame = new_parcels(engine, zone, n=n)
     return frame.set_geometry([shapely.MultiPolygon([g]) for g in frame.geometry])
 
 
@@ -607,7 +588,7 @@ def test_a_bulk_load_started_before_the_last_checks_is_rolled_back_when_they_fin
     # cancelled, the report is the same as for a small import, and nothing is written; streamed
     # in chunks of 3, the duplicate code (features 1 and 4) lies in two chunks and the invalid
     # geometry (feature 5) in a chunk whose COPY had started
-    bad = _new_parcels(engine, small_zone, n=8)
+    bad = new_parcels(engine, small_zone, n=8)
     bad.loc[3, "code"] = "NEW-1"
     bad.loc[2, "geometry"] = bad.geometry.iloc[1]
     (x0, y0, x1, y1) = bad.geometry.iloc[4].bounds
@@ -636,7 +617,7 @@ def test_a_bulk_load_started_before_the_last_checks_is_rolled_back_when_they_fin
 def test_a_streamed_bulk_import_whose_last_chunk_has_an_error_writes_nothing(engine, small_zone, tmp_path):
     # chunks of 3: the first two are COPYed while the third is checked; its unknown status stops
     # the load and the whole import is rolled back
-    bad = _new_parcels(engine, small_zone, n=7)
+    bad = new_parcels(engine, small_zone, n=7)
     bad.loc[6, "status"] = "no_such_status"
     path = tmp_path / "last_chunk.gpkg"
     bad.to_file(path)
@@ -711,7 +692,7 @@ def test_a_bulk_import_that_also_updates_loads_the_new_rows_after_the_checks(eng
     existing = api.read_layer("parcels", zone=small_zone, engine=engine).tail(2)
     old = existing[["code", "land_use_code", "geometry"]].copy()
     old["floor_area_m2"] = [444.0, 555.0]
-    new = _new_parcels(engine, small_zone, n=3)[["code", "land_use_code", "geometry"]]
+    new = new_parcels(engine, small_zone, n=3)[["code", "land_use_code", "geometry"]]
     new["code"] = [f"BULKUPD-{i}" for i in range(1, 4)]
     new["floor_area_m2"] = 100.0
     path = tmp_path / "mixed.gpkg"

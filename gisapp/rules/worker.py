@@ -1,0 +1,160 @@
+"""Live findings: re-assess what changed, moments after it was committed (`gisapp worker`).
+
+The database records, in the transaction of every change that feeds a rule, which zones it
+touched (``rules.reassess_queue``, filled by the statement triggers of
+sql/security/0800_live_findings.sql, so no path can change data without its findings following).
+The worker takes what is queued and runs the very code of the batch on it
+(:func:`gisapp.rules.assess.run_assessment`): the zone-local rules for the zones queued, then the
+whole-city rules (zone performance ranks every zone, quota ledgers span districts) when a change
+fed them. Its findings are therefore the batch's, reviews carry over the same way, and
+``gisapp assess`` stays the full reconciliation.
+
+Taking work: the queued rows are locked (``FOR UPDATE SKIP LOCKED``) in a transaction that stays
+open while they are assessed and deletes them at the end. A second worker takes other rows; a
+worker that dies leaves its rows unlocked and queued, and the next one does them. The run reads
+its own snapshot after the rows were taken, so every change they stand for is in it; rows queued
+meanwhile wait for the next round. Bursts coalesce: whatever is queued when a round starts is one
+run per kind, whether it stands for one edit or an import of 10,000 parcels.
+
+Dates move findings too: once a day (the clock's day, Asia/Shanghai) the worker queues every zone
+and the whole-city rules (:func:`queue_daily_pass`).
+
+Example:
+    >>> done = run_once(assessor_engine())  # doctest: +SKIP
+    >>> done.zone_ids, done.city  # doctest: +SKIP
+    ([3], True)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from gisapp.rules import registry
+from gisapp.rules.assess import run_assessment
+
+log = logging.getLogger(__name__)
+
+#: the channel the queue's trigger notifies on every change (sql/security/0800_live_findings.sql)
+CHANNEL = "gisapp_reassess"
+#: how long the worker sleeps without a notification before it looks at the queue anyway
+POLL_SECONDS = 5.0
+
+
+def rule_names_by_reach() -> tuple[list[str], list[str]]:
+    """(rules whose findings for a zone depend on that zone alone, rules over the whole city)."""
+    local: list[str] = []
+    city: list[str] = []
+    for module in registry.modules_for(None):
+        (local if getattr(module, "ZONE_LOCAL", False) else city).extend(s.name for s in module.SPECS)
+    return local, city
+
+
+def live_as_of(conn) -> dt.date:
+    """The date live findings are as of: the clock's fixed date, else today in Asia/Shanghai."""
+    return conn.execute(sa.text("SELECT rules.live_as_of()")).scalar_one()
+
+
+@dataclass
+class RoundDone:
+    """What one round re-assessed: the zones, whether the whole-city rules ran, the runs."""
+
+    zone_ids: list[int]
+    city: bool
+    queued_rows: int
+    run_ids: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def run_once(engine: Engine) -> RoundDone | None:
+    """Take everything queued that no other worker holds, re-assess it and delete it; None when
+    nothing was queued. An error leaves the rows queued (the transaction rolls back)."""
+    t0 = time.perf_counter()
+    local_rules, city_rules = rule_names_by_reach()
+    with engine.connect() as claim, claim.begin():
+        rows = claim.execute(
+            sa.text("SELECT id, zone_id FROM rules.reassess_queue ORDER BY id FOR UPDATE SKIP LOCKED")
+        ).all()
+        if not rows:
+            return None
+        zone_ids = sorted({r.zone_id for r in rows if r.zone_id is not None})
+        done = RoundDone(zone_ids, any(r.zone_id is None for r in rows), len(rows))
+        as_of = live_as_of(claim)
+        codes = claim.execute(
+            sa.text("SELECT code FROM land.zones WHERE id = ANY(:z) ORDER BY id"), {"z": zone_ids}
+        ).scalars().all()
+        # the zones first: an edit's own findings are current before the city-wide ones follow
+        if codes:
+            done.run_ids.append(run_assessment(engine, as_of, codes, local_rules, workers=1).run_id)
+        if done.city:
+            done.run_ids.append(run_assessment(engine, as_of, None, city_rules, workers=1).run_id)
+        claim.execute(sa.text("DELETE FROM rules.reassess_queue WHERE id = ANY(:ids)"),
+                      {"ids": [r.id for r in rows]})
+    done.seconds = time.perf_counter() - t0
+    return done
+
+
+def queue_daily_pass(engine: Engine) -> bool:
+    """Once per day of the clock, queue every zone and the whole-city rules: what the date alone
+    changes (anniversaries of agreed start dates, deadlines, validity periods). True if queued."""
+    with engine.begin() as conn:
+        today = live_as_of(conn)
+        due = conn.execute(
+            sa.text(
+                "UPDATE rules.assessment_clock SET daily_pass_on = :d "
+                "WHERE daily_pass_on IS NULL OR daily_pass_on < :d RETURNING daily_pass_on"
+            ),
+            {"d": today},
+        ).first()
+        if due is None:
+            return False
+        conn.execute(
+            sa.text(
+                "INSERT INTO rules.reassess_queue (zone_id, source) "
+                "SELECT id, 'daily pass' FROM land.zones UNION ALL SELECT NULL, 'daily pass'"
+            )
+        )
+    return True
+
+
+def run_forever(engine: Engine, stop: threading.Event | None = None, poll_seconds: float = POLL_SECONDS) -> None:
+    """Re-assess what is queued whenever something is (woken by the queue's notification, or
+    every ``poll_seconds``), until ``stop`` is set. A failed round is logged and retried."""
+    stop = stop or threading.Event()
+    listener = _listen(engine)
+    try:
+        while not stop.is_set():
+            try:
+                queue_daily_pass(engine)
+                while not stop.is_set() and (done := run_once(engine)) is not None:
+                    log.info("re-assessed zones %s%s from %d queued change(s) in %.2f s",
+                             done.zone_ids, " and the whole city" if done.city else "", done.queued_rows,
+                             done.seconds)
+            except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
+                log.warning("a re-assessment round failed, retrying in %.0f s: %s", poll_seconds,
+                            str(exc).splitlines()[0])
+                stop.wait(poll_seconds)
+                continue
+            # sleep until the next change (or the poll, which also catches the next day)
+            for _ in listener.notifies(timeout=poll_seconds, stop_after=1):
+                break
+            for _ in listener.notifies(timeout=0):  # a burst is one round
+                pass
+    finally:
+        listener.close()
+
+
+def _listen(engine: Engine) -> psycopg.Connection:
+    raw = engine.raw_connection()
+    conn = raw.driver_connection
+    raw.detach()  # the worker's own connection for its life, never back in the pool
+    conn.autocommit = True
+    conn.execute(f"LISTEN {CHANNEL}")
+    return conn
