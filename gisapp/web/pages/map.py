@@ -74,7 +74,7 @@ def _canvas(layer_id: str) -> dict:
     """Where gisapp.js draws a layer: the layers shown by default (zones and parcels: thousands of
     features in a dense view) share one canvas in the pane of the topmost of them, the first
     declared kept behind the others; the rest are SVG in their own panes above."""
-    base = [layer.id for layer in all_layers() if layer.visible]
+    base = [layer.id for layer in all_layers() if layer.visible and not layer.base]  # base layers: own SVG panes
     if layer_id not in base:
         return {}
     return {"canvas": f"layer-{base[-1]}", "behind": layer_id == base[0] and len(base) > 1}
@@ -83,7 +83,7 @@ def _canvas(layer_id: str) -> dict:
 def _overlays(lang: str) -> list:
     count_label = t("map.aggregate.count", lang)
     return [dl.Overlay(dl.GeoJSON(id=f"map-layer-{layer.id}",
-                                  hideout={**hideout(layer, count_label), **_canvas(layer.id)},
+                                  hideout={**hideout(layer, count_label, lang=lang), **_canvas(layer.id)},
                                   style={"variable": "gisapp.style"}, onEachFeature={"variable": "gisapp.label"},
                                   format="geobuf", pane=f"layer-{layer.id}", options=PATH_OPTIONS),
                        name=layer.title.get(lang), checked=layer.visible)
