@@ -13,10 +13,10 @@ from urllib.parse import quote
 from dash import dcc, html
 
 from gisapp.catalog.schema import Layer
-from gisapp.i18n import TEXTS, t
+from gisapp.i18n import TEXTS, label, t
 from gisapp.queries.parcel import ParcelDetail
 from gisapp.render.style import category_label
-from gisapp.web.components import page_url
+from gisapp.web.components import editor, page_url, when
 
 
 def label_or_code(prefix: str, code: object, lang: str) -> str:
@@ -33,6 +33,11 @@ def fmt(value: object, lang: str) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 1e15 else str(value)
     return str(value)
+
+
+def labelled(name: str, value: object, lang: str) -> str:
+    """``name: value`` with the colon of the language (full-width in Chinese)."""
+    return f"{name}：{value}" if lang == "zh" else f"{name}: {value}"
 
 
 def _by_lang(row: dict, base: str, lang: str) -> object:
@@ -56,7 +61,8 @@ def parcel_panel(detail: ParcelDetail, lang: str) -> list:
     plot = None
     if a.get("plot_ratio_min") is not None or a.get("plot_ratio_max") is not None:
         plot = f"{fmt(a.get('plot_ratio_min'), lang)} – {fmt(a.get('plot_ratio_max'), lang)}"
-    area = f"{fmt(a['area_m2'], lang)} m² · {fmt(a['area_m2'] / 1e4, lang)} ha · {fmt(a['area_mu'], lang)} 亩"
+    area = t("detail.area", lang, m2=fmt(a["area_m2"], lang), ha=fmt(a["area_m2"] / 1e4, lang),
+             mu=fmt(a["area_mu"], lang))
     attributes = [
         (t("attr.code", lang), a["code"]),
         (t("attr.zone", lang), _by_lang(a, "zone_name", lang)),
@@ -75,7 +81,7 @@ def parcel_panel(detail: ParcelDetail, lang: str) -> list:
         (t("attr.source_crs", lang), a.get("source_crs")),
         (t("attr.is_synthetic", lang), a.get("is_synthetic")),
         (t("attr.version", lang), a.get("version")),
-        (t("attr.updated", lang), f"{str(a.get('updated_at', ''))[:16]} {a.get('updated_by') or ''}"),
+        (t("attr.updated", lang), f"{editor(a.get('updated_by'), lang)} · {when(a.get('updated_at'))}"),
     ]
     return [
         html.H3(f"{t('detail.title', lang)}：{a['code']}" if lang == "zh" else f"{t('detail.title', lang)}: {a['code']}",
@@ -130,7 +136,7 @@ def _rule_item(rule: str, group: list[dict], lang: str) -> html.Li:
         children += [
             html.Span(label_or_code("outcome", f["outcome"], lang),
                       className="finding-outcome positive" if f["is_positive"] else "finding-outcome"),
-            html.Span(f"{t('detail.review_status', lang)}: {review}", className="finding-review"),
+            html.Span(labelled(t("detail.review_status", lang), review, lang), className="finding-review"),
             html.Div(explanation, className="finding-explanation"),
         ]
     return html.Li(children, className="finding", **{"data-rule": rule})
@@ -155,7 +161,7 @@ def _grants(grants: list[dict], lang: str) -> list:
             headers = [t(f"col.{c}", lang) for c in ("indicator", "stage", "min_value", "max_value", "actual_value",
                                                       "passed")]
             more += [html.H5(t("detail.requirements", lang)), _grid(headers, [[
-                f"{_by_lang(r, 'name', lang)}{' (' + r['unit'] + ')' if r.get('unit') else ''}",
+                f"{_by_lang(r, 'name', lang)}{' (' + label('unit', r['unit'], lang) + ')' if r.get('unit') else ''}",
                 label_or_code("stage", r["review_stage"], lang), r.get("min_value"), r.get("max_value"),
                 r.get("actual_value"), r.get("passed")] for r in g["requirements"]], lang)]
         out.append(html.Details(more, open=any(r.get("passed") is False for r in g["requirements"]),
@@ -180,7 +186,7 @@ def _history(history: list[dict], lang: str) -> html.Component:
         return html.P(t("detail.no_history", lang), className="muted")
     headers = [t(f"col.{c}", lang) for c in ("changed_on", "from_status", "to_status", "reason", "changed_by")]
     return _grid(headers, [[h["changed_on"], _by_lang(h, "from", lang), _by_lang(h, "to", lang), h["reason"],
-                            h["changed_by"]] for h in history], lang)
+                            editor(h["changed_by"], lang)] for h in history], lang)
 
 
 def not_found_panel(code: str, lang: str) -> list:

@@ -5,9 +5,13 @@ counts, boundaries as approval records, the map as of a past date, zone editors'
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
+from selenium.webdriver.common.by import By
 
+from gisapp.i18n import label, t
 from tests.browser.test_map_page import open_page, wait
 
 pytestmark = pytest.mark.browser
@@ -43,3 +47,41 @@ def test_the_zones_are_the_layer_kept_behind_on_the_shared_canvas(live_server):
 
     assert _canvas("zones")["behind"] is True and _canvas("parcels")["behind"] is False
     assert _canvas("districts") == {} and _canvas("base_outline") == {}  # base layers: their own panes
+
+
+DETAIL_TEXT = "return document.getElementById('map-detail').textContent"
+# the folded bookkeeping table's rows as [header, value]
+MORE_ROWS = """return [...document.querySelectorAll('#map-detail-more tr')]
+                   .map(r => [r.querySelector('th').textContent, r.querySelector('td').textContent])"""
+REVIEWS = "return [...document.querySelectorAll('#map-detail .finding-review')].map(e => e.textContent)"
+
+
+def parcel_with_energy_requirement(engine) -> str:
+    """A parcel whose grant requires energy per output (unit tce/万元) and has a status history."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text("""
+            SELECT p.code FROM land.parcels p
+            JOIN land.land_grants g ON g.parcel_id = p.id
+            JOIN land.grant_requirements q ON q.grant_id = g.id
+            JOIN land.performance_indicators i ON i.code = q.indicator
+            WHERE i.unit = 'tce/万元'
+              AND EXISTS (SELECT 1 FROM land.parcel_status_history h WHERE h.parcel_id = p.id)
+            ORDER BY p.code LIMIT 1""")).scalar_one()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_parcel_detail_reads_times_editors_and_units_as_people_do(signed_in_browser, live_server, engine, lang):
+    driver = signed_in_browser
+    code = parcel_with_energy_requirement(engine)
+    open_page(driver, live_server, f"/?lang={lang}&parcel={code}")
+    wait(driver, lambda d: code in d.execute_script(DETAIL_TEXT) and d.find_elements(By.ID, "map-detail-more"))
+    text = driver.execute_script(DETAIL_TEXT)
+    assert label("unit", "tce/万元", lang) in text and "tce/万元" not in text
+    assert t("detail.area", lang, m2="", ha="", mu="").split("·")[-1].strip() in text  # 亩 / mu
+    updated = dict(driver.execute_script(MORE_ROWS))[t("attr.updated", lang)]
+    # the demo loader as people name it, then the time in Shanghai to the minute (no "T", no seconds)
+    assert re.fullmatch(rf"{re.escape(t('editor.demo_load', lang))} · \d{{4}}-\d\d-\d\d \d\d:\d\d", updated), updated
+    reviews = driver.execute_script(REVIEWS)
+    assert reviews
+    colon = "：" if lang == "zh" else ": "
+    assert all(r.startswith(t("detail.review_status", lang) + colon) for r in reviews), reviews
