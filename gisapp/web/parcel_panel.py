@@ -193,15 +193,35 @@ def not_found_panel(code: str, lang: str) -> list:
     return [html.H3(t("detail.title", lang)), html.P(t("detail.not_found", lang, code=code), className="muted")]
 
 
-def zone_panel(layer: Layer, props: dict, lang: str) -> list:
-    """A zone clicked on the map: its declared popup fields and a link to its dashboard."""
+def zone_panel(layer: Layer, props: dict, lang: str, boundaries: list[dict] | None = None) -> list:
+    """A zone clicked on the map: its declared popup fields, its approved boundaries as records
+    (``gisapp.queries.boundaries``) and a link to its dashboard."""
     name = props.get(f"name_{lang}") or props.get("name_zh") or props.get("code")
     rows = [(layer.label(f.name, lang) + (f" ({f.unit})" if f.unit else ""), props.get(f.name))
             for f in layer.popup_fields(lang)]
     return [html.H3(t("detail.zone_title", lang, name=name), id="map-detail-title"),
             _table(rows, lang, "map-detail-table"),
+            *_boundaries(boundaries or [], lang),
             dcc.Link(t("detail.zone_dashboard", lang), href=page_url("/dashboard", lang, zone=props.get("code")),
                      id="map-detail-dashboard-link", className="detail-link")]
+
+
+def _boundaries(boundaries: list[dict], lang: str) -> list:
+    """Each approved boundary version: approval reference, validity (from, up to), area; the one in
+    force on the map's date marked."""
+    if not boundaries:
+        return []
+    headers = [t(f"col.{c}", lang) for c in ("approval_ref", "valid_period", "boundary_area_ha")]
+    rows = [html.Tr([html.Td([b.get("approval_ref") or t("common.none", lang),
+                              html.Span(f" ({t('detail.boundary_in_force', lang)})", className="muted")
+                              if b.get("in_force") else None]),
+                     html.Td(f"{b['valid_from']} – {b.get('valid_to') or t('detail.boundary_open', lang)}"),
+                     html.Td(fmt(round((b.get("area_m2") or 0) / 1e4, 2), lang))],
+                    className="boundary-in-force" if b.get("in_force") else None)
+            for b in boundaries]
+    return [html.H4(t("detail.boundaries", lang)),
+            html.Table([html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(rows)],
+                       className="detail-grid", id="map-detail-boundaries")]
 
 
 def aggregate_panel(layer: Layer, props: dict, zone_name: str, lang: str) -> list:

@@ -10,6 +10,8 @@ import re
 import pytest
 import sqlalchemy as sa
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
 
 from gisapp.i18n import label, t
 from tests.browser.test_map_page import open_page, wait
@@ -85,3 +87,33 @@ def test_parcel_detail_reads_times_editors_and_units_as_people_do(signed_in_brow
     assert reviews
     colon = "：" if lang == "zh" else ": "
     assert all(r.startswith(t("detail.review_status", lang) + colon) for r in reviews), reviews
+
+
+BOUNDARY_ROWS = """return [...document.querySelectorAll('#map-detail-boundaries tbody tr')]
+                       .map(r => [...r.querySelectorAll('td')].map(c => c.textContent))"""
+
+
+def search_for(driver, text: str) -> None:
+    box = wait(driver, EC.element_to_be_clickable((By.ID, "map-search-input")))
+    box.clear()
+    box.send_keys(text, Keys.ENTER)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_zone_panel_lists_its_approved_boundaries_as_records(signed_in_browser, live_server, engine, lang):
+    """Yangshan's boundary was extended in the demo data: both approvals show, the current one marked."""
+    with engine.connect() as conn:
+        versions = conn.execute(sa.text(
+            "SELECT b.approval_ref, b.valid_from, b.valid_to FROM land.zone_boundaries b "
+            "JOIN land.zones z ON z.id = b.zone_id WHERE z.code = 'yangshan' ORDER BY b.valid_from DESC")).all()
+    assert len(versions) == 2
+    driver = signed_in_browser
+    open_page(driver, live_server, f"/?lang={lang}")
+    search_for(driver, "yangshan")
+    wait(driver, lambda d: len(d.execute_script(BOUNDARY_ROWS)) == 2)
+    assert t("detail.boundaries", lang) in driver.find_element(By.ID, "map-detail").text
+    rows = driver.execute_script(BOUNDARY_ROWS)
+    in_force = f" ({t('detail.boundary_in_force', lang)})"
+    assert rows[0][0] == versions[0].approval_ref + in_force and rows[1][0] == versions[1].approval_ref
+    assert rows[0][1] == f"{versions[0].valid_from} – {t('detail.boundary_open', lang)}"
+    assert rows[1][1] == f"{versions[1].valid_from} – {versions[1].valid_to}"

@@ -17,6 +17,7 @@ from gisapp.catalog.registry import all_layers, get_layer
 from gisapp.db.engine import get_engine
 from gisapp.errors import InputError
 from gisapp.i18n import TEXTS, t
+from gisapp.queries.boundaries import zone_boundaries
 from gisapp.queries.dashboard import zones as zone_table
 from gisapp.queries.features import feature_properties
 from gisapp.queries.parcel import parcel_detail
@@ -260,7 +261,7 @@ def show_detail(*args):
     if layer.detail == "parcel" and full.get("code"):
         panel, highlight, _ = _parcel_selection(str(full["code"]), lang, zoom_to=False)
         return panel, highlight, no_update
-    return zone_panel(layer, full, lang), None, no_update
+    return zone_panel(layer, full, lang, zone_boundaries(get_engine(), full.get("code"))), None, no_update
 
 
 def _hit_button(k: int, hit: dict, lang: str) -> html.Li:
@@ -279,7 +280,7 @@ def _go_to(hit: dict, lang: str):
     minx, miny, maxx, maxy = hit["bbox"]
     viewport = {"bounds": [[miny, minx], [maxy, maxx]], "transition": "flyToBounds"}
     props = feature_properties(get_engine(), layer, hit["id"]) or {}
-    return zone_panel(layer, props, lang), None, viewport
+    return zone_panel(layer, props, lang, zone_boundaries(get_engine(), props.get("code"))), None, viewport
 
 
 @callback(
