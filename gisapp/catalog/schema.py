@@ -146,8 +146,9 @@ class Layer(BaseModel):
     max_features: int = Field(20000, ge=1, le=200000)
     #: below detail_min_zoom: counts per zone (or another layer); without it only a total count
     aggregate: Aggregate | None = None
-    #: what a click on a feature opens: the parcel (by the feature's ``code``) or the feature itself
-    detail: Literal["parcel", "feature"] = "feature"
+    #: what a click on a feature opens: the parcel (by the feature's ``code``), the zone panel (its
+    #: boundaries and dashboard) or the feature itself (its popup fields)
+    detail: Literal["parcel", "zone", "feature"] = "feature"
     visible: bool = True
     #: part of the base map (the city's outline, the districts): drawn behind every other layer and
     #: never takes a click, so the map is not blank offline, without a tile basemap

@@ -85,5 +85,8 @@ ZONES: list[ZoneFact] = [
 GREEN_SHORT_ZONE = "jiading"
 ESCALATED_DISTRICT = SONGJIANG        # over its energy quota, escalated to the city as required
 UNESCALATED_DISTRICT = FENGXIAN       # over its energy quota with no escalation record (a finding)
+#: a key project in Yangshan needs more construction land (用地指标) than Pudong holds in 2026: escalated
+LAND_ESCALATED_DISTRICT = PUDONG
 EXPIRED_ASSESSMENT_ZONE = "fengxian"  # environment assessment expired
 MISSING_ASSESSMENT_ZONE = "qingpu"    # never had a flood assessment
+EXPIRING_ASSESSMENT_ZONE = "jiading"  # water resources assessment runs out in March 2027 (the /coverage list)

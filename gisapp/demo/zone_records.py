@@ -11,6 +11,8 @@ import pandas as pd
 from gisapp.demo.facts import (
     ESCALATED_DISTRICT,
     EXPIRED_ASSESSMENT_ZONE,
+    EXPIRING_ASSESSMENT_ZONE,
+    LAND_ESCALATED_DISTRICT,
     MISSING_ASSESSMENT_ZONE,
     UNESCALATED_DISTRICT,
 )
@@ -105,8 +107,53 @@ def build_quotas(districts: pd.DataFrame, zones: pd.DataFrame, grants: pd.DataFr
                     led.request(year, resource, pacc, need, day, "granted", "区直接批准，未报市（合成，应被发现）")
                     led.entry(year, resource, "allocation", dist, pacc, need, day)
                     led.entry(year, resource, "use", pacc, None, need, dt.date(year, 12, 31))
+    _construction_land(led, districts, real_zone, projects, grants)
     return {"quota_accounts": pd.DataFrame(led.accounts), "quota_ledger": pd.DataFrame(led.entries),
             "quota_requests": pd.DataFrame(led.requests)}
+
+
+#: construction land (用地指标, ha) the city gives a district per zone in it each year (synthetic)
+LAND_HA_PER_ZONE = 30.0
+
+
+def _construction_land(led: _Ledger, districts: pd.DataFrame, real_zone: pd.DataFrame, projects: pd.DataFrame,
+                       grants: pd.DataFrame) -> None:
+    """The construction-land quota (SMPG GO [2021] No. 1 §1.3: land reserved for key projects) in
+    the same ledger, in hectares: city -> district -> zone -> key project, each project using the
+    hectares it was given. ``LAND_ESCALATED_DISTRICT`` meets a 2026 key project beyond its balance
+    and escalates the shortfall to the city, which covers it. No random draws: the generator's
+    sequence (and so every later demo table) stays as it was."""
+    resource = "construction_land"
+    for year in QUOTA_YEARS:
+        jan = dt.date(year, 1, 15)
+        city = led.account(year, resource, "city", "上海市")
+        for _, d in districts.iterrows():
+            d_zones = real_zone[real_zone["district_id"] == d["id"]]
+            if d_zones.empty:
+                continue
+            d_quota = LAND_HA_PER_ZONE * len(d_zones)
+            dist = led.account(year, resource, "district", d["name_zh"], parent=city, district_id=d["id"])
+            led.entry(year, resource, "allocation", city, dist, d_quota, jan, "年度用地指标下达（合成）")
+            per_zone = d_quota * 0.8 / len(d_zones)
+            for _, z in d_zones.iterrows():
+                zacc = led.account(year, resource, "zone", z["name_zh"], parent=dist, zone_id=z["id"])
+                led.entry(year, resource, "allocation", dist, zacc, per_zone, jan + dt.timedelta(days=10))
+                for _, g in projects[projects["zone_id"] == z["id"]].head(2).iterrows():
+                    pacc = led.account(year, resource, "project", g["contract_no"], parent=zacc, grant_id=g["id"])
+                    led.entry(year, resource, "allocation", zacc, pacc, per_zone * 0.3, jan + dt.timedelta(days=30))
+                    led.entry(year, resource, "use", pacc, None, per_zone * 0.3, dt.date(year, 4, 30))
+            if year == 2026 and d["code"] == LAND_ESCALATED_DISTRICT:
+                day = dt.date(year, 3, 1)
+                pacc = led.account(year, resource, "project", "合成重点项目（用地指标超区余额）", parent=dist,
+                                   grant_id=_new_project_grant(grants, projects, d_zones))
+                shortfall = 25.0
+                need = d_quota * 0.2 + shortfall  # the district's unallocated 20% and the shortfall
+                led.request(year, resource, pacc, need, day, "escalated", "重点项目用地超出区剩余指标，报市统筹（合成）")
+                led.entry(year, resource, "escalation", dist, city, shortfall, day, "区用地指标不足，报市统筹（合成）")
+                led.entry(year, resource, "allocation", city, dist, shortfall, day + dt.timedelta(days=15),
+                          "市统筹追加用地指标（合成）")
+                led.entry(year, resource, "allocation", dist, pacc, need, day + dt.timedelta(days=20))
+                led.entry(year, resource, "use", pacc, None, need, dt.date(year, 5, 31))
 
 
 def _new_project_grant(grants: pd.DataFrame, projects: pd.DataFrame, d_zones: pd.DataFrame) -> int:
@@ -127,6 +174,7 @@ def build_assessments(zones: pd.DataFrame) -> pd.DataFrame:
                 continue
             start = dt.date(2021, 3, 1)
             end = dt.date(2024, 12, 31) if (z["code"] == EXPIRED_ASSESSMENT_ZONE and kind == "environment") \
+                else dt.date(2027, 3, 31) if (z["code"] == EXPIRING_ASSESSMENT_ZONE and kind == "water_resources") \
                 else dt.date(2030, 12, 31)
             rows.append({"zone_id": z["id"], "kind": kind, "document_ref": f"{z['name_zh']}区域评估-{kind}（合成）",
                          "approved_on": start, "valid_from": start, "valid_to": end})

@@ -47,8 +47,9 @@ _OPINIONS = "SMPG GO [2021] No. 1 §1.5 (Shanghai opinions on the comprehensive 
 
 QUOTA_BALANCE = RuleSpec(
     "quota_balance", "1.0", "能耗与主要污染物排放总量台账平衡", "Energy and pollutant quota balance",
-    (Param("resources", ["energy", "cod", "nh3n", "so2", "nox", "vocs"], _OPINIONS, dt.date(2021, 1, 15),
-           "resources kept in the ledger (energy tce; pollutants t/yr)"),
+    (Param("resources", ["energy", "cod", "nh3n", "so2", "nox", "vocs", "construction_land"],
+           _OPINIONS + "; construction land for key projects: §1.3", dt.date(2021, 1, 15),
+           "resources kept in the ledger (energy tce; pollutants t/yr; construction land ha)"),
      Param("tolerance", 0.0005, "ledger amounts are numeric(16, 3): half the last recorded digit",
            dt.date(2021, 1, 15), "amounts within this are equal"),
      Param("levels", ["city", "district", "zone", "project"], _OPINIONS, dt.date(2021, 1, 15),
@@ -72,10 +73,11 @@ TYPICAL_SECONDS = 1
 
 #: display names and units of land.quota_resources (migration 0001)
 RESOURCES = {"energy": ("能耗", "energy", "tce"), "cod": ("化学需氧量", "COD", "t"), "nh3n": ("氨氮", "NH3-N", "t"),
-             "so2": ("二氧化硫", "SO2", "t"), "nox": ("氮氧化物", "NOx", "t"), "vocs": ("挥发性有机物", "VOCs", "t")}
+             "so2": ("二氧化硫", "SO2", "t"), "nox": ("氮氧化物", "NOx", "t"), "vocs": ("挥发性有机物", "VOCs", "t"),
+             "construction_land": ("用地指标", "construction land", "ha")}
 _LEVEL_ZH = {"city": "市级", "district": "区级", "zone": "园区", "project": "项目"}
 #: the units as the Chinese explanations name them (the evidence keeps the codes)
-_UNIT_ZH = {"tce": "吨标准煤", "t": "吨"}
+_UNIT_ZH = {"tce": "吨标准煤", "t": "吨", "ha": "公顷"}
 _MOVES = ("allocation", "transfer")
 
 

@@ -13,6 +13,7 @@ from gisapp.demo.facts import (
     ESCALATED_DISTRICT,
     EXPIRED_ASSESSMENT_ZONE,
     GREEN_SHORT_ZONE,
+    LAND_ESCALATED_DISTRICT,
     MISSING_ASSESSMENT_ZONE,
     UNESCALATED_DISTRICT,
 )
@@ -65,8 +66,26 @@ def test_songjiang_escalated_at_quota_and_fengxian_over_quota_without_escalation
     assert songjiang["evidence"]["escalated"] == songjiang["evidence"]["shortfall"] > 0
     fengxian = energy_2025.loc[districts[UNESCALATED_DISTRICT]]
     assert fengxian["outcome"] == "over_quota_not_escalated" and fengxian["is_positive"]
-    others = q[(q["level"] != "city") & ~q["subject_id"].isin([songjiang["subject_id"], fengxian["subject_id"]])]
+    others = q[(q["level"] != "city") & ~q["subject_id"].isin([songjiang["subject_id"], fengxian["subject_id"]])
+               & ~((q["level"] == "district") & (q["resource"] == "construction_land") & (q["year"] == 2026)
+                   & (q["name"] == districts[LAND_ESCALATED_DISTRICT]))]
     assert len(others) > 100 and set(others["outcome"]) == {"within_quota"}
+
+
+def test_construction_land_is_a_quota_in_hectares_and_pudong_escalated_its_2026_key_project(found):
+    """用地指标 (§1.3) runs through the same ledger and rule as energy, in ha: Pudong's 2026 key
+    project needs more than the district holds; the shortfall went to the city, which covered it."""
+    out, _, districts, inputs = found
+    q = out["quotas"]
+    land = q[[e["resource"] == "construction_land" for e in q["evidence"]]]
+    assert len(land) > 20 and {e["unit"] for e in land["evidence"]} == {"ha"}
+    acc = inputs["quota_accounts"].set_index("id")
+    district = land[[e["level"] == "district" and e["year"] == 2026 for e in land["evidence"]]]
+    pudong = district[district["subject_id"].astype(int).map(acc["name"]) == districts[LAND_ESCALATED_DISTRICT]]
+    assert len(pudong) == 1
+    row = pudong.iloc[0]
+    assert row["outcome"] == "over_quota_escalated" and row["evidence"]["escalated"] == 25.0
+    assert row["evidence"]["balance"] == 0.0 and "公顷" in row["explanation_zh"] and "(ha)" in row["explanation_en"]
 
 
 def test_fengxian_environment_assessment_expired_and_qingpu_lacks_flood(found):

@@ -25,6 +25,7 @@ from gisapp.queries.search import search
 from gisapp.render.style import hideout, legend
 from gisapp.settings import get_settings
 from gisapp.web.components import header, page_lang
+from gisapp.web.feature_panel import feature_panel
 from gisapp.web.parcel_panel import aggregate_panel, not_found_panel, parcel_panel, zone_panel
 
 dash.register_page(__name__, path="/", name="map")
@@ -261,6 +262,8 @@ def show_detail(*args):
     if layer.detail == "parcel" and full.get("code"):
         panel, highlight, _ = _parcel_selection(str(full["code"]), lang, zoom_to=False)
         return panel, highlight, no_update
+    if layer.detail == "feature":
+        return feature_panel(layer, full, lang), None, no_update
     return zone_panel(layer, full, lang, zone_boundaries(get_engine(), full.get("code"))), None, no_update
 
 
