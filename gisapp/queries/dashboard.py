@@ -197,9 +197,9 @@ DATASETS: tuple[str, ...] = tuple(_SQL)
 
 
 def zones(engine: Engine) -> pd.DataFrame:
-    """The zones to choose from (code, names), real zones first."""
+    """The zones to choose from (id, code, names), real zones first."""
     with engine.connect() as conn:
-        return pd.read_sql(sa.text("SELECT code, name_zh, name_en, kind FROM land.zones "
+        return pd.read_sql(sa.text("SELECT id, code, name_zh, name_en, kind FROM land.zones "
                                    "ORDER BY kind = 'benchmark', id"), conn)
 
 

@@ -117,3 +117,36 @@ def test_zone_panel_lists_its_approved_boundaries_as_records(signed_in_browser, 
     assert rows[0][0] == versions[0].approval_ref + in_force and rows[1][0] == versions[1].approval_ref
     assert rows[0][1] == f"{versions[0].valid_from} – {t('detail.boundary_open', lang)}"
     assert rows[1][1] == f"{versions[1].valid_from} – {versions[1].valid_to}"
+
+
+def zone_name(engine, code: str, lang: str) -> str:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(f"SELECT name_{lang} FROM land.zones WHERE code = :c"), {"c": code}).scalar_one()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_zone_editor_dashboard_opens_on_their_zone_and_keeps_the_choice_in_the_url(
+        live_server, engine, make_user, lang):
+    from tests.browser.conftest import login, make_driver
+
+    editor = make_user("zone_editor", zones=("jiading",))
+    driver = make_driver()
+    try:
+        login(driver, live_server, editor.username, editor.password)
+        open_page(driver, live_server, f"/dashboard?lang={lang}")
+        picker = wait(driver, EC.presence_of_element_located((By.ID, "dash-zone")))
+        wait(driver, lambda d: zone_name(engine, "jiading", lang) in picker.text)
+        wait(driver, lambda d: "zone=jiading" in d.current_url)
+        wait(driver, lambda d: d.find_elements(By.ID, "dash-kpis"))
+        # another zone chosen: in the address and the language switch, and kept by a reload
+        other = zone_name(engine, "caohejing", lang)
+        picker.click()
+        option = wait(driver, lambda d: next((e for e in d.find_elements(By.XPATH, f"//*[text()='{other}']")
+                                              if e.is_displayed()), None))
+        option.click()
+        wait(driver, lambda d: "zone=caohejing" in d.current_url)
+        assert "zone=caohejing" in driver.find_element(By.ID, "app-lang-switch").get_attribute("href")
+        driver.refresh()
+        wait(driver, lambda d: other in d.find_element(By.ID, "dash-zone").text)
+    finally:
+        driver.quit()

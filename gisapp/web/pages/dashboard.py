@@ -1,7 +1,8 @@
 """Zone dashboards, per zone or for all zones: Plotly charts, tables (dash-ag-grid) and CSV /
 Excel exports of the same tables (``/api/dashboard/<table>.<csv|xlsx>``).
 
-URL: ``/dashboard?zone=jiading&lang=en`` (both optional).
+URL: ``/dashboard?zone=jiading&lang=en`` (both optional; a zone editor's opens on their zone, and
+the zone chosen is written back to the address: ``?zone=all`` for all zones).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import dash
 import dash_ag_grid as dag
 import pandas as pd
 import plotly.express as px
-from dash import Input, Output, State, callback, dcc, html
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 
 from gisapp.catalog.registry import get_layer
 from gisapp.db.engine import get_engine
@@ -22,7 +23,7 @@ from gisapp.web.tables import localized_columns
 
 dash.register_page(__name__, path="/dashboard", name="dashboard")
 
-ALL = "__all__"
+ALL = "__all__"  # in the address: ?zone=all (gisapp/web/assets/dashboard.js), or no zone
 
 # Every category a chart draws has one colour, given here: the map's colour where a layer
 # declares the value (layers/*.yml), otherwise by what it means: greens for what meets the policy,
@@ -79,11 +80,14 @@ def _colors(prefix: str, codes: pd.Series, labels: pd.Series) -> dict:
 
 def layout(lang: str | None = None, zone: str | None = None, **query) -> html.Div:
     lang = page_lang({"lang": lang})
+    zones = data.zones(get_engine())
     options = [{"label": t("dash.all_zones", lang), "value": ALL}] + [
-        {"label": row[f"name_{lang}"], "value": row["code"]} for _, row in data.zones(get_engine()).iterrows()]
-    value = zone if zone in {o["value"] for o in options} else ALL
+        {"label": row[f"name_{lang}"], "value": row["code"]} for _, row in zones.iterrows()]
+    value = zone if zone in {o["value"] for o in options} else own_zone(zones) if zone is None else ALL
+    zone = None if value == ALL else value
     return html.Div([
         dcc.Store(id="dash-lang", data=lang),
+        dcc.Store(id="dash-all", data=ALL),
         html.Div(header(lang, "/dashboard", {"zone": zone} if zone else {}), id="dash-header"),
         html.Div([
             html.H2(t("dash.title", lang)),
@@ -93,6 +97,23 @@ def layout(lang: str | None = None, zone: str | None = None, **query) -> html.Di
             dcc.Loading(html.Div(id="dash-content")),
         ], className="dash-page"),
     ], className="page")
+
+
+def own_zone(zones: pd.DataFrame) -> str:
+    """Where a dashboard opens without ``?zone=``: a zone editor's (first) zone, else all zones."""
+    from gisapp.web.auth import current_actor
+
+    actor = current_actor()
+    if actor is None or actor.role != "zone_editor" or not actor.zone_ids:
+        return ALL
+    mine = zones[zones["id"].isin(actor.zone_ids)]
+    return str(mine["code"].iloc[0]) if not mine.empty else ALL
+
+
+# the chosen zone goes into the address (?zone=) and the language switch, without a reload
+clientside_callback(ClientsideFunction(namespace="gisappDashboard", function_name="keepZone"),
+                    Output("app-lang-switch", "href"), Input("dash-zone", "value"), State("dash-all", "data"),
+                    State("dash-lang", "data"))
 
 
 def _section(name: str, figure, frame: pd.DataFrame, zone: str | None, lang: str) -> html.Div:
