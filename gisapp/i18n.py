@@ -552,6 +552,46 @@ TEXTS.update({
     "inventory.page.not_your_zone": {"zh": "园区 {zone} 不在您负责的范围内。", "en": "The zone {zone} is not one of yours."},
 })
 
+# The green-balance what-if (gisapp.web.green_what_if_page); the sentence itself is the rule's
+# (gisapp.rules.green_balance.what_if_in_zone).
+TEXTS.update({
+    "nav.green_what_if": {"zh": "绿地率测算", "en": "Green what-if"},
+    "gwi.link": {"zh": "测算新项目对园区绿地率平衡的影响", "en": "Try a new project against the zone's green balance"},
+    "gwi.title": {"zh": "绿地率平衡测算", "en": "Green-balance what-if"},
+    "gwi.note": {"zh": "按园区总量平衡规则测算：新项目（或改建某一地块）的面积与绿地率对园区绿地率和余量的影响。"
+                       "园区目标为规则参数，测算不保存任何数据。",
+                 "en": "Uses the zone-level green balance rule: how a new project (or a parcel redeveloped) of a given "
+                       "area and green ratio changes the zone's green ratio and margin. The zone target is a rule "
+                       "parameter; nothing is saved."},
+    "gwi.zone": {"zh": "园区", "en": "Zone"},
+    "gwi.parcel": {"zh": "地块编号（可选）", "en": "Parcel code (optional)"},
+    "gwi.parcel_hint": {"zh": "留空表示新增用地", "en": "Leave empty for new land"},
+    "gwi.area": {"zh": "项目面积（m²）", "en": "Project area (m²)"},
+    "gwi.area_hint": {"zh": "选了地块可留空，按地块面积", "en": "With a parcel, empty means its area"},
+    "gwi.ratio": {"zh": "项目绿地率（%）", "en": "Project green ratio (%)"},
+    "gwi.ratio_hint": {"zh": "例如 12", "en": "e.g. 12"},
+    "gwi.industrial": {"zh": "工业项目（提示工业用地绿地率上限）", "en": "Industrial project (note the industrial green cap)"},
+    "gwi.submit": {"zh": "测算", "en": "Check"},
+    "gwi.result": {"zh": "测算结果", "en": "Result"},
+    "gwi.target": {"zh": "园区目标绿地率", "en": "Zone target ratio"},
+    "gwi.ratio_before": {"zh": "园区现状绿地率", "en": "Zone green ratio now"},
+    "gwi.ratio_after": {"zh": "项目实施后园区绿地率", "en": "Zone green ratio after"},
+    "gwi.margin_before": {"zh": "园区现状余量", "en": "Zone margin now"},
+    "gwi.margin_after": {"zh": "项目实施后园区余量", "en": "Zone margin after"},
+    "gwi.min_ratio": {"zh": "保持平衡所需最低绿地率", "en": "Lowest ratio that keeps the balance"},
+    "gwi.none_balances": {"zh": "无（即使 100% 也不能平衡）", "en": "None (not even 100% balances)"},
+    "gwi.verdict": {"zh": "结论", "en": "Verdict"},
+    "gwi.fits": {"zh": "通过：园区仍可总量平衡", "en": "Pass: the zone stays balanced"},
+    "gwi.short": {"zh": "不通过：园区绿地总量不足", "en": "Fail: the zone would be short of green"},
+    "gwi.nothing_assessed": {"zh": "无可评估用地", "en": "No land assessed"},
+    "gwi.new_land": {"zh": "{zone} 新增用地 {area}", "en": "new land of {area} in {zone}"},
+    "gwi.on_parcel": {"zh": "{zone} 地块 {code}（{area}）", "en": "parcel {code} ({area}) in {zone}"},
+    "gwi.explanation": {"zh": "说明", "en": "Explanation"},
+    "gwi.err.no_parcel": {"zh": "{zone} 没有编号为“{code}”的地块", "en": "{zone} has no parcel “{code}”"},
+    "gwi.err.area_or_parcel": {"zh": "请填写面积，或选择一个地块", "en": "Give an area, or pick a parcel"},
+    "gwi.err.no_land": {"zh": "无法测算：{zone} 没有可参与总量平衡的其他用地", "en": "Cannot check: {zone} has no other land to balance against"},
+})
+
 def t(key: str, lang: str = "zh", **values: object) -> str:
     """The label ``key`` in ``lang`` (falls back to Chinese), formatted with ``values``.
 

@@ -626,3 +626,67 @@ def what_if_new_project(parcels: pd.DataFrame, green_areas: pd.DataFrame, zone_i
                   target=float(target), margin_before_m2=round(acc.margin_m2, 3), margin_after_m2=round(after, 3),
                   min_green_ratio=None if min_ratio is None else round(min_ratio, 6),
                   explanation_zh=zh, explanation_en=en)
+
+
+@dataclass(frozen=True)
+class ZoneWhatIf:
+    """A what-if as people read it: the zone's green ratio and margin before and after a project,
+    with the rule's answer (:class:`WhatIf`) and its sentence."""
+
+    what_if: WhatIf
+    parcel_id: int | None
+    target: float
+    ratio_before: float | None  # zone green / assessed area now (None: nothing assessed yet)
+    ratio_after: float
+    margin_before_m2: float
+    margin_after_m2: float
+    fits: bool
+    explanation_zh: str
+    explanation_en: str
+
+
+def what_if_in_zone(parcels: pd.DataFrame, green_areas: pd.DataFrame, zone_id: int, area_m2: float,
+                    green_ratio: float, parcel_id: int | None = None, as_of: dt.date | None = None,
+                    overrides: pd.DataFrame | None = None, industrial: bool = False) -> ZoneWhatIf:
+    """:func:`what_if_new_project` for a zone as it stands, on new land or on an existing parcel.
+
+    On a parcel (``parcel_id``), the parcel's land and green leave the zone's accounting first and
+    the project takes its place: for a parcel not yet counted (not built, not measured) the
+    answer is :func:`what_if_new_project`'s; for a counted one, its current surplus or deficit
+    is replaced. The zone's ratio is its green over the land assessed, before and after.
+
+    Example:
+        >>> p = pd.DataFrame({"id": [1, 2], "zone_id": [3, 3], "area_m2": [10_000.0, 4_000.0],
+        ...                   "land_use_code": ["100101", "100101"], "status": ["in_production", "granted_unbuilt"]})
+        >>> g = pd.DataFrame({"parcel_id": [1], "measured_on": [pd.Timestamp("2026-01-05")],
+        ...                   "green_area_m2": [2_000.0]})
+        >>> r = what_if_in_zone(p, g, 3, 4_000, 0.10, parcel_id=2, as_of=dt.date(2026, 6, 30))
+        >>> r.fits, r.margin_before_m2, r.margin_after_m2, round(r.ratio_after, 4)
+        (True, 500.0, 300.0, 0.1714)
+    """
+    as_of = as_of or dt.date.today()
+    now = zone_green(parcels, green_areas, int(zone_id), as_of, overrides=overrides)
+    rest = parcels if parcel_id is None else parcels[parcels["id"] != parcel_id]
+    if parcel_id is not None and len(rest) == len(parcels):
+        raise InputError(f"parcel {parcel_id} is not in the frame given")
+    if not (rest["zone_id"] == zone_id).any():
+        raise InputError(f"zone {zone_id} has no land besides parcel {parcel_id}: nothing to balance against")
+    base = zone_green(rest, green_areas, int(zone_id), as_of, overrides=overrides)
+    w = what_if_new_project(rest, green_areas, int(zone_id), area_m2, green_ratio, as_of=as_of,
+                            overrides=overrides, industrial=industrial)
+    ratio_before = now.zone_green_m2 / now.assessed_area_m2 if now.assessed_area_m2 > 0 else None
+    ratio_after = (base.zone_green_m2 + area_m2 * green_ratio) / (base.assessed_area_m2 + area_m2)
+    zh, en = w.explanation_zh, w.explanation_en
+    if parcel_id is not None:
+        code = str(parcels.loc[parcels["id"] == parcel_id, "code"].iloc[0]) if "code" in parcels else str(parcel_id)
+        if base.assessed_area_m2 != now.assessed_area_m2:
+            zh = (f"地块 {code} 现计入园区平衡（{num(now.margin_m2 - base.margin_m2)} m²），先移出该地块，"
+                  f"园区余量由 {num(now.margin_m2)} m² 变为 {num(base.margin_m2)} m²；{zh}")
+            en = (f"Parcel {code} counts in the zone's balance now ({num(now.margin_m2 - base.margin_m2)} m²); "
+                  f"without it the zone's margin goes from {num(now.margin_m2)} m² to {num(base.margin_m2)} m². {en}")
+        else:
+            zh = f"地块 {code} 尚未计入园区平衡（未建成或未测量绿地）；{zh}"
+            en = f"Parcel {code} is not yet counted in the zone's balance (not built or not measured). {en}"
+    return ZoneWhatIf(what_if=w, parcel_id=parcel_id, target=w.target, ratio_before=ratio_before,
+                      ratio_after=ratio_after, margin_before_m2=round(now.margin_m2, 3),
+                      margin_after_m2=w.margin_after_m2, fits=w.fits, explanation_zh=zh, explanation_en=en)

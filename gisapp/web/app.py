@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     from gisapp.web.auth import init_auth
     from gisapp.web.edit_api import edit_api
     from gisapp.web.errors import init_errors
+    from gisapp.web.green_what_if_page import green_what_if_page
     from gisapp.web.headers import init_security_headers
     from gisapp.web.import_page import import_page
     from gisapp.web.inventory_page import inventory_page
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.register_blueprint(import_page)
     app.server.register_blueprint(users_page)
     app.server.register_blueprint(inventory_page)
+    app.server.register_blueprint(green_what_if_page)
     # after the guard: an unknown API path tells nothing to someone not signed in
     init_errors(app)
     init_uploads(app)

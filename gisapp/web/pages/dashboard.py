@@ -141,6 +141,9 @@ def _section(name: str, figure, frame: pd.DataFrame, zone: str | None, lang: str
         html.A(t("dash.export_xlsx", lang), href=page_url(f"/api/dashboard/{name}.xlsx", lang, zone=zone),
                id=f"dash-export-xlsx-{name}", download=f"{name}.xlsx"),
     ], className="dash-exports")
+    if name == "green_balance":  # the question the section raises, answered on its own page
+        body.insert(0, html.A(t("gwi.link", lang), href=page_url("/green-what-if", lang, zone=zone),
+                              id="dash-green-what-if", className="dash-link"))
     return html.Div([html.H3(t(f"dash.{name}", lang)), exports, *body], className="dash-section",
                     id=f"dash-section-{name}")
 
