@@ -57,6 +57,10 @@ TEXTS.update({
     "parcel.as_of_absent": {"zh": "该日期时地块尚不存在", "en": "The parcel did not exist on that date"},
     "parcel.findings": {"zh": "规则发现", "en": "Rule findings"},
     "parcel.no_findings": {"zh": "暂无规则发现", "en": "No findings"},
+    "parcel.findings_as_of": {"zh": "规则发现截至 {at}（评估日期 {day}）",
+                              "en": "Findings as of {at} (assessed as of {day})"},
+    "parcel.findings_pending": {"zh": "正在重新评估：{since} 起的更改尚未计入，下列发现可能已过时",
+                                "en": "Re-assessment pending: changes since {since} are not in the findings below yet"},
     "parcel.grants": {"zh": "出让与履约要求", "en": "Grants and performance requirements"},
     "parcel.progress": {"zh": "建设进度", "en": "Construction progress"},
     "parcel.metrics": {"zh": "年度经营指标", "en": "Annual metrics"},
@@ -591,6 +595,7 @@ TEXTS.update({
     "gwi.err.area_or_parcel": {"zh": "请填写面积，或选择一个地块", "en": "Give an area, or pick a parcel"},
     "gwi.err.no_land": {"zh": "无法测算：{zone} 没有可参与总量平衡的其他用地", "en": "Cannot check: {zone} has no other land to balance against"},
 })
+
 
 def t(key: str, lang: str = "zh", **values: object) -> str:
     """The label ``key`` in ``lang`` (falls back to Chinese), formatted with ``values``.

@@ -19,6 +19,7 @@ from gisapp.db.engine import get_engine
 from gisapp.errors import NotFoundError
 from gisapp.i18n import label, t
 from gisapp.queries import edits
+from gisapp.queries.live import Freshness, parcel_freshness
 from gisapp.queries.parcel_record import change_text, parcel_as_of, parcel_record
 from gisapp.render.style import hideout
 from gisapp.web.auth import current_actor
@@ -27,6 +28,10 @@ from gisapp.web.errors import EDIT_ERRORS, conflict_changes, edit_failure
 from gisapp.web.forms import FORMS, field_id, render_form
 
 dash.register_page(__name__, path_template="/parcel/<code>", name="parcel", title="地块 · Parcel")
+
+
+#: how often an open parcel page asks whether its findings changed (a light query)
+LIVE_POLL_MS = 2000
 
 
 def layout(code: str | None = None, lang: str | None = None, **_query) -> html.Div:
@@ -39,6 +44,9 @@ def layout(code: str | None = None, lang: str | None = None, **_query) -> html.D
             dcc.Store(id="parcel-lang", data=lang),
             dcc.Store(id="parcel-refresh", data=0),
             dcc.Store(id="parcel-flash", data=None),
+            # findings follow the worker without a reload (gisapp.rules.worker)
+            dcc.Interval(id="parcel-live-poll", interval=LIVE_POLL_MS),
+            dcc.Store(id="parcel-findings-stamp", data=None),
             html.Div(id="parcel-body", className="parcel-body"),
         ],
         className="page parcel-page",
@@ -431,7 +439,7 @@ def _section(title: str, body, form=None, form_id: str | None = None) -> html.Se
     return html.Section(children, className="parcel-section", **extra)
 
 
-def render_body(record: dict, lang: str, flash: dict | None) -> list:
+def render_body(record: dict, lang: str, flash: dict | None, freshness: Freshness | None = None) -> list:
     p = record["parcel"]
     may_edit = record["may_edit"]
     options, values, context = _form_setup(record, lang) if may_edit else ({}, {}, {})
@@ -507,7 +515,10 @@ def render_body(record: dict, lang: str, flash: dict | None) -> list:
                             ),
                         ),
                         _section(
-                            t("parcel.findings", lang), _findings(record, lang), form("review"), "review"
+                            t("parcel.findings", lang),
+                            html.Div(_live_findings(record, freshness, lang), id="parcel-findings-live"),
+                            form("review"),
+                            "review",
                         ),
                     ],
                     className="parcel-col",
@@ -530,6 +541,7 @@ def render_body(record: dict, lang: str, flash: dict | None) -> list:
 
 @callback(
     Output("parcel-body", "children"),
+    Output("parcel-findings-stamp", "data"),
     Input("parcel-code", "data"),
     Input("parcel-refresh", "data"),
     State("parcel-lang", "data"),
@@ -543,8 +555,45 @@ def show_parcel(code, _refresh, lang, flash):
     except NotFoundError:
         return html.P(
             t("parcel.not_found", lang, code=code or ""), id="parcel-not-found", className="form-error"
-        )
-    return render_body(record, lang, flash)
+        ), None
+    freshness = parcel_freshness(get_engine(), current_actor(), code or "")
+    return render_body(record, lang, flash, freshness), freshness.stamp()
+
+
+@callback(
+    Output("parcel-findings-live", "children"),
+    Output("parcel-findings-stamp", "data", allow_duplicate=True),
+    Input("parcel-live-poll", "n_intervals"),
+    State("parcel-findings-stamp", "data"),
+    State("parcel-code", "data"),
+    State("parcel-lang", "data"),
+    prevent_initial_call=True,
+)
+def follow_findings(_n, seen, code, lang):
+    """The findings again when the worker made new ones current or a change became pending."""
+    actor = current_actor()
+    try:
+        freshness = parcel_freshness(get_engine(), actor, code or "")
+    except NotFoundError:
+        return no_update, no_update
+    if freshness.stamp() == seen:
+        return no_update, no_update
+    record = parcel_record(get_engine(), actor, code or "")
+    return _live_findings(record, freshness, lang or "zh"), freshness.stamp()
+
+
+def _live_findings(record: dict, freshness: Freshness | None, lang: str) -> list:
+    """The findings with how fresh they are: as of when, or pending while a change waits."""
+    if freshness is None:
+        status = []
+    elif freshness.pending:
+        status = [html.P(t("parcel.findings_pending", lang, since=when(freshness.pending_since)),
+                         id="parcel-findings-status", className="findings-status pending")]
+    else:
+        status = [html.P(t("parcel.findings_as_of", lang, at=when(freshness.made_current_at),
+                           day=freshness.as_of.isoformat() if freshness.as_of else "—"),
+                         id="parcel-findings-status", className="findings-status")]
+    return status + [_findings(record, lang)]
 
 
 @callback(
