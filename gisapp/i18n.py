@@ -596,6 +596,15 @@ TEXTS.update({
     "gwi.err.no_land": {"zh": "无法测算：{zone} 没有可参与总量平衡的其他用地", "en": "Cannot check: {zone} has no other land to balance against"},
 })
 
+# The mixed-use pilot badge of the parcel page (gisapp.web.pilot_badge).
+TEXTS.update({
+    "pilot.badge": {"zh": "混合用地试点", "en": "Mixed-use pilot"},
+    "pilot.approval": {"zh": "批准文号：{ref}（{on} 批准）", "en": "Approval: {ref} (approved on {on})"},
+    "pilot.no_ref": {"zh": "未登记文号", "en": "no reference recorded"},
+    "pilot.shares": {"zh": "各用途建筑面积占比：{shares}", "en": "Floor-area shares: {shares}"},
+    "pilot.no_shares": {"zh": "未登记用途占比", "en": "no shares recorded"},
+})
+
 
 def t(key: str, lang: str = "zh", **values: object) -> str:
     """The label ``key`` in ``lang`` (falls back to Chinese), formatted with ``values``.

@@ -144,6 +144,12 @@ def parcel_record(engine: Engine, actor: Actor, code: str) -> dict:
                 WHERE c.parcel_id = :p ORDER BY c.floor_share_pct DESC, c.land_use_code""",
                 p=pid,
             ),
+            # an approved mixed-use pilot (at most one per parcel): the page shows it as a badge
+            "pilot": _rows(
+                conn,
+                "SELECT pilot_ref, approved_on, note FROM land.mixed_use_pilots WHERE parcel_id = :p",
+                p=pid,
+            ),
             "green": _rows(
                 conn,
                 """

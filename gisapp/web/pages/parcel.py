@@ -26,6 +26,7 @@ from gisapp.web.auth import current_actor
 from gisapp.web.components import editor, header, page_lang, page_url, when
 from gisapp.web.errors import EDIT_ERRORS, conflict_changes, edit_failure
 from gisapp.web.forms import FORMS, field_id, render_form
+from gisapp.web.pilot_badge import pilot_badge
 
 dash.register_page(__name__, path_template="/parcel/<code>", name="parcel", title="地块 · Parcel")
 
@@ -470,6 +471,8 @@ def render_body(record: dict, lang: str, flash: dict | None, freshness: Freshnes
         html.A(t("parcel.back_to_map", lang), href=page_url("/", lang, parcel=p["code"]), id="parcel-back"),
         html.H2(t("parcel.title", lang, code=p["code"]), id="parcel-title"),
     ]
+    if record.get("pilot"):
+        head.append(pilot_badge(record, lang))
     if flash:
         head.append(
             html.Div(
