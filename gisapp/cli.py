@@ -188,20 +188,24 @@ def serve(host: str | None, port: int | None, threads: int | None, dev: bool,
 
 @contextmanager
 def _worker_beside(start: bool):
-    """`gisapp worker` in a process of its own while the server runs (the rules would otherwise
-    compete with the requests for the server's interpreter), stopped with it."""
+    """`gisapp worker` in processes of their own while the server runs (the rules would otherwise
+    compete with the requests for the server's interpreter), one for the zones' rules and one for
+    the whole city's (an edit's findings need not wait for the city's ranking), stopped with it."""
     if not start:
-        yield None
+        yield []
         return
-    proc = subprocess.Popen([sys.executable, "-c", "from gisapp.cli import main; main()", "worker"])
+    procs = [subprocess.Popen([sys.executable, "-c", "from gisapp.cli import main; main()", "worker", "--kind", k])
+             for k in ("zones", "city")]
     try:
-        yield proc
+        yield procs
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def _assess_demo_once(engine) -> None:
@@ -283,8 +287,10 @@ def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...], workers: int |
 
 @main.command()
 @click.option("--once", is_flag=True, help="Do what is queued now, then exit.")
+@click.option("--kind", type=click.Choice(["zones", "city", "all"]), default="all", show_default=True,
+              help="What to take from the queue: the zones' rules, the whole-city rules, or both in turn.")
 @friendly
-def worker(once: bool) -> None:
+def worker(once: bool, kind: str) -> None:
     """Keep findings live: re-assess what each committed change touched (runs until stopped)."""
     import logging
     import signal
@@ -296,7 +302,7 @@ def worker(once: bool) -> None:
     ensure_database(owner=False)
     engine = assessor_engine()
     if once:
-        while (done := run_once(engine)) is not None:
+        while (done := run_once(engine, kind)) is not None:
             click.echo(f"re-assessed zones {done.zone_ids}{' and the whole city' if done.city else ''} "
                        f"({done.queued_rows} queued change(s)) in {done.seconds:.2f} s")
         return
@@ -304,7 +310,7 @@ def worker(once: bool) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        run_forever(engine, stop)
+        run_forever(engine, stop, kind=kind)
     except KeyboardInterrupt:
         pass
 

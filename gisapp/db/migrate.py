@@ -80,9 +80,11 @@ def migrate(engine: Engine, sql_dir: Path, settings: Settings | None = None) -> 
         try:
             # and no assessment meanwhile: re-applying the views locks them, which deadlocked with
             # a running assessment's reads (the run failed); the migration waits for the run instead
-            if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": locks.ASSESSMENT}).scalar():
-                log.warning("waiting for the running assessment (gisapp assess) to finish before migrating")
-                conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": locks.ASSESSMENT})
+            for key in locks.ASSESSMENTS:
+                if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                    log.warning("waiting for the running assessment (gisapp assess, gisapp worker) to finish "
+                                "before migrating")
+                    conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
             conn.commit()
             with conn.begin():
                 conn.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS gisapp_meta")
@@ -119,7 +121,8 @@ def migrate(engine: Engine, sql_dir: Path, settings: Settings | None = None) -> 
         finally:
             if conn.in_transaction():
                 conn.rollback()
-            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": locks.ASSESSMENT})
+            for key in reversed(locks.ASSESSMENTS):
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
             conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
             conn.commit()
     store_context_key(engine, settings)

@@ -39,8 +39,6 @@ from gisapp.rules.scheduler import ModuleDone, run_modules
 __all__ = ["RunSummary", "evaluate_rules", "prune_findings", "run_assessment"]
 
 REVIEW_COLUMNS = ["review_status", "review_reason", "reviewed_by", "reviewed_at"]
-# one assessment at a time: two concurrent runs of a zone would race for "current"
-_LOCK_KEY = locks.ASSESSMENT
 
 
 @dataclass
@@ -87,9 +85,11 @@ def run_assessment(
     ran = list(rule_names) if rule_names else [s.name for m in modules for s in m.SPECS]
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
+    keys = _lock_keys(modules)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
-        # one assessment at a time: two concurrent runs of a zone would race for "current"
-        lock.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_KEY})
+        # one run of these rules at a time: two would race for "current" (gisapp.db.locks)
+        for key in keys:
+            lock.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
         try:
             zone_ids = zone_ids_for(lock, zone_codes)  # unknown zones: refused before anything is written
             as_of = as_of or lock.execute(sa.text("SELECT rules.live_as_of()")).scalar_one()
@@ -121,7 +121,8 @@ def run_assessment(
                 {"n": total, "id": run_id, "s": orjson.dumps(seconds).decode()},
             )
         finally:
-            lock.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
+            for key in reversed(keys):
+                lock.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
     counts = [d.counts for d in done if not d.counts.empty]
     return RunSummary(
         run_id=run_id,
@@ -150,6 +151,12 @@ def _parcel_count(conn, zone_ids: list[int] | None) -> int:
         ),
         {"z": zone_ids},
     ).scalar_one()
+
+
+def _lock_keys(modules) -> list[int]:
+    """The advisory locks of a run of ``modules``: one per kind of rule it runs, in lock order."""
+    kinds = {locks.ASSESSMENT if getattr(m, "ZONE_LOCAL", False) else locks.ASSESSMENT_CITY for m in modules}
+    return [k for k in locks.ASSESSMENTS if k in kinds]
 
 
 def _start_run(conn, as_of: dt.date, zone_codes: list[str] | None, ran: list[str]) -> int:
@@ -277,7 +284,8 @@ def prune_findings(engine: Engine, keep_runs: int = 3) -> int:
     if keep_runs < 0:
         raise InputError(f"keep_runs must be 0 or more, not {keep_runs}")
     with engine.begin() as conn:
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        for key in locks.ASSESSMENTS:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
         # with the lock held no run is in progress: a run still "running" died (killed process)
         conn.execute(
             sa.text(

@@ -73,14 +73,21 @@ class RoundDone:
     seconds: float = 0.0
 
 
-def run_once(engine: Engine) -> RoundDone | None:
-    """Take everything queued that no other worker holds, re-assess it and delete it; None when
-    nothing was queued. An error leaves the rows queued (the transaction rolls back)."""
+#: which queued rows a worker takes: the zones' (zone-local rules), the city's, or both
+KINDS = {"zones": "zone_id IS NOT NULL", "city": "zone_id IS NULL", "all": "true"}
+
+
+def run_once(engine: Engine, kind: str = "all") -> RoundDone | None:
+    """Take everything of ``kind`` (:data:`KINDS`) queued that no other worker holds, re-assess it
+    and delete it; None when nothing was queued. An error leaves the rows queued (the transaction
+    rolls back). A zones worker and a city worker run side by side (they take different advisory
+    locks, gisapp.db.locks): an edit's own findings need not wait for the city's ranking."""
     t0 = time.perf_counter()
     local_rules, city_rules = rule_names_by_reach()
     with engine.connect() as claim, claim.begin():
         rows = claim.execute(
-            sa.text("SELECT id, zone_id FROM rules.reassess_queue ORDER BY id FOR UPDATE SKIP LOCKED")
+            sa.text(f"SELECT id, zone_id FROM rules.reassess_queue WHERE {KINDS[kind]} "
+                    "ORDER BY id FOR UPDATE SKIP LOCKED")
         ).all()
         if not rows:
             return None
@@ -124,16 +131,19 @@ def queue_daily_pass(engine: Engine) -> bool:
     return True
 
 
-def run_forever(engine: Engine, stop: threading.Event | None = None, poll_seconds: float = POLL_SECONDS) -> None:
-    """Re-assess what is queued whenever something is (woken by the queue's notification, or
-    every ``poll_seconds``), until ``stop`` is set. A failed round is logged and retried."""
+def run_forever(engine: Engine, stop: threading.Event | None = None, poll_seconds: float = POLL_SECONDS,
+                kind: str = "all") -> None:
+    """Re-assess what is queued of ``kind`` whenever something is (woken by the queue's
+    notification, or every ``poll_seconds``), until ``stop`` is set. A failed round is logged and
+    retried."""
     stop = stop or threading.Event()
     listener = _listen(engine)
     try:
         while not stop.is_set():
             try:
-                queue_daily_pass(engine)
-                while not stop.is_set() and (done := run_once(engine)) is not None:
+                if kind != "city":
+                    queue_daily_pass(engine)
+                while not stop.is_set() and (done := run_once(engine, kind)) is not None:
                     log.info("re-assessed zones %s%s from %d queued change(s) in %.2f s",
                              done.zone_ids, " and the whole city" if done.city else "", done.queued_rows,
                              done.seconds)

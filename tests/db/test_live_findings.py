@@ -289,7 +289,8 @@ def test_a_worker_killed_mid_job_leaves_the_work_queued_and_the_next_one_does_it
     assert _current(live) == live_findings
 
 
-def test_two_workers_at_once_take_different_rows_and_agree_with_the_batch(live):
+def test_workers_side_by_side_take_different_rows_and_agree_with_the_batch(live):
+    """A zones worker, a city worker and one of both kinds at once, as `gisapp serve` runs them."""
     import threading
 
     _clear_queue(live)
@@ -297,13 +298,14 @@ def test_two_workers_at_once_take_different_rows_and_agree_with_the_batch(live):
         conn.execute(sa.text("UPDATE land.zones SET name_zh = name_zh"))
     errors: list[BaseException] = []
 
-    def work():
+    def work(kind):
         try:
-            _drain(live)
+            while run_once(assessor_engine(), kind) is not None:
+                pass
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
+    threads = [threading.Thread(target=work, args=(kind,)) for kind in ("zones", "city", "all")]
     for t in threads:
         t.start()
     for t in threads:
