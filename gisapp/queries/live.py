@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from gisapp.db.context import Actor, acting_as
 from gisapp.errors import NotFoundError
@@ -33,19 +33,33 @@ class Freshness:
         return f"{self.made_current_at and self.made_current_at.isoformat()}|{self.pending}"
 
 
+    def to_dict(self) -> dict:
+        """JSON-friendly: times and the date as ISO text, ``pending`` as a flag."""
+        return {"made_current_at": self.made_current_at and self.made_current_at.isoformat(),
+                "as_of": self.as_of and self.as_of.isoformat(), "pending": self.pending,
+                "pending_since": self.pending_since and self.pending_since.isoformat()}
+
+
+_FRESHNESS = sa.text("""
+    SELECT (SELECT max(c.made_current_at) FROM rules.current_runs c WHERE c.zone_key = p.zone_id)
+               AS made_current_at,
+           (SELECT max(f.as_of) FROM rules.current_findings f WHERE f.parcel_id = p.id) AS as_of,
+           (SELECT min(q.enqueued_at) FROM rules.reassess_queue q WHERE q.zone_id = p.zone_id)
+               AS pending_since
+    FROM land.parcels p WHERE p.code = :code""")
+
+
+def freshness_on(conn: Connection, code: str) -> Freshness | None:
+    """The freshness of parcel ``code``'s findings on an open connection (None: no such parcel)."""
+    row = conn.execute(_FRESHNESS, {"code": code}).first()
+    return None if row is None else Freshness(row.made_current_at, row.as_of, row.pending_since)
+
+
 def parcel_freshness(engine: Engine, actor: Actor, code: str) -> Freshness:
-    """The freshness of the findings of parcel ``code`` (NotFoundError if there is none)."""
+    """The freshness of the findings of parcel ``code`` as ``actor`` sees them (NotFoundError if
+    there is no such parcel)."""
     with acting_as(engine, actor) as conn:
-        row = conn.execute(
-            sa.text("""
-            SELECT (SELECT max(c.made_current_at) FROM rules.current_runs c WHERE c.zone_key = p.zone_id)
-                       AS made_current_at,
-                   (SELECT max(f.as_of) FROM rules.current_findings f WHERE f.parcel_id = p.id) AS as_of,
-                   (SELECT min(q.enqueued_at) FROM rules.reassess_queue q WHERE q.zone_id = p.zone_id)
-                       AS pending_since
-            FROM land.parcels p WHERE p.code = :code"""),
-            {"code": code},
-        ).first()
-    if row is None:
+        found = freshness_on(conn, code)
+    if found is None:
         raise NotFoundError(f"there is no parcel {code}")
-    return Freshness(row.made_current_at, row.as_of, row.pending_since)
+    return found

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from gisapp.queries.live import freshness_on
 from gisapp.units import MU_PER_M2
 
 _ATTRIBUTES = sa.text(f"""
@@ -99,6 +100,8 @@ class ParcelDetail:
     geometry: dict | None = None
     #: a point inside the parcel (lon, lat) to centre the map on; a bbox centre may lie outside
     center: tuple[float, float] | None = None
+    #: how fresh the findings are (gisapp.queries.live.Freshness.to_dict): as of when, or pending
+    findings_status: dict | None = None
 
     @property
     def code(self) -> str:
@@ -107,7 +110,7 @@ class ParcelDetail:
     def to_json(self) -> str:
         return json.dumps({"attributes": self.attributes, "history": self.history, "grants": self.grants,
                            "findings": self.findings, "bbox": self.bbox, "geometry": self.geometry,
-                           "center": self.center},
+                           "center": self.center, "findings_status": self.findings_status},
                           ensure_ascii=False)
 
 
@@ -127,6 +130,7 @@ def parcel_detail(engine: Engine, code: str) -> ParcelDetail | None:
         gids = [g["id"] for g in grants]
         requirements = _rows(conn.execute(_REQUIREMENTS, {"gids": gids})) if gids else []
         findings = _rows(conn.execute(_FINDINGS, {"pid": pid}))
+        freshness = freshness_on(conn, code)
     by_grant: dict[int, list[dict]] = {}
     for req in requirements:
         by_grant.setdefault(req.pop("grant_id"), []).append(req)
@@ -137,7 +141,8 @@ def parcel_detail(engine: Engine, code: str) -> ParcelDetail | None:
         grant["requirements"] = by_grant.get(grant["id"], [])
         for req in grant["requirements"]:
             req["passed"] = _indicator_verdict(review, req["indicator"])
-    return ParcelDetail(attrs, history, grants, findings, bbox, geometry, center)  # type: ignore[arg-type]
+    return ParcelDetail(attrs, history, grants, findings, bbox, geometry, center,  # type: ignore[arg-type]
+                        freshness.to_dict() if freshness else None)
 
 
 def _indicator_verdict(review: dict | None, indicator: str) -> bool | None:

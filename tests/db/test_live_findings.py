@@ -315,3 +315,19 @@ def test_workers_side_by_side_take_different_rows_and_agree_with_the_batch(live)
     live_findings = _current(live)
     run_assessment(assessor_engine())
     assert _current(live) == live_findings
+
+
+def test_the_map_api_says_when_a_parcels_findings_are_pending(live):
+    """/api/parcels/<code> (the map's detail panel) carries the same freshness as the parcel page."""
+    from gisapp.queries.parcel import parcel_detail
+
+    _clear_queue(live)
+    with live.connect() as conn:
+        code, zone_id = conn.execute(sa.text("SELECT code, zone_id FROM land.parcels ORDER BY id LIMIT 1")).one()
+    status = parcel_detail(live, code).findings_status
+    assert status["pending"] is False and status["made_current_at"] and status["as_of"] == DEMO_AS_OF.isoformat()
+    with live.begin() as conn:
+        conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source) VALUES (:z, 'test')"), {"z": zone_id})
+    assert parcel_detail(live, code).findings_status["pending"] is True
+    _drain(live)
+    assert parcel_detail(live, code).findings_status["pending"] is False
