@@ -606,6 +606,23 @@ TEXTS.update({
 })
 
 
+# The regional assessments running out soon (gisapp.web.coverage_page).
+TEXTS.update({
+    "coverage.page.title": {"zh": "即将到期的区域评估", "en": "Regional assessments running out"},
+    "coverage.page.days": {"zh": "到期天数以内", "en": "Within days"},
+    "coverage.page.show": {"zh": "查询", "en": "Show"},
+    "coverage.page.zone": {"zh": "园区", "en": "Zone"},
+    "coverage.page.kind": {"zh": "评估类型", "en": "Assessment"},
+    "coverage.page.valid_to": {"zh": "有效期至", "en": "Valid until"},
+    "coverage.page.days_left": {"zh": "剩余天数", "en": "Days left"},
+    "coverage.page.document": {"zh": "文件", "en": "Document"},
+    "coverage.page.empty": {"zh": "该期限内没有到期的区域评估", "en": "No regional assessment runs out within that time"},
+    "coverage.page.summary": {"zh": "{days} 天内到期的区域评估：{n} 项", "en": "{n} regional assessment(s) run out within {days} days"},
+    "coverage.page.bad_days": {"zh": "天数“{days}”无效：请填写 0 到 3650 的整数", "en": "Days “{days}” is not valid: give a whole number from 0 to 3650"},
+    "coverage.page.map_note": {"zh": "地图图层“区域评估覆盖”显示各园区今天的覆盖情况。", "en": "The map layer “Regional assessment coverage” shows each zone's coverage today."},
+})
+
+
 def t(key: str, lang: str = "zh", **values: object) -> str:
     """The label ``key`` in ``lang`` (falls back to Chinese), formatted with ``values``.
 

@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         update_title=None,
     )
     from gisapp.web.auth import init_auth
+    from gisapp.web.coverage_page import coverage_page
     from gisapp.web.edit_api import edit_api
     from gisapp.web.errors import init_errors
     from gisapp.web.green_what_if_page import green_what_if_page
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.register_blueprint(import_page)
     app.server.register_blueprint(users_page)
     app.server.register_blueprint(inventory_page)
+    app.server.register_blueprint(coverage_page)
     app.server.register_blueprint(green_what_if_page)
     # after the guard: an unknown API path tells nothing to someone not signed in
     init_errors(app)
