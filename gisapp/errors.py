@@ -19,3 +19,8 @@ class NotFoundError(GisappError):
 
 class InputError(GisappError):
     """Bad input from a user or a file; the message names what and where."""
+
+
+class Term(str):
+    """A key of the vocabulary (gisapp.i18n) given as a value of a message: shown as its label in
+    the reader's language. The layers below the web keep keys and values, never sentences."""

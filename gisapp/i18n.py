@@ -5,6 +5,11 @@ Layer titles and field labels live in the layer declarations; everything else is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from gisapp.errors import Term
+
 LANGUAGES = ("zh", "en")
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -605,7 +610,6 @@ TEXTS.update({
     "pilot.no_shares": {"zh": "未登记用途占比", "en": "no shares recorded"},
 })
 
-
 # The regional assessments running out soon (gisapp.web.coverage_page).
 TEXTS.update({
     "coverage.page.title": {"zh": "即将到期的区域评估", "en": "Regional assessments running out"},
@@ -635,6 +639,21 @@ def t(key: str, lang: str = "zh", **values: object) -> str:
     if key in PARAM_LABELS:
         values = {**param_values(key, lang), **values}
     return text.format(**values) if values else text
+
+
+def message(key: str, values: Mapping[str, Any], lang: str = "zh") -> str:
+    """The sentence of a message key with its values, as the data layer hands them over: a value
+    that is a :class:`gisapp.errors.Term` is shown as its label, a ``{"zh": .., "en": ..}`` dict in
+    ``lang``, anything else as it is."""
+    shown = {k: (t(v, lang) if isinstance(v, Term) else v.get(lang, v.get("zh")) if isinstance(v, dict) else v)
+             for k, v in values.items()}
+    return t(key, lang, **shown)
+
+
+def problem_texts(problems: Mapping[str, Any], lang: str = "zh") -> dict[str, str]:
+    """Each field's problem (gisapp.queries.edit_errors.FieldProblem: ``key``, ``values``) as its
+    sentence in ``lang``."""
+    return {name: message(p.key, p.values, lang) for name, p in problems.items()}
 
 # The import report on the web page (gisapp.io.report.localise): each problem the importer writes,
 # "cli" as the command line prints it (the pattern that recognises it, {names} for the parts that

@@ -1,7 +1,8 @@
 """What can go wrong with an edit, and the database's refusals turned into it: bad values by
 field (:class:`ValidationFailed`), not allowed (:class:`EditRefused`), a stale edit with the
-current values (:class:`EditConflict`). The messages are keys of gisapp.i18n with their values,
-rendered in the user's language by the web layer.
+current values (:class:`EditConflict`). The messages are keys of gisapp.i18n with their values
+(a :class:`gisapp.errors.Term` for a label), rendered in the user's language by the web layer
+(:func:`gisapp.i18n.problem_texts`): nothing here builds a sentence for a person.
 """
 
 from __future__ import annotations
@@ -18,21 +19,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from gisapp.db.context import Actor, acting_as
 from gisapp.errors import GisappError, InputError, NotFoundError
-from gisapp.i18n import t
 
 
 class FieldProblem(NamedTuple):
-    """A message key of gisapp.i18n and its values, shown next to a form field.
-
-    A value that depends on the language is a ``{"zh": ..., "en": ...}`` dict.
-    """
+    """A message key of gisapp.i18n and its values, shown next to a form field
+    (:func:`gisapp.i18n.message`: a Term value is a label, a ``{"zh": .., "en": ..}`` dict a value
+    that depends on the language)."""
 
     key: str
     values: dict
-
-    def text(self, lang: str = "zh") -> str:
-        values = {k: (v.get(lang, v.get("zh")) if isinstance(v, dict) else v) for k, v in self.values.items()}
-        return t(self.key, lang, **values)
 
 
 class ValidationFailed(InputError):
@@ -40,10 +35,8 @@ class ValidationFailed(InputError):
 
     def __init__(self, problems: Mapping[str, FieldProblem]):
         self.problems = dict(problems)
-        super().__init__("; ".join(f"{name}: {msg}" for name, msg in self.messages("en").items()))
-
-    def messages(self, lang: str = "zh") -> dict[str, str]:
-        return {name: p.text(lang) for name, p in self.problems.items()}
+        # for logs and tracebacks; people read gisapp.i18n.problem_texts(problems, lang)
+        super().__init__("; ".join(f"{name}: {p.key}" for name, p in self.problems.items()))
 
 
 class EditRefused(GisappError):
@@ -56,16 +49,6 @@ class EditConflict(GisappError):
     def __init__(self, message: str, current: Mapping[str, Any]):
         super().__init__(message)
         self.current = dict(current)
-
-    def describe(self, lang: str = "zh") -> str:
-        at = str(self.current.get("updated_at", ""))[:19].replace("T", " ")
-        return t(
-            "edit.conflict",
-            lang,
-            by=self.current.get("updated_by", "?"),
-            at=at,
-            version=self.current.get("version", "?"),
-        )
 
 
 def _detail(exc: sa.exc.DBAPIError) -> dict:

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gisapp.i18n import t
+from gisapp.errors import Term
 from gisapp.queries.edit_errors import FieldProblem, ValidationFailed
 
 MAX_REASON = 500
@@ -39,7 +39,7 @@ def shown(value: Any) -> str:
     return UNSTORABLE.sub("\ufffd", str(value)[:40])
 
 
-def _kind(value: Any) -> dict[str, str]:
+def _kind(value: Any) -> Term:
     """What a value of the wrong type is, in both languages (for a message)."""
     key = (
         "list" if isinstance(value, list | tuple)
@@ -48,7 +48,7 @@ def _kind(value: Any) -> dict[str, str]:
         else "number" if isinstance(value, int | float | Decimal)
         else "other"
     )
-    return {lang: t(f"error.type.{key}", lang) for lang in ("zh", "en")}
+    return Term(f"error.type.{key}")
 
 
 def _invisible(text: str) -> bool:
@@ -227,7 +227,7 @@ class Form:
             self.fail(
                 later,
                 "date_order",
-                other={"zh": t(label, "zh"), "en": t(label, "en")},
+                other=Term(label),
                 other_value=first.isoformat(),
             )
 

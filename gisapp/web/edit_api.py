@@ -23,7 +23,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from gisapp.db.engine import get_engine
 from gisapp.errors import NotFoundError
-from gisapp.i18n import t
+from gisapp.i18n import problem_texts, t
 from gisapp.queries import edits
 from gisapp.queries.parcel_record import parcel_as_of, parcel_record
 from gisapp.web.auth import current_actor, request_lang
@@ -149,7 +149,7 @@ def parcel_on(code: str, on: str):
     form = edits.Form({"on": on})
     day = form.date("on", required=True, not_future=False)
     if form.problems:
-        message = edits.ValidationFailed(form.problems).messages(request_lang())["on"]
+        message = problem_texts(form.problems, request_lang())["on"]
         return _no_store(json_error(400, message, "on"), 400)
     try:
         return _no_store(jsonify(parcel_as_of(get_engine(), current_actor(), code, day)))

@@ -26,7 +26,7 @@ from jinja2 import Environment
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from gisapp.errors import InputError, NotFoundError
-from gisapp.i18n import TEXTS, label, t
+from gisapp.i18n import TEXTS, label, problem_texts, t
 from gisapp.queries import edits
 from gisapp.queries.parcel_record import _VALUE_LABELS as VALUE_VOCABULARY  # the change log's vocabularies
 from gisapp.web.auth import request_lang
@@ -69,7 +69,7 @@ def edit_failure(exc: Exception, lang: str) -> EditFailure:
     """The one mapping of an edit's refusal (one of EDIT_ERRORS) to an answer."""
     if isinstance(exc, edits.ValidationFailed):
         field = next((name for name in exc.problems if name != "_form"), None)
-        return EditFailure(422, t("edit.failed", lang), field, exc.messages(lang))
+        return EditFailure(422, t("edit.failed", lang), field, problem_texts(exc.problems, lang))
     if isinstance(exc, edits.EditConflict):
         return EditFailure(409, conflict_message(exc.current, lang), current=exc.current)
     if isinstance(exc, edits.EditRefused):

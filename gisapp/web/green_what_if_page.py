@@ -16,7 +16,7 @@ from flask import Blueprint, Response, render_template_string, request
 
 from gisapp.db.engine import get_engine
 from gisapp.errors import InputError
-from gisapp.i18n import t
+from gisapp.i18n import problem_texts, t
 from gisapp.queries.edit_errors import FieldProblem
 from gisapp.queries.edit_form import Form
 from gisapp.queries.green_what_if import zone_inputs
@@ -131,7 +131,7 @@ def show():
     error, result, status, codes = None, None, 200, []
     if args.get("run"):
         (zone, code, area, ratio), problems, inputs, parcel_id = _check(lang, zones)
-        errors = {name: p.text(lang) for name, p in problems.items()}
+        errors = problem_texts(problems, lang)
         if problems:
             status = 400
         else:

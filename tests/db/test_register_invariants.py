@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from shapely.geometry import shape
 
 from gisapp.errors import InputError
+from gisapp.i18n import problem_texts
 from gisapp.io.importer import import_file
 from gisapp.queries import edits
 from gisapp.queries.edits import Actor, acting_as
@@ -63,8 +64,8 @@ def test_a_same_status_change_is_refused_with_its_reason_in_both_languages(isola
         edits.change_status(isolated_engine, EDITOR, p["code"], {
             "to_status": p["status"], "changed_on": dt.date.today().isoformat(), "reason": "x",
             "version": p["version"]})
-    assert "already has this status" in refused.value.messages("en")["to_status"]
-    assert "已处于该状态" in refused.value.messages("zh")["to_status"]
+    assert "already has this status" in problem_texts(refused.value.problems, "en")["to_status"]
+    assert "已处于该状态" in problem_texts(refused.value.problems, "zh")["to_status"]
 
 
 def test_status_since_cannot_be_rewritten_in_sql_without_a_transition(isolated_engine):

@@ -11,8 +11,10 @@ import subprocess
 import pytest
 import sqlalchemy as sa
 
+from gisapp.i18n import problem_texts
 from gisapp.queries import edits
 from gisapp.queries.edits import Actor, acting_as
+from gisapp.web.errors import conflict_message
 from tests.findings_util import insert_current_finding
 
 pytestmark = pytest.mark.db
@@ -94,7 +96,7 @@ def test_a_transition_outside_the_graph_is_refused_with_its_reason(isolated_engi
                 "version": p["version"],
             },
         )
-    zh, en = refused.value.messages("zh")["to_status"], refused.value.messages("en")["to_status"]
+    zh, en = problem_texts(refused.value.problems, "zh")["to_status"], problem_texts(refused.value.problems, "en")["to_status"]
     assert "已投产" in zh and "批而未供" in zh and "低效（已认定）" in zh  # from, to, and what is allowed
     assert "In production" in en and "Approved, not supplied" in en and "Low-efficiency" in en
     assert _one(isolated_engine, "SELECT status, version FROM land.parcels WHERE id = :i", i=p["id"]) == {
@@ -215,7 +217,7 @@ def test_a_stale_version_is_refused_with_the_current_values(isolated_engine):
         and stale.value.current["updated_by"] == EDITOR.username
     )
     assert stale.value.current["version"] == first.version
-    assert "ed.workflow" in stale.value.describe("en")
+    assert "ed.workflow" in conflict_message(stale.value.current, "en")
     assert (
         _count(
             isolated_engine,
@@ -394,7 +396,7 @@ def test_malformed_values_get_a_message_at_the_field_and_nothing_is_written(
     with pytest.raises(edits.ValidationFailed) as refused:
         edit(isolated_engine, EDITOR, p["code"], data)
     assert refused.value.problems[field_name].key == key
-    assert refused.value.messages("zh")[field_name] and refused.value.messages("en")[field_name]
+    assert problem_texts(refused.value.problems, "zh")[field_name] and problem_texts(refused.value.problems, "en")[field_name]
     assert _count(isolated_engine, "SELECT max(id) FROM audit.change_log") == before
 
 
@@ -439,7 +441,7 @@ def test_geometry_that_overlaps_a_neighbour_is_refused_with_the_neighbour_named(
     assert "edit.err.geom_overlap" in problems
     assert (
         "-"
-        in refused.value.messages("en")[
+        in problem_texts(refused.value.problems, "en")[
             next(k for k, v in refused.value.problems.items() if v.key == "edit.err.geom_overlap")
         ]
     )

@@ -17,7 +17,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from gisapp.catalog.registry import get_layer
 from gisapp.db.engine import get_engine
 from gisapp.errors import NotFoundError
-from gisapp.i18n import label, t
+from gisapp.i18n import label, problem_texts, t
 from gisapp.queries import edits
 from gisapp.queries.live import Freshness, parcel_freshness
 from gisapp.queries.parcel_record import change_text, parcel_as_of, parcel_record
@@ -612,7 +612,7 @@ def show_as_of(_n, day, code, lang):
     form = edits.Form({"on": day})
     on = form.date("on", required=True, not_future=False)
     if form.problems:
-        return html.Div(edits.ValidationFailed(form.problems).messages(lang)["on"], className="field-error")
+        return html.Div(problem_texts(form.problems, lang)["on"], className="field-error")
     answer = parcel_as_of(get_engine(), current_actor(), code, on)
     if answer["source"] == "absent" or not answer["state"]:
         return html.P(t("parcel.as_of_absent", lang), id="parcel-asof-status")
