@@ -9,6 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from gisapp.i18n import label
 from tests.findings_util import insert_current_finding
 
 pytestmark = pytest.mark.db
@@ -119,7 +120,7 @@ def test_a_transition_outside_the_graph_gets_422_with_its_reason(app, login, peo
     )
     assert resp.status_code == 422
     message = resp.get_json()["fields"]["to_status"]
-    assert "In production" in message and "Granted, not built" in message and "Allowed next" in message
+    assert "In production" in message and "Supplied, not built" in message and "Allowed next" in message
 
 
 def test_a_stale_edit_gets_409_with_the_current_values(app, login, people, isolated_engine):
@@ -415,7 +416,7 @@ def test_a_finding_is_confirmed_through_the_review_form(app, login, people, isol
     page = json.dumps(
         _call(client, "parcel-code", {"parcel-code": p["code"], "parcel-lang": "zh"}), ensure_ascii=False
     )
-    assert "parcel-review-save" in page and "class_d" in page
+    assert "parcel-review-save" in page and label("outcome", "class_d", "zh") in page
     states = {
         "parcel-review-finding_id": finding,
         "parcel-review-decision": "confirmed",
