@@ -69,27 +69,30 @@ def prepare_database(db: str):
     return engine
 
 
-def ensure_editors(engine, count: int) -> list[tuple[str, str]]:
+def ensure_editors(engine, count: int, zones=ZONES) -> list[tuple[str, str]]:
     from gisapp.errors import NotFoundError
-    from gisapp.queries.users import add_user, find_account
+    from gisapp.queries.users import add_user, find_account, set_user_zones
 
     editors = []
     for i in range(count):
-        name, zone = f"bench.editor{i + 1:02d}", ZONES[i % len(ZONES)]
+        name, zone = f"bench.editor{i + 1:02d}", zones[i % len(zones)]
         try:
-            find_account(engine, name)
+            account = find_account(engine, name)
         except NotFoundError:
             add_user(engine, name, PASSWORD, "zone_editor", (zone,))
+        else:
+            if tuple(account.zone_codes) != (zone,):  # the same names serve benches on other databases
+                set_user_zones(engine, name, (zone,))
         editors.append((name, zone))
     return editors
 
 
-def pools(engine) -> dict[str, list[str]]:
+def pools(engine, zones=ZONES) -> dict[str, list[str]]:
     import sqlalchemy as sa
 
     out = {}
     with engine.connect() as conn:
-        for zone in ZONES:
+        for zone in zones:
             out[zone] = list(
                 conn.execute(
                     sa.text(
@@ -258,10 +261,10 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))] * 1000
 
 
-def start_server(db: str, port: int) -> subprocess.Popen:
+def start_server(db: str, port: int, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "GISAPP_DB_NAME": db}
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gisapp"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [str(ROOT / ".venv" / "bin" / "gisapp"), "serve", "--host", "127.0.0.1", "--port", str(port), *extra],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -1,0 +1,249 @@
+"""Live findings under load: from an edit's commit to its current finding through the API, on the
+city-scale database while 20 zone-office editors save statuses (loopback only).
+
+    .venv/bin/python bench/live_findings.py [--db gisapp_bench] [--editors 20] [--seconds 60]
+        [--probes 15] [--no-record]
+
+The database is the 1M-parcel one of bench/load_demo_1m.py (migrated first). Phases, one run:
+
+1. Editors alone: `gisapp serve --no-worker` and 20 HTTP editors (bench/edit_load.py's) for
+   ``--seconds``: their edit p95, the reference for "the editors' own p95 no worse".
+2. Live: `gisapp serve` (its zones and city workers) and the same editors; meanwhile, in a probe
+   zone of about 2,000 parcels that no editor touches:
+   - parcel changes: a zone editor posts a construction start for a suspected-idle parcel
+     (POST /api/edits/parcels/<code>/progress); timed from the answer (the commit) until
+     GET /api/parcels/<code> shows its idle-land finding changed and nothing pending;
+   - zone changes: the zone's idle-years parameter is set (as `gisapp params set` does, a
+     committed row of rules.parameter_overrides); timed until the API shows the zone's findings
+     made current after the commit and nothing pending.
+3. The reference: the whole assessment (`run_assessment`, every zone and rule) on the same data.
+
+Figures: p50 and p95 of each kind of probe, the editors' p95 with and without the workers, and
+the ratio of each probe's p95 to the whole assessment's time. Goals (#19): p95 < 2 s for a parcel
+change, < 5 s for a zone change, the editors' p95 no worse. Recorded with its command unless
+--no-record (bench/record.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import threading
+import time
+
+from edit_load import (
+    PASSWORD,
+    Tally,
+    ensure_editors,
+    free_port,
+    http_editor,
+    pct,
+    pools,
+    run_threads,
+    start_server,
+)
+from record import captured, command_line, record
+
+POLL_SECONDS = 0.05
+PROBE_TIMEOUT = 120.0
+
+
+def prepare(db: str):
+    os.environ["GISAPP_DB_NAME"] = db
+    from gisapp.db.engine import owner_engine
+    from gisapp.db.migrate import migrate
+    from gisapp.settings import get_settings
+
+    get_settings.cache_clear()
+    engine = owner_engine()
+    migrate(engine, get_settings().sql_dir)
+    return engine
+
+
+def choose_zones(engine, editors: int):
+    """Four zones for the editors and one probe zone, each of about 2,000 parcels."""
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT z.code, z.id, count(*) AS n FROM land.zones z JOIN land.parcels p ON p.zone_id = z.id "
+            "GROUP BY z.code, z.id ORDER BY abs(count(*) - 2000), z.id LIMIT 5")).all()
+    return [r.code for r in rows[1:5]], rows[0]
+
+
+def idle_parcels(engine, zone_id: int, n: int) -> list[str]:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(
+            "SELECT p.code FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id "
+            "WHERE f.rule = 'idle_land' AND f.outcome = 'idle_not_started' AND p.zone_id = :z "
+            "ORDER BY p.id LIMIT :n"), {"z": zone_id, "n": n}).scalars())
+
+
+def signed_in(base: str, username: str):
+    import requests
+
+    from tests.signin import post_login
+
+    session = requests.Session()
+    resp = post_login(session, username, PASSWORD, prefix=base)
+    if resp.status_code != 302:
+        sys.exit(f"the probe editor could not sign in ({resp.status_code})")
+    return session
+
+
+def wait_until(session, base: str, code: str, done) -> float | None:
+    """Seconds until ``done(detail)`` holds for GET /api/parcels/<code> (None: timed out)."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < PROBE_TIMEOUT:
+        detail = session.get(f"{base}/api/parcels/{code}", timeout=30).json()
+        if done(detail):
+            return time.perf_counter() - t0
+        time.sleep(POLL_SECONDS)
+    return None
+
+
+def idle_outcome(detail: dict) -> str | None:
+    return next((f["outcome"] for f in detail["findings"] if f["rule"] == "idle_land"), None)
+
+
+def parcel_probe(session, base: str, code: str, as_of: dt.date) -> float | None:
+    started = (as_of - dt.timedelta(days=10)).isoformat()
+    answer = session.post(f"{base}/api/edits/parcels/{code}/progress", timeout=30, json={
+        "reported_on": as_of.isoformat(), "started_on": started, "developed_area_m2": "10",
+        "should_develop_area_m2": "1000", "reason": "live findings bench"})
+    if answer.status_code != 200:
+        sys.exit(f"the probe edit of {code} was refused: {answer.status_code} {answer.text[:200]}")
+    return wait_until(session, base, code,
+                      lambda d: idle_outcome(d) != "idle_not_started" and not d["findings_status"]["pending"])
+
+
+def zone_probe(engine, session, base: str, zone_code: str, code: str, years: int) -> float | None:
+    from gisapp.rules.overrides import set_param
+
+    set_param(engine, "idle_land", "idle_years", years, source="live findings bench",
+              effective_from=dt.date(2021, 1, 1), zone=zone_code)
+    committed = dt.datetime.now(dt.UTC)
+    return wait_until(session, base, code, lambda d: not d["findings_status"]["pending"]
+                      and dt.datetime.fromisoformat(d["findings_status"]["made_current_at"]) > committed)
+
+
+def editors_phase(base: str, editors, pool, seconds: float) -> Tally:
+    tally = Tally()
+    stop = time.perf_counter() + seconds
+    run_threads([(http_editor, (base, name, pool[zone], stop, tally, i)) for i, (name, zone) in enumerate(editors)])
+    return tally
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="gisapp_bench")
+    parser.add_argument("--editors", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--probes", type=int, default=15)
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    import sqlalchemy as sa
+
+    from gisapp.db.engine import assessor_engine
+    from gisapp.queries.users import add_user, find_account
+    from gisapp.rules.assess import run_assessment
+
+    engine = prepare(args.db)
+    zones, probe = choose_zones(engine, args.editors)
+    editors = ensure_editors(engine, args.editors, zones)
+    pool = pools(engine, zones)
+    try:
+        find_account(engine, "bench.prober")
+    except Exception:  # noqa: BLE001 - NotFoundError: first run on this database
+        add_user(engine, "bench.prober", PASSWORD, "zone_editor", (probe.code,))
+    with engine.connect() as conn:
+        as_of = conn.execute(sa.text("SELECT rules.live_as_of()")).scalar_one()
+    candidates = idle_parcels(engine, probe.id, args.probes + 1)
+    if len(candidates) < args.probes + 1:
+        sys.exit(f"the probe zone {probe.code} has only {len(candidates)} suspected idle parcels; "
+                 "run `gisapp assess` on this database first")
+    load_before = os.getloadavg()[0]
+
+    with captured() as report:
+        print(f"database {args.db}: probe zone {probe.code} ({probe.n} parcels), editors in {', '.join(zones)}; "
+              f"findings as of {as_of}")
+        # 1. the editors alone
+        port = free_port()
+        server = start_server(args.db, port, "--no-worker")
+        try:
+            alone = editors_phase(f"http://127.0.0.1:{port}", editors, pool, args.seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        with engine.begin() as conn:  # what the editors queued without a worker is not this run's
+            conn.execute(sa.text("DELETE FROM rules.reassess_queue"))
+
+        # 2. live: the editors and the probes at once
+        port = free_port()
+        server = start_server(args.db, port)
+        base = f"http://127.0.0.1:{port}"
+        parcel_s: list[float] = []
+        zone_s: list[float] = []
+        missed = 0
+        try:
+            session = signed_in(base, "bench.prober")
+            # the first round after the start reassesses what was queued meanwhile: wait it out
+            wait_until(session, base, candidates[-1], lambda d: not d["findings_status"]["pending"])
+            tally = Tally()
+            stop = time.perf_counter() + args.seconds
+            load = threading.Thread(target=run_threads, args=([
+                (http_editor, (base, name, pool[zone], stop, tally, 100 + i)) for i, (name, zone) in enumerate(editors)
+            ],))
+            load.start()
+            for i, code in enumerate(candidates[:args.probes]):
+                if time.perf_counter() > stop - 10:
+                    break
+                took = parcel_probe(session, base, code, as_of)
+                parcel_s.append(took) if took is not None else None
+                missed += took is None
+                took = zone_probe(engine, session, base, probe.code, candidates[-1], 2 if i % 2 == 0 else 1)
+                zone_s.append(took) if took is not None else None
+                missed += took is None
+            load.join()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+        # 3. the reference: the whole assessment
+        t0 = time.perf_counter()
+        run_assessment(assessor_engine())
+        whole = time.perf_counter() - t0
+
+        lines = [
+            f"parcel change -> its finding through the API: p50 {pct(parcel_s, 0.5) / 1000:.2f} s, "
+            f"p95 {pct(parcel_s, 0.95) / 1000:.2f} s ({len(parcel_s)} probes; goal p95 < 2 s)",
+            f"zone change (parameter) -> the zone's findings current: p50 {pct(zone_s, 0.5) / 1000:.2f} s, "
+            f"p95 {pct(zone_s, 0.95) / 1000:.2f} s ({len(zone_s)} probes; goal p95 < 5 s)",
+            f"probes that timed out after {PROBE_TIMEOUT:.0f} s: {missed}",
+            f"editors' edit p95: {pct(alone.latencies, 0.95):.0f} ms without the workers, "
+            f"{pct(tally.latencies, 0.95):.0f} ms with them ({len(alone.latencies)} and {len(tally.latencies)} edits, "
+            f"{args.editors} editors, {args.seconds:.0f} s each)",
+            f"reference: the whole assessment {whole:.1f} s; parcel p95 / whole "
+            f"{pct(parcel_s, 0.95) / 1000 / whole:.3f}, zone p95 / whole {pct(zone_s, 0.95) / 1000 / whole:.3f}",
+            f"machine load average (1 min) when the run started: {load_before:.1f} on {os.cpu_count()} cores",
+        ]
+        print("\n".join(lines))
+    if not args.no_record:
+        record("live_findings",
+               f"parcel p95 {pct(parcel_s, 0.95) / 1000:.2f} s, zone p95 {pct(zone_s, 0.95) / 1000:.2f} s; "
+               f"editors p95 {pct(alone.latencies, 0.95):.0f} -> {pct(tally.latencies, 0.95):.0f} ms",
+               f"{pct(parcel_s, 0.95) / 1000 / whole:.3f} / {pct(zone_s, 0.95) / 1000 / whole:.3f} of the whole "
+               f"assessment ({whole:.1f} s)",
+               f"load avg {load_before:.1f} on {os.cpu_count()} cores",
+               command_line("live_findings.py", sys.argv[1:], drop=["--no-record"]),
+               report.getvalue())
+
+
+if __name__ == "__main__":
+    main()
