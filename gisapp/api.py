@@ -21,7 +21,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from gisapp.catalog.registry import all_layers, get_layer
@@ -111,15 +110,11 @@ def dated_layer(layer: Layer, engine: Engine) -> Layer:
     view named ``<source>_as_of`` with the same columns that reads ``gisapp_meta.as_of()``
     (``layers.parcels_as_of``: the parcels from the audit history); the declaration then reads
     that view. Otherwise the layer is returned unchanged (and refused if its view is not dated).
+    The web map reads its past days the same way (:mod:`gisapp.queries.as_of`).
     """
-    from gisapp.queries.layer_frames import supports_as_of
+    from gisapp.queries.as_of import dated_layer as dated
 
-    if supports_as_of(engine, layer):
-        return layer
-    companion = f"{layer.source}_as_of"
-    with engine.connect() as conn:
-        found = conn.execute(sa.text("SELECT to_regclass(:v) IS NOT NULL"), {"v": companion}).scalar()
-    return layer.model_copy(update={"source": companion}) if found else layer
+    return dated(layer, engine)
 
 
 # -- rules ------------------------------------------------------------------------------------------

@@ -251,6 +251,8 @@ TEXTS.update({
     "map.as_of_banner": {"zh": "历史视图：地图显示 {day} 日终时的地块与批准范围",
                          "en": "Past date: the map shows parcels and boundaries as at the end of {day}"},
     "map.as_of_today": {"zh": "回到今天", "en": "Back to today"},
+    "map.as_of_skipped": {"zh": "历史视图不显示（只有当前状态）：{layers}",
+                          "en": "Not shown for a past date (current state only): {layers}"},
     "detail.as_of_note": {"zh": "地图显示 {day} 的状态；以下为地块的当前记录",
                           "en": "The map shows {day}; below is the parcel's current record"},
     "detail.more_attributes": {"zh": "更多（信用代码、坐标系、版本）", "en": "More (credit code, CRS, version)"},

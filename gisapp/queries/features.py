@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import threading
@@ -31,6 +32,7 @@ from sqlalchemy.engine import Engine
 from gisapp.catalog.registry import get_layer
 from gisapp.catalog.schema import Layer
 from gisapp.errors import InputError
+from gisapp.queries.as_of import dated_layer, set_reading_day, supports_as_of
 
 # Shanghai lies well inside this; anything outside lon/lat range is a malformed bbox.
 LON_RANGE = (-180.0, 180.0)
@@ -164,7 +166,7 @@ class FeatureAnswer:
 
 
 def viewport_query(layer: Layer, bbox: BBox, zoom: int, *, zone: str | None = None, fmt: Format = "geojson",
-                   properties: PropertySet = "all") -> ViewportQuery:
+                   properties: PropertySet = "all", current: bool = True) -> ViewportQuery:
     """The statement for ``layer`` in ``bbox`` at ``zoom``.
 
     At or above the layer's ``detail_min_zoom``: its features, simplified by half a pixel where
@@ -172,7 +174,11 @@ def viewport_query(layer: Layer, bbox: BBox, zoom: int, *, zone: str | None = No
     more than ``max_features``: one feature per zone (the declaration's ``aggregate``) with the
     count of the layer's features there and their most common style value; without ``aggregate``
     the first ``max_features`` (the answer says it was cut) or, below the detail zoom, just the
-    count. Low zooms thus never ship a city's worth of polygons.
+    count. Low zooms thus never ship a city's worth of polygons. Each zone summary also carries
+    ``total``, the layer's features in the whole zone (the count is of the part in view).
+
+    ``current=False`` for a past day (:mod:`gisapp.queries.as_of`): the counts the database keeps
+    are today's, so the zones are counted from the (dated) source.
     """
     geom = _q(layer.geometry)
     params: dict = {"minx": bbox.minx, "miny": bbox.miny, "maxx": bbox.maxx, "maxy": bbox.maxy,
@@ -182,7 +188,7 @@ def viewport_query(layer: Layer, bbox: BBox, zoom: int, *, zone: str | None = No
     if zone is not None and "zone_code" in layer.field_names:
         where += " AND s.zone_code = :zone"
         params["zone"] = zone
-    aggregate = _aggregate_query(layer, where, params, fmt) if layer.aggregate else None
+    aggregate = _aggregate_query(layer, where, params, fmt, current) if layer.aggregate else None
     if zoom >= layer.detail_min_zoom:
         detail = _detail_query(layer, where, params, fmt, properties)
         return ViewportQuery(detail.layer_id, detail.mode, detail.fmt, detail.sql, detail.params, aggregate)
@@ -252,9 +258,9 @@ def _detail_query(layer: Layer, where: str, params: dict, fmt: Format, propertie
 KEPT_COUNTS: dict[str, str] = {"parcels": "layers.parcels_zone_summary"}
 
 
-def _zone_counts(layer: Layer, where: str, value: str, by_zone: bool) -> str:
-    """The CTE ``a(k, v, n)``: the layer's features in the viewport counted per aggregate key and
-    style value.
+def _zone_counts(layer: Layer, where: str, value: str, by_zone: bool, current: bool = True) -> str:
+    """The CTEs ``a(k, v, n)``: the layer's features in the viewport counted per aggregate key and
+    style value, and ``tot(k, total)``: the layer's features in each of those zones, in view or not.
 
     With counts kept by the database (:data:`KEPT_COUNTS`), a zone whose features all lie in the
     viewport (by their kept extent) takes its counts from there, and only the zones partly in
@@ -267,9 +273,12 @@ def _zone_counts(layer: Layer, where: str, value: str, by_zone: bool) -> str:
     key = f"s.{_q(agg.key)}"
     scan = f"""SELECT {key} AS k, {value} AS v, count(*) AS n
             FROM {source_sql(layer)} s WHERE {where}"""
-    kept = KEPT_COUNTS.get(layer.id)
+    kept = KEPT_COUNTS.get(layer.id) if current else None
     if kept is None:
-        return f"a AS ({scan} GROUP BY 1, 2)"
+        return f"""a AS ({scan} GROUP BY 1, 2), tot AS (
+            SELECT {key} AS k, count(*) AS total FROM {source_sql(layer)} s
+            WHERE {key} = ANY (ARRAY(SELECT DISTINCT k FROM a)) GROUP BY 1
+        )"""
     style = f"c.{_q(layer.style.field)}" if layer.style.field else "NULL::text"
     return f"""c AS (
             SELECT c.{_q(agg.key)} AS k, {style} AS v, c.n, c.west, c.south, c.east, c.north
@@ -285,10 +294,12 @@ def _zone_counts(layer: Layer, where: str, value: str, by_zone: bool) -> str:
             UNION ALL
             {scan} AND {key} = ANY (ARRAY(SELECT k FROM e WHERE e.touches AND NOT e.inside))
             GROUP BY 1, 2
+        ), tot AS (
+            SELECT k, sum(n)::bigint AS total FROM c GROUP BY k
         )"""
 
 
-def _aggregate_query(layer: Layer, where: str, params: dict, fmt: Format) -> ViewportQuery:
+def _aggregate_query(layer: Layer, where: str, params: dict, fmt: Format, current: bool = True) -> ViewportQuery:
     """One feature per zone: the zone's geometry, the count of the layer's features in the
     viewport there, their most common style value (ties: the smallest) and the breakdown."""
     agg = layer.aggregate
@@ -298,17 +309,18 @@ def _aggregate_query(layer: Layer, where: str, params: dict, fmt: Format) -> Vie
     value = f"s.{_q(style_field)}" if style_field else "NULL::text"
     target_geom = f"ST_SimplifyPreserveTopology(t.{_q(target.geometry)}, :tol)"
     summary = f"""
-        WITH {_zone_counts(layer, where, value, "zone" in params)}, z AS (
-            SELECT k, sum(n)::bigint AS n, (array_agg(v ORDER BY n DESC, v))[1] AS dominant,
-                   json_object_agg(coalesce(v::text, ''), n ORDER BY v) AS breakdown
-            FROM a GROUP BY k
+        WITH {_zone_counts(layer, where, value, "zone" in params, current)}, z AS (
+            SELECT a.k, sum(a.n)::bigint AS n, (array_agg(a.v ORDER BY a.n DESC, a.v))[1] AS dominant,
+                   json_object_agg(coalesce(a.v::text, ''), a.n ORDER BY a.v) AS breakdown,
+                   coalesce(max(tot.total), sum(a.n))::bigint AS total
+            FROM a LEFT JOIN tot ON tot.k = a.k GROUP BY a.k
         )"""
     if fmt == "geobuf":
         # geobuf writes booleans as text ('t'): the flag is the number 1, truthy in JS and Python
         style_col = f"z.dominant AS {_q(style_field)}, " if style_field else ""
         sql = statement(f"""{summary}
             SELECT (SELECT ST_AsGeobuf(q, 'geom') FROM (
-                        SELECT 1 AS aggregate, z.k AS {_q(agg.key)}, {style_col}z.n AS count,
+                        SELECT 1 AS aggregate, z.k AS {_q(agg.key)}, {style_col}z.n AS count, z.total,
                                z.breakdown::text AS breakdown, {target_geom} AS geom
                         FROM z JOIN {source_sql(target)} t ON t.{_q(agg.target_key)} = z.k ORDER BY z.k) q),
                    (SELECT coalesce(sum(n), 0) FROM z), false""")
@@ -322,7 +334,7 @@ def _aggregate_query(layer: Layer, where: str, params: dict, fmt: Format) -> Vie
                 'id', z.k,
                 'geometry', ST_AsGeoJSON({target_geom}, :digits, 0)::json,
                 'properties', json_build_object('aggregate', true, '{agg.key}', z.k, {style_prop}
-                                                'count', z.n, 'breakdown', z.breakdown)
+                                                'count', z.n, 'total', z.total, 'breakdown', z.breakdown)
             ) ORDER BY z.k), '[]'::json),
             'count', coalesce(sum(z.n), 0), 'truncated', false, 'aggregated', true,
             'detail_min_zoom', CAST(:dmz AS int))::text,
@@ -394,10 +406,20 @@ def run_read(engine: Engine, work: Callable[[sa.Connection], T]) -> T:
 
 
 def features(engine: Engine, layer: Layer, bbox: BBox, zoom: int, *, zone: str | None = None,
-             fmt: Format = "geojson", properties: PropertySet = "all") -> FeatureAnswer:
-    """The encoded features of ``layer`` for one viewport (see :func:`viewport_query`)."""
-    query = viewport_query(layer, bbox, zoom, zone=zone, fmt=fmt, properties=properties)
-    return run_read(engine, lambda conn: run_viewport_query(conn, query))
+             fmt: Format = "geojson", properties: PropertySet = "all", as_of: dt.date | None = None) -> FeatureAnswer:
+    """The encoded features of ``layer`` for one viewport (see :func:`viewport_query`); with
+    ``as_of``, as they were at the end of that day (:mod:`gisapp.queries.as_of`: the layer's dated
+    view, in a transaction reading that day; a layer that cannot be dated is an InputError)."""
+    if as_of is None:
+        query = viewport_query(layer, bbox, zoom, zone=zone, fmt=fmt, properties=properties)
+        return run_read(engine, lambda conn: run_viewport_query(conn, query))
+    dated = dated_layer(layer, engine)
+    if not supports_as_of(engine, dated):
+        raise InputError(f"layer {layer.id!r} shows the current state only; as_of is not supported for it")
+    query = viewport_query(dated, bbox, zoom, zone=zone, fmt=fmt, properties=properties, current=False)
+    with engine.connect() as conn, conn.begin():
+        set_reading_day(conn, as_of)
+        return run_viewport_query(conn, query)
 
 
 def features_geojson(engine: Engine, layer: Layer, bbox: BBox, zoom: int, zone: str | None = None) -> str:
@@ -413,11 +435,17 @@ def _id_type(conn: sa.Connection, layer: Layer) -> str:
         {"rel": source_sql(layer), "col": layer.id_field}).scalar_one()
 
 
-def feature_properties(engine: Engine, layer: Layer, feature_id: str | int) -> dict | None:
+def feature_properties(engine: Engine, layer: Layer, feature_id: str | int,
+                       as_of: dt.date | None = None) -> dict | None:
     """All declared properties of one feature by its id, or None when there is none (or the id
-    cannot be one: a malformed id finds nothing rather than raising)."""
+    cannot be one: a malformed id finds nothing rather than raising); with ``as_of``, as that day
+    (a layer that cannot be dated: as it is now)."""
+    if as_of is not None:
+        layer = dated_layer(layer, engine)
     cols = ", ".join(_q(f) for f in dict.fromkeys([layer.id_field, *layer.field_names]))
-    with engine.connect() as conn:
+    with engine.connect() as conn, conn.begin():
+        if as_of is not None:
+            set_reading_day(conn, as_of)
         id_type = _id_type(conn, layer)
         if id_type in ("integer", "bigint", "smallint") and not str(feature_id).lstrip("-").isdigit():
             return None

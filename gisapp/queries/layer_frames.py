@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from gisapp.catalog.schema import Layer
 from gisapp.errors import InputError
+from gisapp.queries.as_of import set_reading_day, supports_as_of
 from gisapp.queries.features import BBox
 
 _GEOM_COL = "__wkb"
@@ -93,13 +94,6 @@ def layer_query(layer: Layer, bbox=None, zone: str | None = None, fields: Sequen
     return sql, params, cols
 
 
-def supports_as_of(engine: Engine, layer: Layer) -> bool:
-    """True when the layer's view reads the session's reading date (gisapp_meta.as_of())."""
-    with engine.connect() as conn:
-        definition = conn.execute(sa.text("SELECT pg_get_viewdef(CAST(:v AS regclass))"), {"v": layer.source}).scalar()
-    return "as_of()" in (definition or "")
-
-
 def read_layer_frame(engine: Engine, layer: Layer, bbox=None, zone: str | None = None,
                      as_of: dt.date | str | None = None, fields: Sequence[str] | None = None,
                      limit: int | None = None) -> gpd.GeoDataFrame:
@@ -112,7 +106,7 @@ def read_layer_frame(engine: Engine, layer: Layer, bbox=None, zone: str | None =
                              "(its view does not read gisapp_meta.as_of())")
     with engine.connect() as conn, conn.begin():
         if as_of is not None:
-            conn.execute(sa.text("SELECT set_config('gisapp.as_of', :d, true)"), {"d": as_of.isoformat()})
+            set_reading_day(conn, as_of)
         # the OIDs of the output columns, to type the COPY text
         probe = conn.execute(sa.text(f"SELECT * FROM ({sql}) AS s LIMIT 0"), params)
         raw = conn.connection.driver_connection

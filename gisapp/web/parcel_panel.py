@@ -233,6 +233,8 @@ def aggregate_panel(layer: Layer, props: dict, zone_name: str, lang: str) -> lis
             for value, count in sorted(breakdown.items(), key=lambda kv: -kv[1])]
     return [html.H3(t("detail.aggregate_title", lang, layer=layer.title.get(lang), zone=zone_name),
                     id="map-detail-title"),
-            html.P(t("map.aggregate.count", lang, count=props.get("count", 0))),
+            html.P(t("map.aggregate.count", lang, count=props.get("count", 0)), id="map-detail-count"),
+            html.P(t("detail.aggregate_total", lang, total=props["total"]), id="map-detail-total")
+            if props.get("total") is not None else None,
             _table(rows, lang, "map-detail-table"),
             html.P(t("map.aggregate.hint", lang, zoom=layer.detail_min_zoom), className="muted")]

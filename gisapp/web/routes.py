@@ -14,6 +14,7 @@ from gisapp.catalog.registry import all_layers, get_layer
 from gisapp.errors import InputError, NotFoundError
 from gisapp.i18n import LANGUAGES
 from gisapp.queries import dashboard
+from gisapp.queries.as_of import parse_day
 from gisapp.queries.features import (
     BBox,
     feature_properties,
@@ -73,14 +74,19 @@ def layers():
 
 @api.get("/layers/<layer_id>/features")
 def layer_features(layer_id: str):
-    """``?bbox=minx,miny,maxx,maxy&zoom=Z[&zone=CODE][&format=geojson|geobuf][&properties=all|style]``."""
+    """``?bbox=minx,miny,maxx,maxy&zoom=Z[&zone=CODE][&format=geojson|geobuf][&properties=all|style]
+    [&as_of=YYYY-MM-DD]``."""
     layer = get_layer(layer_id)
     bbox = BBox.parse(request.args.get("bbox"))
     zoom = parse_zoom(request.args.get("zoom"))
     fmt = parse_format(request.args.get("format"))
     props = parse_properties(request.args.get("properties"))
     zone = request.args.get("zone") or None
-    answer = features(web_engine(), layer, bbox, zoom, zone=zone, fmt=fmt, properties=props)
+    try:
+        as_of = parse_day(request.args.get("as_of"))
+        answer = features(web_engine(), layer, bbox, zoom, zone=zone, fmt=fmt, properties=props, as_of=as_of)
+    except InputError as exc:  # not a date, or a layer that shows only today
+        raise _about(exc, "as_of") from None
     headers = {**NO_STORE, "X-Feature-Count": str(answer.count), "X-Truncated": str(answer.truncated).lower(),
                "X-Mode": answer.mode}
     return Response(answer.body, mimetype=answer.media_type, headers=headers)

@@ -9,6 +9,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -150,3 +151,90 @@ def test_zone_editor_dashboard_opens_on_their_zone_and_keeps_the_choice_in_the_u
         wait(driver, lambda d: other in d.find_element(By.ID, "dash-zone").text)
     finally:
         driver.quit()
+
+
+#: a zone summary of the parcels drawn inside the map's box, with its centre on the page
+SUMMARY_IN_VIEW = """
+    const box = document.getElementById('map-map').getBoundingClientRect();
+    return gisapp.shown('parcels').find(p => p.aggregate && p.properties.zone_code === arguments[0]
+        && p.x > box.left + 20 && p.x < box.right - 20 && p.y > box.top + 20 && p.y < box.bottom - 20) || null;"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_zone_summary_shows_the_zone_total_next_to_the_count_in_view(signed_in_browser, live_server, engine, lang):
+    with engine.connect() as conn:
+        total = conn.execute(sa.text("SELECT count(*) FROM land.parcels p JOIN land.zones z ON z.id = p.zone_id "
+                                     "WHERE z.code = 'songjiang'")).scalar_one()
+    driver = signed_in_browser
+    open_page(driver, live_server, f"/?lang={lang}&lat=31.0&lon=121.25&zoom=11")
+    summary = wait(driver, lambda d: d.execute_script(SUMMARY_IN_VIEW, "songjiang"))
+    assert summary["properties"]["total"] == total
+    box = driver.find_element(By.ID, "map-map").rect
+    ActionChains(driver).move_to_element_with_offset(
+        driver.find_element(By.ID, "map-map"), round(summary["x"] - box["x"] - box["width"] / 2),
+        round(summary["y"] - box["y"] - box["height"] / 2)).perform()
+    tip = wait(driver, lambda d: next((e.text for e in d.find_elements(By.CSS_SELECTOR, ".aggregate-label")
+                                       if e.text), None))
+    count = summary["properties"]["count"]
+    assert tip == f"{t('map.aggregate.count', lang, count=count)} · {t('detail.aggregate_total', lang, total=total)}"
+    ActionChains(driver).click().perform()
+    wait(driver, lambda d: d.find_elements(By.ID, "map-detail-total"))
+    assert driver.find_element(By.ID, "map-detail-total").text == t("detail.aggregate_total", lang, total=total)
+
+
+PAST = "2022-01-01"  # before Yangshan's extension and many status changes of the demo data
+PARCEL_STATUS = """
+    const p = gisapp.shown('parcels').find(p => !p.aggregate && String(p.properties.id) === String(arguments[0]));
+    return p ? p.properties.status : null;"""
+
+
+def parcel_changed_since(engine, day: str):
+    """(id, code, status on day, status now, lon, lat) of a parcel whose status changed after ``day``."""
+    from tests.web.test_map_asof_api import changed_parcel
+
+    row = changed_parcel(engine, day)
+    with engine.connect() as conn:
+        pid = conn.execute(sa.text("SELECT id FROM land.parcels WHERE code = :c"), {"c": row.code}).scalar_one()
+    return pid, row
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_map_as_of_a_past_day_shows_the_state_of_then_and_says_so(signed_in_browser, live_server, engine, lang):
+    pid, p = parcel_changed_since(engine, PAST)
+    driver = signed_in_browser
+    view = f"lat={p.lat:.5f}&lon={p.lon:.5f}&zoom=17"
+    open_page(driver, live_server, f"/?lang={lang}&{view}")
+    wait(driver, lambda d: d.execute_script(PARCEL_STATUS, pid) == p.now)
+    assert not driver.find_elements(By.ID, "map-as-of-banner")
+    open_page(driver, live_server, f"/?lang={lang}&{view}&as_of={PAST}")
+    banner = wait(driver, EC.visibility_of_element_located((By.ID, "map-as-of-banner")))
+    assert t("map.as_of_banner", lang, day=PAST) in banner.text
+    wait(driver, lambda d: d.execute_script(PARCEL_STATUS, pid) == p.then)
+    # the language switch and the way back keep / drop the day
+    assert f"as_of={PAST}" in driver.find_element(By.ID, "app-lang-switch").get_attribute("href")
+    assert "as_of" not in driver.find_element(By.ID, "map-as-of-today").get_attribute("href")
+
+
+def test_on_a_past_day_the_map_fetches_only_layers_with_a_past(live_server):
+    """The rule and quota layers show today's findings and balances: not drawn over a past map."""
+    import datetime as dt
+
+    from gisapp.catalog.registry import all_layers
+    from gisapp.web.pages.map import _dated_layers
+
+    base = {layer.id for layer in all_layers() if layer.base}
+    assert set(_dated_layers(dt.date(2022, 1, 1))) == base | {"parcels", "zones"}
+    assert set(_dated_layers(None)) == {layer.id for layer in all_layers()}
+
+
+def test_picking_a_day_puts_it_in_the_address(signed_in_browser, live_server, engine):
+    pid, p = parcel_changed_since(engine, PAST)
+    driver = signed_in_browser
+    open_page(driver, live_server, f"/?lang=en&lat={p.lat:.5f}&lon={p.lon:.5f}&zoom=17")
+    wait(driver, lambda d: d.execute_script(PARCEL_STATUS, pid) == p.now)
+    picker = wait(driver, EC.element_to_be_clickable((By.ID, "map-as-of-picker")))
+    picker.click()
+    picker.send_keys(PAST, Keys.ENTER)
+    wait(driver, lambda d: f"as_of={PAST}" in d.current_url)
+    wait(driver, EC.visibility_of_element_located((By.ID, "map-as-of-banner")))
+    wait(driver, lambda d: d.execute_script(PARCEL_STATUS, pid) == p.then)

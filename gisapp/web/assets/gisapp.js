@@ -112,7 +112,12 @@ window.gisapp = Object.assign({}, window.gisapp, {
         }
         if (h.layer) { track(h.layer, layer); }
         if (props.aggregate && h.countLabel) {
-            layer.bindTooltip(h.countLabel.replace("{count}", String(props.count)),
+            // the count of the zone's part in view, then its real total when the answer has one
+            let text = h.countLabel.replace("{count}", String(props.count));
+            if (h.totalLabel && props.total !== undefined && props.total !== null) {
+                text += " · " + h.totalLabel.replace("{total}", String(props.total));
+            }
+            layer.bindTooltip(text,
                               {permanent: false, direction: "center", className: "aggregate-label"});
         } else if (!props.aggregate && h.labelField && props[h.labelField] !== undefined
                    && props[h.labelField] !== null

@@ -2,11 +2,15 @@
 zoom), a layer control with basemaps (none offline by default, OpenStreetMap, Tianditu with a
 key), scale bar, legend, search with zoom-to, and a detail panel for the clicked parcel.
 
-URL: ``/?lang=en&lat=31.3&lon=121.6&zoom=15&parcel=WGQ-00001`` (all optional).
+URL: ``/?lang=en&lat=31.3&lon=121.6&zoom=15&parcel=WGQ-00001&as_of=2022-01-01`` (all optional).
+``as_of``: the map as it stood at the end of that day (zone boundaries in force, parcels with the
+status they had), read through the layers' dated views (gisapp.queries.as_of); layers that show
+only today (the rule layers) are not fetched then.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import dash
@@ -17,6 +21,7 @@ from gisapp.catalog.registry import all_layers, get_layer
 from gisapp.db.engine import get_engine
 from gisapp.errors import InputError
 from gisapp.i18n import TEXTS, t
+from gisapp.queries.as_of import is_dated, parse_day
 from gisapp.queries.boundaries import zone_boundaries
 from gisapp.queries.dashboard import zones as zone_table
 from gisapp.queries.features import feature_properties
@@ -24,7 +29,7 @@ from gisapp.queries.parcel import parcel_detail
 from gisapp.queries.search import search
 from gisapp.render.style import hideout, legend
 from gisapp.settings import get_settings
-from gisapp.web.components import header, page_lang
+from gisapp.web.components import header, page_lang, page_url
 from gisapp.web.feature_panel import feature_panel
 from gisapp.web.parcel_panel import aggregate_panel, not_found_panel, parcel_panel, zone_panel
 
@@ -45,11 +50,21 @@ PANE_Z = 410  # above Leaflet's overlay pane (400), below its markers and popups
 PATH_OPTIONS = {"smoothFactor": 0, "noClip": True}
 
 
-def features_url(layer_id: str, bounds, zoom: int, nonce: int = 0) -> str:
+def features_url(layer_id: str, bounds, zoom: int, nonce: int = 0, as_of: str | None = None) -> str:
     """The viewport request of one layer: compact geobuf with only what the map draws."""
     (south, west), (north, east) = bounds
     return (f"/api/layers/{layer_id}/features?bbox={west:.6f},{south:.6f},{east:.6f},{north:.6f}"
-            f"&zoom={int(zoom)}&format=geobuf&properties=style&v={nonce}")
+            f"&zoom={int(zoom)}&format=geobuf&properties=style&v={nonce}" + (f"&as_of={as_of}" if as_of else ""))
+
+
+def map_day(value) -> dt.date | None:
+    """The ``?as_of=`` of the map: a past day, or None for today (also for today itself, a
+    later day or anything that is not a date: the map then shows the present)."""
+    try:
+        day = parse_day(value)
+    except InputError:
+        return None
+    return day if day is not None and day < dt.date.today() else None
 
 
 def _basemaps(lang: str) -> list:
@@ -84,8 +99,11 @@ def _canvas(layer_id: str) -> dict:
 
 def _overlays(lang: str) -> list:
     count_label = t("map.aggregate.count", lang)
+    # the zone's real total next to the count of its part in view (gisapp.js label)
+    total_label = {"totalLabel": t("detail.aggregate_total", lang, total="{total}")}
     return [dl.Overlay(dl.GeoJSON(id=f"map-layer-{layer.id}",
-                                  hideout={**hideout(layer, count_label, lang=lang), **_canvas(layer.id)},
+                                  hideout={**hideout(layer, count_label, lang=lang), **_canvas(layer.id),
+                                           **total_label},
                                   style={"variable": "gisapp.style"}, onEachFeature={"variable": "gisapp.label"},
                                   format="geobuf", pane=f"layer-{layer.id}", options=PATH_OPTIONS),
                        name=layer.title.get(lang), checked=layer.visible)
@@ -130,16 +148,40 @@ def start_view(lat=None, lon=None, zoom=None) -> tuple[list[float], float]:
     return center, int(_number(zoom, 3, 19, DEFAULT_ZOOM)) + ZOOM_NUDGE
 
 
-def layout(lang: str | None = None, lat=None, lon=None, zoom=None, parcel: str | None = None, **query) -> html.Div:
+def _as_of_banner(day: dt.date | None, lang: str) -> html.Div | None:
+    """Under the header while the map shows a past day: which day, and the way back to today."""
+    if day is None:
+        return None
+    return html.Div([html.Span(t("map.as_of_banner", lang, day=day.isoformat()), id="map-as-of-banner-text"),
+                     html.A(t("map.as_of_today", lang), id="map-as-of-today", href=page_url("/", lang))],
+                    id="map-as-of-banner", className="as-of-banner")
+
+
+def _dated_layers(day: dt.date | None) -> list[str]:
+    """The layers the map fetches as of ``day``: those with a dated view, and the base map (the
+    districts do not change with the day)."""
+    if day is None:
+        return [layer.id for layer in all_layers()]
+    engine = get_engine()
+    return [layer.id for layer in all_layers() if layer.base or is_dated(engine, layer)]
+
+
+def layout(lang: str | None = None, lat=None, lon=None, zoom=None, parcel: str | None = None,
+           as_of: str | None = None, **query) -> html.Div:
     lang = page_lang({"lang": lang})
     center, start_zoom = start_view(lat, lon, zoom)
-    keep = {k: v for k, v in {"lat": lat, "lon": lon, "zoom": zoom, "parcel": parcel}.items() if v}
+    day = map_day(as_of)
+    keep = {k: v for k, v in {"lat": lat, "lon": lon, "zoom": zoom, "parcel": parcel,
+                              "as_of": day.isoformat() if day else None}.items() if v}
     return html.Div([
+        dcc.Location(id="map-location", refresh=True),
+        dcc.Store(id="map-as-of", data=day.isoformat() if day else None),
+        dcc.Store(id="map-dated-layers", data=_dated_layers(day)),
         dcc.Store(id="map-lang", data=lang),
         dcc.Store(id="map-nonce", data=0),
         dcc.Store(id="map-search-hits", data=[]),
         dcc.Store(id="map-initial-parcel", data=parcel),
-        html.Div(header(lang, "/", keep), id="map-header"),
+        html.Div([header(lang, "/", keep), _as_of_banner(day, lang)], id="map-header"),
         html.Div([
             dl.Map([*_panes(),
                     dl.LayersControl(_basemaps(lang) + _overlays(lang), id="map-layers-control", collapsed=False,
@@ -154,6 +196,11 @@ def layout(lang: str | None = None, lat=None, lon=None, zoom=None, parcel: str |
                           html.Button(t("map.search.button", lang), id="map-search-button", n_clicks=0)],
                          className="search-box"),
                 html.Div(id="map-search-results"),
+                html.Div([html.Label(t("map.as_of", lang), htmlFor="map-as-of-picker"),
+                          dcc.DatePickerSingle(id="map-as-of-picker", date=day.isoformat() if day else None,
+                                               max_date_allowed=dt.date.today().isoformat(), clearable=True,
+                                               display_format="YYYY-MM-DD", placeholder="YYYY-MM-DD")],
+                         className="as-of-picker"),
                 html.Div([html.Div(id="map-hint", className="hint"),
                           html.Button(t("map.refresh", lang), id="map-refresh", n_clicks=0)], className="map-tools"),
                 html.Div([html.H3(t("detail.title", lang)), html.P(t("detail.empty", lang))],
@@ -181,20 +228,43 @@ def bump_nonce(_clicks, nonce):
 @callback(
     [Output(f"map-layer-{layer.id}", "url") for layer in all_layers()] + [Output("map-hint", "children")],
     Input("map-map", "bounds"), Input("map-map", "zoom"), Input("map-layers-control", "overlays"),
-    Input("map-nonce", "data"), State("map-lang", "data"),
+    Input("map-nonce", "data"), State("map-lang", "data"), State("map-as-of", "data"),
+    State("map-dated-layers", "data"),
 )
-def refresh_viewport(bounds, zoom, overlays, nonce, lang):
-    """Point each visible layer at the current viewport (hidden layers fetch nothing)."""
+def refresh_viewport(bounds, zoom, overlays, nonce, lang, as_of=None, dated=None):
+    """Point each visible layer at the current viewport (hidden layers fetch nothing); on a past
+    day the dated layers as of that day, the base map as it is, the others not at all."""
     layers = all_layers()
     if not bounds or zoom is None:
         return [no_update] * (len(layers) + 1)
     zoom = int(zoom)
     shown = _visible(overlays, lang)
-    urls = [features_url(layer.id, bounds, zoom, nonce or 0) if layer.id in shown else no_update
-            for layer in layers]
-    coarse = [layer.detail_min_zoom for layer in layers if layer.id in shown and zoom < layer.detail_min_zoom]
+    fetched = shown & set(dated or []) if as_of else shown
+    urls = [features_url(layer.id, bounds, zoom, nonce or 0, None if layer.base else as_of)
+            if layer.id in fetched else no_update for layer in layers]
+    coarse = [layer.detail_min_zoom for layer in layers if layer.id in fetched and zoom < layer.detail_min_zoom]
     hint = t("map.aggregate.hint", lang, zoom=min(coarse)) if coarse else ""
+    skipped = [layer.title.get(lang) for layer in layers if layer.id in shown - fetched]
+    if skipped:
+        hint = " ".join(filter(None, [hint, t("map.as_of_skipped", lang, layers="、".join(skipped)
+                                                if lang == "zh" else ", ".join(skipped))]))
     return urls + [hint]
+
+
+@callback(Output("map-location", "href"), Input("map-as-of-picker", "date"), State("map-as-of", "data"),
+          State("map-lang", "data"), State("map-map", "bounds"), State("map-map", "zoom"), prevent_initial_call=True)
+def pick_day(date, shown_day, lang, bounds, zoom):
+    """A day picked (or cleared): the page again for that day (or today), at the same view, so
+    the address can be shared and the header says which day the map shows."""
+    day = map_day(date)
+    new = day.isoformat() if day else None
+    if new == shown_day:
+        return no_update
+    view: dict = {}
+    if bounds and zoom is not None:
+        (south, west), (north, east) = bounds
+        view = {"lat": f"{(south + north) / 2:.5f}", "lon": f"{(west + east) / 2:.5f}", "zoom": int(zoom)}
+    return page_url("/", lang, **view, as_of=new)
 
 
 @callback([Output(f"map-legend-{layer.id}", "style") for layer in all_layers()],
@@ -238,12 +308,13 @@ def _bounds_of(geometry: dict | None) -> list | None:
 @callback(
     Output("map-detail", "children"), Output("map-highlight", "data"), Output("map-map", "viewport"),
     [Input(f"map-layer-{layer.id}", "clickData") for layer in all_layers()],
-    State("map-lang", "data"),
+    State("map-lang", "data"), State("map-as-of", "data"),
     prevent_initial_call=True,
 )
 def show_detail(*args):
     """What the clicked feature is about: a parcel's detail, a zone, or a zone-level summary."""
-    *_clicks, lang = args
+    *_clicks, lang, as_of = args
+    day = map_day(as_of)
     layer_id = ctx.triggered_id.removeprefix("map-layer-") if isinstance(ctx.triggered_id, str) else None
     feature = ctx.triggered[0]["value"] if ctx.triggered else None
     if not layer_id or not feature:
@@ -258,13 +329,16 @@ def show_detail(*args):
         bounds = _bounds_of(feature.get("geometry"))
         viewport = {"bounds": bounds, "transition": "flyToBounds"} if bounds else no_update
         return aggregate_panel(layer, props, name, lang), None, viewport
-    full = feature_properties(get_engine(), layer, props.get(layer.id_field, feature.get("id"))) or props
+    full = feature_properties(get_engine(), layer, props.get(layer.id_field, feature.get("id")), as_of=day) or props
     if layer.detail == "parcel" and full.get("code"):
         panel, highlight, _ = _parcel_selection(str(full["code"]), lang, zoom_to=False)
+        if day is not None and isinstance(panel, list):  # the record is today's: say so
+            panel.insert(1, html.P(t("detail.as_of_note", lang, day=day.isoformat()), className="hint",
+                                   id="map-detail-as-of-note"))
         return panel, highlight, no_update
     if layer.detail == "feature":
         return feature_panel(layer, full, lang), None, no_update
-    return zone_panel(layer, full, lang, zone_boundaries(get_engine(), full.get("code"))), None, no_update
+    return zone_panel(layer, full, lang, zone_boundaries(get_engine(), full.get("code"), day)), None, no_update
 
 
 def _hit_button(k: int, hit: dict, lang: str) -> html.Li:
