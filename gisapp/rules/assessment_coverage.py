@@ -30,7 +30,7 @@ import pandas as pd
 
 from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
-from gisapp.rules.common import concat_findings, findings_frame, gc_paused, iso_list, zone_params
+from gisapp.rules.common import concat_findings, findings, gc_paused, iso_list, zone_params
 
 OPINIONS_IN_FORCE = dt.date(2021, 1, 15)
 _SOURCE = ("SMPG GO [2021] No. 1 §1.6: one comprehensive regional evaluation per zone (environment, water, "
@@ -131,7 +131,7 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
     per_zone = {k[0]: v for k, v in zone_params(ASSESSMENT_COVERAGE, overrides, as_of=as_of, keys=keys).items()}
     if assessments is None:
         n = len(zones)
-        return findings_frame(
+        return findings(
             ASSESSMENT_COVERAGE, as_of, [per_zone[int(z)][1] for z in zones["id"]], zone_id=zones["id"].to_numpy(),
             parcel_id=None, subject_type="zone", subject_id=zones["id"].astype(str).to_numpy(),
             outcome=CANNOT_EVALUATE, is_positive=True, evidence=[{"missing": "zone_assessments"}] * n,
@@ -185,7 +185,7 @@ def _zone_findings(zones, assessments, kinds, as_of, per_zone, grant_counts: pd.
         else:
             zh.append(f"{nz} 截至 {day} 区域评估不全，缺：{gap_zh}；有效：{v_zh}{g_zh}")
             en.append(f"{ne} lacks regional assessments on {day}: {gap_en}; valid: {v_en}{g_en}")
-    return findings_frame(
+    return findings(
         ASSESSMENT_COVERAGE, as_of, [per_zone[int(z)][1] for z in zone_ids], zone_id=zone_ids.to_numpy(),
         parcel_id=None, subject_type="zone", subject_id=zone_ids.astype(str).to_numpy(), outcome=outcome,
         is_positive=outcome != "covered", evidence=ev, explanation_zh=zh, explanation_en=en)
@@ -246,7 +246,7 @@ def _grant_findings(grants, assessments, kinds, as_of, per_zone, quiet) -> tuple
         en = col.replace_rows(en, missing_date, [f"Cannot evaluate: grant {c} has no grant date" for c in contract])
     zh, en, ev = col.text_column(zh), col.text_column(en), col.evidence_column(ev)
     ids = g["id"].to_numpy()
-    return findings_frame(
+    return findings(
         ASSESSMENT_COVERAGE, as_of, [per_zone[int(z)][1] for z in g["zone_id"]], zone_id=g["zone_id"].to_numpy(),
         parcel_id=g["parcel_id"].to_numpy(), subject_type="grant", subject_id=col.id_texts(ids), outcome=outcome,
         is_positive=np.isin(outcome, ["not_covered", "expired", CANNOT_EVALUATE]), evidence=ev,

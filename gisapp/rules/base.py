@@ -102,16 +102,3 @@ def param_provenance(spec: RuleSpec, values: dict[str, Any]) -> dict[str, Any]:
 
 def empty_findings() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS})
-
-
-def make_findings(spec: RuleSpec, as_of: dt.date, params: dict[str, Any], **columns: Any) -> pd.DataFrame:
-    """A findings frame from column arrays; ``parameters`` is filled from ``params``."""
-    frame = pd.DataFrame(columns)
-    frame["rule"] = spec.name
-    frame["rule_version"] = spec.version
-    frame["as_of"] = as_of
-    frame["parameters"] = [param_provenance(spec, params)] * len(frame)
-    for col in FINDING_COLUMNS:
-        if col not in frame:
-            frame[col] = None
-    return frame[FINDING_COLUMNS]

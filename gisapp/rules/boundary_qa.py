@@ -54,7 +54,7 @@ from pyproj import Transformer
 
 from gisapp.geodesy import ellipsoid_area_m2
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
-from gisapp.rules.common import concat_findings, findings_frame, gc_paused, num, zone_params
+from gisapp.rules.common import concat_findings, findings, gc_paused, num, zone_params
 
 _OPINIONS = dt.date(2021, 1, 15)
 BOUNDARY_QA = RuleSpec(
@@ -331,7 +331,7 @@ def _parcel_findings(parcels, m, zones, as_of, per_zone) -> tuple[pd.DataFrame, 
     keep = np.flatnonzero(special | every)
     ids = parcels["id"].to_numpy()[keep]
     prov = {z: per_zone[int(z)][1] for z in per_zone_text}
-    found = findings_frame(
+    found = findings(
         BOUNDARY_QA, as_of, [prov[zl[i]] for i in keep.tolist()], zone_id=zid[keep], parcel_id=ids,
         subject_type="parcel", subject_id=ids.astype(str), outcome=outcome[keep],
         is_positive=outcome[keep] != "inside", evidence=[ev[i] for i in keep.tolist()],
@@ -409,7 +409,7 @@ def _zone_findings(parcels, m, parcel_outcome, zones, boundaries, as_of, per_zon
             continue
         z, outcome, prov, ev, zh, en = map(list, zip(*found))
         outcome = np.array(outcome, dtype=object)
-        frames.append(findings_frame(BOUNDARY_QA, as_of, prov, zone_id=z, parcel_id=None, subject_type=subject,
+        frames.append(findings(BOUNDARY_QA, as_of, prov, zone_id=z, parcel_id=None, subject_type=subject,
                                      subject_id=[str(x) for x in z], outcome=outcome,
                                      is_positive=outcome != "area_within_approved", evidence=ev, explanation_zh=zh,
                                      explanation_en=en))
@@ -448,7 +448,7 @@ def _district_check(z, zr, located, districts, ev, prov, day):
 def _zone_cannot(zones, as_of, what) -> pd.DataFrame:
     n = len(zones)
     _, prov = zone_params(BOUNDARY_QA, None, as_of=as_of, keys=[(None, as_of.year)])[(None, as_of.year)]
-    return findings_frame(BOUNDARY_QA, as_of, [prov] * n, zone_id=zones["id"].to_numpy(), parcel_id=None,
+    return findings(BOUNDARY_QA, as_of, [prov] * n, zone_id=zones["id"].to_numpy(), parcel_id=None,
                           subject_type="zone", subject_id=zones["id"].astype(str).to_numpy(), outcome=CANNOT_EVALUATE,
                           is_positive=True, evidence=[{"missing": what}] * n,
                           explanation_zh=[f"无法评估：缺少输入 {what}"] * n,

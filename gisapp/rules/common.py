@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp.gc_pause import gc_paused  # noqa: F401 - the rules import it from here
-from gisapp.rules.base import FINDING_COLUMNS, RuleSpec, make_findings, resolve_params_with_provenance
+from gisapp.rules.base import FINDING_COLUMNS, RuleSpec, resolve_params_with_provenance
 from gisapp.rules.columnar import same_column_types
 from gisapp.units import MU_PER_M2  # noqa: F401 - the rules import it from here
 
@@ -194,22 +194,29 @@ def fmt_share(value: float) -> str:
     return f"{value * 100:g}%"
 
 
-def findings(spec: RuleSpec, as_of: dt.date, zp: ZoneParams, **columns: Any) -> pd.DataFrame:
-    """:func:`gisapp.rules.base.make_findings` with per-row parameter provenance from ``zp``.
+def findings(spec: RuleSpec, as_of: dt.date, parameters: ZoneParams | list[dict] | pd.Series,
+             **columns: Any) -> pd.DataFrame:
+    """The findings frame of ``spec`` from its columns, with the parameters each row was judged
+    by: a :class:`ZoneParams` (its per-row provenance) or one provenance dict per row (values that
+    differ by zone and year, :func:`zone_params`). The one way every rule builds its findings.
 
     Text columns are kept as plain Python objects: pandas would otherwise convert each million
-    strings to Arrow (about a second per column) only for the writer to convert them back.
+    strings to Arrow (about a second per column) only for the writer to convert them back; text
+    built in Arrow (gisapp.rules.columnar) stays so.
     """
-    cols = {}
-    for name, values in columns.items():
-        if isinstance(values, (list, np.ndarray)) and not (
-            isinstance(values, np.ndarray) and values.dtype.kind in "biuf"
-        ):
-            values = pd.Series(values, dtype=object)
-        cols[name] = values
-    frame = make_findings(spec, as_of, zp.first(), **cols)
-    frame["parameters"] = pd.Series(zp.provenance(), dtype=object, index=frame.index)
-    return frame
+    cols = {name: pd.Series(values, dtype=object)
+            if isinstance(values, list) or (isinstance(values, np.ndarray) and values.dtype.kind in "OUS")
+            else values for name, values in columns.items()}
+    frame = pd.DataFrame(cols)
+    frame["rule"] = spec.name
+    frame["rule_version"] = spec.version
+    frame["as_of"] = as_of
+    provenance = parameters.provenance() if isinstance(parameters, ZoneParams) else list(parameters)
+    frame["parameters"] = pd.Series(provenance, dtype=object, index=frame.index)
+    for col in FINDING_COLUMNS:
+        if col not in frame:
+            frame[col] = None
+    return frame[FINDING_COLUMNS]
 
 
 # -- zone-level families (quotas, performance, coverage, boundary QA, green balance) -------------
@@ -237,19 +244,6 @@ def zone_params(spec: RuleSpec, overrides: pd.DataFrame | None, *, as_of: dt.dat
         overrides.loc[overrides["rule"].isin(list(aliases)), "rule"] = spec.name
     return {key: resolve_params_with_provenance(spec, overrides, as_of=as_of, zone_id=key[0], year=key[1])
             for key in dict.fromkeys(keys)}
-
-
-def findings_frame(spec: RuleSpec, as_of: dt.date, parameters: list[dict] | pd.Series, **columns: Any) -> pd.DataFrame:
-    """:func:`make_findings` with a ``parameters`` dict per row (values differ by zone and year).
-
-    Text columns are kept as Python objects: inferring pandas' string dtype for a million
-    explanations costs seconds and buys nothing here.
-    """
-    columns = {k: pd.Series(v, dtype=object) if isinstance(v, list) or (isinstance(v, np.ndarray) and v.dtype.kind in "OUS")
-               else v for k, v in columns.items()}
-    frame = make_findings(spec, as_of, {p.name: p.default for p in spec.params}, **columns)
-    frame["parameters"] = list(parameters)
-    return frame[FINDING_COLUMNS]
 
 
 def concat_findings(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -47,7 +47,7 @@ from gisapp.rules import columnar as col
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, param_provenance
 from gisapp.rules.common import (
     concat_findings,
-    findings_frame,
+    findings,
     floats,
     gc_paused,
     iso_list,
@@ -249,7 +249,7 @@ def _parcel_findings(pg, verdict, target, as_of, overrides) -> pd.DataFrame:
     if cannot.size:
         zh, en, ev = _cannot_parcel_texts(pg, verdict, keep, cannot, zh, en, ev, as_of, t_all)
     ids = pg["id"].to_numpy()[keep]
-    return findings_frame(
+    return findings(
         GREEN_BALANCE, as_of, [prov[z] for z in zone_ids.tolist()], zone_id=zone_ids, parcel_id=ids,
         subject_type="parcel", subject_id=col.id_texts(ids), outcome=outcome, is_positive=outcome != "surplus",
         evidence=col.evidence_column(ev), explanation_zh=col.text_column(zh), explanation_en=col.text_column(en))
@@ -418,7 +418,7 @@ def _zone_findings(pg, verdict, zones, as_of, overrides) -> pd.DataFrame:
         return concat_findings([])
     z, outcome, prov, ev, zh, en = map(list, zip(*rows))
     outcome = np.array(outcome, dtype=object)
-    return findings_frame(spec, as_of, prov, zone_id=z, parcel_id=None, subject_type="zone",
+    return findings(spec, as_of, prov, zone_id=z, parcel_id=None, subject_type="zone",
                           subject_id=[str(x) for x in z], outcome=outcome, is_positive=outcome != "balanced",
                           evidence=ev, explanation_zh=zh, explanation_en=en)
 
@@ -492,7 +492,7 @@ def _industrial_findings(parcels, green, as_of, overrides) -> pd.DataFrame:
                                                (g_bad, c_bad, o_bad), ok_area, area_i,
                                                pg["measured_on"].to_numpy()[idx], zh, en, ev)
     ids = pg["id"].to_numpy()[idx]
-    return findings_frame(
+    return findings(
         spec, as_of, [per_zone[int(z)][1] for z in zid[idx]], zone_id=zid[idx], parcel_id=ids,
         subject_type="parcel", subject_id=col.id_texts(ids), outcome=out, is_positive=out != "within_controls",
         evidence=col.evidence_column(ev), explanation_zh=col.text_column(zh), explanation_en=col.text_column(en))
@@ -545,7 +545,7 @@ def _cannot_zone_frame(zones, as_of, what) -> pd.DataFrame:
     if zones is None or zones.empty:
         return concat_findings([])
     n = len(zones)
-    return findings_frame(
+    return findings(
         GREEN_BALANCE_ZONE, as_of, [param_provenance(GREEN_BALANCE_ZONE, {})] * n, zone_id=zones["id"].to_numpy(),
         parcel_id=None, subject_type="zone", subject_id=zones["id"].astype(str).to_numpy(), outcome=CANNOT_EVALUATE,
         is_positive=True, evidence=[{"missing": what}] * n, explanation_zh=[f"无法评估：缺少输入 {what}"] * n,

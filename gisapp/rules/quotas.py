@@ -41,7 +41,7 @@ import pandas as pd
 
 from gisapp.errors import InputError
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
-from gisapp.rules.common import concat_findings, findings_frame, gc_paused, iso, num, zone_params
+from gisapp.rules.common import concat_findings, findings, gc_paused, iso, num, zone_params
 
 _OPINIONS = "SMPG GO [2021] No. 1 §1.5 (Shanghai opinions on the comprehensive bonded zones)"
 
@@ -160,7 +160,7 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
     values, prov = zone_params(QUOTA_BALANCE, overrides, as_of=as_of, keys=[(None, as_of.year)])[(None, as_of.year)]
     if accounts is None or ledger is None:
         missing = [n for n, f in (("quota_accounts", accounts), ("quota_ledger", ledger)) if f is None]
-        return findings_frame(
+        return findings(
             QUOTA_BALANCE, as_of, [prov], zone_id=[None], parcel_id=[None], subject_type="account",
             subject_id=["ledger"], outcome=[CANNOT_EVALUATE], is_positive=[True],
             evidence=[{"missing": missing}], explanation_zh=[f"无法评估：缺少输入 {', '.join(missing)}"],
@@ -220,7 +220,7 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
                       f"{amt(r.shortfall)}; {esc_en}, {amt(r.uncovered)} not escalated to the city "
                       f"(as of {as_of.isoformat()})")
     outcome = b["outcome"].to_numpy()
-    return findings_frame(
+    return findings(
         QUOTA_BALANCE, as_of, [prov] * len(b),
         zone_id=[None if pd.isna(z) else int(z) for z in zone_id],
         parcel_id=[None if pd.isna(p) else int(p) for p in parcel_id], subject_type="account",

@@ -12,7 +12,7 @@ A rule module exposes:
   (:mod:`gisapp.scaleout` may then run zones apart), and ``TYPICAL_SECONDS``: what it costs a
   city-scale run (`gisapp assess` starts the costliest first);
 - ``evaluate(inputs, as_of, overrides=None) -> DataFrame``: the findings frame (columns
-  ``FINDING_COLUMNS``, made with :func:`gisapp.rules.base.make_findings`).
+  ``FINDING_COLUMNS``, made with :func:`gisapp.rules.common.findings`).
 
 Adding a rule family = adding its module path here (declare, don't branch).
 

@@ -44,7 +44,7 @@ import pandas as pd
 
 from gisapp.i18n import label
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec
-from gisapp.rules.common import concat_findings, findings_frame, fnum, gc_paused, num, pct, zone_params
+from gisapp.rules.common import concat_findings, findings, fnum, gc_paused, num, pct, zone_params
 
 _KNOWN = "customs zone performance evaluation method (docs/policy.md §5): scale 50%, quality 20%, development 10%"
 _ASSUMED = "ASSUMPTION (weights not found): the remaining 20% split evenly between innovation and compliance"
@@ -300,7 +300,7 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
             zh.append(f"{head_zh}；不低于{_REGION_ZH.get(region, region)}平均分 {avg}，结论为 {cls} 类{tail_zh}")
             en.append(f"{head_en}; not below the regional average of {avg}: the verdict is class {cls}{tail_en}")
     outcomes = np.array(outcomes, dtype=object)
-    return findings_frame(
+    return findings(
         ZONE_PERFORMANCE, as_of, [ctx["prov"]] * len(report), zone_id=report, parcel_id=None,
         subject_type="zone", subject_id=[str(z) for z in report], outcome=outcomes,
         is_positive=np.isin(outcomes, ["rectification", "exit_risk", CANNOT_EVALUATE]),
@@ -310,7 +310,7 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
 def _cannot(zones, as_of, year, prov_values, evidence, why_zh, why_en) -> pd.DataFrame:
     n = len(zones)
     _, prov = zone_params(ZONE_PERFORMANCE, None, as_of=as_of, keys=[(None, year)])[(None, year)]
-    return findings_frame(
+    return findings(
         ZONE_PERFORMANCE, as_of, [prov] * n, zone_id=zones["id"].to_numpy(), parcel_id=None, subject_type="zone",
         subject_id=zones["id"].astype(str).to_numpy(), outcome=CANNOT_EVALUATE, is_positive=True,
         evidence=[{"year": year, **evidence}] * n, explanation_zh=[f"无法评估：{year} 年绩效评估{why_zh}"] * n,

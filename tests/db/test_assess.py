@@ -375,7 +375,8 @@ def test_a_finding_without_evidence_is_stored_with_empty_evidence(isolated_engin
 
     from gisapp.rules import registry
     from gisapp.rules.assess import run_assessment
-    from gisapp.rules.base import RuleSpec, make_findings
+    from gisapp.rules.base import RuleSpec, param_provenance
+    from gisapp.rules.common import findings
 
     spec = RuleSpec("bare_rule", "0", "无证据", "no evidence")
     bare = types.ModuleType("gisapp_test_bare_rule")
@@ -384,7 +385,7 @@ def test_a_finding_without_evidence_is_stored_with_empty_evidence(isolated_engin
 
     def evaluate(inputs, as_of, overrides=None):
         p = inputs["parcels"].iloc[:2]
-        return make_findings(spec, as_of, {}, zone_id=p["zone_id"].to_numpy(), parcel_id=p["id"].to_numpy(),
+        return findings(spec, as_of, [param_provenance(spec, {})] * 2, zone_id=p["zone_id"].to_numpy(), parcel_id=p["id"].to_numpy(),
                              subject_type="parcel", subject_id=p["id"].astype(str).to_numpy(), outcome="ok",
                              is_positive=False, evidence=[None, {"k": 1}], explanation_zh="无", explanation_en="none")
 
