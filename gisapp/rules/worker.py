@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 CHANNEL = "gisapp_reassess"
 #: how long the worker sleeps without a notification before it looks at the queue anyway
 POLL_SECONDS = 5.0
+#: a city worker rests this long after each round: the whole-city rules (~4 s at city scale) would
+#: otherwise run back to back under a stream of edits and take the cores the zones' rounds need,
+#: and a ranking of every zone a few seconds older misleads nobody
+CITY_REST_SECONDS = 15.0
 
 
 def rule_names_by_reach() -> tuple[list[str], list[str]]:
@@ -147,6 +151,8 @@ def run_forever(engine: Engine, stop: threading.Event | None = None, poll_second
                     log.info("re-assessed zones %s%s from %d queued change(s) in %.2f s",
                              done.zone_ids, " and the whole city" if done.city else "", done.queued_rows,
                              done.seconds)
+                    if kind == "city":
+                        stop.wait(CITY_REST_SECONDS)
             except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
                 log.warning("a re-assessment round failed, retrying in %.0f s: %s", poll_seconds,
                             str(exc).splitlines()[0])
