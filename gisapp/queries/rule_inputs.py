@@ -45,17 +45,20 @@ def _z(col: str) -> str:
     return _ZONE.format(col=col)
 
 
-# Rows of a parcel (or a grant) in the zones asked for, as a semi-join that the planner drops
+# Rows of a parcel (or a grant) in the zones asked for, as a filter that the planner drops
 # when all zones are asked for: a join to land.parcels only for the filter cost a city-wide
-# run seconds (grant_requirements: 2.3 s -> 0.55 s of server time).
+# run seconds (grant_requirements: 2.3 s -> 0.55 s of server time). For some zones the ids are
+# gathered first (= ANY(ARRAY(...))), so that the child table is read through its parcel or
+# grant index: an IN (subquery) under the OR was a hashed scan of the whole table, which made a
+# one-zone run (the live worker's) read a city's rows.
 def _parcel_in_zones(col: str) -> str:
-    return (f"(CAST(:zone_ids AS integer[]) IS NULL OR {col} IN "
-            f"(SELECT p.id FROM land.parcels p WHERE {_z('p.zone_id')}))")
+    return (f"(CAST(:zone_ids AS integer[]) IS NULL OR {col} = ANY(ARRAY("
+            f"SELECT p.id FROM land.parcels p WHERE {_z('p.zone_id')})))")
 
 
 def _grant_in_zones(col: str) -> str:
-    return (f"(CAST(:zone_ids AS integer[]) IS NULL OR {col} IN (SELECT g.id FROM land.land_grants g "
-            f"JOIN land.parcels p ON p.id = g.parcel_id WHERE {_z('p.zone_id')}))")
+    return (f"(CAST(:zone_ids AS integer[]) IS NULL OR {col} = ANY(ARRAY(SELECT g.id FROM land.land_grants g "
+            f"JOIN land.parcels p ON p.id = g.parcel_id WHERE {_z('p.zone_id')})))")
 
 
 #: frame name -> SQL (the only place these inputs are selected)
@@ -129,7 +132,7 @@ FRAME_SQL: dict[str, str] = {
         SELECT e.id, e.credit_code, e.name_zh, e.name_en, e.industry, e.size_class, e.established_on
         FROM land.enterprises e
         WHERE CAST(:zone_ids AS integer[]) IS NULL
-           OR EXISTS (SELECT 1 FROM land.parcels p WHERE p.enterprise_id = e.id AND {_z('p.zone_id')})""",
+           OR e.id = ANY(ARRAY(SELECT p.enterprise_id FROM land.parcels p WHERE {_z('p.zone_id')}))""",
     "enterprise_metrics": f"""
         SELECT m.id, m.parcel_id, p.zone_id, m.enterprise_id, m.year, m.grading_category,
                CAST(m.revenue_wan AS float8) AS revenue_wan, CAST(m.tax_wan AS float8) AS tax_wan,
