@@ -141,6 +141,31 @@ _HEADER_HTML = Environment(autoescape=True).from_string("""\
 {%- endfor %}</nav><a id="app-lang-switch" class="lang-switch" href="{{ switch_href }}">{{ switch }}</a></div>""")
 
 
+# The frame of every page Flask renders (admin import, accounts, inventories, coverage, what-if):
+# the same user bar, header, navigation and language switch as the Dash pages, in the same order.
+_PAGE_HTML = Environment(autoescape=True).from_string("""\
+<!doctype html>
+<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
+<head><meta charset="utf-8"><title>{{ title }} · {{ app_title }}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/assets/editing.css"><link rel="stylesheet" href="/assets/gisapp.css">
+{%- for css in styles %}<link rel="stylesheet" href="/assets/{{ css }}">{% endfor %}</head>
+<body><div id="app-root">{{ user_bar }}
+<div><div class="page {{ kind }}-page">{{ header }}<main class="{{ kind }}-body">
+{{ body }}
+</main></div></div></div></body></html>""")
+
+
+def page_html(lang: str, path: str, query: dict | None, title: str, body: str, kind: str,
+              styles: tuple[str, ...] = ()) -> str:
+    """A page Flask renders, in the app's frame: ``body`` (already escaped HTML, e.g. from
+    ``render_template_string``) under the signed-in user's bar and the header of ``path``;
+    ``kind`` names its CSS classes (``<kind>-page``, ``<kind>-body``)."""
+    return _PAGE_HTML.render(lang=lang, title=title, app_title=t("app.title", lang), styles=styles,
+                             user_bar=user_bar_html(lang), header=header_html(lang, path, query),
+                             kind=kind, body=Markup(body))
+
+
 def user_bar_html(lang: str) -> Markup:
     """The signed-in user's bar (gisapp.web.auth.user_bar) as HTML, for a page Flask renders: it
     goes first in ``#app-root``, as in the Dash app's layout."""

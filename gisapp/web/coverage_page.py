@@ -12,20 +12,14 @@ from gisapp.i18n import t
 from gisapp.queries.coverage import expiring_assessments, parse_days
 from gisapp.queries.meta import is_synthetic
 from gisapp.web.auth import request_lang
-from gisapp.web.components import header_html
+from gisapp.web.components import header_html, page_html
 from gisapp.web.engine import web_engine
 
 coverage_page = Blueprint("coverage_page", __name__)
 
 WORDS = ("title", "days", "show", "zone", "kind", "valid_to", "days_left", "document", "empty", "map_note")
 
-PAGE = """<!doctype html>
-<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
-<head><meta charset="utf-8"><title>{{ x.title }} · {{ app_title }}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/assets/editing.css"><link rel="stylesheet" href="/assets/gisapp.css"></head>
-<body><div id="app-root">{{ header }}
-<div class="page inventory-page"><main class="inventory-body">
+BODY = """\
 <h2 id="coverage-title">{{ x.title }}</h2>
 {% if error %}<p id="coverage-error" class="form-error" role="alert">{{ error }}</p>{% endif %}
 <form id="coverage-filter" method="get" action="/coverage">
@@ -41,7 +35,7 @@ PAGE = """<!doctype html>
 <td>{{ r.kind_name }}</td><td>{{ r.valid_to }}</td><td class="num">{{ r.days_left }}</td><td>{{ r.document_ref }}</td></tr>
 {% endfor %}</tbody></table>{% else %}<p id="coverage-empty">{{ x.empty }}</p>{% endif %}
 <p class="inventory-note">{{ x.map_note }}{% if synthetic %} <span id="coverage-synthetic">{{ synthetic }}</span>{% endif %}</p>
-</main></div></div></body></html>"""
+"""
 
 
 @coverage_page.get("/coverage")
@@ -58,8 +52,9 @@ def show():
              "kind_name": r.kind_zh if lang == "zh" else r.kind_en, "valid_to": r.valid_to.isoformat(),
              "days_left": r.days_left, "document_ref": r.document_ref or ""} for r in frame.itertuples()]
     body = render_template_string(
-        PAGE, lang=lang, x={w: t(f"coverage.page.{w}", lang) for w in WORDS}, app_title=t("app.title", lang),
+        BODY, lang=lang, x={w: t(f"coverage.page.{w}", lang) for w in WORDS}, app_title=t("app.title", lang),
         header=header_html(lang, "/coverage", {"days": str(days)}), days=days, error=error, rows=rows,
         summary=t("coverage.page.summary", lang, n=len(rows), days=days),
         synthetic=t("app.synthetic", lang) if is_synthetic(engine) else "")
+    body = page_html(lang, "/coverage", {"days": str(days)}, t("coverage.page.title", lang), body, "inventory")
     return Response(body, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})

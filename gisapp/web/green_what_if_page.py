@@ -23,7 +23,7 @@ from gisapp.queries.green_what_if import zone_inputs
 from gisapp.queries.inventory import visible_zones
 from gisapp.rules.green_balance import what_if_in_zone
 from gisapp.web.auth import current_actor, request_lang
-from gisapp.web.components import header_html, user_bar_html
+from gisapp.web.components import header_html, page_html, user_bar_html
 
 green_what_if_page = Blueprint("green_what_if_page", __name__)
 
@@ -37,14 +37,7 @@ WORDS = ("title", "note", "zone", "parcel", "parcel_hint", "area", "area_hint", 
 FIELDS = ("zone", "parcel", "area", "ratio")
 
 # Jinja autoescapes every value.
-PAGE = """<!doctype html>
-<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
-<head><meta charset="utf-8"><title>{{ x.title }} · {{ app_title }}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/assets/editing.css"><link rel="stylesheet" href="/assets/gisapp.css">
-<link rel="stylesheet" href="/assets/green_and_mixed.css"></head>
-<body><div id="app-root">{{ user_bar }}{{ header }}
-<div class="page gwi-page"><main class="gwi-body">
+BODY = """\
 <h2>{{ x.title }}</h2>
 <p class="gwi-note">{{ x.note }}</p>
 {% if error %}<p id="gwi-error" class="form-error" role="alert">{{ error }}</p>{% endif %}
@@ -85,7 +78,7 @@ PAGE = """<!doctype html>
 </tbody></table>
 <p id="gwi-explanation" class="gwi-explanation">{{ r.explanation }}</p>
 </section>{% endif %}
-</main></div></div></body></html>"""
+"""
 
 
 def _pct(value: float | None, lang: str) -> str:
@@ -161,9 +154,11 @@ def show():
     if not codes and form["zone"] in zones:
         codes = _codes(zone_inputs(engine, actor, form["zone"]).frames["parcels"])
     body = render_template_string(
-        PAGE, lang=lang, x={w: t(f"gwi.{w}", lang) for w in WORDS}, app_title=t("app.title", lang), path=PATH,
+        BODY, lang=lang, x={w: t(f"gwi.{w}", lang) for w in WORDS}, app_title=t("app.title", lang), path=PATH,
         user_bar=user_bar_html(lang), header=header_html(lang, PATH, {k: v for k, v in args.items() if k != "lang"}),
         zones=list(zones.items()), codes=codes, form=form, errors=errors, error=error, r=result)
+    body = page_html(lang, PATH, {k: v for k, v in args.items() if k != "lang"}, t("gwi.title", lang), body, "gwi",
+                     styles=("green_and_mixed.css",))
     return Response(body, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 

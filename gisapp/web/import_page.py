@@ -26,7 +26,7 @@ from gisapp.io.importer import import_file
 from gisapp.io.readers import SINGLE_FILE_SUFFIXES
 from gisapp.io.report import localise, localised_summary, localised_table
 from gisapp.web.auth import csrf_ok, csrf_token, current_actor, request_lang
-from gisapp.web.components import header_html, user_bar_html
+from gisapp.web.components import page_html
 from gisapp.web.uploads import no_room, upload_space_message
 
 import_page = Blueprint("import_page", __name__)
@@ -44,13 +44,7 @@ _WHERE = re.compile(r"^(feature|row) (.+?)(?: \(code (.*)\))?$", re.DOTALL)
 
 # Jinja autoescapes every value: a hostile string in a file is shown as text. The header, the
 # navigation and the signed-in user's bar are the Dash pages' (gisapp.web.components).
-PAGE = """<!doctype html>
-<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
-<head><meta charset="utf-8"><title>{{ x.title }} · {{ app_title }}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/assets/editing.css"><link rel="stylesheet" href="/assets/gisapp.css"></head>
-<body><div id="app-root">{{ user_bar }}
-<div><div class="page import-page">{{ header }}<main class="import-body">
+BODY = """\
 <h2>{{ x.title }}</h2>
 {% if error %}<p id="import-error" class="form-error" role="alert">{{ error }}</p>{% endif %}
 {% if allowed %}
@@ -80,7 +74,7 @@ PAGE = """<!doctype html>
 {% for r in rows %}<tr class="{{ r.severity }}"><td>{{ r.where }}</td><td>{{ r.field }}</td><td>{{ r.problem }}</td>
 <td>{{ r.severity_label }}</td></tr>{% endfor %}</tbody></table>{% endif %}
 {% if more %}<p id="import-more">{{ more }}</p>{% endif %}
-</main></div></div></div></body></html>"""
+"""
 
 
 def _page(lang: str, status: int = 200, **values) -> Response:
@@ -92,9 +86,10 @@ def _page(lang: str, status: int = 200, **values) -> Response:
     values.setdefault("allowed", True)
     query = {k: v for k, v in request.args.items() if k != "lang"}
     body = render_template_string(
-        PAGE, lang=lang, x={w: t(f"import.page.{w}", lang) for w in WORDS}, app_title=t("app.title", lang),
+        BODY, lang=lang, x={w: t(f"import.page.{w}", lang) for w in WORDS}, app_title=t("app.title", lang),
         kinds=[(k, t(f"import.page.kind.{k}", lang)) for k in KINDS], csrf=csrf_token(),
-        user_bar=user_bar_html(lang), header=header_html(lang, "/admin/import", query), **values)
+        **values)
+    body = page_html(lang, "/admin/import", query, t("import.page.title", lang), body, "import")
     return Response(body, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 

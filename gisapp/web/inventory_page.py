@@ -22,7 +22,7 @@ from gisapp.queries.dashboard import check_zone
 from gisapp.queries.inventory import COLUMNS, KINDS, check_kind, inventory, visible_zones
 from gisapp.queries.meta import is_synthetic
 from gisapp.web.auth import current_actor, request_lang
-from gisapp.web.components import header_html
+from gisapp.web.components import header_html, page_html
 
 inventory_page = Blueprint("inventory_page", __name__)
 
@@ -34,13 +34,7 @@ FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.
 WORDS = ("title", "note", "zone", "all_zones", "show", "download", "xlsx", "gpkg", "empty")
 
 # Jinja autoescapes every value.
-PAGE = """<!doctype html>
-<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
-<head><meta charset="utf-8"><title>{{ heading }} · {{ app_title }}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/assets/editing.css"><link rel="stylesheet" href="/assets/gisapp.css"></head>
-<body><div id="app-root">{{ header }}
-<div class="page inventory-page"><main class="inventory-body">
+BODY = """\
 <h2>{{ x.title }}</h2>
 <nav id="inventory-kinds" class="inventory-kinds">{% for k, label, href in kinds %}
 <a id="inventory-kind-{{ k }}" href="{{ href }}" class="{{ 'current' if k == kind }}"
@@ -69,7 +63,7 @@ PAGE = """<!doctype html>
 <td class="num">{{ r.days }}</td><td>{{ r.land_use }}</td></tr>{% endfor %}
 </tbody></table>{% else %}<p id="inventory-empty">{{ x.empty }}</p>{% endif %}
 {% if more %}<p id="inventory-more">{{ more }}</p>{% endif %}
-</main></div></div></body></html>"""
+"""
 
 #: what the page's table shows (the downloads carry every column of COLUMNS)
 SHOWN = ("code", "zone_name", "area_ha", "area_mu", "since", "days", "land_use")
@@ -116,7 +110,7 @@ def show(kind: str):
         summary += t("inventory.page.as_of", lang, day=max(frame["as_of"]).isoformat())
     rows = [{c: _blank(v) for c, v in r.items()} for r in frame.head(MAX_ROWS)[list(SHOWN)].to_dict("records")]
     body = render_template_string(
-        PAGE, lang=lang, x={w: t(f"inventory.page.{w}", lang) for w in WORDS}, app_title=t("app.title", lang),
+        BODY, lang=lang, x={w: t(f"inventory.page.{w}", lang) for w in WORDS}, app_title=t("app.title", lang),
         header=header_html(lang, f"/inventory/{kind}", {"zone": zone} if zone else {}),
         kinds=[(k, t(f"outcome.{k}", lang), _url(f"/inventory/{k}", lang, zone)) for k in KINDS],
         kind=kind, zone=zone, zones=zones, heading=heading, summary=summary, error=error,
@@ -124,6 +118,7 @@ def show(kind: str):
         synthetic=t("app.synthetic", lang) if is_synthetic(engine) else "",
         columns=SHOWN, labels={c: COLUMNS[c][0 if lang == "zh" else 1] for c in COLUMNS}, rows=rows,
         more=t("inventory.page.more", lang, n=len(frame) - MAX_ROWS) if len(frame) > MAX_ROWS else "")
+    body = page_html(lang, f"/inventory/{kind}", {"zone": zone} if zone else {}, heading, body, "inventory")
     return Response(body, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 

@@ -34,7 +34,7 @@ from gisapp.queries.users import (
     set_user_zones,
 )
 from gisapp.web.auth import csrf_ok, csrf_token, current_actor, request_lang
-from gisapp.web.components import header_html
+from gisapp.web.components import header_html, page_html
 
 users_page = Blueprint("users_page", __name__)
 
@@ -49,13 +49,7 @@ ACTIONS = ("add", "disable", "enable", "password", "zones")
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 # Jinja autoescapes every value: a display name with HTML in it is shown as text.
-PAGE = """<!doctype html>
-<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
-<head><meta charset="utf-8"><title>{{ x.title }} · {{ app_title }}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/assets/editing.css"><link rel="stylesheet" href="/assets/gisapp.css"></head>
-<body><div id="app-root">{{ header }}
-<div class="page users-page"><main class="users-body">
+BODY = """\
 <h2>{{ x.title }}</h2>
 {% if error %}<p id="users-error" class="form-error" role="alert">{{ error }}</p>{% endif %}
 {% if done %}<p id="users-done" class="form-ok" role="status">{{ done }}</p>{% endif %}
@@ -111,7 +105,7 @@ PAGE = """<!doctype html>
   <button id="users-add-submit" type="submit">{{ x.submit_add }}</button>
 </form>
 {% endif %}
-</main></div></div></body></html>"""
+"""
 
 
 def may_manage_users() -> bool:
@@ -146,11 +140,12 @@ def _page(lang: str, status: int = 200, allowed: bool = True, form: dict | None 
                 "last": _local_time(last.get(a.username))})
     query = {k: v for k, v in request.args.items() if k != "lang"}
     body = render_template_string(
-        PAGE, lang=lang, x={w: t(f"users.page.{w}", lang) for w in WORDS}, app_title=t("app.title", lang),
+        BODY, lang=lang, x={w: t(f"users.page.{w}", lang) for w in WORDS}, app_title=t("app.title", lang),
         header=header_html(lang, PATH, query), csrf=csrf_token(), action=f"{PATH}?lang={lang}", allowed=allowed,
         accounts=accounts, zones=zones, roles=[(r, t(f"role.{r}", lang)) for r in ROLES],
         min_password=MIN_PASSWORD_LENGTH,
         form={"username": "", "display_name": "", "role": "zone_editor", "zones": (), **(form or {})}, **values)
+    body = page_html(lang, PATH, query, t("users.page.title", lang), body, "users")
     return Response(body, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
