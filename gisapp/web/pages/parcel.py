@@ -31,6 +31,9 @@ from gisapp.web.pilot_badge import pilot_badge
 dash.register_page(__name__, path_template="/parcel/<code>", name="parcel", title="地块 · Parcel")
 
 
+#: the columns of the construction progress table, in order
+PROGRESS_COLUMNS = ("reported_on", "started_on", "should_develop_area_m2", "developed_area_m2", "invested_wan",
+                    "total_investment_wan", "completed_on", "accepted_on")
 #: how often an open parcel page asks whether its findings changed (a light query)
 LIVE_POLL_MS = 2000
 
@@ -280,35 +283,8 @@ def _records(record: dict, lang: str) -> dict[str, html.Div | html.Table]:
         ),
         "progress": _table(
             "parcel-progress",
-            [
-                t(f"field.{k}", lang)
-                for k in (
-                    "reported_on",
-                    "started_on",
-                    "should_develop_area_m2",
-                    "developed_area_m2",
-                    "invested_wan",
-                    "total_investment_wan",
-                    "completed_on",
-                    "accepted_on",
-                )
-            ],
-            [
-                [
-                    r[k]
-                    for k in (
-                        "reported_on",
-                        "started_on",
-                        "should_develop_area_m2",
-                        "developed_area_m2",
-                        "invested_wan",
-                        "total_investment_wan",
-                        "completed_on",
-                        "accepted_on",
-                    )
-                ]
-                for r in record["progress"]
-            ],
+            [t(f"field.{k}", lang) for k in PROGRESS_COLUMNS],
+            [[r[k] for k in PROGRESS_COLUMNS] for r in record["progress"]],
             lang,
         ),
         "metrics": _table(
