@@ -31,6 +31,7 @@ from gisapp.render.style import hideout, legend
 from gisapp.settings import get_settings
 from gisapp.web.components import header, page_lang, page_url
 from gisapp.web.feature_panel import feature_panel
+from gisapp.web.map_print import LINKS_CALLBACK, point_links, print_links
 from gisapp.web.parcel_panel import aggregate_panel, not_found_panel, parcel_panel, zone_panel
 
 dash.register_page(__name__, path="/", name="map")
@@ -203,6 +204,7 @@ def layout(lang: str | None = None, lat=None, lon=None, zoom=None, parcel: str |
                          className="as-of-picker"),
                 html.Div([html.Div(id="map-hint", className="hint"),
                           html.Button(t("map.refresh", lang), id="map-refresh", n_clicks=0)], className="map-tools"),
+                print_links(lang),
                 html.Div([html.H3(t("detail.title", lang)), html.P(t("detail.empty", lang))],
                          id="map-detail", className="detail"),
                 _legend(lang),
@@ -216,6 +218,9 @@ def _visible(overlays: list[str] | None, lang: str) -> set[str]:
     if overlays is None:
         return {layer.id for layer in all_layers() if layer.visible}
     return {layer.id for layer in all_layers() if layer.title.get(lang) in overlays}
+
+
+callback(*LINKS_CALLBACK)(point_links)  # the print/export links follow the view
 
 
 @callback(Output("map-nonce", "data"), Input("map-refresh", "n_clicks"), State("map-nonce", "data"),

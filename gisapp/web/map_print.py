@@ -1,0 +1,171 @@
+"""Outputs of the map's current view (issue #18): the view printed as PNG or PDF, from links
+beside the map.
+
+- ``GET /map/print.png|pdf?bbox=minx,miny,maxx,maxy&layers=zones,parcels&lang=zh[&as_of=YYYY-MM-DD]``:
+  the ticked layers' features in the view, drawn with their declared styles
+  (:mod:`gisapp.render.map_print`); ``layers`` absent: the layers the map shows at start.
+
+It reads the layers as the map's feature routes do (:mod:`gisapp.web.routes`): the declared
+source view through the web engine, behind the sign-in guard, with the same bbox test
+(``&&`` + ``ST_Intersects``) and, for a past day, the same dated views; a layer that only shows
+today is left out on a past day, as on the map. Bad input is a 400 page in the user's language.
+The map page's links follow its viewport through :func:`point_links` (``LINKS_CALLBACK``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from dash import Input, Output, State, html, no_update
+from flask import Blueprint, Response, request
+
+from gisapp.catalog.registry import all_layers, get_layer, layer_ids
+from gisapp.errors import InputError, NotFoundError
+from gisapp.i18n import t
+from gisapp.queries.as_of import dated_layer, is_dated, parse_day
+from gisapp.queries.features import BBox
+from gisapp.queries.layer_frames import read_layer_frame
+from gisapp.queries.meta import is_synthetic
+from gisapp.render.map_print import FORMATS as PRINT_FORMATS
+from gisapp.render.map_print import PrintLayer, map_figure
+from gisapp.web.auth import request_lang
+from gisapp.web.engine import web_engine
+from gisapp.web.errors import error_page
+
+map_print = Blueprint("map_print", __name__)
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class _Refused(Exception):
+    """A request a person must correct: the answer is a 400 page with ``message``."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+@map_print.errorhandler(_Refused)
+def _refused(exc: _Refused):
+    return error_page(exc.status, exc.message, request_lang())
+
+
+def _bbox(lang: str) -> BBox:
+    text = request.args.get("bbox")
+    try:
+        return BBox.parse(text)
+    except InputError:
+        raise _Refused(t("map.print.bad_bbox", lang, bbox=(text or "—")[:80])) from None
+
+
+def _day(lang: str):
+    text = request.args.get("as_of")
+    try:
+        return parse_day(text)
+    except InputError:
+        raise _Refused(t("map.print.bad_as_of", lang, day=(text or "")[:20])) from None
+
+
+def _layers(lang: str) -> list:
+    """The asked layers in the map's drawing order (``?layers=a,b``; absent: the map's defaults)."""
+    text = request.args.get("layers")
+    if text is None:
+        return [layer for layer in all_layers() if layer.visible]
+    asked = [part.strip() for part in text.split(",") if part.strip()]
+    for layer_id in asked:
+        try:
+            get_layer(layer_id)
+        except NotFoundError:
+            raise _Refused(t("map.print.bad_layer", lang, layer=layer_id[:40], known=", ".join(layer_ids())),
+                           404) from None
+    return [layer for layer in all_layers() if layer.id in asked]
+
+
+def _read(engine, layer, bbox: BBox, day, limit: int, fields: list[str] | None = None):
+    """``layer``'s rows in the view as the map's feature route reads them: on a past day through
+    its dated view (a base layer as it is: the map fetches those without ``as_of``)."""
+    if day is None or layer.base:
+        return read_layer_frame(engine, layer, bbox=bbox, fields=fields, limit=limit)
+    return read_layer_frame(engine, dated_layer(layer, engine), bbox=bbox, as_of=day, fields=fields, limit=limit)
+
+
+def _note(engine, lang: str) -> str | None:
+    return t("app.synthetic", lang) if is_synthetic(engine) else None
+
+
+def _attachment(name: str) -> dict:
+    return {**NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@map_print.get("/map/print.<ext>")
+def print_view(ext: str):
+    """The view as a printed page (PNG or PDF)."""
+    lang = request_lang()
+    if ext not in PRINT_FORMATS:
+        raise _Refused(t("map.print.bad_format", lang, ext=ext[:10], known=", ".join(PRINT_FORMATS)), 404)
+    bbox, day, layers = _bbox(lang), _day(lang), _layers(lang)
+    engine = web_engine()
+    drawn, skipped = [], []
+    for layer in layers:
+        if day is not None and not layer.base and not is_dated(engine, layer):
+            skipped.append(layer.title.get(lang))  # today's state only: not on a past day's map
+            continue
+        fields = [layer.style.field] if layer.style.field else []
+        frame = _read(engine, layer, bbox, day, layer.max_features + 1, fields)
+        truncated = len(frame) > layer.max_features
+        drawn.append(PrintLayer(layer, frame.iloc[:layer.max_features] if truncated else frame, truncated))
+    page = map_figure(drawn, bbox, lang, note=_note(engine, lang), as_of=day, skipped=skipped)
+    name = f"map_{day.isoformat() if day else 'today'}.{ext}"
+    return Response(page.to_bytes(ext), mimetype=PRINT_FORMATS[ext], headers=_attachment(name))
+
+
+# -- the map page's links ----------------------------------------------------------------------
+
+LINKS = (("map-print-png", "/map/print.png", "map.print.png"), ("map-print-pdf", "/map/print.pdf", "map.print.pdf"))
+
+
+def print_links(lang: str) -> html.Div:
+    """The links under the map's tools; :func:`point_links` gives them the view's address."""
+    def link(link_id: str, words: str) -> html.A:
+        return html.A(t(words, lang), id=link_id, target="_blank", rel="noopener", className="map-output-link")
+
+    return html.Div([html.H3(t("map.print.heading", lang)),
+                     html.P([html.Span(t("map.print.link", lang) + "：" if lang == "zh" else
+                                       t("map.print.link", lang) + ": "),
+                             link(*LINKS[0][::2]), " · ", link(*LINKS[1][::2])], id="map-print")],
+                    className="map-outputs")
+
+
+def view_query(bounds, lang: str, shown: list[str] | None = None, as_of: str | None = None) -> str:
+    """The query string of a view: its bbox formatted as the map's feature requests do it."""
+    (south, west), (north, east) = bounds
+    args = {"bbox": f"{west:.6f},{south:.6f},{east:.6f},{north:.6f}", "lang": lang}
+    if shown is not None:
+        args["layers"] = ",".join(shown)
+    if as_of:
+        args["as_of"] = as_of
+    return urlencode(args, safe=",")
+
+
+def _shown(overlays: list[str] | None, lang: str) -> list[str]:
+    """Ids of the ticked overlays (the layers control reports their titles), in declared order."""
+    if overlays is None:
+        return [layer.id for layer in all_layers() if layer.visible]
+    return [layer.id for layer in all_layers() if layer.title.get(lang) in overlays]
+
+
+#: the arguments of ``dash.callback`` for :func:`point_links`: the map page registers it (Dash
+#: runs a page's module anew for each app, so a callback of this imported-once module would
+#: reach only the first app made in a process)
+LINKS_CALLBACK = ([Output(link_id, "href") for link_id, _path, _words in LINKS],
+                  Input("map-map", "bounds"), Input("map-layers-control", "overlays"),
+                  State("map-lang", "data"), State("map-as-of", "data"))
+
+
+def point_links(bounds, overlays, lang, as_of):
+    """The links follow the view: its bbox, the ticked layers, the language and the day shown."""
+    if not bounds:
+        return [no_update] * len(LINKS)
+    lang = lang or "zh"
+    printed = view_query(bounds, lang, _shown(overlays, lang), as_of)
+    return [f"{path}?{printed}" for _id, path, _w in LINKS]
