@@ -15,7 +15,10 @@ The database is the 1M-parcel one of bench/load_demo_1m.py (migrated first). Pha
      GET /api/parcels/<code> shows its idle-land finding changed and nothing pending;
    - zone changes: the zone's idle-years parameter is set (as `gisapp params set` does, a
      committed row of rules.parameter_overrides); timed until the API shows the zone's findings
-     made current after the commit and nothing pending.
+     made current after the commit and nothing pending;
+   - an import of 10,000 new parcels into the probe zone (`gisapp import`'s bulk path), timed
+     from its commit until the API shows the zone's findings made current and nothing pending
+     (the parcels are deleted again afterwards).
 3. The reference: the whole assessment (`run_assessment`, every zone and rule) on the same data.
 
 Figures: p50 and p95 of each kind of probe, the editors' p95 with and without the workers, and
@@ -131,6 +134,53 @@ def zone_probe(engine, session, base: str, zone_code: str, code: str, years: int
                       and dt.datetime.fromisoformat(d["findings_status"]["made_current_at"]) > committed)
 
 
+def new_parcels_file(engine, zone_code: str, n: int, path) -> str:
+    """``n`` squares of about 6 m on a grid over the free land of ``zone_code`` (inside its
+    boundary, clear of its parcels; a grid keeps them clear of each other), as a GeoPackage."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from gisapp import api
+
+    boundary = api.read_layer("zones", engine=engine).set_index("code").geometry[zone_code]
+    parcels = api.read_layer("parcels", zone=zone_code, fields=["code"], engine=engine).geometry.values
+    free = shapely.difference(boundary, shapely.union_all(shapely.buffer(parcels, 0.00002)))
+    shapely.prepare(free)
+    minx, miny, maxx, maxy = boundary.bounds
+    side, step = 0.00006, 0.00008  # ~6 m squares, ~9 m apart: the free land is in strips
+    xs, ys = np.meshgrid(np.arange(minx, maxx - side, step), np.arange(miny, maxy - side, step))
+    squares = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + side, ys.ravel() + side)
+    squares = squares[shapely.contains(free, squares)]
+    if len(squares) < n:
+        sys.exit(f"only {len(squares)} new parcels fit in the free land of {zone_code}")
+    squares = squares[np.random.default_rng(19).choice(len(squares), n, replace=False)]
+    frame = gpd.GeoDataFrame({"code": [f"LIVE-IMPORT-{i:05d}" for i in range(n)], "land_use_code": "1001",
+                              "status": "approved_unsupplied", "zone_code": zone_code}, geometry=squares, crs=4490)
+    frame.to_file(path, driver="GPKG")
+    return str(path)
+
+
+def import_probe(engine, session, base: str, path: str, code: str) -> tuple[float | None, float]:
+    """(seconds from the import's commit to its zone's findings current, the import's own time)."""
+    from gisapp.io.importer import import_file
+
+    t0 = time.perf_counter()
+    import_file(engine, "parcels", path)
+    imported = time.perf_counter() - t0
+    committed = dt.datetime.now(dt.UTC)
+    took = wait_until(session, base, code, lambda d: not d["findings_status"]["pending"]
+                      and dt.datetime.fromisoformat(d["findings_status"]["made_current_at"]) > committed)
+    return took, imported
+
+
+def remove_imported(engine) -> None:
+    import sqlalchemy as sa
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM land.parcels WHERE code LIKE 'LIVE-IMPORT-%'"))
+
+
 def editors_phase(base: str, editors, pool, seconds: float) -> Tally:
     tally = Tally()
     stop = time.perf_counter() + seconds
@@ -144,6 +194,7 @@ def main() -> None:
     parser.add_argument("--editors", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--probes", type=int, default=15)
+    parser.add_argument("--import-parcels", type=int, default=10_000)
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
 
@@ -168,6 +219,11 @@ def main() -> None:
     if len(candidates) < args.probes + 1:
         sys.exit(f"the probe zone {probe.code} has only {len(candidates)} suspected idle parcels; "
                  "run `gisapp assess` on this database first")
+    remove_imported(engine)  # a run that stopped half-way
+    import tempfile
+
+    gpkg = new_parcels_file(engine, probe.code, args.import_parcels,
+                            os.path.join(tempfile.mkdtemp(prefix="gisapp-live-"), "import.gpkg"))
     load_before = os.getloadavg()[0]
 
     with captured() as report:
@@ -201,6 +257,7 @@ def main() -> None:
                 (http_editor, (base, name, pool[zone], stop, tally, 100 + i)) for i, (name, zone) in enumerate(editors)
             ],))
             load.start()
+            import_s, import_own = import_probe(engine, session, base, gpkg, candidates[-1])
             for i, code in enumerate(candidates[:args.probes]):
                 if time.perf_counter() > stop - 10:
                     break
@@ -214,6 +271,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+            remove_imported(engine)
 
         # 3. the reference: the whole assessment
         t0 = time.perf_counter()
@@ -225,12 +283,15 @@ def main() -> None:
             f"p95 {pct(parcel_s, 0.95) / 1000:.2f} s ({len(parcel_s)} probes; goal p95 < 2 s)",
             f"zone change (parameter) -> the zone's findings current: p50 {pct(zone_s, 0.5) / 1000:.2f} s, "
             f"p95 {pct(zone_s, 0.95) / 1000:.2f} s ({len(zone_s)} probes; goal p95 < 5 s)",
+            f"import of {args.import_parcels:,} parcels ({import_own:.1f} s itself) -> the zone's findings current: "
+            + (f"{import_s:.2f} s" if import_s is not None else "timed out"),
             f"probes that timed out after {PROBE_TIMEOUT:.0f} s: {missed}",
             f"editors' edit p95: {pct(alone.latencies, 0.95):.0f} ms without the workers, "
             f"{pct(tally.latencies, 0.95):.0f} ms with them ({len(alone.latencies)} and {len(tally.latencies)} edits, "
             f"{args.editors} editors, {args.seconds:.0f} s each)",
             f"reference: the whole assessment {whole:.1f} s; parcel p95 / whole "
-            f"{pct(parcel_s, 0.95) / 1000 / whole:.3f}, zone p95 / whole {pct(zone_s, 0.95) / 1000 / whole:.3f}",
+            f"{pct(parcel_s, 0.95) / 1000 / whole:.3f}, zone p95 / whole {pct(zone_s, 0.95) / 1000 / whole:.3f}"
+            + (f", import / whole {import_s / whole:.3f}" if import_s is not None else ""),
             f"machine load average (1 min) when the run started: {load_before:.1f} on {os.cpu_count()} cores",
         ]
         print("\n".join(lines))
