@@ -125,7 +125,8 @@ def write_frame(gdf: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None,
     Args:
         labels: column -> (Chinese, English) label, written to Excel's 说明 sheet and the Shapefile's
             ``fields.csv``.
-        note: e.g. "synthetic demo data"; goes into the Excel sheet and the KML's description.
+        note: e.g. "synthetic demo data"; goes into the Excel sheet, the KML's description and the
+            GeoPackage layer's description.
         id_field: the column that identifies a feature: the key of the Shapefile's long-text sidecar.
         name_field: the column whose value names each KML placemark.
         kml_style: per-feature style of KML placemarks, one entry per row: ``fill`` and ``line``
@@ -169,7 +170,9 @@ def write_frame(gdf: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None,
         if path.exists():
             path.unlink()
         if fmt == "gpkg":
-            pyogrio.write_dataframe(out, path, layer=layer_name, driver="GPKG", use_arrow=True)
+            # the note (e.g. synthetic demo data) as the layer's description in gpkg_contents
+            pyogrio.write_dataframe(out, path, layer=layer_name, driver="GPKG", use_arrow=True,
+                                    layer_options={"DESCRIPTION": note} if note else None)
         elif fmt == "geojson":
             pyogrio.write_dataframe(out, path, driver="GeoJSON", layer=layer_name,
                                     layer_options={"WRITE_NAME": "YES"})

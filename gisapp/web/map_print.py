@@ -1,11 +1,13 @@
-"""Outputs of the map's current view (issue #18): the view printed as PNG or PDF, from links
-beside the map.
+"""Outputs of the map's current view (issue #18): the view printed as PNG or PDF, and the
+parcels in the view exported as Excel or GeoPackage, from links beside the map.
 
 - ``GET /map/print.png|pdf?bbox=minx,miny,maxx,maxy&layers=zones,parcels&lang=zh[&as_of=YYYY-MM-DD]``:
   the ticked layers' features in the view, drawn with their declared styles
   (:mod:`gisapp.render.map_print`); ``layers`` absent: the layers the map shows at start.
+- ``GET /map/parcels.xlsx|gpkg?bbox=...&lang=zh[&as_of=...]``: the parcels layer's rows in the
+  view, every declared field, geometry in EPSG:4490 (:func:`gisapp.io.writers.write_frame`).
 
-It reads the layers as the map's feature routes do (:mod:`gisapp.web.routes`): the declared
+Both read the layers as the map's feature routes do (:mod:`gisapp.web.routes`): the declared
 source view through the web engine, behind the sign-in guard, with the same bbox test
 (``&&`` + ``ST_Intersects``) and, for a past day, the same dated views; a layer that only shows
 today is left out on a past day, as on the map. Bad input is a 400 page in the user's language.
@@ -14,6 +16,8 @@ The map page's links follow its viewport through :func:`point_links` (``LINKS_CA
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from urllib.parse import urlencode
 
 from dash import Input, Output, State, html, no_update
@@ -22,6 +26,7 @@ from flask import Blueprint, Response, request
 from gisapp.catalog.registry import all_layers, get_layer, layer_ids
 from gisapp.errors import InputError, NotFoundError
 from gisapp.i18n import t
+from gisapp.io.writers import write_frame
 from gisapp.queries.as_of import dated_layer, is_dated, parse_day
 from gisapp.queries.features import BBox
 from gisapp.queries.layer_frames import read_layer_frame
@@ -34,6 +39,11 @@ from gisapp.web.errors import error_page
 
 map_print = Blueprint("map_print", __name__)
 
+EXPORT_FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  "gpkg": "application/geopackage+sqlite3"}
+#: parcels one export holds at most (a whole-city view asks the user to zoom in)
+MAX_EXPORT_ROWS = 50000
+PARCELS = "parcels"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -119,9 +129,32 @@ def print_view(ext: str):
     return Response(page.to_bytes(ext), mimetype=PRINT_FORMATS[ext], headers=_attachment(name))
 
 
+@map_print.get("/map/parcels.<ext>")
+def export_parcels(ext: str):
+    """The parcels in the view as Excel or GeoPackage (every declared field, EPSG:4490)."""
+    lang = request_lang()
+    if ext not in EXPORT_FORMATS:
+        raise _Refused(t("map.print.bad_format", lang, ext=ext[:10], known=", ".join(EXPORT_FORMATS)), 404)
+    bbox, day = _bbox(lang), _day(lang)
+    engine = web_engine()
+    layer = get_layer(PARCELS)
+    frame = _read(engine, layer, bbox, day, MAX_EXPORT_ROWS + 1)
+    if len(frame) > MAX_EXPORT_ROWS:
+        raise _Refused(t("map.print.too_many", lang, n=MAX_EXPORT_ROWS))
+    labels = {f.name: (f.label.zh, f.label.en) for f in layer.fields}
+    name = f"parcels_{day.isoformat() if day else 'today'}"
+    with tempfile.TemporaryDirectory(prefix="gisapp-map-export-") as tmp:
+        path = write_frame(frame, Path(tmp) / f"{name}.{ext}", layer_name=PARCELS, labels=labels,
+                           note=_note(engine, lang), id_field=layer.id_field)
+        data = path.read_bytes()
+    return Response(data, mimetype=EXPORT_FORMATS[ext], headers=_attachment(f"{name}.{ext}"))
+
+
 # -- the map page's links ----------------------------------------------------------------------
 
-LINKS = (("map-print-png", "/map/print.png", "map.print.png"), ("map-print-pdf", "/map/print.pdf", "map.print.pdf"))
+LINKS = (("map-print-png", "/map/print.png", "map.print.png"), ("map-print-pdf", "/map/print.pdf", "map.print.pdf"),
+         ("map-export-xlsx", "/map/parcels.xlsx", "map.print.xlsx"),
+         ("map-export-gpkg", "/map/parcels.gpkg", "map.print.gpkg"))
 
 
 def print_links(lang: str) -> html.Div:
@@ -132,7 +165,9 @@ def print_links(lang: str) -> html.Div:
     return html.Div([html.H3(t("map.print.heading", lang)),
                      html.P([html.Span(t("map.print.link", lang) + "：" if lang == "zh" else
                                        t("map.print.link", lang) + ": "),
-                             link(*LINKS[0][::2]), " · ", link(*LINKS[1][::2])], id="map-print")],
+                             link(*LINKS[0][::2]), " · ", link(*LINKS[1][::2])], id="map-print"),
+                     html.P([html.Span(t("map.print.parcels", lang) + ("：" if lang == "zh" else ": ")),
+                             link(*LINKS[2][::2]), " · ", link(*LINKS[3][::2])], id="map-export")],
                     className="map-outputs")
 
 
@@ -168,4 +203,5 @@ def point_links(bounds, overlays, lang, as_of):
         return [no_update] * len(LINKS)
     lang = lang or "zh"
     printed = view_query(bounds, lang, _shown(overlays, lang), as_of)
-    return [f"{path}?{printed}" for _id, path, _w in LINKS]
+    exported = view_query(bounds, lang, None, as_of)
+    return [f"{path}?{printed if path.startswith('/map/print') else exported}" for _id, path, _w in LINKS]

@@ -1,6 +1,6 @@
-"""The map page's print links (issue #18) in real headless Chromium: they carry the view the map
-shows (its bbox after a pan), the ticked layers and the language, and what they point at is a
-printable map of that view."""
+"""The map page's print and export links (issue #18) in real headless Chromium: they carry the
+view the map shows (its bbox after a pan), the ticked layers and the language, and what they
+point at is a printable map and the parcels of that view."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.browser.test_map_page import open_page, parcels_drawn, wait
 
 pytestmark = pytest.mark.browser
 
-LINKS = ("map-print-png", "map-print-pdf")
+LINKS = ("map-print-png", "map-print-pdf", "map-export-xlsx", "map-export-gpkg")
 
 
 def link_args(driver, link_id: str) -> dict[str, str] | None:
@@ -41,7 +41,7 @@ def test_the_print_link_follows_the_view_and_the_ticked_layers(signed_in_browser
     assert before["layers"].split(",") == [layer.id for layer in all_layers() if layer.visible]
     minx, miny, maxx, maxy = as_numbers(before["bbox"])
     assert minx < 121.5544 < maxx and miny < 31.3728 < maxy  # the page's view: the port zone
-    assert link_args(driver, "map-print-png")["bbox"] == before["bbox"]
+    assert link_args(driver, "map-export-gpkg")["bbox"] == before["bbox"]
 
     drag_map(driver, -300, 0)  # pan east
     time.sleep(0.5)  # Leaflet's inertia ends the move before the bounds are reported
@@ -68,6 +68,6 @@ def test_the_print_link_follows_the_view_and_the_ticked_layers(signed_in_browser
 def test_the_links_speak_english_on_the_english_map(signed_in_browser, live_server):
     driver = signed_in_browser
     open_page(driver, live_server, f"/?lang=en&{PORT_VIEW}")
-    wait(driver, lambda d: link_args(d, "map-print-pdf"))
-    assert link_args(driver, "map-print-pdf")["lang"] == "en"
-    assert t("map.print.link", "en") in driver.find_element(By.ID, "map-print").text
+    wait(driver, lambda d: link_args(d, "map-export-xlsx"))
+    assert link_args(driver, "map-export-xlsx")["lang"] == "en"
+    assert t("map.print.parcels", "en") in driver.find_element(By.ID, "map-export").text

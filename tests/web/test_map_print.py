@@ -1,12 +1,17 @@
 """Outputs of the map's view (issue #18): the printed map (PNG, PDF) with title, legend, scale,
-date and the synthetic-data note, for signed-in users only; bad input refused in the user's
-language."""
+date and the synthetic-data note; the parcels in the view as Excel and GeoPackage, the same rows
+the map's feature route gives the same signed-in user; bad input refused in the user's language."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import sqlite3
+import tempfile
+from pathlib import Path
 
+import geopandas as gpd
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from PIL import Image
@@ -42,6 +47,23 @@ def view(engine) -> str:
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM "
             "(SELECT geom FROM layers.parcels ORDER BY code LIMIT 12) s) x")).one()
     return f"{minx:.6f},{miny:.6f},{maxx:.6f},{maxy:.6f}"
+
+
+def map_codes(client, bbox: str) -> set[str]:
+    """The parcels the map's feature route gives ``client`` for the view (detail zoom, all fields)."""
+    resp = client.get(f"/api/layers/parcels/features?bbox={bbox}&zoom=17&format=geojson&properties=all")
+    assert resp.status_code == 200 and resp.headers["X-Mode"] == "detail"
+    return {f["properties"]["code"] for f in resp.get_json()["features"]}
+
+
+def gpkg(data: bytes) -> tuple[gpd.GeoDataFrame, str]:
+    """A downloaded GeoPackage and its layer's description."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "download.gpkg"
+        path.write_bytes(data)
+        with sqlite3.connect(path) as db:
+            description = db.execute("SELECT description FROM gpkg_contents WHERE table_name = 'parcels'").fetchone()[0]
+        return gpd.read_file(path), description
 
 
 def pdf_text(data: bytes) -> tuple[str, set[str]]:
@@ -101,7 +123,43 @@ def test_the_figure_without_a_note_carries_none():
     assert t("app.synthetic", "en") not in words and page.title in words
 
 
-@pytest.mark.parametrize("path", ["/map/print.png", "/map/print.pdf"])
+@pytest.mark.parametrize("ext", ["xlsx", "gpkg"])
+def test_the_parcels_export_holds_the_parcels_the_map_shows_in_the_view(viewer, view, ext):
+    expected = map_codes(viewer, view)
+    assert expected
+    resp = viewer.get(f"/map/parcels.{ext}?bbox={view}&lang=en")
+    assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
+    if ext == "gpkg":
+        frame, description = gpkg(resp.data)
+        assert frame.crs.to_epsg() == 4490 and frame.geometry.notna().all()
+        assert description == t("app.synthetic", "en")
+        codes = list(frame["code"])
+    else:
+        book = openpyxl.load_workbook(io.BytesIO(resp.data), read_only=True)
+        rows = list(book["parcels"].iter_rows(values_only=True))
+        codes = [r[rows[0].index("code")] for r in rows[1:]]
+        about = list(book["说明 About"].iter_rows(values_only=True))
+        assert ("note", t("app.synthetic", "en"), "说明", "Note") in about
+    assert len(codes) == len(set(codes)) and set(codes) == expected
+
+
+def test_a_zone_editor_exports_what_the_map_gives_it_and_nobody_signed_out_gets_anything(app, engine, view,
+                                                                                         make_user):
+    """Reading follows the map's rules for the signed-in user: the map shows a zone editor every
+    zone's parcels (only writes are per zone), so the export does too; without sign-in nothing."""
+    zone = engine.connect().execute(sa.text("SELECT zone_code FROM layers.parcels ORDER BY code LIMIT 1")).scalar()
+    editor = make_user("zone_editor", (zone,))
+    client = app.server.test_client()
+    sign_in(client, engine, (editor.username, editor.password, "zone_editor"))
+    frame, _ = gpkg(client.get(f"/map/parcels.gpkg?bbox={view}").data)
+    assert set(frame["code"]) == map_codes(client, view)
+    anonymous = app.server.test_client()
+    for path in (f"/map/parcels.gpkg?bbox={view}", f"/map/print.pdf?bbox={view}"):
+        resp = anonymous.get(path)
+        assert resp.status_code == 302 and "/login" in resp.headers["Location"], path
+
+
+@pytest.mark.parametrize("path", ["/map/print.png", "/map/print.pdf", "/map/parcels.xlsx", "/map/parcels.gpkg"])
 @pytest.mark.parametrize("bbox", ["", "1,2,3", "121.6,31.3,121.5,31.2", "a,b,c,d", "121.5,31.2,121.6,inf"])
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_bad_bbox_is_refused_with_a_sentence_in_the_users_language(viewer, path, bbox, lang):
@@ -130,6 +188,10 @@ def test_a_past_day_prints_the_dated_layers_and_names_the_others(viewer, view):
     assert get_layer("idle_land").title.get("en") in text.split("current state only")[-1]
 
 
-def test_nobody_signed_out_gets_a_print(app, view):
-    resp = app.server.test_client().get(f"/map/print.pdf?bbox={view}")
-    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+def test_a_past_days_export_holds_the_parcels_the_map_shows_that_day(viewer, view):
+    day = (dt.date.today() - dt.timedelta(days=400)).isoformat()
+    resp = viewer.get(f"/api/layers/parcels/features?bbox={view}&zoom=17&format=geojson&as_of={day}")
+    expected = {f["properties"]["code"] for f in resp.get_json()["features"]}
+    assert expected
+    frame, _ = gpkg(viewer.get(f"/map/parcels.gpkg?bbox={view}&as_of={day}").data)
+    assert set(frame["code"]) == expected
