@@ -93,6 +93,7 @@ def parcel_panel(detail: ParcelDetail, lang: str) -> list:
         html.Details([html.Summary(t("detail.more_attributes", lang)), _table(bookkeeping, lang)],
                      id="map-detail-more"),
         html.H4(t("detail.findings", lang)),
+        *_freshness(detail.findings_status, lang),
         _findings(detail.findings, lang),
         html.H4(t("detail.grants", lang)),
         *_grants(detail.grants, lang),
@@ -117,6 +118,18 @@ def _findings(findings: list[dict], lang: str) -> html.Component:
             html.Ul([_rule_item(rule, group, lang) for rule, group in passed], className="findings"),
         ], id="map-detail-findings-passed"), className="finding"))
     return html.Ul(items, id="map-detail-findings", className="findings")
+
+
+def _freshness(status: dict | None, lang: str) -> list:
+    """As of when the findings were made current, or that a re-assessment is pending (the map's
+    panel is drawn when a parcel is clicked; the parcel page follows the worker by itself)."""
+    if not status:
+        return []
+    if status["pending"]:
+        return [html.P(t("parcel.findings_pending", lang, since=when(status["pending_since"])),
+                       id="map-detail-findings-status", className="findings-status pending")]
+    return [html.P(t("parcel.findings_as_of", lang, at=when(status["made_current_at"]),
+                     day=status["as_of"] or "—"), id="map-detail-findings-status", className="findings-status")]
 
 
 def _by_rule(findings: list[dict]) -> list[tuple[str, list[dict]]]:

@@ -128,3 +128,17 @@ def test_recording_a_start_clears_the_idle_finding_without_a_reload(
         queued = conn.execute(sa.text("SELECT count(*) FROM rules.reassess_queue")).scalar_one()
     assert outcome != "idle_not_started" and queued == 0
     _sign_out(chromium)
+
+
+def test_the_map_detail_panel_says_as_of_when(chromium, isolated_server, isolated_engine, make_user, login):
+    """The map's parcel panel carries the findings' freshness too (both languages)."""
+    from selenium.webdriver.common.by import By
+
+    with isolated_engine.connect() as conn:
+        code = conn.execute(sa.text("SELECT code FROM land.parcels ORDER BY id LIMIT 1")).scalar_one()
+    viewer = make_user("bureau_viewer")
+    login(chromium, viewer.username, viewer.password, base_url=isolated_server)
+    for lang, words in (("zh", "规则发现截至"), ("en", "Findings as of")):
+        chromium.get(f"{isolated_server}/?parcel={code}&lang={lang}")
+        _wait(chromium, lambda d, words=words: words in d.find_element(By.ID, "map-detail-findings-status").text)
+    _sign_out(chromium)
