@@ -16,7 +16,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     """The web application (call ``.run()`` or serve ``.server`` with a WSGI server)."""
     settings = settings or get_settings()
     app = Dash(
-        __name__,
+        # the package's name, not this module's: Dash then loads each page under its own module
+        # name (gisapp.web.pages.map), so that importing a page is the page the app runs and
+        # never registers its callbacks a second time
+        "gisapp.web",
         use_pages=True,
         pages_folder=str(WEB_DIR / "pages"),
         assets_folder=str(WEB_DIR / "assets"),
