@@ -29,6 +29,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 #: the account the browser tests sign in with (created when the app has sign-in)
 BROWSER_USER = ("browser.viewer", "browser-test-password", "bureau_viewer")
 WAIT_SECONDS = 30
+SESSION_COOKIE = "gisapp_session"
 
 
 def has_sign_in() -> bool:
@@ -119,8 +120,21 @@ def browser_account(engine):
     return username, password
 
 
-@pytest.fixture(scope="session")
+#: the session cookie the shared browser got at its last sign-in as BROWSER_USER
+_SIGNED_IN: dict[str, str] = {}
+
+
+@pytest.fixture()
 def signed_in_browser(browser, live_server, browser_account):
-    if browser_account is not None:
+    """The shared browser, signed in as ``BROWSER_USER``: again when an earlier test signed it
+    out or in as someone else (its session cookie is then not the one this fixture got)."""
+    if browser_account is None:
+        return browser
+    if not browser.current_url.startswith(live_server):
+        browser.get(f"{live_server}/api/health")  # the app's origin, to read its cookie
+    cookie = browser.get_cookie(SESSION_COOKIE)
+    if cookie is None or cookie["value"] != _SIGNED_IN.get("value"):
+        browser.delete_all_cookies()
         login(browser, live_server, *browser_account)
+        _SIGNED_IN["value"] = browser.get_cookie(SESSION_COOKIE)["value"]
     return browser

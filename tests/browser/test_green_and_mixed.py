@@ -18,9 +18,11 @@ ZONE = "yangshan"
 
 
 def _wait(driver, condition):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT).until(condition)
+    # the form posts and the page is drawn anew: an element found a moment ago may be gone
+    return WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def test_the_what_if_form_answers_and_refuses_bad_values(signed_in_browser, live_server, engine):
