@@ -5,6 +5,7 @@ Errors that a person can fix (GisappError) are printed as one sentence, without 
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -186,6 +187,18 @@ def serve(host: str | None, port: int | None, threads: int | None, dev: bool,
                    announce=lambda line: click.echo(f"{line} (waitress; Ctrl+C stops)"))
 
 
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def _end_with_parent() -> None:
+    """In a worker process before it starts: the kernel sends it SIGTERM when the server that
+    started it ends, however it ends (Linux's PR_SET_PDEATHSIG), so no worker is left behind."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 @contextmanager
 def _worker_beside(start: bool):
     """`gisapp worker` in processes of their own while the server runs (the rules would otherwise
@@ -194,11 +207,17 @@ def _worker_beside(start: bool):
     if not start:
         yield []
         return
-    procs = [subprocess.Popen([sys.executable, "-c", "from gisapp.cli import main; main()", "worker", "--kind", k])
+    procs = [subprocess.Popen([sys.executable, "-c", "from gisapp.cli import main; main()", "worker", "--kind", k],
+                              preexec_fn=_end_with_parent)
              for k in ("zones", "city")]
+    # SIGTERM (a service manager's stop) ends the server through the finally below, not past it
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         yield procs
+    except KeyboardInterrupt:
+        pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         for proc in procs:
             proc.terminate()
         for proc in procs:
@@ -293,7 +312,6 @@ def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...], workers: int |
 def worker(once: bool, kind: str) -> None:
     """Keep findings live: re-assess what each committed change touched (runs until stopped)."""
     import logging
-    import signal
     import threading
 
     from gisapp.db.engine import assessor_engine

@@ -331,3 +331,50 @@ def test_the_map_api_says_when_a_parcels_findings_are_pending(live):
     assert parcel_detail(live, code).findings_status["pending"] is True
     _drain(live)
     assert parcel_detail(live, code).findings_status["pending"] is False
+
+
+def _children(pid: int) -> set[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return {int(p) for p in out.split()}
+
+
+def _alive(pids: set[int]) -> set[int]:
+    return {p for p in pids if os.path.exists(f"/proc/{p}") and
+            open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"}
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_serve_starts_two_workers_and_none_outlives_it(live, stop):
+    """`gisapp serve` runs a zones worker and a city worker; stopped (SIGTERM) or killed, it leaves
+    no worker behind."""
+    import socket
+
+    import requests
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-c", "from gisapp.cli import main; main()", "serve", "--host",
+                               "127.0.0.1", "--port", str(port), "--threads", "2"],
+                              env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.3)
+        workers = _children(server.pid)
+        assert len(workers) == 2, workers
+        kinds = {open(f"/proc/{p}/cmdline").read().split("\0")[-2] for p in workers}
+        assert kinds == {"zones", "city"}
+        server.send_signal(stop)
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while _alive(workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(workers), "a worker outlived the server"
+    finally:
+        if server.poll() is None:
+            server.kill()

@@ -40,7 +40,7 @@ def served(engine, settings, findings_source):
     env = {**os.environ, "GISAPP_DB_NAME": settings.db_name}
     proc = subprocess.Popen(
         [sys.executable, "-c", "from gisapp.cli import main; main()", "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--threads", "4"],
+         "--port", str(port), "--threads", "4", "--no-worker"],  # the workers: tests/db/test_live_findings.py
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180  # the server imports the app first (seconds on a busy machine)
