@@ -175,10 +175,13 @@ def import_probe(engine, session, base: str, path: str, code: str) -> tuple[floa
 
 
 def remove_imported(engine) -> None:
+    """What the probes left that other benches would read: the imported parcels and the
+    parameter the zone probes set (their progress reports stay, as any edit would)."""
     import sqlalchemy as sa
 
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM land.parcels WHERE code LIKE 'LIVE-IMPORT-%'"))
+        conn.execute(sa.text("DELETE FROM rules.parameter_overrides WHERE source = 'live findings bench'"))
 
 
 def editors_phase(base: str, editors, pool, seconds: float) -> Tally:
