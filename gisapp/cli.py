@@ -5,7 +5,6 @@ Errors that a person can fix (GisappError) are printed as one sentence, without 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -188,10 +187,6 @@ def serve(host: str | None, port: int | None, threads: int | None, dev: bool,
                    announce=lambda line: click.echo(f"{line} (waitress; Ctrl+C stops)"))
 
 
-#: how much lower the city worker's CPU priority is than the server's and the zones worker's
-CITY_NICENESS = 10
-
-
 def _interrupt(_signum, _frame):
     raise KeyboardInterrupt
 
@@ -329,9 +324,6 @@ def worker(once: bool, kind: str) -> None:
             click.echo(f"re-assessed zones {done.zone_ids}{' and the whole city' if done.city else ''} "
                        f"({done.queued_rows} queued change(s)) in {done.seconds:.2f} s")
         return
-    if kind == "city":
-        # the whole-city ranking can wait: the zones' rounds and the requests come first
-        os.nice(CITY_NICENESS)
     logging.basicConfig(level=logging.INFO, format="gisapp worker: %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
