@@ -160,21 +160,7 @@ def login():
 def isolated_server(isolated_engine):
     """The app on 127.0.0.1:<free port> in a thread, on ``isolated_engine``'s database (for tests
     that commit edits through the running server); yields its base URL."""
-    import socket
-    import threading
+    from tests.servers import app_in_thread
 
-    from werkzeug.serving import make_server
-
-    from gisapp.web.app import create_app
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = make_server("127.0.0.1", port, create_app().server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="gisapp-isolated-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with app_in_thread("gisapp-isolated-server") as url:
+        yield url

@@ -13,12 +13,11 @@ Nothing here depends on a basemap or any other network: the map's default basema
 from __future__ import annotations
 
 import importlib.util
-import socket
-import threading
 from pathlib import Path
 
 import pytest
 
+from tests.servers import app_in_thread
 from tests.signin import sign_in
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,12 +35,6 @@ def has_sign_in() -> bool:
     return importlib.util.find_spec("gisapp.web.auth") is not None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def findings_source(engine) -> str:
     """The real assessment on the test database, for the map's rule layers."""
@@ -53,22 +46,8 @@ def findings_source(engine) -> str:
 @pytest.fixture(scope="session")
 def live_server(engine, findings_source):
     """The app (gisapp.web.app.create_app) on 127.0.0.1:<free port>, threaded, for the session."""
-    import logging
-
-    from werkzeug.serving import make_server
-
-    from gisapp.web.app import create_app
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns failures
-    app = create_app()
-    server = make_server("127.0.0.1", free_port(), app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="gisapp-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with app_in_thread("gisapp-live-server") as url:
+        yield url
 
 
 def make_driver(width: int = 1280, height: int = 900):
@@ -87,6 +66,18 @@ def make_driver(width: int = 1280, height: int = 900):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # the given driver path keeps Selenium Manager (which would download) out of the way
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """A Chromium of the test module's own: its session cookie does not leak into the shared
+    browser (tests that sign in as someone else, or sign out)."""
+    driver = make_driver()
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
 
 
 @pytest.fixture(scope="session")

@@ -28,19 +28,6 @@ PARCEL_FILLS_AT_CENTRE = """
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    """A Chromium of this module's own: its session cookie must not leak into the shared browser."""
-    from tests.browser.conftest import make_driver
-
-    driver = make_driver()
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-@pytest.fixture(scope="module")
 def parcel(isolated_engine) -> dict:
     with isolated_engine.connect() as conn:
         return dict(

@@ -18,18 +18,6 @@ WAIT = 45
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    from tests.browser.conftest import make_driver
-
-    driver = make_driver()
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-@pytest.fixture(scope="module")
 def worker(isolated_engine):
     """The isolated database assessed once, and `gisapp worker` following it in a thread."""
     from gisapp.db.engine import assessor_engine

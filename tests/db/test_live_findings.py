@@ -347,13 +347,11 @@ def _alive(pids: set[int]) -> set[int]:
 def test_serve_starts_two_workers_and_none_outlives_it(live, stop):
     """`gisapp serve` runs a zones worker and a city worker; stopped (SIGTERM) or killed, it leaves
     no worker behind."""
-    import socket
-
     import requests
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from tests.servers import free_port
+
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-c", "from gisapp.cli import main; main()", "serve", "--host",
                                "127.0.0.1", "--port", str(port), "--threads", "2"],
                               env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

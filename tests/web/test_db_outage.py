@@ -10,25 +10,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.servers import app_in_thread, free_port
 
 pytestmark = pytest.mark.db
 
 #: the environment this module points at the throwaway cluster (and gives back afterwards)
 SWITCHED = ("GISAPP_DATA_DIR", "GISAPP_DB_PORT", "GISAPP_DB_NAME", "GISAPP_DATABASE_URL", "GISAPP_SECRET_KEY")
 DB_DOWN = {"zh": "数据库暂时无法连接", "en": "database cannot be reached"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +41,7 @@ def outage_cluster(settings):
     folder.chmod(0o755)
     before = {name: os.environ.get(name) for name in SWITCHED}
     os.environ.pop("GISAPP_DATABASE_URL", None)
-    os.environ.update(GISAPP_DATA_DIR=str(folder), GISAPP_DB_PORT=str(_free_port()),
+    os.environ.update(GISAPP_DATA_DIR=str(folder), GISAPP_DB_PORT=str(free_port()),
                       GISAPP_DB_NAME="gisapp_outage", GISAPP_SECRET_KEY="outage-test-key")
     get_settings.cache_clear()
     cluster = LocalCluster(get_settings())
@@ -80,18 +74,8 @@ def _let_go(db_engine) -> None:
 
 @pytest.fixture(scope="module")
 def base_url(outage_cluster):
-    from werkzeug.serving import make_server
-
-    from gisapp.web.app import create_app
-
-    server = make_server("127.0.0.1", _free_port(), create_app().server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="gisapp-outage-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with app_in_thread("gisapp-outage-server") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ reads (checked after their query) as on every other route, on new and kept-alive
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import requests
 import sqlalchemy as sa
 
 from gisapp.queries import users
+from tests.servers import free_port
 from tests.signin import post_login
 
 pytestmark = pytest.mark.db
@@ -27,16 +27,10 @@ VIEWPORT = "/api/layers/parcels/features?bbox=121.55,31.28,121.65,31.36&zoom=14&
 TILE = "/tiles/parcels/14/13726/6689.pbf"  # Waigaoqiao, where the demo has parcels
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(engine, settings, findings_source):
     """``gisapp serve`` (waitress) on a free port, on the test database."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GISAPP_DB_NAME": settings.db_name}
     proc = subprocess.Popen(
         [sys.executable, "-c", "from gisapp.cli import main; main()", "serve", "--host", "127.0.0.1",
