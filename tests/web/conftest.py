@@ -33,6 +33,23 @@ def findings_source(engine) -> str:
 
 
 @pytest.fixture(scope="module")
+def app(engine, findings_source):
+    """A new app for the test module (its own pools and caches)."""
+    from gisapp.web.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture(scope="module")
+def viewer(app, engine, request):
+    """A test client of the module's app signed in as a bureau viewer of the module's own."""
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
+    client = app.server.test_client()
+    sign_in(client, engine, (f"{name}.viewer", f"{name}-viewer-password", "bureau_viewer"))
+    return client
+
+
+@pytest.fixture(scope="module")
 def client(engine, findings_source):
     from gisapp.web.app import create_app
 

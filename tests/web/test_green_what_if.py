@@ -13,25 +13,10 @@ import sqlalchemy as sa
 from gisapp.queries.green_what_if import FRAMES
 from gisapp.queries.rule_inputs import load_inputs
 from gisapp.rules import green_balance as gb
-from tests.web.conftest import sign_in
 
 pytestmark = pytest.mark.db
 
 VALUE = 'id="gwi-{name}" data-value="([^"]*)"'
-
-
-@pytest.fixture(scope="module")
-def app(engine, findings_source):
-    from gisapp.web.app import create_app
-
-    return create_app()
-
-
-@pytest.fixture(scope="module")
-def viewer(app, engine):
-    client = app.server.test_client()
-    sign_in(client, engine, ("gwi.viewer", "gwi-viewer-password", "bureau_viewer"))
-    return client
 
 
 @pytest.fixture(scope="module")

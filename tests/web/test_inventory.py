@@ -25,20 +25,6 @@ ROW = re.compile(r'<tr class="inventory-row" data-code="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
-def app(engine, findings_source):
-    from gisapp.web.app import create_app
-
-    return create_app()
-
-
-@pytest.fixture(scope="module")
-def viewer(app, engine):
-    client = app.server.test_client()
-    sign_in(client, engine, ("inventory.viewer", "inventory-viewer-password", "bureau_viewer"))
-    return client
-
-
-@pytest.fixture(scope="module")
 def expected(engine, findings_source) -> dict[tuple[str, str], set[str]]:
     """The current findings of land_inventory: (outcome, zone code) -> parcel codes."""
     with engine.connect() as conn:

@@ -26,20 +26,6 @@ pytestmark = pytest.mark.db
 
 
 @pytest.fixture(scope="module")
-def app(engine, findings_source):
-    from gisapp.web.app import create_app
-
-    return create_app()
-
-
-@pytest.fixture(scope="module")
-def viewer(app, engine):
-    client = app.server.test_client()
-    sign_in(client, engine, ("print.viewer", "print-viewer-password", "bureau_viewer"))
-    return client
-
-
-@pytest.fixture(scope="module")
 def view(engine) -> str:
     """A bbox around a handful of one zone's parcels (a detail-zoom view of the map)."""
     with engine.connect() as conn:
