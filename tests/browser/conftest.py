@@ -13,6 +13,8 @@ Nothing here depends on a basemap or any other network: the map's default basema
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,26 +70,29 @@ def make_driver(width: int = 1280, height: int = 900):
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 
 
+@contextmanager
+def own_driver() -> Iterator:
+    """A headless Chromium for as long as the block runs."""
+    driver = make_driver()
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
 @pytest.fixture(scope="module")
 def chromium():
     """A Chromium of the test module's own: its session cookie does not leak into the shared
     browser (tests that sign in as someone else, or sign out)."""
-    driver = make_driver()
-    driver.set_page_load_timeout(60)
-    try:
+    with own_driver() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture(scope="session")
 def browser():
-    driver = make_driver()
-    driver.set_page_load_timeout(60)
-    try:
+    with own_driver() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def login(driver, base_url: str, username: str, password: str) -> None:

@@ -19,17 +19,12 @@ def admin(make_user):
 
 
 @pytest.fixture(scope="module")
-def admin_browser(live_server, admin):
+def admin_browser(chromium, live_server, admin):
     """A Chromium of this module's own, signed in as a bureau administrator."""
-    from tests.browser.conftest import login, make_driver
+    from tests.browser.conftest import login
 
-    driver = make_driver()
-    driver.set_page_load_timeout(60)
-    try:
-        login(driver, live_server, admin.username, admin.password)
-        yield driver
-    finally:
-        driver.quit()
+    login(chromium, live_server, admin.username, admin.password)
+    return chromium
 
 
 def _wait(driver, condition):

@@ -50,18 +50,13 @@ def admin(make_user, engine):
 
 
 @pytest.fixture(scope="module")
-def admin_browser(live_server, admin):
+def admin_browser(chromium, live_server, admin):
     """A Chromium of this module's own, signed in as a bureau administrator (who may edit every
     parcel, so the parcel page shows all its forms)."""
-    from tests.browser.conftest import login, make_driver
+    from tests.browser.conftest import login
 
-    driver = make_driver()
-    driver.set_page_load_timeout(60)
-    try:
-        login(driver, live_server, admin.username, admin.password)
-        yield driver
-    finally:
-        driver.quit()
+    login(chromium, live_server, admin.username, admin.password)
+    return chromium
 
 
 @pytest.fixture(scope="module")
