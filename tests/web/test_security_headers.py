@@ -103,7 +103,8 @@ def test_the_app_runs_in_chromium_under_its_policy_without_a_violation(engine, m
     from selenium.webdriver.support.ui import WebDriverWait
     from werkzeug.serving import make_server
 
-    from tests.browser.conftest import free_port, make_driver
+    from tests.browser.conftest import make_driver
+    from tests.servers import free_port
 
     user = make_user("bureau_admin")
     server = make_server("127.0.0.1", free_port(), create_app().server, threaded=True)
