@@ -62,29 +62,28 @@ _SQL: dict[str, str] = {
         JOIN land.parcel_statuses s ON s.code = p.status
         WHERE {_ZONE_FILTER}
         GROUP BY z.id, p.status, s.name_zh, s.name_en, s.sort ORDER BY z.id, s.sort""",
-    # One idle register for the dashboard and the idle_land layer (sql/views/0210): a parcel is
-    # confirmed idle when its status says so (the zone office marked it) or a person confirmed the
-    # finding; suspected when the rule says idle and nobody dismissed it. Exempt, unevaluable and the
-    # inventories (批而未供, 供而未用) follow the rules' outcomes.
+    # The idle register of the idle_land layer (layers.idle_register_class, sql/views/0210):
+    # confirmed when the zone office marked the parcel idle or confirmed the finding, suspected when
+    # the rule finds it idle and nobody dismissed it. Exempt, unevaluable and the inventories
+    # (批而未供, 供而未用) follow the rules' outcomes.
     "idle_land": f"""
         WITH idle AS (
             SELECT f.zone_key AS zid, p.area_m2, layers.json_number(f.evidence, 'fee_wan') AS fee_wan,
                    layers.json_bool(f.evidence, 'recovery_candidate') AS recovery,
-                   CASE WHEN p.status = 'idle' OR f.review_status = 'confirmed' THEN 'idle_confirmed'
-                        ELSE f.outcome END AS outcome,
-                   f.review_status = 'confirmed' AS finding_confirmed
+                   CASE layers.idle_register_class(p.status, f.review_status, f.outcome)
+                        WHEN 'confirmed' THEN 'idle_confirmed' ELSE f.outcome END AS outcome
             FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
             WHERE f.rule = 'idle_land' AND f.outcome IN ('idle_not_started', 'idle_stalled')
-              AND (f.review_status <> 'dismissed' OR p.status = 'idle')
+              AND layers.idle_register_class(p.status, f.review_status, f.outcome) IS NOT NULL
             UNION ALL
             -- marked idle on the register without a current idle verdict of the rule
-            SELECT p.zone_id, p.area_m2, NULL, NULL, 'idle_confirmed', false
+            SELECT p.zone_id, p.area_m2, NULL, NULL, 'idle_confirmed'
             FROM land.parcels p
             WHERE p.status = 'idle' AND NOT EXISTS (
                 SELECT 1 FROM rules.current_findings f WHERE f.rule = 'idle_land' AND f.zone_key = p.zone_id
                   AND f.parcel_id = p.id AND f.outcome IN ('idle_not_started', 'idle_stalled'))
             UNION ALL
-            SELECT f.zone_key, p.area_m2, NULL, NULL, f.outcome, f.review_status = 'confirmed'
+            SELECT f.zone_key, p.area_m2, NULL, NULL, f.outcome
             FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
             WHERE ((f.rule = 'idle_land' AND f.outcome IN ('exempt', 'cannot_evaluate') AND p.status <> 'idle')
                    OR f.rule = 'land_inventory')

@@ -33,6 +33,20 @@ LANGUAGE sql STABLE AS $$
     LIMIT 1
 $$;
 
+-- The idle-land register, in one place for the map's layer and the dashboard
+-- (gisapp/queries/dashboard.py): confirmed when the zone office marked the parcel idle or
+-- confirmed the rule's finding; suspected when the rule finds it idle and nobody dismissed it;
+-- NULL: not on the register.
+CREATE OR REPLACE FUNCTION layers.idle_register_class(status text, review_status text, outcome text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN status = 'idle' OR (outcome IN ('idle_not_started', 'idle_stalled') AND review_status = 'confirmed')
+            THEN 'confirmed'
+        WHEN outcome = 'idle_not_started' AND review_status <> 'dismissed' THEN 'suspected_not_started'
+        WHEN outcome = 'idle_stalled' AND review_status <> 'dismissed' THEN 'suspected_stalled'
+    END
+$$;
+
 -- Idle land: suspected by the idle_land rule (not dismissed on review) or confirmed (status idle,
 -- or the finding confirmed by the zone office).
 DROP VIEW IF EXISTS layers.idle_land CASCADE;
@@ -43,9 +57,7 @@ SELECT p.id,
        z.name_zh            AS zone_name_zh,
        z.name_en            AS zone_name_en,
        p.status,
-       CASE WHEN p.status = 'idle' OR f.review_status = 'confirmed' THEN 'confirmed'
-            WHEN f.outcome = 'idle_not_started' THEN 'suspected_not_started'
-            ELSE 'suspected_stalled' END AS idle_class,
+       layers.idle_register_class(p.status, f.review_status, f.outcome) AS idle_class,
        f.outcome,
        f.review_status,
        f.evidence ->> 'agreed_start_on' AS agreed_start_on,
@@ -63,8 +75,7 @@ FROM land.parcels p
 JOIN land.zones z ON z.id = p.zone_id
 LEFT JOIN land.enterprises e ON e.id = p.enterprise_id
 LEFT JOIN LATERAL rules.current_parcel_finding('idle_land', p.zone_id, p.id) f ON true
-WHERE p.status = 'idle'
-   OR (f.outcome IN ('idle_not_started', 'idle_stalled') AND f.review_status <> 'dismissed');
+WHERE layers.idle_register_class(p.status, f.review_status, f.outcome) IS NOT NULL;
 
 -- Per-mu (亩均) evaluation: the class of every graded parcel; class D is the low-efficiency
 -- candidate; parcels confirmed low-efficiency by the zone office show as such.
