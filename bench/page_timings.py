@@ -36,11 +36,11 @@ import argparse
 import os
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
 from record import captured, command_line, fenced, record
+from viewport_bench import InProcessServer, ServedApp
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_USER = ("bench.pages", "bench-pages-password", "bureau_viewer")
@@ -120,71 +120,6 @@ def prepare(db: str):
     except NotFoundError:
         add_user(engine, name, password, role, display_name="Benchmark")
     return engine
-
-
-class InProcessServer:
-    """The app on Werkzeug's threaded development server in a thread of this process (``--server dev``)."""
-
-    def __init__(self):
-        import logging
-
-        from werkzeug.serving import make_server
-
-        from gisapp.web.app import create_app
-        from tests.browser.conftest import free_port
-
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self.server = make_server("127.0.0.1", free_port(), create_app().server, threaded=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-
-
-class ServedApp:
-    """``gisapp serve`` (waitress, as deployed, with its workers) in a session of its own on a free port."""
-
-    def __init__(self):
-        import subprocess
-        import urllib.request
-
-        from tests.browser.conftest import free_port
-
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen([str(Path(sys.executable).with_name("gisapp")), "serve", "--host", "127.0.0.1",
-                                      "--port", str(port)], env=os.environ.copy(), cwd=ROOT,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base}/api/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise SystemExit(f"gisapp serve did not answer on {self.base} (exit code {self.proc.returncode})")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        """SIGTERM to the server's process group: the server and the two workers it started (on
-        SIGTERM `gisapp serve` exits without stopping them, and they would run on)."""
-        import signal
-        import subprocess
-
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
 
 
 def time_probe(driver, url: str) -> dict:
