@@ -8,11 +8,12 @@ The database is the 1M-parcel one of bench/load_demo_1m.py (migrated first). Pha
 
 1. Editors alone: `gisapp serve --no-worker` and 20 HTTP editors (bench/edit_load.py's) for
    ``--seconds``: their edit p95, the reference for "the editors' own p95 no worse".
-2. Live: `gisapp serve` (its zones and city workers) and the same editors; meanwhile, in a probe
+2. Live: `gisapp serve` (its parcels, zones and city workers) and the same editors; in a probe
    zone of about 2,000 parcels that no editor touches:
    - parcel changes: a zone editor posts a construction start for a suspected-idle parcel
      (POST /api/edits/parcels/<code>/progress); timed from the answer (the commit) until
-     GET /api/parcels/<code> shows its idle-land finding changed and nothing pending;
+     GET /api/parcels/<code> shows its idle-land finding changed and not pending (the parcels
+     worker's patch; the zone-wide findings follow with the zone's run);
    - zone changes: the zone's idle-years parameter is set (as `gisapp params set` does, a
      committed row of rules.parameter_overrides); timed until the API shows the zone's findings
      made current after the commit and nothing pending;
@@ -109,8 +110,8 @@ def wait_until(session, base: str, code: str, done) -> float | None:
     return None
 
 
-def idle_outcome(detail: dict) -> str | None:
-    return next((f["outcome"] for f in detail["findings"] if f["rule"] == "idle_land"), None)
+def idle_finding(detail: dict) -> dict:
+    return next((f for f in detail["findings"] if f["rule"] == "idle_land"), {})
 
 
 def parcel_probe(session, base: str, code: str, as_of: dt.date) -> float | None:
@@ -120,8 +121,10 @@ def parcel_probe(session, base: str, code: str, as_of: dt.date) -> float | None:
         "should_develop_area_m2": "1000", "reason": "live findings bench"})
     if answer.status_code != 200:
         sys.exit(f"the probe edit of {code} was refused: {answer.status_code} {answer.text[:200]}")
-    return wait_until(session, base, code,
-                      lambda d: idle_outcome(d) != "idle_not_started" and not d["findings_status"]["pending"])
+    # the parcel's own finding current (the API marks each finding pending while a change it
+    # depends on waits; the zone-wide rules' findings follow with the zone's run)
+    return wait_until(session, base, code, lambda d: idle_finding(d).get("outcome") not in (None, "idle_not_started")
+                      and idle_finding(d).get("pending") is False)
 
 
 def zone_probe(engine, session, base: str, zone_code: str, code: str, years: int) -> float | None:

@@ -202,14 +202,15 @@ def _end_with_parent() -> None:
 @contextmanager
 def _worker_beside(start: bool):
     """`gisapp worker` in processes of their own while the server runs (the rules would otherwise
-    compete with the requests for the server's interpreter), one for the zones' rules and one for
-    the whole city's (an edit's findings need not wait for the city's ranking), stopped with it."""
+    compete with the requests for the server's interpreter): one for the parcels' own rules, one
+    for the zones' and one for the whole city's (an edit's findings need wait neither for its
+    zone's ranks nor for the city's ranking), stopped with it."""
     if not start:
         yield []
         return
     procs = [subprocess.Popen([sys.executable, "-c", "from gisapp.cli import main; main()", "worker", "--kind", k],
                               preexec_fn=_end_with_parent)
-             for k in ("zones", "city")]
+             for k in ("parcels", "zones", "city")]
     # SIGTERM (a service manager's stop) ends the server through the finally below, not past it
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -306,8 +307,9 @@ def assess(as_of, zones: tuple[str, ...], rules: tuple[str, ...], workers: int |
 
 @main.command()
 @click.option("--once", is_flag=True, help="Do what is queued now, then exit.")
-@click.option("--kind", type=click.Choice(["zones", "city", "all"]), default="all", show_default=True,
-              help="What to take from the queue: the zones' rules, the whole-city rules, or both in turn.")
+@click.option("--kind", type=click.Choice(["parcels", "zones", "city", "all"]), default="all", show_default=True,
+              help="What to take from the queue: the parcels' own rules, the zones' rules, the whole-city "
+                   "rules, or all in turn.")
 @friendly
 def worker(once: bool, kind: str) -> None:
     """Keep findings live: re-assess what each committed change touched (runs until stopped)."""
@@ -315,14 +317,13 @@ def worker(once: bool, kind: str) -> None:
     import threading
 
     from gisapp.db.engine import assessor_engine
-    from gisapp.rules.worker import run_forever, run_once
+    from gisapp.rules.worker import describe, run_forever, run_once
 
     ensure_database(owner=False)
     engine = assessor_engine()
     if once:
         while (done := run_once(engine, kind)) is not None:
-            click.echo(f"re-assessed zones {done.zone_ids}{' and the whole city' if done.city else ''} "
-                       f"({done.queued_rows} queued change(s)) in {done.seconds:.2f} s")
+            click.echo(describe(done))
         return
     logging.basicConfig(level=logging.INFO, format="gisapp worker: %(message)s")
     stop = threading.Event()

@@ -66,6 +66,13 @@ TEXTS.update({
                               "en": "Findings as of {at} (assessed as of {day})"},
     "parcel.findings_pending": {"zh": "正在重新评估：{since} 起的更改尚未计入，下列发现可能已过时",
                                 "en": "Re-assessment pending: changes since {since} are not in the findings below yet"},
+    "parcel.findings_zone_pending": {
+        "zh": "本地块自身的规则发现截至 {at}（评估日期 {day}）；园区范围的规则（亩均排名、绿地平衡、边界核查等）"
+              "正在重新评估：{since} 起的更改尚未计入，标“待更新”的发现可能已过时",
+        "en": "The parcel's own findings as of {at} (assessed as of {day}); zone-wide rules (per-mu ranks, "
+              "green balance, boundary checks) are being re-assessed: changes since {since} are not in the "
+              "findings marked pending yet"},
+    "parcel.finding_pending": {"zh": "待更新", "en": "pending"},
     "parcel.grants": {"zh": "出让与履约要求", "en": "Grants and performance requirements"},
     "parcel.progress": {"zh": "建设进度", "en": "Construction progress"},
     "parcel.metrics": {"zh": "年度经营指标", "en": "Annual metrics"},

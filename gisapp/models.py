@@ -403,6 +403,8 @@ class AssessmentRun(Base):
     finding_count: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(Text)  # running, finished, failed
     seconds = mapped_column(JSONB, nullable=True)  # where the time went, per phase and module
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # its snapshot's time
+    parcel_ids = mapped_column(ARRAY(BigInteger), nullable=True)  # a patch run's parcels
 
 
 class ParameterSet(Base):
@@ -435,8 +437,23 @@ class ReassessQueueEntry(Base):
     __table_args__ = {"schema": "rules"}
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     zone_id: Mapped[int | None] = mapped_column(Integer)
+    parcel_id: Mapped[int | None] = mapped_column(BigInteger)  # a parcel job (migration 1650)
+    covered: Mapped[bool] = mapped_column(Boolean)  # the parcel-local rules need only its parcel jobs
     source: Mapped[str] = mapped_column(Text)
     enqueued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ParcelPatch(Base):
+    """The latest parcel job's findings of a parcel-local rule, while no full run of the zone has
+    read the data after it (gisapp.rules.parcel_jobs)."""
+
+    __tablename__ = "parcel_patches"
+    __table_args__ = {"schema": "rules"}
+    rule: Mapped[str] = mapped_column(Text, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    zone_key: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int] = mapped_column(ForeignKey("rules.assessment_runs.id"))
+    read_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AssessmentClock(Base):
@@ -516,6 +533,7 @@ class ImportRecord(Base):
 
     __tablename__ = "imports"
     __table_args__ = {"schema": "audit"}
+    patch_run_id: Mapped[int | None] = mapped_column(BigInteger)  # written by a parcel job (1650)
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     kind: Mapped[str] = mapped_column(Text)
     file_name: Mapped[str] = mapped_column(Text)

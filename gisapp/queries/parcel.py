@@ -131,6 +131,8 @@ def parcel_detail(engine: Engine, code: str) -> ParcelDetail | None:
         requirements = _rows(conn.execute(_REQUIREMENTS, {"gids": gids})) if gids else []
         findings = _rows(conn.execute(_FINDINGS, {"pid": pid}))
         freshness = freshness_on(conn, code)
+        for f in findings:  # each finding says whether a change it depends on is still queued
+            f["pending"] = bool(freshness and freshness.rule_pending(f["rule"]))
     by_grant: dict[int, list[dict]] = {}
     for req in requirements:
         by_grant.setdefault(req.pop("grant_id"), []).append(req)

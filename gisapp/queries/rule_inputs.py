@@ -171,6 +171,13 @@ FRAME_SQL: dict[str, str] = {
            OR a.grant_id IN (SELECT g.id FROM land.land_grants g JOIN land.parcels p ON p.id = g.parcel_id
                              WHERE {_z('p.zone_id')})
         ORDER BY a.id""",
+    # the grants that quota accounts are for (their zone and parcel): not every grant of the city
+    "quota_grants": f"""
+        SELECT g.id, g.parcel_id, p.zone_id
+        FROM land.land_grants g JOIN land.parcels p ON p.id = g.parcel_id
+        WHERE g.id IN (SELECT a.grant_id FROM land.quota_accounts a WHERE a.grant_id IS NOT NULL)
+          AND {_z('p.zone_id')}
+        ORDER BY g.id""",
     "quota_ledger": """
         SELECT l.id, l.year, l.resource, l.entry_type, l.from_account_id, l.to_account_id,
                CAST(l.amount AS float8) AS amount,
@@ -418,9 +425,19 @@ def _checked(names: Iterable[str]) -> list[str]:
 def input_snapshot(engine: Engine) -> Iterator[str]:
     """A snapshot of the database exported for other connections (:func:`read_in_snapshot`, also
     from other processes): it stays importable while this block runs."""
+    with input_snapshot_at(engine) as (snapshot, _taken_at):
+        yield snapshot
+
+
+@contextmanager
+def input_snapshot_at(engine: Engine) -> Iterator[tuple[str, dt.datetime]]:
+    """:func:`input_snapshot` and the server's clock when it was taken (read in the same
+    statement, so just after it): of two readings, the later one saw every change the earlier saw
+    (the live findings compare them, rules.parcel_patches)."""
     with engine.connect() as conn:
         conn.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-        yield conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
+        row = conn.execute(sa.text("SELECT pg_export_snapshot() AS snapshot, clock_timestamp() AS taken_at")).one()
+        yield row.snapshot, row.taken_at
 
 
 def read_in_snapshot(engine: Engine, snapshot: str, names: Iterable[str],

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 
 from gisapp.db import locks
 from gisapp.errors import InputError
-from gisapp.queries.rule_inputs import input_snapshot, zone_ids_for
+from gisapp.queries.rule_inputs import input_snapshot_at, zone_ids_for
 from gisapp.rules import registry
 from gisapp.rules.evaluate import evaluate_rules
 from gisapp.rules.findings_store import ACTOR, count_table
@@ -98,7 +98,7 @@ def run_assessment(
                 params = {"zone_ids": zone_ids, "as_of": as_of}
                 if workers is None:
                     workers = 2 if _parcel_count(lock, zone_ids) >= PARALLEL_FROM_PARCELS else 1
-                with input_snapshot(engine) as snapshot:  # every module reads this one snapshot
+                with input_snapshot_at(engine) as (snapshot, read_at):  # every module reads this one snapshot
                     seconds["snapshot"] = time.perf_counter() - t0
                     t1 = time.perf_counter()
                     done = run_modules(engine, run_id, modules, snapshot, params, rule_names, workers)
@@ -106,7 +106,7 @@ def run_assessment(
                 for d in done:
                     seconds.update(d.seconds)
                 t2 = time.perf_counter()
-                superseded, carried = _make_current(engine, run_id, ran, zone_ids, as_of, done)
+                superseded, carried = _make_current(engine, run_id, ran, zone_ids, as_of, done, read_at)
                 seconds["make_current"] = time.perf_counter() - t2
             except BaseException:
                 _discard_run(lock, run_id)
@@ -116,9 +116,9 @@ def run_assessment(
             lock.execute(
                 sa.text(
                     "UPDATE rules.assessment_runs SET finished_at = clock_timestamp(), finding_count = :n, "
-                    "status = 'finished', seconds = CAST(:s AS jsonb) WHERE id = :id"
+                    "status = 'finished', seconds = CAST(:s AS jsonb), read_at = :read_at WHERE id = :id"
                 ),
-                {"n": total, "id": run_id, "s": orjson.dumps(seconds).decode()},
+                {"n": total, "id": run_id, "s": orjson.dumps(seconds).decode(), "read_at": read_at},
             )
         finally:
             for key in reversed(keys):
@@ -187,9 +187,14 @@ def _make_current(
     zone_ids: list[int] | None,
     as_of: dt.date,
     done: list[ModuleDone],
+    read_at: dt.datetime,
 ) -> tuple[int, int]:
     """Point rules.current_runs at this run for its rules and zones and carry reviews over, in
     one transaction. Returns (previous findings superseded, reviews carried over).
+
+    A parcel job that read the data after this run did (rules.parcel_patches, read at
+    ``read_at`` or later) is fresher for its parcel: its findings are copied into this run in
+    place of the run's own (gisapp.rules.parcel_jobs).
 
     A run claims every (rule, zone) in its scope, also those where it found nothing (the old
     findings of a zone with no subjects left must not stay current). Findings without a zone
@@ -222,6 +227,8 @@ def _make_current(
         claimed = (
             "unnest(CAST(:r AS text[]), CAST(:z AS integer[]), CAST(:n AS integer[])) AS k(rule, zone_key, n)"
         )
+        kept = _keep_fresher_patches(conn, run_id, claimed, params, read_at)
+        params["n"] = [n + kept.get((r, z), 0) for r, z, n in zip(params["r"], params["z"], params["n"])]
         # what is current now: counted per key, not by scanning the previous run's findings
         superseded = conn.execute(
             sa.text(
@@ -247,13 +254,50 @@ def _make_current(
             ),
             params,
         )
-        carried = _carry_reviews(conn, run_id, reviews)
+        carried = carry_reviews(conn, run_id, reviews)
     return int(superseded), carried
 
 
-def _carry_reviews(conn, run_id: int, reviews) -> int:
-    """The review of a previous current finding goes to this run's finding of the same rule,
-    subject and outcome (a changed outcome is a new question: it stays open)."""
+def _keep_fresher_patches(conn, run_id: int, claimed: str, params: dict, read_at: dt.datetime) -> dict:
+    """Copy into this run, for each parcel patched after this run read the data, the patch's
+    current findings in place of the run's own; forget the patches this run has caught up with.
+    Returns the change of each (rule, zone_key)'s finding count. The current runs of the claimed
+    keys are locked first, so that a parcel job patching them finishes before or waits."""
+    conn.execute(sa.text(f"SELECT 1 FROM rules.current_runs c JOIN {claimed} USING (rule, zone_key) "
+                         "ORDER BY c.rule, c.zone_key FOR UPDATE OF c"), params)
+    p = {**params, "run": run_id, "read_at": read_at}
+    fresher = (f"SELECT pp.rule, pp.zone_key, pp.parcel_id FROM rules.parcel_patches pp JOIN {claimed} "
+               "USING (rule, zone_key) WHERE pp.read_at > :read_at")
+    delta: dict[tuple[str, int], int] = {}
+    if conn.execute(sa.text(f"SELECT EXISTS ({fresher})"), p).scalar():
+        dropped = conn.execute(sa.text(
+            f"DELETE FROM rules.findings f USING ({fresher}) x WHERE f.run_id = :run AND f.rule = x.rule "
+            "AND f.zone_key = x.zone_key AND f.parcel_id = x.parcel_id RETURNING f.rule, f.zone_key"), p).all()
+        copied = conn.execute(sa.text(
+            f"INSERT INTO rules.findings ({', '.join(PATCH_COPIED)}, run_id) "
+            f"SELECT {', '.join('f.' + c for c in PATCH_COPIED)}, :run FROM ({fresher}) x "
+            "JOIN rules.current_runs c ON c.rule = x.rule AND c.zone_key = x.zone_key "
+            "JOIN rules.findings f ON f.run_id = c.run_id AND f.rule = x.rule AND f.zone_key = x.zone_key "
+            "AND f.parcel_id = x.parcel_id RETURNING rule, zone_key"), p).all()
+        for rows, n in ((copied, 1), (dropped, -1)):
+            for row in rows:
+                delta[(row.rule, int(row.zone_key))] = delta.get((row.rule, int(row.zone_key)), 0) + n
+    conn.execute(sa.text(f"DELETE FROM rules.parcel_patches pp USING {claimed} "
+                         "WHERE pp.rule = k.rule AND pp.zone_key = k.zone_key AND pp.read_at <= :read_at"), p)
+    return delta
+
+
+#: what a patched finding brings into a run made current after it (not its review: carried over
+#: like any other; not its row version)
+PATCH_COPIED = ("rule", "rule_version", "as_of", "zone_id", "zone_key", "parcel_id", "subject_type", "subject_id",
+                "outcome", "is_positive", "parameter_set_id", "evidence", "explanation_zh", "explanation_en",
+                "patch_run_id", "updated_by")
+
+
+def carry_reviews(conn, run_id: int, reviews, column: str = "run_id") -> int:
+    """The review of a previous current finding goes to the finding of the same rule, subject and
+    outcome whose ``column`` (``run_id``, or a parcel job's ``patch_run_id``) is ``run_id`` (a
+    changed outcome is a new question: it stays open)."""
     if not reviews:
         return 0
     cols = ["rule", "subject_type", "subject_id", "outcome", *REVIEW_COLUMNS]
@@ -266,7 +310,7 @@ def _carry_reviews(conn, run_id: int, reviews) -> int:
             "CAST(:outcome AS text[]), CAST(:review_status AS text[]), CAST(:review_reason AS text[]), "
             "CAST(:reviewed_by AS text[]), CAST(:reviewed_at AS timestamptz[])) "
             "AS x(rule, subject_type, subject_id, outcome, review_status, review_reason, reviewed_by, reviewed_at) "
-            "WHERE f.run_id = :run AND f.rule = x.rule AND f.subject_type = x.subject_type "
+            f"WHERE f.{column} = :run AND f.rule = x.rule AND f.subject_type = x.subject_type "
             "AND f.subject_id = x.subject_id AND f.outcome = x.outcome"
         ),
         {**arrays, "run": run_id},

@@ -64,7 +64,9 @@ ENERGY_REVIEW = RuleSpec(
      Param("exempt_below_kwh", 5_000_000.0, _REVIEW_SOURCE, dt.date(2023, 6, 1))))
 
 SPECS: tuple[RuleSpec, ...] = (QUOTA_BALANCE,)
-INPUTS: tuple[str, ...] = ("quota_accounts", "quota_ledger", "land_grants")
+# quota_grants: the grants accounts are for, not the city's every grant (reading those cost a
+# whole-city run ~2.5 s for a few hundred rows)
+INPUTS: tuple[str, ...] = ("quota_accounts", "quota_ledger", "quota_grants")
 #: findings for a zone depend only on that zone's rows (gisapp.scaleout may run zones apart)
 ZONE_LOCAL = False
 #: CPU seconds this module typically costs a city-scale run, findings' COPY included
@@ -171,7 +173,7 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
         return concat_findings([])
     b = balances(accounts, ledger, as_of, float(values["tolerance"]))
     acc = accounts.set_index("id", drop=False).loc[b.index]
-    grants = inputs.get("land_grants")
+    grants = inputs.get("quota_grants")
     zone_of_grant = grants.set_index("id")["zone_id"] if grants is not None and len(grants) else pd.Series(dtype=float)
     parcel_of_grant = grants.set_index("id")["parcel_id"] if grants is not None and len(grants) else pd.Series(
         dtype=float)

@@ -16,6 +16,11 @@ A rule module exposes:
 
 Adding a rule family = adding its module path here (declare, don't branch).
 
+:data:`PARCEL_LOCAL_RULES` names the rules whose finding for a parcel depends on that parcel's
+own rows alone (and on data of its zone or the city that no parcel edit changes): the live
+worker re-evaluates them for the parcels an edit touched, moments after it
+(:mod:`gisapp.rules.parcel_jobs`), before the zone's full run.
+
 Example:
     >>> [m.__name__.rsplit(".", 1)[1] for m in rule_modules()][:2]
     ['idle_land', 'per_mu']
@@ -42,6 +47,17 @@ RULE_MODULES: list[str] = [
     "gisapp.rules.assessment_coverage",
     "gisapp.rules.boundary_qa",
 ]
+
+#: Rules whose finding for a parcel depends only on that parcel's own rows (its grant, progress,
+#: suspensions, exemptions, mixed-use components): not ranks, balances or counts over a zone.
+#: sql/security/0800_live_findings.sql queues parcel jobs for changes to the tables they read
+#: (tests/db/test_live_parcel_jobs.py checks the two agree).
+PARCEL_LOCAL_RULES: tuple[str, ...] = ("idle_land", "land_inventory", "grant_review", "grant_notice", "mixed_use")
+
+
+def parcel_local_modules() -> list[ModuleType]:
+    """The modules that write a parcel-local rule, in run order."""
+    return modules_for(PARCEL_LOCAL_RULES)
 
 
 def rule_modules() -> list[ModuleType]:

@@ -1,8 +1,11 @@
 """Live findings: re-assess what changed, moments after it was committed (`gisapp worker`).
 
 The database records, in the transaction of every change that feeds a rule, which zones it
-touched (``rules.reassess_queue``, filled by the statement triggers of
-sql/security/0800_live_findings.sql, so no path can change data without its findings following).
+touched and, for a change to a few parcels, which parcels (``rules.reassess_queue``, filled by the
+statement triggers of sql/security/0800_live_findings.sql, so no path can change data without its
+findings following). A parcels worker makes the parcels' own findings current first
+(:mod:`gisapp.rules.parcel_jobs`, a fraction of a second); the zones worker then runs the zone's
+rules, ranks and balances included.
 The worker takes what is queued and runs the very code of the batch on it
 (:func:`gisapp.rules.assess.run_assessment`): the zone-local rules for the zones queued, then the
 whole-city rules (zone performance ranks every zone, quota ledgers span districts) when a change
@@ -39,6 +42,7 @@ from sqlalchemy.engine import Engine
 
 from gisapp.rules import registry
 from gisapp.rules.assess import run_assessment
+from gisapp.rules.parcel_jobs import PatchDone, run_parcels_once
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +81,20 @@ class RoundDone:
     seconds: float = 0.0
 
 
-#: which queued rows a worker takes: the zones' (zone-local rules), the city's, or both
-KINDS = {"zones": "zone_id IS NOT NULL", "city": "zone_id IS NULL", "all": "true"}
+#: which queued rows a worker takes: the parcels' (their parcel-local rules, patched in), the
+#: zones' (zone-local rules), the city's, or all of them (a parcel's zone is then run whole)
+KINDS = {"parcels": "parcel_id IS NOT NULL", "zones": "zone_id IS NOT NULL AND parcel_id IS NULL",
+         "city": "zone_id IS NULL", "all": "true"}
 
 
-def run_once(engine: Engine, kind: str = "all") -> RoundDone | None:
+def run_once(engine: Engine, kind: str = "all") -> RoundDone | PatchDone | None:
     """Take everything of ``kind`` (:data:`KINDS`) queued that no other worker holds, re-assess it
     and delete it; None when nothing was queued. An error leaves the rows queued (the transaction
-    rolls back). A zones worker and a city worker run side by side (they take different advisory
-    locks, gisapp.db.locks): an edit's own findings need not wait for the city's ranking."""
+    rolls back). A parcels, a zones and a city worker run side by side (the last two take
+    different advisory locks, gisapp.db.locks): an edit's own findings need wait neither for its
+    zone's ranks nor for the city's ranking."""
+    if kind == "parcels":
+        return run_parcels_once(engine)
     t0 = time.perf_counter()
     local_rules, city_rules = rule_names_by_reach()
     with engine.connect() as claim, claim.begin():
@@ -110,6 +119,15 @@ def run_once(engine: Engine, kind: str = "all") -> RoundDone | None:
                       {"ids": [r.id for r in rows]})
     done.seconds = time.perf_counter() - t0
     return done
+
+
+def describe(done: RoundDone | PatchDone) -> str:
+    """One line saying what a round did."""
+    if isinstance(done, PatchDone):
+        return (f"re-assessed the parcel-local rules of {len(done.parcel_ids)} parcel(s) in zones {done.zone_ids}: "
+                f"{done.patched} finding(s) current, from {done.queued_rows} queued change(s) in {done.seconds:.2f} s")
+    return (f"re-assessed zones {done.zone_ids}{' and the whole city' if done.city else ''} "
+            f"from {done.queued_rows} queued change(s) in {done.seconds:.2f} s")
 
 
 def queue_daily_pass(engine: Engine) -> bool:
@@ -145,12 +163,10 @@ def run_forever(engine: Engine, stop: threading.Event | None = None, poll_second
     try:
         while not stop.is_set():
             try:
-                if kind != "city":
+                if kind in ("zones", "all"):
                     queue_daily_pass(engine)
                 while not stop.is_set() and (done := run_once(engine, kind)) is not None:
-                    log.info("re-assessed zones %s%s from %d queued change(s) in %.2f s",
-                             done.zone_ids, " and the whole city" if done.city else "", done.queued_rows,
-                             done.seconds)
+                    log.info("%s", describe(done))
                     if kind == "city":
                         stop.wait(CITY_REST_SECONDS)
             except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:

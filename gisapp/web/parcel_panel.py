@@ -125,11 +125,22 @@ def _freshness(status: dict | None, lang: str) -> list:
     panel is drawn when a parcel is clicked; the parcel page follows the worker by itself)."""
     if not status:
         return []
+    text, pending = freshness_text(status, lang)
+    return [html.P(text, id="map-detail-findings-status", className="findings-status pending" if pending
+                   else "findings-status")]
+
+
+def freshness_text(status: dict, lang: str) -> tuple[str, bool]:
+    """(the sentence saying how fresh a parcel's findings are, whether some are pending), from
+    :meth:`gisapp.queries.live.Freshness.to_dict`: all current; the parcel's own current and the
+    zone-wide ones pending; or all pending."""
+    at, day = when(status["made_current_at"]), status["as_of"] or "—"
+    if status.get("own_pending") or (status["pending"] and not status.get("pending_since")):
+        since = status.get("own_pending_since") or status.get("pending_since")
+        return t("parcel.findings_pending", lang, since=when(since)), True
     if status["pending"]:
-        return [html.P(t("parcel.findings_pending", lang, since=when(status["pending_since"])),
-                       id="map-detail-findings-status", className="findings-status pending")]
-    return [html.P(t("parcel.findings_as_of", lang, at=when(status["made_current_at"]),
-                     day=status["as_of"] or "—"), id="map-detail-findings-status", className="findings-status")]
+        return t("parcel.findings_zone_pending", lang, at=at, day=day, since=when(status["pending_since"])), True
+    return t("parcel.findings_as_of", lang, at=at, day=day), False
 
 
 def _by_rule(findings: list[dict]) -> list[tuple[str, list[dict]]]:
@@ -149,6 +160,7 @@ def _rule_item(rule: str, group: list[dict], lang: str) -> html.Li:
         children += [
             html.Span(label_or_code("outcome", f["outcome"], lang),
                       className="finding-outcome positive" if f["is_positive"] else "finding-outcome"),
+            *([html.Span(t("parcel.finding_pending", lang), className="finding-pending")] if f.get("pending") else []),
             html.Span(labelled(t("detail.review_status", lang), review, lang), className="finding-review"),
             html.Div(explanation, className="finding-explanation"),
         ]

@@ -45,15 +45,25 @@ def _current(engine) -> list[tuple]:
 
 
 def _queued(engine) -> list[tuple]:
+    """The zones' and the city's queued rows (parcel jobs: :func:`_jobs`)."""
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(
-            sa.text("SELECT zone_id, source FROM rules.reassess_queue ORDER BY id"))]
+            sa.text("SELECT zone_id, source FROM rules.reassess_queue WHERE parcel_id IS NULL ORDER BY id"))]
+
+
+def _jobs(engine) -> list[tuple]:
+    """The queued parcel jobs: (zone, parcel, source)."""
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(
+            "SELECT zone_id, parcel_id, source FROM rules.reassess_queue WHERE parcel_id IS NOT NULL ORDER BY id"))]
 
 
 def _drain(engine) -> int:
+    """Everything queued done, as `gisapp serve`'s workers do it: the parcels' own rules first."""
     rounds = 0
-    while run_once(assessor_engine()) is not None:
-        rounds += 1
+    for kind in ("parcels", "zones", "city", "all"):
+        while run_once(assessor_engine(), kind) is not None:
+            rounds += 1
     return rounds
 
 
@@ -232,7 +242,7 @@ def test_after_any_changes_the_workers_findings_are_the_batchs(live, tmp_path, c
             pass  # a change the register refuses changes nothing: still a fair step
     assert bool(_queued(live)) == bool(applied), "a committed change queued nothing"
     _drain(live)
-    assert _queued(live) == []
+    assert _queued(live) == [] and _jobs(live) == []
     live_findings = _current(live)
     run_assessment(assessor_engine())  # the full reconciliation
     batch = _current(live)
@@ -305,7 +315,7 @@ def test_workers_side_by_side_take_different_rows_and_agree_with_the_batch(live)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(kind,)) for kind in ("zones", "city", "all")]
+    threads = [threading.Thread(target=work, args=(kind,)) for kind in ("parcels", "zones", "city", "all")]
     for t in threads:
         t.start()
     for t in threads:
@@ -344,9 +354,9 @@ def _alive(pids: set[int]) -> set[int]:
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
-def test_serve_starts_two_workers_and_none_outlives_it(live, stop):
-    """`gisapp serve` runs a zones worker and a city worker; stopped (SIGTERM) or killed, it leaves
-    no worker behind."""
+def test_serve_starts_three_workers_and_none_outlives_it(live, stop):
+    """`gisapp serve` runs a parcels, a zones and a city worker; stopped (SIGTERM) or killed, it
+    leaves no worker behind."""
     import requests
 
     from tests.servers import free_port
@@ -364,9 +374,9 @@ def test_serve_starts_two_workers_and_none_outlives_it(live, stop):
             except requests.RequestException:
                 time.sleep(0.3)
         workers = _children(server.pid)
-        assert len(workers) == 2, workers
+        assert len(workers) == 3, workers
         kinds = {open(f"/proc/{p}/cmdline").read().split("\0")[-2] for p in workers}
-        assert kinds == {"zones", "city"}
+        assert kinds == {"parcels", "zones", "city"}
         server.send_signal(stop)
         server.wait(timeout=30)
         deadline = time.monotonic() + 20

@@ -23,6 +23,7 @@ COLUMNS = {
         "building_footprint_m2",
         "office_living_area_m2",
     ],
+    "quota_grants": ["id", "parcel_id", "zone_id"],
     "land_grants": [
         "id",
         "parcel_id",

@@ -39,12 +39,12 @@ def ledger(entries, year=2025, resource="energy") -> pd.DataFrame:
 
 
 def grants() -> pd.DataFrame:
-    return frame("land_grants", [{"id": 11, "parcel_id": 99, "zone_id": 7}])
+    return frame("quota_grants", [{"id": 11, "parcel_id": 99, "zone_id": 7}])
 
 
 def run(entries, acc=None) -> pd.DataFrame:
     found = quotas.evaluate({"quota_accounts": accounts() if acc is None else acc, "quota_ledger": ledger(entries),
-                             "land_grants": grants()}, AS_OF)
+                             "quota_grants": grants()}, AS_OF)
     return found.set_index("subject_id")
 
 

@@ -26,6 +26,7 @@ from gisapp.web.auth import current_actor
 from gisapp.web.components import editor, header, page_lang, page_url, when
 from gisapp.web.errors import EDIT_ERRORS, conflict_changes, edit_failure
 from gisapp.web.forms import FORMS, field_id, render_form
+from gisapp.web.parcel_panel import freshness_text
 from gisapp.web.pilot_badge import pilot_badge
 
 dash.register_page(__name__, path_template="/parcel/<code>", name="parcel", title="地块 · Parcel")
@@ -206,7 +207,7 @@ def _findings(record: dict, lang: str):
         [
             f["id"],
             label("rule", f["rule"], lang),
-            label("outcome", f["outcome"], lang),
+            label("outcome", f["outcome"], lang) + (f" · {t('parcel.finding_pending', lang)}" if f.get("pending") else ""),
             f[f"explanation_{lang}"] if f"explanation_{lang}" in f else f["explanation_zh"],
             t(f"finding.{f['review_status']}", lang),
             f.get("review_reason"),
@@ -563,15 +564,11 @@ def follow_findings(_n, seen, code, lang):
 
 def _live_findings(record: dict, freshness: Freshness | None, lang: str) -> list:
     """The findings with how fresh they are: as of when, or pending while a change waits."""
-    if freshness is None:
-        status = []
-    elif freshness.pending:
-        status = [html.P(t("parcel.findings_pending", lang, since=when(freshness.pending_since)),
-                         id="parcel-findings-status", className="findings-status pending")]
-    else:
-        status = [html.P(t("parcel.findings_as_of", lang, at=when(freshness.made_current_at),
-                           day=freshness.as_of.isoformat() if freshness.as_of else "—"),
-                         id="parcel-findings-status", className="findings-status")]
+    status = []
+    if freshness is not None:
+        text, pending = freshness_text(freshness.to_dict(), lang)
+        status = [html.P(text, id="parcel-findings-status",
+                         className="findings-status pending" if pending else "findings-status")]
     return status + [_findings(record, lang)]
 
 

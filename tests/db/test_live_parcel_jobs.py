@@ -1,0 +1,213 @@
+"""Live findings, the parcel's own rules first (#19): a change to a few parcels queues parcel
+jobs; the parcels worker puts their parcel-local findings into the current runs within moments;
+patches and full runs never undo each other, and everything ends as the batch computes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from gisapp.db.engine import assessor_engine
+from gisapp.demo import DEMO_AS_OF
+from gisapp.queries import edits
+from gisapp.queries.live import freshness_on
+from gisapp.queries.parcel import parcel_detail
+from gisapp.queries.rule_inputs import FRAME_SQL
+from gisapp.rules import assess, parcel_jobs, registry
+from gisapp.rules.assess import run_assessment
+from gisapp.rules.worker import run_once
+from tests.db.test_live_findings import ADMIN, _clear_queue, _current, _drain, _jobs, _queued
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture(scope="module")
+def live(isolated_engine):
+    """The isolated demo database with its findings assessed once and nothing queued."""
+    run_assessment(assessor_engine())
+    _clear_queue(isolated_engine)
+    return isolated_engine
+
+
+def _idle_parcel(engine, offset: int = 0):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(
+            "SELECT p.id, p.code, p.zone_id FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id "
+            "WHERE f.rule = 'idle_land' AND f.outcome = 'idle_not_started' ORDER BY p.id OFFSET :o LIMIT 1"),
+            {"o": offset}).one()
+
+
+def _idle_outcome(engine, code: str) -> str:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(
+            "SELECT f.outcome FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id "
+            "WHERE f.rule = 'idle_land' AND p.code = :c"), {"c": code}).scalar_one()
+
+
+def _start_construction(engine, code: str) -> None:
+    edits.record_progress(engine, ADMIN, code, {"reported_on": DEMO_AS_OF.isoformat(),
+                                               "started_on": (DEMO_AS_OF - dt.timedelta(days=20)).isoformat(),
+                                               "developed_area_m2": "500", "should_develop_area_m2": "1000"})
+
+
+def _trigger_args(engine) -> dict[str, list[str]]:
+    """Each captured table's trigger arguments (how, key, city, local)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT tgrelid::regclass::text AS rel, encode(tgargs, 'escape') AS args FROM pg_trigger "
+            "WHERE tgname = 'reassess_on_insert'")).all()
+    return {r.rel: r.args.split("\\000")[:-1] for r in rows}
+
+
+def test_the_triggers_know_which_tables_the_parcel_local_rules_read(live):
+    """A table a parcel-local rule reads queues parcel jobs (keyed by parcel) or marks its zone
+    row as not covered (zone data); a table none of them reads covers its zone row."""
+    frames = {"parameter_overrides", *(f for m in registry.parcel_local_modules() for f in registry.frames_of(m))}
+    read = {t for f in frames for t in re.findall(r"\b((?:land|rules)\.[a-z_]+)", FRAME_SQL[f])}
+    args = _trigger_args(live)
+    assert read <= set(args), read - set(args)
+    for table, (how, _key, _city, local) in args.items():
+        if table not in read:
+            assert local == "none", f"{table} feeds no parcel-local rule but is marked {local}"
+        elif how in ("parcel", "grant") or table == "land.parcels":
+            assert local == "parcel", f"{table} is read by a parcel-local rule per parcel but marked {local}"
+        else:
+            assert local == "zone", f"{table} is read by a parcel-local rule but marked {local}"
+
+
+def test_an_edit_queues_a_job_for_its_parcel_and_a_covered_zone_row(live):
+    _clear_queue(live)
+    p = _idle_parcel(live)
+    _start_construction(live, p.code)
+    assert _jobs(live) == [(p.zone_id, p.id, "construction_progress")]
+    with live.connect() as conn:
+        covered = conn.execute(sa.text(
+            "SELECT covered FROM rules.reassess_queue WHERE zone_id = :z AND parcel_id IS NULL"), {"z": p.zone_id}
+        ).scalars().all()
+    assert covered == [True]
+    _drain(live)
+
+
+def test_a_parameter_change_is_not_covered_by_parcel_jobs(live):
+    _clear_queue(live)
+    with live.begin() as conn:
+        conn.execute(sa.text("UPDATE rules.parameter_overrides SET source = source"))
+        conn.execute(sa.text("UPDATE land.land_use_codes SET name_zh = name_zh WHERE code = "
+                             "(SELECT min(code) FROM land.land_use_codes)"))
+    rows = _queued(live)
+    with live.connect() as conn:
+        covered = conn.execute(sa.text("SELECT bool_or(covered) FROM rules.reassess_queue")).scalar()
+    assert rows and not covered and _jobs(live) == []
+    _drain(live)
+
+
+def test_the_parcels_worker_makes_the_parcels_own_findings_current_before_its_zone(live):
+    _clear_queue(live)
+    p = _idle_parcel(live, 1)
+    _start_construction(live, p.code)
+    with live.connect() as conn:
+        assert freshness_on(conn, p.code).own_pending
+    done = run_once(assessor_engine(), "parcels")
+    assert done is not None and done.parcel_ids == [p.id] and done.patched > 0
+    assert _idle_outcome(live, p.code) != "idle_not_started"
+    detail = parcel_detail(live, p.code)
+    status = detail.findings_status
+    assert status["own_pending"] is False and status["pending"] is True, status  # the zone's run is still due
+    by_rule = {f["rule"]: f["pending"] for f in detail.findings}
+    assert by_rule["idle_land"] is False
+    assert all(pending for rule, pending in by_rule.items() if rule not in registry.PARCEL_LOCAL_RULES)
+    with live.connect() as conn:
+        patched = conn.execute(sa.text(
+            "SELECT count(*) FROM rules.current_findings f JOIN rules.findings r ON r.id = f.id "
+            "WHERE f.parcel_id = :p AND r.patch_run_id = :run"), {"p": p.id, "run": done.run_id}).scalar_one()
+    assert patched == done.patched
+    _drain(live)
+    assert parcel_detail(live, p.code).findings_status["pending"] is False
+    live_findings = _current(live)
+    run_assessment(assessor_engine())
+    assert _current(live) == live_findings
+
+
+@contextmanager
+def _then(original, action):
+    """``original`` (a snapshot-taking context manager) with ``action`` run just after the
+    snapshot was taken: a change committed while a run reads."""
+    @contextmanager
+    def wrapped(engine):
+        with original(engine) as taken:
+            action()
+            yield taken
+    yield wrapped
+
+
+def test_a_zone_run_that_read_before_a_patch_keeps_the_patch(live, monkeypatch):
+    """Edit and patch while a full run of the zone reads: made current afterwards, the run keeps
+    the patch's (fresher) findings for that parcel instead of its own stale ones."""
+    _clear_queue(live)
+    p = _idle_parcel(live, 2)
+    zone = _zone_code(live, p.zone_id)
+
+    def edit_and_patch():
+        _start_construction(live, p.code)
+        assert run_once(assessor_engine(), "parcels") is not None
+
+    with _then(assess.input_snapshot_at, edit_and_patch) as wrapped:
+        monkeypatch.setattr(assess, "input_snapshot_at", wrapped)
+        run_assessment(assessor_engine(), None, [zone])
+    monkeypatch.undo()
+    assert _idle_outcome(live, p.code) != "idle_not_started"  # not undone by the older run
+    _drain(live)
+    live_findings = _current(live)
+    run_assessment(assessor_engine())
+    assert _current(live) == live_findings
+
+
+def test_a_patch_that_read_before_the_current_run_is_skipped(live, monkeypatch):
+    """A full run of the zone made current while a parcel job reads: the job's (older) findings
+    are not patched in over the run's."""
+    _clear_queue(live)
+    p = _idle_parcel(live, 3)
+    zone = _zone_code(live, p.zone_id)
+    _start_construction(live, p.code)
+    with _then(parcel_jobs.input_snapshot_at, lambda: run_assessment(assessor_engine(), None, [zone])) as wrapped:
+        monkeypatch.setattr(parcel_jobs, "input_snapshot_at", wrapped)
+        done = run_once(assessor_engine(), "parcels")
+    monkeypatch.undo()
+    assert done is not None and done.patched == 0 and done.skipped > 0
+    assert _idle_outcome(live, p.code) != "idle_not_started"
+    _drain(live)
+    live_findings = _current(live)
+    run_assessment(assessor_engine())
+    assert _current(live) == live_findings
+
+
+def test_a_review_carries_over_a_patch(live):
+    """A confirmed finding whose outcome a parcel job does not change keeps its review."""
+    _clear_queue(live)
+    with live.connect() as conn:
+        f = conn.execute(sa.text(
+            "SELECT f.id, f.parcel_id, f.subject_id, f.outcome FROM rules.current_findings f "
+            "WHERE f.rule = 'land_inventory' AND f.review_status = 'open' ORDER BY f.id LIMIT 1")).one()
+    with live.begin() as conn:
+        conn.execute(sa.text("SELECT set_config('gisapp.user', 'live.admin', true)"))
+        conn.execute(sa.text("UPDATE rules.findings SET review_status = 'dismissed', review_reason = 'checked on site', "
+                             "reviewed_by = 'live.admin', reviewed_at = now() WHERE id = :id"), {"id": f.id})
+        conn.execute(sa.text("UPDATE land.parcels SET status_since = status_since WHERE id = :p"), {"p": f.parcel_id})
+    done = run_once(assessor_engine(), "parcels")
+    assert done is not None and done.parcel_ids == [f.parcel_id]
+    with live.connect() as conn:
+        now = conn.execute(sa.text(
+            "SELECT id, outcome, review_status, review_reason FROM rules.current_findings "
+            "WHERE rule = 'land_inventory' AND subject_id = :s"), {"s": f.subject_id}).one()
+    assert now.id != f.id and now.outcome == f.outcome
+    assert (now.review_status, now.review_reason) == ("dismissed", "checked on site")
+    _drain(live)
+
+
+def _zone_code(engine, zone_id: int) -> str:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT code FROM land.zones WHERE id = :z"), {"z": zone_id}).scalar_one()
