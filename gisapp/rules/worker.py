@@ -43,6 +43,7 @@ from sqlalchemy.engine import Engine
 from gisapp.rules import registry
 from gisapp.rules.assess import run_assessment
 from gisapp.rules.parcel_jobs import PatchDone, run_parcels_once
+from gisapp.rules.registry import PARCEL_LOCAL_RULES
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def run_once(engine: Engine, kind: str = "all") -> RoundDone | PatchDone | None:
     local_rules, city_rules = rule_names_by_reach()
     with engine.connect() as claim, claim.begin():
         rows = claim.execute(
-            sa.text(f"SELECT id, zone_id FROM rules.reassess_queue WHERE {KINDS[kind]} "
+            sa.text(f"SELECT id, zone_id, parcel_id, covered FROM rules.reassess_queue WHERE {KINDS[kind]} "
                     "ORDER BY id FOR UPDATE SKIP LOCKED")
         ).all()
         if not rows:
@@ -107,12 +108,17 @@ def run_once(engine: Engine, kind: str = "all") -> RoundDone | PatchDone | None:
         zone_ids = sorted({r.zone_id for r in rows if r.zone_id is not None})
         done = RoundDone(zone_ids, any(r.zone_id is None for r in rows), len(rows))
         as_of = live_as_of(claim)
-        codes = claim.execute(
-            sa.text("SELECT code FROM land.zones WHERE id = ANY(:z) ORDER BY id"), {"z": zone_ids}
-        ).scalars().all()
-        # the zones first: an edit's own findings are current before the city-wide ones follow
-        if codes:
-            done.run_ids.append(run_assessment(engine, as_of, codes, local_rules, workers=1).run_id)
+        # the zones first: an edit's own findings are current before the city-wide ones follow.
+        # A zone whose every change is covered by parcel jobs needs its zone-wide rules only: the
+        # parcels worker does the parcel-local ones (a worker of every kind does them here)
+        whole = zone_ids if kind == "all" else sorted({r.zone_id for r in rows if not r.covered})
+        wide_rules = [r for r in local_rules if r not in PARCEL_LOCAL_RULES]
+        for zones, rules in ((whole, local_rules), (sorted(set(zone_ids) - set(whole)), wide_rules)):
+            codes = claim.execute(
+                sa.text("SELECT code FROM land.zones WHERE id = ANY(:z) ORDER BY id"), {"z": zones}
+            ).scalars().all()
+            if codes:
+                done.run_ids.append(run_assessment(engine, as_of, codes, rules, workers=1).run_id)
         if done.city:
             done.run_ids.append(run_assessment(engine, as_of, None, city_rules, workers=1).run_id)
         claim.execute(sa.text("DELETE FROM rules.reassess_queue WHERE id = ANY(:ids)"),
