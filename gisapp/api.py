@@ -120,10 +120,10 @@ def dated_layer(layer: Layer, engine: Engine) -> Layer:
 # -- rules ------------------------------------------------------------------------------------------
 
 def rule_names() -> list[str]:
-    """The names of the registered rules."""
-    from gisapp.rules.registry import all_specs
+    """The names of the registered rules (those `run_rule` and `gisapp assess` run)."""
+    from gisapp.rules.registry import rule_modules
 
-    return [spec.name for spec in all_specs()]
+    return [spec.name for module in rule_modules() for spec in module.SPECS]
 
 
 def rule_inputs(rules: str | Sequence[str] | None = None, as_of: dt.date | str | None = None,

@@ -666,6 +666,178 @@ class DatasetFact(Base):
 
 
 
+# -- casework (sql/migrations/1800_create_casework.sql; docs/casework.md) -----------------------------
+
+
+class CaseKind(Base):
+    __tablename__ = "case_kinds"
+    __table_args__ = {"schema": "land"}
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    code_prefix: Mapped[str] = mapped_column(Text, unique=True)
+    subject: Mapped[str] = mapped_column(Text)  # parcel, zone
+    default_body: Mapped[str] = mapped_column(Text)
+    policy_ref: Mapped[str] = mapped_column(Text)
+    sort: Mapped[int] = mapped_column(SmallInteger)
+
+
+class CasePathway(Base):
+    __tablename__ = "case_pathways"
+    __table_args__ = {"schema": "land"}
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(ForeignKey("land.case_kinds.code"))
+    policy_ref: Mapped[str] = mapped_column(Text)
+    restarts_clock: Mapped[bool] = mapped_column(Boolean)
+    sort: Mapped[int] = mapped_column(SmallInteger)
+
+
+class CaseDocumentKind(Base):
+    __tablename__ = "case_document_kinds"
+    __table_args__ = {"schema": "land"}
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class CasePathwayStep(Base):
+    """A step of a pathway: who records it, what starts its period and which parameter gives it."""
+
+    __tablename__ = "case_pathway_steps"
+    __table_args__ = {"schema": "land"}
+    pathway: Mapped[str] = mapped_column(ForeignKey("land.case_pathways.code"), primary_key=True)
+    step: Mapped[str] = mapped_column(Text, primary_key=True)
+    sort: Mapped[int] = mapped_column(SmallInteger)
+    who: Mapped[str] = mapped_column(Text)  # zone, bureau
+    optional: Mapped[bool] = mapped_column(Boolean)
+    anchor: Mapped[str | None] = mapped_column(Text)
+    period_param: Mapped[str | None] = mapped_column(Text)
+    article: Mapped[str] = mapped_column(Text)
+    document: Mapped[str | None] = mapped_column(ForeignKey("land.case_document_kinds.code"))
+    results = mapped_column(ARRAY(Text), nullable=True)
+    settles: Mapped[str | None] = mapped_column(Text)
+    record: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseStepDependency(Base):
+    __tablename__ = "case_step_dependencies"
+    __table_args__ = {"schema": "land"}
+    pathway: Mapped[str] = mapped_column(Text, primary_key=True)
+    step: Mapped[str] = mapped_column(Text, primary_key=True)
+    depends_on: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class CaseOutcome(Base):
+    __tablename__ = "case_outcomes"
+    __table_args__ = {"schema": "land"}
+    kind: Mapped[str] = mapped_column(ForeignKey("land.case_kinds.code"), primary_key=True)
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    pathway: Mapped[str | None] = mapped_column(ForeignKey("land.case_pathways.code"))
+    requires = mapped_column(ARRAY(Text), nullable=False)
+    frees_land: Mapped[bool] = mapped_column(Boolean)
+
+
+class CaseOpener(Base):
+    """Which confirmed finding opens which case (sql/security/0900_casework.sql)."""
+
+    __tablename__ = "case_openers"
+    __table_args__ = {"schema": "land"}
+    rule: Mapped[str] = mapped_column(Text, primary_key=True)
+    outcome: Mapped[str] = mapped_column(Text, primary_key=True)
+    evidence_flag: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    pathway: Mapped[str] = mapped_column(Text)
+
+
+class Case(Versioned, Base):
+    __tablename__ = "cases"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(ForeignKey("land.case_kinds.code"))
+    pathway: Mapped[str] = mapped_column(Text)
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("land.parcels.id"))
+    zone_id: Mapped[int] = mapped_column(ForeignKey("land.zones.id"))
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("land.land_grants.id"))
+    finding_id: Mapped[int | None] = mapped_column(BigInteger)
+    finding_rule: Mapped[str | None] = mapped_column(Text)
+    finding_outcome: Mapped[str | None] = mapped_column(Text)
+    finding_reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    idle_clock_from: Mapped[dt.date | None] = mapped_column(Date)
+    responsible_body: Mapped[str] = mapped_column(Text)
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    opened_by: Mapped[str] = mapped_column(Text)
+    opened_via: Mapped[str] = mapped_column(Text)  # finding, hand
+    outcome: Mapped[str | None] = mapped_column(Text)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_by: Mapped[str | None] = mapped_column(Text)
+    freed_area_m2: Mapped[float | None] = mapped_column(Double)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseStep(Versioned, Base):
+    __tablename__ = "case_steps"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("land.cases.id"))
+    pathway: Mapped[str] = mapped_column(Text)
+    step: Mapped[str] = mapped_column(Text)
+    done_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    period = mapped_column(JSONB, nullable=True)
+    result: Mapped[str | None] = mapped_column(Text)
+    done_by: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    article: Mapped[str] = mapped_column(Text)
+
+
+class CaseMoney(Versioned, Base):
+    __tablename__ = "case_money"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("land.cases.id"))
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("land.case_steps.id"))
+    purpose: Mapped[str] = mapped_column(Text)
+    payer: Mapped[str] = mapped_column(Text)
+    amount_wan: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    basis: Mapped[str] = mapped_column(Text)
+    base_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    served_on: Mapped[dt.date | None] = mapped_column(Date)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    period = mapped_column(JSONB, nullable=True)
+    paid_wan: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    paid_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseDocument(Versioned, Base):
+    __tablename__ = "case_documents"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("land.cases.id"))
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("land.case_steps.id"))
+    kind: Mapped[str] = mapped_column(ForeignKey("land.case_document_kinds.code"))
+    doc_no: Mapped[str | None] = mapped_column(Text)
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class CaseExtension(Versioned, Base):
+    """An extension of the start period (Order No. 53 art. 12 (1)); the grant holds the new dates."""
+
+    __tablename__ = "case_extensions"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("land.cases.id"))
+    step_id: Mapped[int] = mapped_column(ForeignKey("land.case_steps.id"), unique=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("land.land_grants.id"))
+    agreed_on: Mapped[dt.date] = mapped_column(Date)
+    previous_start_on: Mapped[dt.date] = mapped_column(Date)
+    previous_completion_on: Mapped[dt.date | None] = mapped_column(Date)
+    new_start_on: Mapped[dt.date] = mapped_column(Date)
+    new_completion_on: Mapped[dt.date | None] = mapped_column(Date)
+    latest_start_on: Mapped[dt.date] = mapped_column(Date)
+    cap_years: Mapped[int] = mapped_column(SmallInteger)
+    cap_source: Mapped[str] = mapped_column(Text)
+
+
 def table_of(qualified_name: str):
     """The mapped ``sqlalchemy.Table`` of ``schema.table`` (what the edits read and write through,
     so that each value is bound with its column's type); KeyError names an unmapped table."""

@@ -48,6 +48,11 @@ RULE_MODULES: list[str] = [
     "gisapp.rules.boundary_qa",
 ]
 
+#: Modules whose ``SPECS`` hold parameters of the same mechanism (listed, set and overridden like
+#: the rules') but which `gisapp assess` does not run: they write no findings. The periods of the
+#: disposal and exit procedures (gisapp.casework.params, docs/casework.md).
+PARAMETER_MODULES: list[str] = ["gisapp.casework.params"]
+
 #: Rules whose finding for a parcel depends only on that parcel's own rows (its grant, progress,
 #: suspensions, exemptions, mixed-use components): not ranks, balances or counts over a zone.
 #: sql/security/0800_live_findings.sql queues parcel jobs for changes to the tables they read
@@ -66,8 +71,10 @@ def rule_modules() -> list[ModuleType]:
 
 
 def all_specs() -> list[RuleSpec]:
-    """Every registered rule's spec, in run order."""
-    return [spec for module in rule_modules() for spec in module.SPECS]
+    """Every spec with parameters: the registered rules' in run order, then the parameter-only
+    modules' (:data:`PARAMETER_MODULES`)."""
+    modules = [*rule_modules(), *(importlib.import_module(path) for path in PARAMETER_MODULES)]
+    return [spec for module in modules for spec in module.SPECS]
 
 
 def modules_for(rule_names: Sequence[str] | None = None) -> list[ModuleType]:
