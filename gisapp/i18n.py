@@ -646,6 +646,33 @@ TEXTS.update({
     "pilot.no_shares": {"zh": "未登记用途占比", "en": "no shares recorded"},
 })
 
+# What a review did to the parcel's status (sql/security/0820_review_moves_status.sql;
+# gisapp.queries.review_effects): said after the save, and in the parcel's status history.
+TEXTS.update({
+    "edit.err.review_transition": {
+        "zh": "不能确认核查结论 #{finding}：地块 {parcel} 当前为“{from_label}”，地块生命周期中不能由此转为“{to_label}”"
+              "（可转为：{allowed}）。请先变更地块状态，或驳回该结论。",
+        "en": "Finding #{finding} cannot be confirmed: parcel {parcel} is “{from_label}”, and the parcel lifecycle "
+              "has no step from there to “{to_label}” (allowed next: {allowed}). Change the parcel's status first, "
+              "or dismiss the finding."},
+    "review.moved": {"zh": "地块状态已由“{from_label}”变更为“{to_label}”。",
+                     "en": "The parcel's status changed from “{from_label}” to “{to_label}”."},
+    "review.restored": {"zh": "确认已撤回，地块状态恢复为“{to_label}”。",
+                        "en": "The confirmation is withdrawn: the parcel's status is back to “{to_label}”."},
+    "review.kept": {"zh": "确认已撤回；地块状态在确认之后已被修改，保持“{status}”不变。",
+                    "en": "The confirmation is withdrawn; the parcel's status was changed after it and stays "
+                          "“{status}”."},
+    "review.already": {"zh": "地块状态已是“{status}”，不变。",
+                       "en": "The parcel already has the status “{status}”; it stays."},
+    "review.settled": {"zh": "地块处于“{status}”，已进入“{means}”之后的处置阶段，状态不变。",
+                       "en": "The parcel is “{status}”, already past “{means}” on its way to disposal; its status "
+                             "stays."},
+    "parcel.history_review_confirmed": {"zh": "确认核查结论 #{finding}（{outcome}）",
+                                        "en": "Finding #{finding} confirmed ({outcome})"},
+    "parcel.history_review_withdrawn": {"zh": "撤回对核查结论 #{finding}（{outcome}）的确认",
+                                        "en": "Confirmation of finding #{finding} ({outcome}) withdrawn"},
+})
+
 # The regional assessments running out soon (gisapp.web.coverage_page).
 TEXTS.update({
     "coverage.page.title": {"zh": "即将到期的区域评估", "en": "Regional assessments running out"},

@@ -466,6 +466,49 @@ class AssessmentClock(Base):
     daily_pass_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class ConfirmedOutcomeStatus(Base):
+    """The parcel status a confirmed outcome means (sql/security/0820_review_moves_status.sql)."""
+
+    __tablename__ = "confirmed_outcome_statuses"
+    __table_args__ = {"schema": "rules"}
+    rule: Mapped[str] = mapped_column(Text, primary_key=True)
+    outcome: Mapped[str] = mapped_column(Text, primary_key=True)
+    status: Mapped[str] = mapped_column(ForeignKey("land.parcel_statuses.code"))
+    # statuses already beyond it on its disposal path: the confirmation leaves them as they are
+    settled_statuses = mapped_column(ARRAY(Text), nullable=False)
+
+
+class ReviewStatusChange(Base):
+    """What a confirmed finding did to its parcel's status, and whether withdrawing it took the
+    change back."""
+
+    __tablename__ = "review_status_changes"
+    __table_args__ = {"schema": "rules"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
+    finding_id: Mapped[int] = mapped_column(BigInteger)
+    rule: Mapped[str] = mapped_column(Text)
+    subject_type: Mapped[str] = mapped_column(Text)
+    subject_id: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text)
+    # the review's own who and when: a review carried over to a later run's finding keeps them
+    reviewed_by: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    effect: Mapped[str] = mapped_column(Text)  # moved, already, settled, before
+    from_status: Mapped[str | None] = mapped_column(ForeignKey("land.parcel_statuses.code"))
+    from_since: Mapped[dt.date | None] = mapped_column(Date)
+    to_status: Mapped[str | None] = mapped_column(ForeignKey("land.parcel_statuses.code"))
+    history_id: Mapped[int | None] = mapped_column(ForeignKey("land.parcel_status_history.id"))
+    confirmed_by: Mapped[str] = mapped_column(Text)
+    confirmed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_txid: Mapped[int] = mapped_column(BigInteger)
+    withdrawn_by: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_txid: Mapped[int | None] = mapped_column(BigInteger)
+    restored: Mapped[bool | None] = mapped_column(Boolean)
+    restore_history_id: Mapped[int | None] = mapped_column(ForeignKey("land.parcel_status_history.id"))
+
+
 class Finding(Versioned, Base):
     __tablename__ = "findings"
     __table_args__ = {"schema": "rules"}

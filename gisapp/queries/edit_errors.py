@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -135,7 +136,7 @@ def _translate(exc: sa.exc.DBAPIError, table_hint: str | None = None) -> Excepti
         )
     if state == "23514" and diag and (diag.constraint_name or "").endswith("_not_future"):
         return ValidationFailed(
-            {_constraint_field(diag, table_hint): FieldProblem("edit.err.future", {"today": dt.date.today().isoformat()})}
+            {_constraint_field(diag, table_hint): FieldProblem("edit.err.future", {"today": _shanghai_today()})}
         )
     if state == "23514":  # check_violation
         return ValidationFailed(
@@ -160,8 +161,15 @@ def _translate(exc: sa.exc.DBAPIError, table_hint: str | None = None) -> Excepti
     return exc
 
 
+def _shanghai_today() -> str:
+    """The database's "today" (Shanghai's calendar day, migration 1300)."""
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+
 def _transition_refused(exc: sa.exc.DBAPIError, detail: dict) -> ValidationFailed:
-    """The refused step, explained with the statuses' names in both languages."""
+    """The refused step, explained with the statuses' names in both languages; a confirmation
+    refused because the parcel cannot take the confirmed status (sql/security/0820) at the
+    review's decision, naming the parcel."""
     labels = _STATUS_LABELS_CACHE
     allowed = detail.get("allowed") or []
 
@@ -176,6 +184,9 @@ def _transition_refused(exc: sa.exc.DBAPIError, detail: dict) -> ValidationFaile
             "en": ", ".join(label(a)["en"] for a in allowed) or "—",
         },
     }
+    if "finding" in detail:
+        values |= {"parcel": detail.get("parcel", ""), "finding": detail["finding"]}
+        return ValidationFailed({"decision": FieldProblem("edit.err.review_transition", values)})
     return ValidationFailed({"to_status": FieldProblem("edit.err.transition", values)})
 
 

@@ -9,12 +9,21 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from gisapp.errors import Term
 from gisapp.queries.edit_errors import FieldProblem, ValidationFailed
 
 MAX_REASON = 500
 MAX_NOTE = 2000
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> dt.date:
+    """Today as Shanghai counts days: the database's "not in the future" (the CHECK constraints of
+    migration 1300, a confirmation's status date), so a server on UTC neither refuses nor offers
+    a day the database would not."""
+    return dt.datetime.now(SHANGHAI).date()
 
 
 #: A number a form takes is smaller than this in size. The largest real values are far below it
@@ -200,8 +209,8 @@ class Form:
             except ValueError:
                 self.fail(name, "not_date", value=shown(text))
                 return None
-        if not_future and day > dt.date.today():
-            self.fail(name, "future", today=dt.date.today().isoformat())
+        if not_future and day > today():
+            self.fail(name, "future", today=today().isoformat())
         return day
 
     def choice(self, name: str, allowed, required: bool = False) -> str | None:

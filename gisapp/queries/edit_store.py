@@ -29,6 +29,9 @@ class EditResult:
     row_id: int
     version: int
     parcel_code: str | None = None
+    #: what else the database did with it, said after the save (a message key and its values:
+    #: a confirmed finding that moved its parcel's status, gisapp.queries.review_effects)
+    notice: FieldProblem | None = None
 
 
 @dataclass

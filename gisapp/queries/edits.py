@@ -17,7 +17,7 @@ Example:
     >>> actor = Actor("wgq.office", "zone_editor", (1,))                          # doctest: +SKIP
     >>> change_status(engine, actor, "WGQ-00001", {"to_status": "in_production",  # doctest: +SKIP
     ...     "changed_on": "2026-07-01", "reason": "整改完成", "version": 1})
-    EditResult(table='parcels', row_id=1, version=2, parcel_code='WGQ-00001')
+    EditResult(table='parcels', row_id=1, version=2, parcel_code='WGQ-00001', notice=None)
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -58,6 +58,7 @@ from gisapp.queries.edit_store import (
     save_row,
     set_reason,
 )
+from gisapp.queries.review_effects import review_notice
 
 __all__ = [
     "EDIT_KINDS", "Actor", "EditConflict", "EditKind", "EditRefused", "EditResult", "FieldProblem", "Form",
@@ -271,7 +272,13 @@ def set_mixed_use(engine: Engine, actor: Actor, code: str, data: Mapping[str, An
 
 
 def review_finding(engine: Engine, actor: Actor, finding_id: int, data: Mapping[str, Any]) -> EditResult:
-    """Confirm or dismiss a rule's finding, with a reason (``decision``, ``reason``, ``version``)."""
+    """Confirm or dismiss a rule's finding, with a reason (``decision``, ``reason``, ``version``).
+
+    Confirming an outcome that means a status (idle land, per-mu class D) moves the parcel to it,
+    or is refused when the lifecycle has no such step (``ValidationFailed`` at ``decision``);
+    withdrawing the confirmation takes the change back if nobody changed the status since. The
+    result's ``notice`` says which (docs/findings.md).
+    """
     form = Form(data)
     with editing(engine, actor, table_hint="findings") as conn:
         decision = form.choice("decision", ("confirmed", "dismissed", "open"), required=True)
@@ -300,7 +307,9 @@ def review_finding(engine: Engine, actor: Actor, finding_id: int, data: Mapping[
                 "it is outside the zones this user edits"
             )
         set_reason(conn, reason or f"reopen finding {finding_id}")
-        return save_row(
+        # the database moves the parcel's status on a confirmation and takes it back on a
+        # withdrawal (sql/security/0820_review_moves_status.sql); the notice says what it did
+        saved = save_row(
             conn,
             "rules.findings",
             {
@@ -313,6 +322,7 @@ def review_finding(engine: Engine, actor: Actor, finding_id: int, data: Mapping[
             version,
             finding.code,
         )
+        return replace(saved, notice=review_notice(conn, finding_id))
 
 
 def save_grant_requirement(engine: Engine, actor: Actor, code: str, data: Mapping[str, Any]) -> EditResult:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from gisapp.errors import NotFoundError
 from gisapp.i18n import label, t
 from gisapp.queries.edits import Actor, acting_as
+from gisapp.queries.review_effects import HISTORY_REVIEWS
 
 # bookkeeping columns, not what a person changed
 _NOISE = {"version", "updated_at", "updated_by", "area_m2"}
@@ -185,16 +186,20 @@ def parcel_record(engine: Engine, actor: Actor, code: str) -> dict:
 
 
 def status_history(conn: Connection, parcel_id: int) -> list[dict]:
-    """The parcel's status changes, newest first."""
+    """The parcel's status changes, newest first; a change a finding's review made (or took back)
+    names the finding (``review_effect`` confirmed / withdrawn, ``review_finding``,
+    ``review_outcome``)."""
     return _rows(
         conn,
-        """
+        f"""
         SELECT h.id, h.from_status, fs.name_zh AS from_zh, fs.name_en AS from_en,
                h.to_status, ts.name_zh AS to_zh, ts.name_en AS to_en,
-               h.changed_on, h.reason, h.note, h.changed_by, h.recorded_at
+               h.changed_on, h.reason, h.note, h.changed_by, h.recorded_at,
+               rv.review_effect, rv.review_finding, rv.review_outcome
         FROM land.parcel_status_history h
         LEFT JOIN land.parcel_statuses fs ON fs.code = h.from_status
         JOIN land.parcel_statuses ts ON ts.code = h.to_status
+        {HISTORY_REVIEWS}
         WHERE h.parcel_id = :p ORDER BY h.changed_on DESC, h.id DESC""",
         p=parcel_id,
     )

@@ -3,8 +3,8 @@
 A change to a few parcels queues one row per parcel it touched (sql/security/0800_live_findings.sql).
 This worker takes them, evaluates the parcel-local rules
 (:data:`gisapp.rules.registry.PARCEL_LOCAL_RULES`: a parcel's finding depends on its own rows
-alone) with the batch's code on the frames of the parcels' zones, read in one snapshot exactly as
-a run reads them, and puts the queued parcels' new findings into the current run of their rule
+alone) with the batch's code on the frames of those parcels (the frames a run reads, restricted
+to them: ``:parcel_ids`` in gisapp.queries.rule_inputs), read in one snapshot, and puts the queued parcels' new findings into the current run of their rule
 and zone in place of the old ones: a *patch*. A zone's full run needs seconds under load; a
 patch, a fraction of one.
 
@@ -83,7 +83,8 @@ def run_parcels_once(engine: Engine) -> PatchDone | None:
         run_id = _start_patch_run(conn, as_of, zone_ids, parcel_ids, rules)
         # read after the jobs were taken: the snapshot holds every change they stand for
         with input_snapshot_at(engine) as (snapshot, read_at):
-            parts = evaluate_in_snapshot(engine, snapshot, modules, {"zone_ids": zone_ids, "as_of": as_of}, rules)
+            params = {"zone_ids": zone_ids, "parcel_ids": parcel_ids, "as_of": as_of}
+            parts = evaluate_in_snapshot(engine, snapshot, modules, params, rules)
         found = _for_jobs(parts, jobs)
         if not found.empty:
             table = findings_table(run_id, found, parameter_set_ids(engine, found["parameters"]))

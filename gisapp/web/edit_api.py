@@ -27,7 +27,14 @@ from gisapp.i18n import problem_texts, t
 from gisapp.queries import edits
 from gisapp.queries.parcel_record import parcel_as_of, parcel_record
 from gisapp.web.auth import current_actor, request_lang
-from gisapp.web.errors import EDIT_ERRORS, database_answer, edit_failure, json_error, unexpected
+from gisapp.web.errors import (
+    EDIT_ERRORS,
+    database_answer,
+    edit_failure,
+    json_error,
+    saved_message,
+    unexpected,
+)
 
 edit_api = Blueprint("edit_api", __name__, url_prefix="/api/edits")
 
@@ -115,7 +122,7 @@ def _run(edit: Callable, *args):
             table=result.table,
             id=result.row_id,
             version=result.version,
-            message=t("edit.saved", lang, version=result.version),
+            message=saved_message(result, lang),
         )
     )
 

@@ -26,7 +26,7 @@ from jinja2 import Environment
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from gisapp.errors import InputError, NotFoundError
-from gisapp.i18n import TEXTS, label, problem_texts, t
+from gisapp.i18n import TEXTS, label, message, problem_texts, t
 from gisapp.queries import edits
 from gisapp.queries.parcel_record import _VALUE_LABELS as VALUE_VOCABULARY  # the change log's vocabularies
 from gisapp.web.auth import request_lang
@@ -75,6 +75,15 @@ def edit_failure(exc: Exception, lang: str) -> EditFailure:
     if isinstance(exc, edits.EditRefused):
         return EditFailure(403, t("edit.forbidden", lang, detail=str(exc)))
     return EditFailure(404, str(exc))
+
+
+def saved_message(result: edits.EditResult, lang: str) -> str:
+    """What the JSON API and the parcel page say after a save: saved, with the version, and what
+    else the database did with it (a confirmed finding's status change)."""
+    text = t("edit.saved", lang, version=result.version)
+    if result.notice is None:
+        return text
+    return f"{text}{'' if lang == 'zh' else ' '}{message(result.notice.key, result.notice.values, lang)}"
 
 
 #: a record's bookkeeping, never shown as what the other person changed

@@ -18,9 +18,12 @@ DECLARE
     allowed text[];
     why     text := nullif(btrim(current_setting('gisapp.reason', true)), '');
     dated   boolean := coalesce(current_setting('gisapp.status_dated', true), '') = 'true';
+    -- a withdrawn confirmation taking its own change back, to the status and date before it:
+    -- a correction, not a step of the lifecycle (sql/security/0820_review_moves_status.sql)
+    taking_back boolean := land.takes_back_confirmation(OLD.id, OLD.status, NEW.status);
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM land.parcel_status_transitions
-                   WHERE from_status = OLD.status AND to_status = NEW.status) THEN
+    IF NOT taking_back AND NOT EXISTS (SELECT 1 FROM land.parcel_status_transitions
+                                       WHERE from_status = OLD.status AND to_status = NEW.status) THEN
         SELECT array_agg(t.to_status ORDER BY s.sort) INTO allowed
         FROM land.parcel_status_transitions t JOIN land.parcel_statuses s ON s.code = t.to_status
         WHERE t.from_status = OLD.status;
@@ -47,7 +50,7 @@ BEGIN
     NEW.status_since := coalesce(NEW.status_since, current_date);
     -- a date in the future is refused by the CHECK parcels_status_since_not_future (migration
     -- 1300), the one definition of "today" (Shanghai's) for every dated record
-    IF OLD.status_since IS NOT NULL AND NEW.status_since < OLD.status_since THEN
+    IF NOT taking_back AND OLD.status_since IS NOT NULL AND NEW.status_since < OLD.status_since THEN
         RAISE EXCEPTION USING
             ERRCODE = 'GA003',
             MESSAGE = format('parcel %s: the status change date %s is before the current status began (%s)',
@@ -65,7 +68,10 @@ CREATE OR REPLACE FUNCTION land.record_parcel_status_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     INSERT INTO land.parcel_status_history (parcel_id, from_status, to_status, changed_on, reason, note, changed_by)
-    VALUES (NEW.id, OLD.status, NEW.status, NEW.status_since,
+    VALUES (NEW.id, OLD.status, NEW.status,
+            -- a confirmation taken back restores the date its status began; the change is today's
+            CASE WHEN land.takes_back_confirmation(NEW.id, OLD.status, NEW.status)
+                 THEN CAST(now() AT TIME ZONE 'Asia/Shanghai' AS date) ELSE NEW.status_since END,
             btrim(current_setting('gisapp.reason', true)),
             nullif(btrim(current_setting('gisapp.status_note', true)), ''),
             gisapp_meta.current_actor());

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from contextlib import contextmanager
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -211,3 +212,31 @@ def test_a_review_carries_over_a_patch(live):
 def _zone_code(engine, zone_id: int) -> str:
     with engine.connect() as conn:
         return conn.execute(sa.text("SELECT code FROM land.zones WHERE id = :z"), {"z": zone_id}).scalar_one()
+
+
+def test_the_parcel_local_rules_give_a_parcel_the_same_findings_on_its_own_rows(live):
+    """What makes patches exact: evaluated on the frames of a few parcels, the parcel-local
+    rules give those parcels the findings they get on the frames of the whole zone."""
+    from gisapp.queries.rule_inputs import input_snapshot_at
+    from gisapp.rules.scheduler import evaluate_in_snapshot
+
+    rules = list(registry.PARCEL_LOCAL_RULES)
+    modules = registry.parcel_local_modules()
+    with live.connect() as conn:
+        zone_id = conn.execute(sa.text("SELECT zone_id FROM land.parcels GROUP BY zone_id ORDER BY count(*) DESC "
+                                       "LIMIT 1")).scalar_one()
+        parcels = conn.execute(sa.text("SELECT id FROM land.parcels WHERE zone_id = :z ORDER BY id"),
+                               {"z": zone_id}).scalars().all()
+    few = parcels[::7][:40]
+    params = {"zone_ids": [zone_id], "as_of": DEMO_AS_OF}
+
+    def found(extra):
+        with input_snapshot_at(assessor_engine()) as (snapshot, _):
+            parts = evaluate_in_snapshot(assessor_engine(), snapshot, modules, {**params, **extra}, rules)
+        out = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+        out = out[out["parcel_id"].isin(few)].drop(columns=["parameters"])
+        return out.sort_values(["rule", "subject_type", "subject_id"]).reset_index(drop=True).astype(str)
+
+    alone, in_zone = found({"parcel_ids": few}), found({})
+    assert len(alone) > len(few)  # every parcel has findings of several rules
+    pd.testing.assert_frame_equal(alone, in_zone)

@@ -24,7 +24,7 @@ from gisapp.queries.parcel_record import change_text, parcel_as_of, parcel_recor
 from gisapp.render.style import hideout
 from gisapp.web.auth import current_actor
 from gisapp.web.components import editor, header, page_lang, page_url, when
-from gisapp.web.errors import EDIT_ERRORS, conflict_changes, edit_failure
+from gisapp.web.errors import EDIT_ERRORS, conflict_changes, edit_failure, saved_message
 from gisapp.web.forms import FORMS, field_id, render_form
 from gisapp.web.parcel_panel import freshness_text
 from gisapp.web.pilot_badge import pilot_badge
@@ -148,6 +148,14 @@ def _mini_map(p: dict) -> html.Div:
     )
 
 
+def _history_note(h: dict, lang: str) -> str | None:
+    """The note of a status change; one a finding's review made says which finding."""
+    if h.get("note") or not h.get("review_effect"):
+        return h.get("note")
+    return t(f"parcel.history_review_{h['review_effect']}", lang, finding=h["review_finding"],
+             outcome=label("outcome", h["review_outcome"], lang))
+
+
 def _history(record: dict, lang: str):
     rows = [
         [
@@ -155,7 +163,7 @@ def _history(record: dict, lang: str):
             _name(h, "from", lang) or "—",
             _name(h, "to", lang),
             h["reason"],
-            h.get("note"),
+            _history_note(h, lang),
             editor(h["changed_by"], lang),
         ]
         for h in record["history"]
@@ -669,7 +677,7 @@ def _make_save_callback(form_id: str) -> None:
                 )
             css = "form-error conflict" if failure.current is not None else "form-error"
             return no_update, no_update, html.Div([html.P(failure.message), *extra], className=css), *errors
-        flash = {"kind": "ok", "form": form_id, "text": t("edit.saved", lang, version=result.version)}
+        flash = {"kind": "ok", "form": form_id, "text": saved_message(result, lang)}
         return (refresh or 0) + 1, flash, no_update, *[no_update] * len(names)
 
     save.__name__ = f"save_{form_id}"
