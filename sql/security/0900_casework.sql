@@ -28,10 +28,11 @@ $$;
 -- the bureau admin everything, decisions ('bureau' steps) included.
 CREATE OR REPLACE FUNCTION auth.may_record_case_step(p_case_id bigint, p_step text) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
-    SELECT coalesce((SELECT auth.may_write_zone(c.zone_id) AND (d.who = 'zone' OR auth.may_write_all())
-                     FROM land.cases c
-                     JOIN land.case_pathway_steps d ON d.pathway = c.pathway AND d.step = p_step
-                     WHERE c.id = p_case_id), false)
+    SELECT coalesce((SELECT auth.may_write_zone(c.zone_id)
+                            AND (auth.may_write_all()
+                                 OR EXISTS (SELECT 1 FROM land.case_pathway_steps d
+                                            WHERE d.pathway = c.pathway AND d.step = p_step AND d.who = 'zone'))
+                     FROM land.cases c WHERE c.id = p_case_id), false)
 $$;
 
 DO $$
@@ -180,7 +181,8 @@ DECLARE
     c land.cases;
 BEGIN
     SELECT * INTO c FROM land.cases WHERE id = p_case_id FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
+    -- a case outside a zone editor's zones is not said to exist (nor its code, nor its steps)
+    IF NOT FOUND OR auth.app_role() = 'zone_editor' AND NOT (c.zone_id = ANY (auth.app_zone_ids())) THEN
         RAISE EXCEPTION USING ERRCODE = 'GA404', MESSAGE = format('there is no case %s', p_case_id),
             DETAIL = json_build_object('field', 'case', 'problem', 'unknown')::text;
     END IF;
@@ -210,6 +212,15 @@ BEGIN
         PERFORM land.refuse_case_value(
             format('case %s was closed on %s (%s): no step can be recorded or changed', c.code, c.closed_on, c.outcome),
             jsonb_build_object('field', 'case', 'problem', 'closed', 'closed_on', c.closed_on));
+    END IF;
+    -- the policies decide too, after this trigger: said here first, so a refused user learns
+    -- nothing of the case from the checks below
+    IF (auth.session_is_app() OR auth.signed_in()) AND NOT auth.may_record_case_step(NEW.case_id, NEW.step) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('%s (%s) may not record %s in case %s: %s', coalesce(auth.app_user(), session_user::text),
+                             coalesce(auth.app_role(), 'no role'), NEW.step, c.code,
+                             CASE WHEN auth.app_role() = 'zone_editor' THEN 'that is a decision of the bureau'
+                                  ELSE 'this role records no steps' END);
     END IF;
     IF TG_OP = 'INSERT' THEN
         NEW.pathway := c.pathway;
@@ -372,9 +383,10 @@ BEGIN
                                        jsonb_build_object('field', 'decided_on', 'problem', 'before_opened',
                                                           'opened_on', c.opened_on));
     END IF;
-    -- (a psql or CLI session as the owner is the bureau's administrator; not current_user: this
-    -- function runs as its owner)
-    IF TG_OP = 'UPDATE' AND auth.session_is_app() AND NOT auth.may_write_all() AND (
+    -- (a request of the app, or any session with a verified user; a psql or CLI session as the
+    -- owner without one is the bureau's administrator. Not current_user: this function runs as
+    -- its owner)
+    IF TG_OP = 'UPDATE' AND (auth.session_is_app() OR auth.signed_in()) AND NOT auth.may_write_all() AND (
            NEW.case_id IS DISTINCT FROM OLD.case_id OR NEW.step_id IS DISTINCT FROM OLD.step_id
            OR NEW.purpose IS DISTINCT FROM OLD.purpose OR NEW.payer IS DISTINCT FROM OLD.payer
            OR NEW.amount_wan IS DISTINCT FROM OLD.amount_wan OR NEW.basis IS DISTINCT FROM OLD.basis
@@ -434,7 +446,7 @@ BEGIN
         PERFORM set_config('gisapp.reason', said, true);
         RETURN OLD;
     END IF;
-    IF auth.session_is_app() AND NOT auth.may_write_all() THEN
+    IF (auth.session_is_app() OR auth.signed_in()) AND NOT auth.may_write_all() THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
             MESSAGE = format('%s may not agree an extension: that is a decision of the bureau', auth.app_user());
     END IF;
