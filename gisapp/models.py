@@ -533,6 +533,7 @@ class Finding(Versioned, Base):
     review_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    patch_run_id: Mapped[int | None] = mapped_column(BigInteger)  # written by a parcel job (1650)
 
 
 class User(Versioned, Base):
@@ -576,7 +577,6 @@ class ImportRecord(Base):
 
     __tablename__ = "imports"
     __table_args__ = {"schema": "audit"}
-    patch_run_id: Mapped[int | None] = mapped_column(BigInteger)  # written by a parcel job (1650)
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     kind: Mapped[str] = mapped_column(Text)
     file_name: Mapped[str] = mapped_column(Text)
