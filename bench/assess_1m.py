@@ -42,9 +42,12 @@ TABLE_HEADER = (
 def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of: dt.date) -> dict[int, str]:
     """The idle-land rule written the straightforward way: one parcel at a time, plain Python.
 
-    Same policy as gisapp.rules.idle_land (Order No. 53, Civil Code periods), used only as the
-    reference of this benchmark.
+    Same policy as gisapp.rules.idle_land (Order No. 53, Civil Code periods; late delivery moves
+    the agreed start, overdue delivery exempts, finished exemptions pause the clock), used only as
+    the reference of this benchmark.
     """
+    reasons = {"land_not_delivered", "plan_revision", "state_policy", "petition", "military_relic",
+               "government_act", "force_majeure"}
     wanted = set(parcel_ids)
     grants = inputs["land_grants"]
     progress = inputs["construction_progress"]
@@ -68,6 +71,25 @@ def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of
             return start.replace(year=start.year + years)
         except ValueError:  # 29 February in a common year
             return start.replace(year=start.year + years, day=28)
+
+    def merged(intervals: list[tuple[dt.date, dt.date]]) -> list[list[dt.date]]:
+        out: list[list[dt.date]] = []
+        for lo, hi in sorted(intervals):
+            if out and lo <= out[-1][1] + dt.timedelta(days=1):
+                out[-1][1] = max(out[-1][1], hi)
+            else:
+                out.append([lo, hi])
+        return out
+
+    def paused_end(base: dt.date, years: int, pauses: list[list[dt.date]]) -> tuple[dt.date, int]:
+        """The period's last day with the paused days taken out, and those days."""
+        end, paused = period_end(base, years), 0
+        for lo, hi in pauses:
+            first = max(lo, base + dt.timedelta(days=1))
+            if lo <= end and hi >= first:
+                paused += (hi - first).days + 1
+                end = period_end(base + dt.timedelta(days=paused), years)
+        return end, paused
 
     verdicts: dict[int, str] = {}
     findings: dict[int, tuple[dict, str, str]] = {}  # what the rule states with each verdict
@@ -95,8 +117,16 @@ def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of
         if rep is not None:
             dev = rep["developed_area_m2"] / rep["should_develop_area_m2"]
             inv = rep["invested_wan"] / rep["total_investment_wan"]
-        clock = suspended if started else start
-        ends = period_end(clock, 1) if clock else None
+        due, got = day(g["delivery_due_on"]), day(g["delivered_on"])
+        got = got if got is not None and got <= as_of else None
+        late = (got - due).days if not started and due and got and got > due else 0
+        overdue = not started and due is not None and due < as_of and got is None
+        exempting = [e for e in e_by.get(pid, []) if e["reason_code"] in reasons and day(e["from_on"]) <= as_of]
+        active = [e for e in exempting if day(e["to_on"]) is None or day(e["to_on"]) >= as_of]
+        pauses = merged([(day(e["from_on"]), day(e["to_on"])) for e in exempting
+                         if day(e["to_on"]) is not None and day(e["to_on"]) < as_of])
+        clock = suspended if started else (start + dt.timedelta(days=late) if start else None)
+        ends, paused = paused_end(clock, 1, pauses) if clock else (None, 0)
         verdict = "not_idle"
         if not started and (
             start is None
@@ -110,17 +140,13 @@ def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of
                 verdict = "idle_stalled"
             elif pd.isna(dev) or pd.isna(inv):
                 verdict = "cannot_evaluate"
-        active = [
-            e
-            for e in e_by.get(pid, [])
-            if day(e["from_on"]) <= as_of and (day(e["to_on"]) is None or day(e["to_on"]) >= as_of)
-        ]
-        if verdict.startswith("idle_") and active:
+        active.sort(key=lambda e: day(e["from_on"]))
+        if verdict.startswith("idle_") and (active or overdue):
             verdict = "exempt"
         idle = verdict.startswith("idle_")
         since = ends + dt.timedelta(days=1) if idle or verdict == "exempt" else None
         fee = round(float(g["price_wan"]) * 0.2, 2) if idle else None
-        recovery = idle and as_of > period_end(clock, 2)
+        recovery = idle and as_of > paused_end(clock, 2, pauses)[0]
         evidence = {
             "grant_id": int(g["id"]),
             "contract_no": g["contract_no"],
@@ -134,15 +160,20 @@ def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of
             "price_wan": g["price_wan"],
             "fee_wan": fee,
             "recovery_candidate": recovery,
-            "exemption_reason": active[0]["reason_code"] if active else None,
+            "exemption_reason": active[0]["reason_code"] if active else "land_not_delivered" if overdue else None,
+            "clock": {"from": str(clock + dt.timedelta(days=paused)) if clock and not overdue else None,
+                      "delivery_delay_days": late or None, "delivery_overdue": overdue, "paused_days": paused}
+            if late or paused or overdue else None,
         }
         if idle:
             zh = (f"约定开工日期 {start} 起满一年未动工（截至 {as_of}），自 {since} 起构成闲置；"
                   f"按出让价款 20% 应征闲置费 {fee:.1f} 万元")
             en = f"Not started one full year after {start} (as of {as_of}): idle since {since}; fee {fee:.1f}"
         elif verdict == "exempt":
-            zh = f"满足闲置条件，但因“{active[0]['reason_zh']}”不予认定闲置，应协商处置"
-            en = f"Idle by the rule, but exempt: {active[0]['reason_en']}"
+            name_zh, name_en = ((active[0]["reason_zh"], active[0]["reason_en"]) if active
+                                else ("未按约定交付土地", f"Land not delivered as agreed (due on {due})"))
+            zh = f"满足闲置条件，但因“{name_zh}”不予认定闲置，应协商处置"
+            en = f"Idle by the rule, but exempt: {name_en}"
         elif verdict == "cannot_evaluate":
             zh, en = (
                 f"无法判定：出让合同 {g['contract_no']} 数据不全",

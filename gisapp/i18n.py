@@ -1204,6 +1204,36 @@ TEXTS.update({
     "col.method_code": {"zh": "评估办法代码", "en": "Method code"},
 })
 
+# The idle-land rule's sentences about its clock (gisapp.rules.idle_land, gisapp.rules.idle_clock):
+# late or missing delivery of the land and the days of exemption, which move the period.
+TEXTS.update({
+    "idle.moved.delivery": {"zh": "因未按约定交付土地迟延 {days} 天（约定交地日期 {due}，实际交地日期 {delivered}）",
+                            "en": "{days} day(s) of late delivery (due on {due}, delivered on {delivered})"},
+    "idle.moved.paused": {"zh": "豁免期间 {days} 天不计入", "en": "{days} day(s) of exemption not counted"},
+    "idle.moved.and": {"zh": "，", "en": " and "},
+    "idle.cond.not_started_moved": {
+        "zh": "约定开工日期 {start}，{moved}，顺延至 {clock_from}，自该日起满{years}年未动工（截至 {as_of}）",
+        "en": "Not started {years} after {clock_from}, the agreed start date {start} moved by {moved} (as of {as_of})"},
+    "idle.suffix.paused": {"zh": "（{moved}，期限至 {end} 届满）", "en": " ({moved}; the period ends on {end})"},
+    "idle.suffix.moved": {"zh": "（{moved}）", "en": " ({moved})"},
+    "idle.not_idle.moved": {
+        "zh": "约定开工日期 {start}，{moved}，顺延至 {clock_from}；满{years}年之期至 {end} 届满，截至 {as_of} 尚未满期",
+        "en": "Agreed start date {start}, moved to {clock_from} by {moved}; the period of {years} ends on {end}, "
+              "not yet over as of {as_of}"},
+    "idle.not_idle.awaiting_delivery": {
+        "zh": "约定开工日期 {start}；约定交地日期 {due} 已过，截至 {as_of} 尚未交地（{reason}），闲置期限自交地起顺延计算",
+        "en": "Agreed start date {start}; the land was due for delivery on {due} and not delivered as of {as_of} "
+              "({reason}): the period runs from delivery"},
+    "idle.exempt.not_delivered": {
+        "zh": "{cond}，但约定交地日期 {due} 已过、截至 {as_of} 尚未交地（{reason}），不予认定闲置，应协商处置；"
+              "闲置期限自交地起顺延计算",
+        "en": "{cond}, but exempt: the land was due for delivery on {due} and not delivered as of {as_of} "
+              "({reason}); to be settled by negotiation, the period running from delivery"},
+    "idle.suffix.exempt_now": {"zh": "；自 {since} 起因“{reason}”豁免，豁免期间期限暂停计算，届满日相应推后",
+                               "en": "; exempt since {since} ({reason}): the period does not run meanwhile and "
+                                     "ends that much later"},
+})
+
 #: Labels that state a rule's parameter, filled from the parameter's default by :func:`t`: the
 #: label key, the rule, and for each placeholder the parameter and how it reads ("years": a
 #: number of full years, "number": the number as it is). A new default changes the label.

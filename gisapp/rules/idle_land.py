@@ -11,10 +11,39 @@ date; parcels already reclaimed or exited are out of scope):
   has been suspended for one full year. The suspension is the one open on the as-of date: a
   parcel that resumed and was suspended again counts from its latest suspension;
 - ``exempt``: idle by the above, but an exemption (art. 8 reason code) is active on the as-of
-  date; such land is handled by negotiation, not disposal;
+  date, or the land's delivery is overdue (below); such land is handled by negotiation, not
+  disposal;
 - the fee is 20% of the grant price once idle (art. 14); after two full years the parcel is a
   candidate for recovery without compensation. For stalled land both periods run from the
-  suspension, for not-started land from the agreed start date.
+  suspension, for not-started land from the agreed start date, each moved as follows
+  (:mod:`gisapp.rules.idle_clock`; docs/policy.md §5.1).
+
+Land not delivered as agreed (art. 8(1)), from the grant's delivery due and delivery dates, with
+no exemption recorded by hand:
+
+- *delivered late*: the agreed start moves by the days of the delay (delivered − due), and the
+  years count from the moved date. Due 2022-01-01, delivered 2022-07-01 (181 days late), agreed
+  start 2022-03-01: the year counts from 2022-08-29 and ends at the end of 2023-08-29. The delay,
+  not the later of the agreed start and the delivery, because the agreed start leaves the user
+  time after delivery to prepare (art. 22 asks contracts to leave it; with no agreed start, art. 22
+  counts one year from the actual delivery): counting from the delivery day would take that time
+  away, or nothing at all when the land came late but before the agreed start;
+- *not delivered*, the due date passed (overdue from the day after it): no clock runs; the land
+  is ``exempt`` where it would otherwise be idle, ``not_idle`` before, both saying it waits for
+  delivery. A delivery date after the as-of date is not known on it. Before its due date,
+  undelivered land is judged as any other.
+
+A finished exemption pauses the clock, it does not restart it and is not ignored: its days
+after the clock's start, if it began on or before the period's last day, are not counted, so
+the period ends that many days later. Agreed start 2022-03-01 and an exemption 2022-06-01 to
+2022-11-30 (183 days): the year ends at the end of 2023-08-31 (restarting would give 2023-11-30,
+ignoring it 2023-03-01). Art. 8 takes only the government's time out of the user's period; a new
+start agreed by negotiation (art. 12(1)) is a new agreed start date. While an exemption lasts the
+clock stands still, so the land is ``exempt`` if it is idle counting only the finished ones, and
+``not_idle`` otherwise. Overlapping exemptions count each day once; one that begins after the
+period ended does not reopen it (it still pauses the two years of recovery if they run). A zone
+whose ``exempt_reasons`` leave a reason out neither exempts nor pauses for it, and without
+``land_not_delivered`` late delivery moves nothing.
 
 "One full year" is counted by calendar as the Civil Code counts periods (arts. 201-203; see
 :func:`gisapp.rules.common.anniversary`): the starting day is not counted and the year ends at
@@ -35,13 +64,16 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from gisapp.i18n import TEXTS, label
 from gisapp.rules import columnar as col
+from gisapp.rules import idle_clock
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
 from gisapp.rules.common import (
     MU_PER_M2,
     ZoneParams,
-    anniversary,
     as_day,
     concat_findings,
     findings,
@@ -54,6 +86,7 @@ from gisapp.rules.common import (
 
 ORDER_53 = "国土资源部令第53号"  # 闲置土地处置办法; sources are short: stored with every finding
 IN_FORCE = dt.date(2012, 7, 1)
+NOT_DELIVERED = "land_not_delivered"  # art. 8(1); known from the grant's delivery dates too
 EXEMPT_REASONS = [
     "land_not_delivered",
     "plan_revision",
@@ -66,7 +99,7 @@ EXEMPT_REASONS = [
 
 IDLE = RuleSpec(
     "idle_land",
-    "1.0",
+    "1.1",  # 1.1: late or missing delivery and finished exemptions move the clock
     "闲置土地认定",
     "Idle land (MLR Order No. 53)",
     (
@@ -117,7 +150,8 @@ IDLE = RuleSpec(
             EXEMPT_REASONS,
             f"{ORDER_53}第八条",
             IN_FORCE,
-            "exemption reason codes that exempt land from idle-land disposal",
+            "exemption reason codes that exempt land from idle-land disposal and whose days pause its "
+            "clock; with land_not_delivered, late or missing delivery on the grant counts without a record",
         ),
     ),
 )
@@ -157,7 +191,7 @@ def evaluate(
     """Findings of ``idle_land`` and ``land_inventory`` as of ``as_of``."""
     state = parcel_state(inputs, as_of)
     parts = [
-        idle_findings(state, as_of, overrides),
+        idle_findings(state, inputs["idle_exemptions"], as_of, overrides),
         inventory_findings(inputs["parcels"], state, as_of, overrides),
     ]
     parts = [p for p in parts if not p.empty]
@@ -166,13 +200,14 @@ def evaluate(
 
 def parcel_state(inputs: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataFrame:
     """One row per parcel with a grant signed by ``as_of``: the grant, the latest progress report
-    up to ``as_of``, the suspension open on ``as_of`` and the first exemption active on it."""
+    up to ``as_of`` and the suspension open on ``as_of``."""
     day = as_day(as_of)
     parcels = inputs["parcels"][["id", "zone_id", "status", "area_m2"]].rename(columns={"id": "parcel_id"})
     grants = inputs["land_grants"]
     grants = grants[grants["granted_on"] <= day].sort_values(["parcel_id", "granted_on", "id"])
     grants = grants.drop_duplicates("parcel_id", keep="last")[
-        ["parcel_id", "id", "contract_no", "granted_on", "delivered_on", "agreed_start_on", "price_wan"]
+        ["parcel_id", "id", "contract_no", "granted_on", "delivery_due_on", "delivered_on", "agreed_start_on",
+         "price_wan"]
     ].rename(columns={"id": "grant_id"})
     state = grants.merge(parcels, on="parcel_id", how="inner")
 
@@ -201,20 +236,15 @@ def parcel_state(inputs: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataFram
         how="left",
     )
 
-    ex = inputs["idle_exemptions"]
-    ex = ex[(ex["from_on"] <= day) & (ex["to_on"].isna() | (ex["to_on"] >= day))].sort_values(
-        ["parcel_id", "from_on"]
-    )
-    ex = ex.drop_duplicates("parcel_id", keep="first")[
-        ["parcel_id", "reason_code", "reason_zh", "reason_en", "from_on"]
-    ]
-    state = state.merge(ex.rename(columns={"from_on": "exempt_from"}), on="parcel_id", how="left")
     state["started"] = state["started_on"].notna() & (state["started_on"] <= day)
     return state.reset_index(drop=True)
 
 
-def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame | None) -> pd.DataFrame:
-    """The ``idle_land`` findings of the parcels in ``state`` (see :func:`parcel_state`)."""
+def idle_findings(
+    state: pd.DataFrame, exemptions: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The ``idle_land`` findings of the parcels in ``state`` (see :func:`parcel_state`), with the
+    parcels' ``exemptions`` (``land.idle_exemptions``)."""
     s = state[~state["status"].isin(OUT_OF_SCOPE)].reset_index(drop=True)
     if s.empty:
         return empty_findings()
@@ -233,11 +263,23 @@ def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame |
     status_says_started = s["status"].isin(STARTED_STATUSES).to_numpy()
     suspended = s["suspended_since"].notna().to_numpy()
 
-    # not started: the clock runs from the agreed start; stalled: from the open suspension
-    clock_from = s["agreed_start_on"].where(~s["started"], s["suspended_since"])
+    # art. 8(1): land the government delivered late moves the agreed start by the delay; land not
+    # delivered by its due date has no clock until delivery (a zone that does not count late
+    # delivery as a cause, by the exempt_reasons parameter, counts from the agreed start)
+    delivery_counts = zp.derived(lambda v: NOT_DELIVERED in v["exempt_reasons"], "bool") & ~started
+    late_days, overdue = idle_clock.delivery(s["delivery_due_on"], s["delivered_on"], day)
+    late_days = np.where(delivery_counts, late_days, 0)
+    overdue &= delivery_counts
+    active, pauses = _exemptions(s, exemptions, day, exempt_codes)
+
+    # not started: the clock runs from the agreed start (moved by late delivery); stalled: from the
+    # open suspension; either pauses for the finished exemptions (the active one decides below)
+    moved_start = s["agreed_start_on"] + pd.to_timedelta(late_days, unit="D")
+    base = moved_start.where(~s["started"], s["suspended_since"])
     years = np.where(started, susp_years, idle_years)
-    idle_due = anniversary(clock_from, years)
-    recovery_due = anniversary(clock_from, recov_years)
+    idle_due, paused = idle_clock.period_end(base, years, pauses)
+    recovery_due, _ = idle_clock.period_end(base, recov_years, pauses)
+    clock_from = base + pd.to_timedelta(paused, unit="D")
     full_period = (idle_due < day).fillna(False).to_numpy(dtype=bool)
     recovery = (recovery_due < day).fillna(False).to_numpy(dtype=bool)
 
@@ -255,21 +297,25 @@ def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame |
     idle_not_started = ~cannot & ~started & full_period
     idle_stalled = ~cannot & started & suspended & full_period & (dev_low | inv_low)
     idle = idle_not_started | idle_stalled
-    reason = s["reason_code"].to_numpy(dtype=object)
-    exempting = np.array(
-        [isinstance(r, str) and r in codes for r, codes in zip(reason, exempt_codes)], dtype=bool
-    )
-    exempt = idle & exempting
+    # an exemption in force on the date (recorded, or the overdue delivery) exempts idle land
+    recorded = pd.notna(active["reason_code"])
+    exempt = idle & (recorded | overdue)
     outcome = np.select(
         [cannot, exempt, idle_not_started, idle_stalled],
         [CANNOT_EVALUATE, "exempt", "idle_not_started", "idle_stalled"],
         "not_idle",
     )
+    reason = np.where(recorded, active["reason_code"], np.where(overdue, NOT_DELIVERED, None))
+    overdue_from = (s["delivery_due_on"] + pd.Timedelta(days=1)).to_numpy(dtype="datetime64[ns]")
+    exempt_from = pd.Series(np.where(recorded, active["from_on"],
+                                     np.where(overdue, overdue_from, np.datetime64("NaT"))))
 
     price = s["price_wan"].to_numpy(dtype="float64")
     fee = np.where(idle & ~exempt, np.round(price * fee_rate, 2), np.nan)
     idle_since = (idle_due + pd.Timedelta(days=1)).where(pd.Series(idle), pd.NaT)
     recovery_from = (recovery_due + pd.Timedelta(days=1)).where(pd.Series(idle & ~exempt & recovery), pd.NaT)
+    delivered_on = s["delivered_on"].where(s["delivered_on"] <= day, pd.NaT)
+    clock_from = clock_from.where(pd.Series(~overdue), pd.NaT)  # no clock until delivery
 
     ev = {
         "grant_id": s["grant_id"].astype("int64").tolist(),
@@ -285,9 +331,13 @@ def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame |
         "fee_wan": round_list(fee, 2),
         "recovery_candidate": (idle & ~exempt & recovery).tolist(),
         "recovery_from": iso_dates(recovery_from),
-        "exemption_reason": [r if isinstance(r, str) else None for r in reason],
-        "exempt_from": iso_dates(s["exempt_from"]),
+        "exemption_reason": reason.tolist(),
+        "exempt_from": iso_dates(exempt_from),
+        "delivery_due_on": iso_dates(s["delivery_due_on"]),
+        "delivered_on": iso_dates(delivered_on),
+        "clock_from": iso_dates(clock_from),
     }
+    moved = (late_days > 0) | (paused > 0) | overdue
     evidence = col.evidence_column(col.json_objects({
         "grant_id": col.j_int(s["grant_id"]),
         "contract_no": col.j_str(s["contract_no"]),
@@ -302,17 +352,22 @@ def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame |
         "fee_wan": col.j_float(fee, 2),
         "recovery_candidate": col.j_bool(idle & ~exempt & recovery),
         "recovery_from": col.j_date(recovery_from),
-        "exemption_reason": col.j_str([r if isinstance(r, str) else None for r in reason]),
-        "exempt_from": col.j_date(s["exempt_from"]),
+        "exemption_reason": col.j_str(ev["exemption_reason"]),
+        "exempt_from": col.j_date(exempt_from),
+        "clock": _clock_evidence(moved, clock_from, s["delivery_due_on"], delivered_on, late_days, overdue, paused),
     }))
     flags = {
         "cannot_start": cannot_start,
         "cannot_status": cannot_status,
         "dev_low": dev_low,
         "inv_low": inv_low,
+        "overdue": overdue,
+        "recorded": recorded,
     }
     shares = {"developed": dev_share, "invested": inv_share}
-    zh, en = _explain(s, ev, shares, outcome, day, zp, flags)
+    clock = {"late_days": late_days, "paused": paused, "reason_zh": active["reason_zh"],
+             "reason_en": active["reason_en"]}
+    zh, en = _explain(s, ev, shares, outcome, day, zp, flags, clock)
     frame = findings(
         IDLE,
         as_of,
@@ -328,6 +383,52 @@ def idle_findings(state: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame |
         explanation_en=en,
     )
     return frame
+
+
+def _clock_evidence(moved, clock_from, due_on, delivered_on, late_days, overdue, paused) -> pa.Array:
+    """The evidence key ``clock``: null where the period runs from the agreed start (or the
+    suspension) as it is; else what moved it and the day it counts from (null while the land
+    waits for delivery). An object only for the few rows it concerns: a million findings
+    otherwise carry ~150 bytes more each."""
+    n = len(moved)
+    rows = np.flatnonzero(moved)
+    out = pc.fill_null(pa.nulls(n, pa.string()), "null")
+    if rows.size == 0:
+        return out
+    late = late_days[rows]
+    obj = col.json_objects({
+        "from": col.j_date(clock_from.iloc[rows]),
+        "delivery_due_on": col.j_date(due_on.iloc[rows]),
+        "delivered_on": col.j_date(delivered_on.iloc[rows]),
+        "delivery_delay_days": col.j_int(np.where(late > 0, late, np.nan)),
+        "delivery_overdue": col.j_bool(overdue[rows]),
+        "paused_days": col.j_int(paused[rows]),
+    })
+    return col.replace_rows(out, rows, obj)
+
+
+def _exemptions(
+    s: pd.DataFrame, exemptions: pd.DataFrame, day: pd.Timestamp, exempt_codes: np.ndarray
+) -> tuple[dict[str, np.ndarray], idle_clock.Pauses]:
+    """The exemptions of the parcels of ``s`` whose reason exempts in the parcel's zone: per row
+    the first one in force on ``day`` (arrays reason_code, reason_zh, reason_en: None where none;
+    from_on: NaT), and the finished ones as the clock's pauses."""
+    rows = pd.Index(s["parcel_id"]).get_indexer(exemptions["parcel_id"])
+    exempting = np.array([r >= 0 and c in exempt_codes[r]
+                          for r, c in zip(rows.tolist(), exemptions["reason_code"].tolist())], dtype=bool)
+    ex = exemptions[exempting].assign(row=rows[exempting])
+    begun = (ex["from_on"] <= day).to_numpy()
+    over = (ex["to_on"].notna() & (ex["to_on"] < day)).to_numpy()
+    now = ex[begun & ~over].sort_values(["row", "from_on"], kind="stable").drop_duplicates("row")
+    at = now["row"].to_numpy()
+    active: dict[str, np.ndarray] = {}
+    for c in ("reason_code", "reason_zh", "reason_en"):
+        active[c] = np.full(len(s), None, dtype=object)
+        active[c][at] = now[c].to_numpy(dtype=object)
+    active["from_on"] = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
+    active["from_on"][at] = now["from_on"].to_numpy(dtype="datetime64[ns]")
+    done = ex[begun & over]
+    return active, idle_clock.merged_pauses(done["row"], done["from_on"], done["to_on"])
 
 
 def _yz(n: int) -> str:
@@ -355,11 +456,14 @@ def _explain(
     day: pd.Timestamp,
     zp: ZoneParams,
     flags: dict[str, np.ndarray],
+    clock: dict,
 ) -> tuple[list[str], list[str]]:
     """One sentence in Chinese and English per parcel naming the dates, numbers and thresholds.
 
     Built per outcome with list comprehensions over the rows of that outcome (fast enough for a
-    million parcels); every number shown is the one that decided.
+    million parcels); every number shown is the one that decided. Where late delivery or
+    exemptions moved the clock, the sentence says by how much and from when it counts (the
+    vocabulary's ``idle.*`` texts).
     """
     n = len(s)
     as_of = day.date().isoformat()
@@ -385,6 +489,21 @@ def _explain(
     def put(idx: list[int], texts_zh, texts_en) -> None:
         for i, z, e in zip(idx, texts_zh, texts_en):
             zh[i], en[i] = z, e
+
+    # what moved the clock, for the few rows it moved: late delivery and paused exemption days
+    # (land still waiting for delivery has no clock: its sentences say so instead)
+    late, paused = clock["late_days"], clock["paused"]
+    moved = ((late > 0) | (paused > 0)) & ~flags["overdue"]
+    delivery_due, delivered, clock_from = ev["delivery_due_on"], ev["delivered_on"], ev["clock_from"]
+    moved_zh: dict[int, str] = {}
+    moved_en: dict[int, str] = {}
+    for i in rows(moved):
+        parts = [(k, v) for k, v in (("idle.moved.delivery", late[i]), ("idle.moved.paused", paused[i])) if v > 0]
+        for lang, out in (("zh", moved_zh), ("en", moved_en)):
+            out[i] = TEXTS["idle.moved.and"][lang].join(
+                TEXTS[k][lang].format(days=v, due=delivery_due[i], delivered=delivered[i]) for k, v in parts
+            )
+    not_delivered = {lang: label("exempt_reason", NOT_DELIVERED, lang) for lang in ("zh", "en")}
 
     cannot = outcome == CANNOT_EVALUATE
     idx = rows(cannot & flags["cannot_start"])
@@ -422,9 +541,14 @@ def _explain(
     not_started = np.array([v is None for v in started_on], dtype=bool)
     cond_zh: dict[int, str] = {}
     cond_en: dict[int, str] = {}
-    for i in rows(cond & not_started):
+    for i in rows(cond & not_started & ~moved):
         cond_zh[i] = f"约定开工日期 {start[i]} 起满{nyz[i]}年未动工（截至 {as_of}）"
         cond_en[i] = f"Not started {nye[i]} after the agreed start date {start[i]} (as of {as_of})"
+    for i in rows(cond & not_started & moved):
+        for lang, out, years, text in (("zh", cond_zh, nyz, moved_zh), ("en", cond_en, nye, moved_en)):
+            out[i] = TEXTS["idle.cond.not_started_moved"][lang].format(
+                start=start[i], moved=text[i], clock_from=clock_from[i], years=years[i], as_of=as_of
+            )
     dev_low, inv_low = flags["dev_low"], flags["inv_low"]
     for i in rows(cond & ~not_started):
         low_zh = "、".join(
@@ -450,8 +574,25 @@ def _explain(
             f"Started on {started_on[i]} but {low_en}, and suspended since {susp[i]} for {sye[i]} "
             f"(as of {as_of})"
         )
-    idx = rows(outcome == "exempt")
-    reason_zh, reason_en, ex_from = s["reason_zh"].tolist(), s["reason_en"].tolist(), ev["exempt_from"]
+        if moved[i]:
+            cond_zh[i] += TEXTS["idle.suffix.paused"]["zh"].format(moved=moved_zh[i], end=due[i])
+            cond_en[i] += TEXTS["idle.suffix.paused"]["en"].format(moved=moved_en[i], end=due[i])
+    recorded, overdue = flags["recorded"], flags["overdue"]
+    idx = rows((outcome == "exempt") & ~recorded)
+    put(
+        idx,
+        *(
+            [
+                TEXTS["idle.exempt.not_delivered"][lang].format(
+                    cond=conds[i], due=delivery_due[i], as_of=as_of, reason=not_delivered[lang]
+                )
+                for i in idx
+            ]
+            for lang, conds in (("zh", cond_zh), ("en", cond_en))
+        ),
+    )
+    idx = rows((outcome == "exempt") & recorded)
+    reason_zh, reason_en, ex_from = clock["reason_zh"], clock["reason_en"], ev["exempt_from"]
     put(
         idx,
         [
@@ -494,7 +635,33 @@ def _explain(
     )
 
     not_idle = outcome == "not_idle"
-    idx = rows(not_idle & not_started)
+    idx = rows(not_idle & not_started & overdue)
+    put(
+        idx,
+        *(
+            [
+                TEXTS["idle.not_idle.awaiting_delivery"][lang].format(
+                    start=start[i], due=delivery_due[i], as_of=as_of, reason=not_delivered[lang]
+                )
+                for i in idx
+            ]
+            for lang in ("zh", "en")
+        ),
+    )
+    idx = rows(not_idle & not_started & ~overdue & moved)
+    put(
+        idx,
+        *(
+            [
+                TEXTS["idle.not_idle.moved"][lang].format(
+                    start=start[i], moved=text[i], clock_from=clock_from[i], years=years[i], end=due[i], as_of=as_of
+                )
+                for i in idx
+            ]
+            for lang, text, years in (("zh", moved_zh, nyz), ("en", moved_en, nye))
+        ),
+    )
+    idx = rows(not_idle & not_started & ~overdue & ~moved)
     put(
         idx,
         [f"约定开工日期 {start[i]}，满{nyz[i]}年之期至 {due[i]} 届满，截至 {as_of} 尚未满期" for i in idx],
@@ -527,6 +694,9 @@ def _explain(
             for i in idx
         ],
     )
+    for i in rows(not_idle & ~not_started & ~no_susp & running & moved):
+        zh[i] += TEXTS["idle.suffix.moved"]["zh"].format(moved=moved_zh[i])
+        en[i] += TEXTS["idle.suffix.moved"]["en"].format(moved=moved_en[i])
     idx = rows(not_idle & ~not_started & ~no_susp & ~running)
     put(
         idx,
@@ -543,6 +713,11 @@ def _explain(
             for i in idx
         ],
     )
+    # an exemption in force on land not idle (yet): the clock is paused while it lasts
+    ex_from = ev["exempt_from"]
+    for i in rows(not_idle & recorded & (not_started | (~no_susp & running))):
+        zh[i] += TEXTS["idle.suffix.exempt_now"]["zh"].format(since=ex_from[i], reason=clock["reason_zh"][i])
+        en[i] += TEXTS["idle.suffix.exempt_now"]["en"].format(since=ex_from[i], reason=clock["reason_en"][i])
     return zh, en
 
 

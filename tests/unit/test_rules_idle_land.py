@@ -216,7 +216,13 @@ def test_an_exemption_outside_the_as_of_date_does_not_exempt():
         }
     ]
     assert idle(D(2023, 12, 31), **kw)["outcome"] == "exempt"
-    assert idle(D(2024, 1, 1), **kw)["outcome"] == "idle_not_started"
+    # once over, its days (2022-03-02 to 2023-12-31, 670) are not counted: the year runs from its
+    # last day, as if that were the agreed start (tests/unit/test_rules_idle_clock.py)
+    f = idle(D(2024, 1, 1), **kw)
+    assert f["outcome"] == "not_idle" and f["evidence"]["clock"]["paused_days"] == 670
+    assert f["evidence"]["clock"]["from"] == "2023-12-31" and f["evidence"]["period_ends_on"] == "2024-12-31"
+    assert idle(D(2024, 12, 31), **kw)["outcome"] == "not_idle"
+    assert idle(D(2025, 1, 1), **kw)["evidence"]["idle_since"] == "2025-01-01"
     kw["exemptions"][0].update(from_on="2025-01-01", to_on=None)
     assert idle(D(2024, 6, 1), **kw)["outcome"] == "idle_not_started"
 

@@ -6,11 +6,19 @@ import doctest
 
 import pytest
 
-from gisapp.rules import assessment_coverage, boundary_qa, common, green_balance, quotas, zone_performance
+from gisapp.rules import (
+    assessment_coverage,
+    boundary_qa,
+    common,
+    green_balance,
+    idle_clock,
+    quotas,
+    zone_performance,
+)
 
 
 @pytest.mark.parametrize("module", [common, green_balance, quotas, zone_performance, assessment_coverage,
-                                    boundary_qa], ids=lambda m: m.__name__.rsplit(".", 1)[1])
+                                    boundary_qa, idle_clock], ids=lambda m: m.__name__.rsplit(".", 1)[1])
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
