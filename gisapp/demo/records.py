@@ -31,7 +31,8 @@ SCENARIOS = [
     ("unbuilt_recent", "granted_unbuilt", 0.05),        # agreed start less than a year ago: not idle
     ("unbuilt_idle", "granted_unbuilt", 0.03),          # not started one full year after the agreed start
     ("unbuilt_exempt", "granted_unbuilt", 0.015),       # would be idle, but a government cause exempts it
-    ("unbuilt_undelivered", "granted_unbuilt", 0.01),   # land not delivered as agreed: exempt
+    ("unbuilt_undelivered", "granted_unbuilt", 0.01),   # land not delivered as agreed: exempt (half of
+    # them are unbuilt_delivered_late instead: delivered late, the start moved by the delay, not idle yet)
     ("building_active", "under_construction", 0.07),
     ("building_stalled_idle", "under_construction", 0.025),   # < 1/3 developed, suspended > 1 year
     ("building_stalled_recent", "under_construction", 0.015),  # suspended < 1 year
@@ -49,8 +50,8 @@ SCENARIOS = [
 BUILT = {"completed", "production", "production_startup", "low_efficiency_confirmed", "transferred"}
 STARTED = BUILT | {"building_active", "building_stalled_idle", "building_stalled_recent", "building_edge_exact",
                    "building_restarted", "in_disposal"}
-GRANTED = STARTED | {"unbuilt_recent", "unbuilt_idle", "unbuilt_exempt", "unbuilt_undelivered", "idle_confirmed",
-                     "reclaimed"}
+GRANTED = STARTED | {"unbuilt_recent", "unbuilt_idle", "unbuilt_exempt", "unbuilt_undelivered",
+                     "unbuilt_delivered_late", "idle_confirmed", "reclaimed"}
 METRIC_YEARS = (2023, 2024, 2025)
 
 
@@ -89,7 +90,11 @@ def build_parcel_attributes(parcels: pd.DataFrame, zone_codes: dict[int, str], g
     scenario = np.where(grantable, rng.choice(names, size=n, p=shares / shares.sum()), "public_land")
     # reserved (留白) land is never supplied
     scenario[land_use == "16"] = "unsupplied"
-    status_of = {s: st for s, st, _ in SCENARIOS} | {"public_land": "completed"}
+    # every other parcel whose land was not delivered on time was delivered late (not a draw of its
+    # own, so that the other parcels' draws stay as they were)
+    scenario[np.flatnonzero(scenario == "unbuilt_undelivered")[1::2]] = "unbuilt_delivered_late"
+    status_of = {s: st for s, st, _ in SCENARIOS} | {"public_land": "completed",
+                                                     "unbuilt_delivered_late": "granted_unbuilt"}
     status = np.array([status_of[s] for s in scenario])
     area = parcels["area_local_m2"].to_numpy()
 
@@ -151,7 +156,8 @@ def build_grants(parcels: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
     m = mask.sum()
     # agreed start relative to the demo date, by scenario
     start_offset = np.select(
-        [s == "unbuilt_recent", np.isin(s, ["unbuilt_idle", "unbuilt_exempt", "unbuilt_undelivered"]),
+        [s == "unbuilt_recent",
+         np.isin(s, ["unbuilt_idle", "unbuilt_exempt", "unbuilt_undelivered", "unbuilt_delivered_late"]),
          s == "idle_confirmed", np.isin(s, list(BUILT)), s == "reclaimed"],
         [rng.integers(-300, 200, m), -rng.integers(400, 1100, m), -rng.integers(900, 1800, m),
          -rng.integers(2000, 6500, m), -rng.integers(1500, 3000, m)],
@@ -162,6 +168,14 @@ def build_grants(parcels: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
     delivered = delivery_due.copy()
     undelivered = s == "unbuilt_undelivered"
     delivered[undelivered] = np.datetime64("NaT")
+    # delivered late (MLR Order No. 53 art. 8(1)): the agreed start moves by the delay, to 305 days
+    # before the demo date, so the year runs on past it (not idle yet, the finding names the dates)
+    late = s == "unbuilt_delivered_late"
+    days_since_start = (AS_OF - agreed_start[late]).astype("int64")
+    delivered[late] = _dates(delivery_due[late], days_since_start - 305)
+    # and every fourth idle parcel's land came 10 days late: idle all the same, 10 days later
+    late_idle = np.flatnonzero(s == "unbuilt_idle")[::4]
+    delivered[late_idle] = _dates(delivery_due[late_idle], np.full(late_idle.size, 10))
     standardized = granted_on >= np.datetime64("2017-01-01")
     standardized &= rng.random(m) < 0.8
     notice = np.where(rng.random(m) < 0.1, rng.integers(7, 20, m), rng.integers(30, 75, m))
@@ -252,15 +266,16 @@ def build_progress(parcels: pd.DataFrame, grants: pd.DataFrame, rng: np.random.G
 
 
 def build_exemptions(grants: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Exemptions from idle-land disposal for the exempt scenarios (MLR Order No. 53 art. 8)."""
+    """Exemptions from idle-land disposal for the exempt scenarios (MLR Order No. 53 art. 8).
+
+    Land not delivered on time (unbuilt_undelivered) has none: the rule knows it from the grant's
+    delivery dates, without an exemption recorded by hand.
+    """
     rows = []
     reasons = ["plan_revision", "state_policy", "military_relic", "government_act", "force_majeure", "petition"]
-    for _, g in grants[grants["scenario"].isin(["unbuilt_exempt", "unbuilt_undelivered"])].iterrows():
-        if g["scenario"] == "unbuilt_undelivered":
-            rows.append((g["parcel_id"], "land_not_delivered", g["delivery_due_on"], None, "合成数据：政府未按约定交地"))
-        else:
-            reason = reasons[int(rng.integers(0, len(reasons)))]
-            rows.append((g["parcel_id"], reason, g["agreed_start_on"], None, "合成数据：政府原因致未动工"))
+    for _, g in grants[grants["scenario"] == "unbuilt_exempt"].iterrows():
+        reason = reasons[int(rng.integers(0, len(reasons)))]
+        rows.append((g["parcel_id"], reason, g["agreed_start_on"], None, "合成数据：政府原因致未动工"))
     ex = pd.DataFrame(rows, columns=["parcel_id", "reason_code", "from_on", "to_on", "note"])
     ex.insert(0, "id", np.arange(1, len(ex) + 1))
     return ex

@@ -73,7 +73,8 @@ IDLE_EXPECTED = {
     "building_stalled_idle": "idle_stalled",
     "in_disposal": "idle_stalled",
     "unbuilt_exempt": "exempt",
-    "unbuilt_undelivered": "exempt",
+    "unbuilt_undelivered": "exempt",  # from the grant's delivery dates, no exemption recorded
+    "unbuilt_delivered_late": "not_idle",  # the start moved by the delay: the year runs on
     "unbuilt_recent": "not_idle",
     "building_active": "not_idle",
     "building_stalled_recent": "not_idle",
@@ -98,6 +99,22 @@ def test_idle_land_matches_every_demo_scenario(isolated_engine, first_run, scena
     assert idle["explanation_zh"].str.contains("闲置费").all()
 
 
+def test_late_or_missing_delivery_is_named_in_the_demo_findings(isolated_engine, first_run, scenario):
+    f = outcomes_by_scenario(isolated_engine, "idle_land", scenario)
+    undelivered = f[f["scenario"] == "unbuilt_undelivered"]
+    assert len(undelivered) and undelivered["evidence"].map(lambda e: e["exemption_reason"]).eq(
+        "land_not_delivered").all()
+    assert undelivered["explanation_zh"].str.contains("尚未交地").all()
+    late = f[f["scenario"] == "unbuilt_delivered_late"]
+    assert len(late) and late["evidence"].map(lambda e: e["clock"]["delivery_delay_days"] > 0).all()
+    assert late["explanation_zh"].str.contains("实际交地日期").all()
+    assert late["explanation_en"].str.contains("late delivery").all()
+    # some idle land was delivered late too: idle all the same, the delay named
+    idle_late = f[(f["scenario"] == "unbuilt_idle") & f["evidence"].map(lambda e: e["clock"] is not None)]
+    assert len(idle_late) and set(idle_late["outcome"]) == {"idle_not_started"}
+    assert idle_late["explanation_zh"].str.contains("迟延 10 天").all()
+
+
 def test_land_inventory_matches_the_demo_scenarios(isolated_engine, first_run, scenario):
     f = outcomes_by_scenario(isolated_engine, "land_inventory", scenario)
     unsupplied = f[f["outcome"] == "approved_unsupplied"]
@@ -108,6 +125,7 @@ def test_land_inventory_matches_the_demo_scenarios(isolated_engine, first_run, s
         "unbuilt_idle",
         "unbuilt_exempt",
         "unbuilt_undelivered",
+        "unbuilt_delivered_late",
         "idle_confirmed",
     }
     assert (scenario == "unsupplied").sum() == len(unsupplied)

@@ -51,9 +51,12 @@ def test_generation_is_deterministic():
     ("agreed start less than a year ago (not idle)", """
         SELECT count(*) FROM land.parcels p JOIN land.land_grants g ON g.parcel_id = p.id
         WHERE p.status = 'granted_unbuilt' AND g.agreed_start_on > :year_before""", True),
-    ("exempt: land not delivered", """
-        SELECT count(*) FROM land.idle_exemptions e JOIN land.land_grants g ON g.parcel_id = e.parcel_id
-        WHERE e.reason_code = 'land_not_delivered' AND g.delivered_on IS NULL""", True),
+    ("exempt: land not delivered, due date passed (known from the grant, not recorded by hand)", """
+        SELECT count(*) FROM land.land_grants g
+        WHERE g.delivered_on IS NULL AND g.delivery_due_on < :as_of
+          AND NOT EXISTS (SELECT 1 FROM land.idle_exemptions e WHERE e.parcel_id = g.parcel_id)""", True),
+    ("land delivered after its due date", """
+        SELECT count(*) FROM land.land_grants g WHERE g.delivered_on > g.delivery_due_on""", True),
     ("exempt: other government causes", """
         SELECT count(DISTINCT reason_code) FROM land.idle_exemptions WHERE reason_code <> 'land_not_delivered'""", True),
     ("started, < 1/3 developed, suspended over a year (idle)", """
