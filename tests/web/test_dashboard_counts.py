@@ -74,6 +74,6 @@ def test_the_quota_chart_shows_every_year(client, engine):
     years = sorted({int(y) for y in frames["quota_use"]["year"]})
     assert len(years) > 1
     figure = page._figures(frames, "zh")["quota_use"]
-    shown = {x for trace in figure.data for x in trace.x}
+    shown = {x for trace in figure["data"] for x in trace["x"]}
     for year in years:
         assert any(x.endswith(t("dash.quota_years", "zh", year=year)) for x in shown), year

@@ -10,13 +10,13 @@ from __future__ import annotations
 import dash
 import dash_ag_grid as dag
 import pandas as pd
-import plotly.express as px
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 
 from gisapp.catalog.registry import get_layer
 from gisapp.db.engine import get_engine
 from gisapp.i18n import t
 from gisapp.queries import dashboard as data
+from gisapp.web import charts
 from gisapp.web.components import header, page_lang, page_url
 from gisapp.web.tables import header as column_header
 from gisapp.web.tables import localized_columns
@@ -123,8 +123,9 @@ def _section(name: str, figure, frame: pd.DataFrame, zone: str | None, lang: str
         body.append(html.P(t("dash.empty", lang), className="muted"))
     else:
         if figure is not None:
-            figure.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, height=figure.layout.height or 340,
-                                 legend_title_text="")
+            layout = figure["layout"]
+            layout.update(margin={"l": 40, "r": 10, "t": 30, "b": 40}, height=layout.get("height") or 340)
+            layout["legend"]["title"] = {"text": ""}
             body.append(dcc.Graph(id=f"dash-graph-{name}", figure=figure, config={"displaylogo": False}))
         body.append(dag.AgGrid(
             id=f"dash-grid-{name}",
@@ -163,7 +164,7 @@ def _kpis(frames: dict[str, pd.DataFrame], lang: str) -> html.Div:
 
 
 def _figures(frames: dict[str, pd.DataFrame], lang: str) -> dict:
-    """One Plotly figure per dataset (None where a table says it better)."""
+    """One Plotly figure (a dict, gisapp.web.charts) per dataset (None where a table says it better)."""
     L = {c: column_header(c, lang) for f in frames.values() for c in localized_columns(f, lang).columns}
     figs: dict = {}
     f = localized_columns(frames["approved_vs_used"], lang)
@@ -174,46 +175,44 @@ def _figures(frames: dict[str, pd.DataFrame], lang: str) -> dict:
                  "built_ha": t("dash.series.built", lang)}
         series_colors = {names[k]: color(f"series.{k.removesuffix('_ha')}") for k in names}
         long["series"] = long["series"].map(names)
-        figs["approved_vs_used"] = px.bar(long, x="zone_name", y="ha", color="series", barmode="group",
-                                          labels={"zone_name": L["zone_name"], "ha": t("dash.unit.ha", lang)},
-                                          color_discrete_map=series_colors)
+        figs["approved_vs_used"] = charts.bar(long, "zone_name", "ha", "series", barmode="group",
+                                              labels={"zone_name": L["zone_name"], "ha": t("dash.unit.ha", lang),
+                                                      "series": ""},
+                                              colors=series_colors)
     f = localized_columns(frames["land_use_mix"], lang)
     if not f.empty:
-        figs["land_use_mix"] = px.bar(f, x="zone_name", y="area_ha", color="land_use", labels=L)
+        figs["land_use_mix"] = charts.bar(f, "zone_name", "area_ha", "land_use", labels=L)
     raw = frames["status_breakdown"]
     f = localized_columns(raw, lang)
     if not f.empty:
         colors = _colors("status", raw["status"], f["status"])
-        figs["status_breakdown"] = px.bar(f, x="zone_name", y="area_ha", color="status", labels=L,
-                                          color_discrete_map=colors)
+        figs["status_breakdown"] = charts.bar(f, "zone_name", "area_ha", "status", labels=L, colors=colors)
     raw = frames["idle_land"]
     f = localized_columns(raw, lang)
     if not f.empty:
-        figs["idle_land"] = px.bar(f, x="zone_name", y="area_ha", color="outcome", labels=L,
-                                   hover_data=["fee_wan", "parcels"],
-                                   color_discrete_map=_colors("outcome", raw["outcome"], f["outcome"]))
+        figs["idle_land"] = charts.bar(f, "zone_name", "area_ha", "outcome", labels=L, hover=("fee_wan", "parcels"),
+                                       colors=_colors("outcome", raw["outcome"], f["outcome"]))
     raw = frames["per_mu"]
     f = localized_columns(raw, lang)
     if not f.empty:
         colors = _colors("outcome", raw["outcome"], f["outcome"])
-        figs["per_mu"] = px.bar(f, x="zone_name", y="parcels", color="outcome", labels=L, color_discrete_map=colors)
+        figs["per_mu"] = charts.bar(f, "zone_name", "parcels", "outcome", labels=L, colors=colors)
     f = localized_columns(frames["grants_pipeline"], lang)
     if not f.empty:
         stages = f.groupby(["stage_order", "stage"], as_index=False)["grants"].sum().sort_values("stage_order")
-        figs["grants_pipeline"] = px.funnel(stages, x="grants", y="stage", labels=L)
+        figs["grants_pipeline"] = charts.funnel(stages, "grants", "stage", labels=L)
     raw = frames["grants_review"]
     f = localized_columns(raw, lang)
     if not f.empty:
         totals = f.groupby(["rule", "outcome"], as_index=False)["grants"].sum()
-        figs["grants_review"] = px.bar(totals, x="rule", y="grants", color="outcome", labels=L,
-                                       color_discrete_map=_colors("outcome", raw["outcome"], f["outcome"]))
+        figs["grants_review"] = charts.bar(totals, "rule", "grants", "outcome", labels=L,
+                                           colors=_colors("outcome", raw["outcome"], f["outcome"]))
     f = localized_columns(frames["green_balance"], lang)
     if not f.empty:
         f = f.assign(sign=f["margin_ha"].map(lambda v: "+" if (v or 0) >= 0 else "−"))
-        figs["green_balance"] = px.bar(f, x="zone_name", y="margin_ha", color="sign", labels=L,
-                                       color_discrete_map={k: color(f"sign.{k}") for k in "+−"},
-                                       hover_data=["outcome"])
-        figs["green_balance"].update_layout(showlegend=False)
+        figs["green_balance"] = charts.bar(f, "zone_name", "margin_ha", "sign", labels={**L, "sign": ""},
+                                           colors={k: color(f"sign.{k}") for k in "+−"}, hover=("outcome",))
+        figs["green_balance"]["layout"]["showlegend"] = False
     f = localized_columns(frames["quota_use"], lang)
     if not f.empty:
         # every year, not only the latest: a district that escalates year after year shows as such
@@ -222,21 +221,24 @@ def _figures(frames: dict[str, pd.DataFrame], lang: str) -> dict:
                  "used": t("dash.series.used_quota", lang), "escalated": t("dash.series.escalated", lang)}
         long = f.melt(id_vars=["where", "resource"], value_vars=list(names), var_name="series", value_name="amount")
         long["series"] = long["series"].map(names)
-        fig = px.bar(long, x="where", y="amount", color="series", barmode="group", facet_col="resource",
-                     facet_col_wrap=3, labels={"where": "", "amount": ""}, facet_row_spacing=0.12,
-                     color_discrete_map={names[k]: color(f"series.{'used_quota' if k == 'used' else k}")
-                                         for k in names})
-        fig.update_yaxes(matches=None, showticklabels=True)
-        fig.update_xaxes(tickangle=-60)
-        fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-        fig.update_layout(height=620)
+        fig = charts.facet_bars(long, "where", "amount", "series", "resource", wrap=3, row_spacing=0.12,
+                                labels={"where": "", "amount": "", "series": "", "resource": L["resource"]},
+                                colors={names[k]: color(f"series.{'used_quota' if k == 'used' else k}")
+                                        for k in names})
+        for name, axis in fig["layout"].items():
+            if name.startswith("yaxis"):  # each resource on its own scale, each with its ticks
+                axis.pop("matches", None)
+                axis["showticklabels"] = True
+            elif name.startswith("xaxis"):
+                axis["tickangle"] = -60
+        fig["layout"]["height"] = 620
         figs["quota_use"] = fig
     raw = frames["zone_evaluation"]
     f = localized_columns(raw, lang)
     if not f.empty:
-        figs["zone_evaluation"] = px.bar(f, x="zone_name", y="score", color="outcome", labels=L,
-                                         hover_data=["rank_national", "rank_regional"],
-                                         color_discrete_map=_colors("outcome", raw["outcome"], f["outcome"]))
+        figs["zone_evaluation"] = charts.bar(f, "zone_name", "score", "outcome", labels=L,
+                                             hover=("rank_national", "rank_regional"),
+                                             colors=_colors("outcome", raw["outcome"], f["outcome"]))
     return figs
 
 
