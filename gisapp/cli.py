@@ -577,5 +577,174 @@ def export_cmd(layer_id: str, file: str, fmt: str | None, crs: str, zone: str | 
     click.echo(f"wrote {path}")
 
 
+# -- cases ----------------------------------------------------------------------------------------
+
+@main.group()
+def cases() -> None:
+    """Disposal and exit cases (docs/casework.md): list, show, open, record a step, pay, close."""
+
+
+def _case_actor(username: str | None):
+    """The account a command acts as (its role and zones: row-level security applies as on the web)."""
+    from gisapp.db.context import Actor
+    from gisapp.db.engine import owner_engine
+    from gisapp.queries.users import find_account
+
+    if username is None:
+        return None
+    account = find_account(owner_engine(), username)
+    if account.disabled:
+        raise GisappError(f"the account {username} is disabled")
+    return Actor(account.username, account.role, account.zone_ids)
+
+
+def _case_call(func, *args, lang: str = "en"):
+    """Run a casework query; a refusal becomes a sentence (ValidationFailed: each field's message)."""
+    from gisapp.casework.text import problems
+    from gisapp.queries.edit_errors import ValidationFailed
+
+    try:
+        return func(*args)
+    except ValidationFailed as exc:
+        raise GisappError(problems(exc.problems, lang)) from None
+
+
+_AS = click.option("--as", "username", required=True, help="The account acting (gisapp users list).")
+_LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+
+
+@cases.command("list")
+@click.option("--as", "username", default=None, help="Read as this account (default: everything).")
+@click.option("--zone", default=None, help="Zone code.")
+@click.option("--kind", default=None, help="idle_land_disposal, low_efficiency_exit or zone_rectification.")
+@click.option("--state", type=click.Choice(["open", "closed", "all"]), default="open", show_default=True)
+@click.option("--overdue", is_flag=True, help="Only cases with a step or money overdue.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Overdue as of this day (default: the date findings are as of, `gisapp clock`).")
+@_LANG
+@friendly
+def cases_list(username, zone, kind, state, overdue, as_of, lang) -> None:
+    """The cases, one line each: next steps, what is overdue, money due."""
+    from gisapp.casework.queries import list_cases
+    from gisapp.casework.text import summary_lines
+    from gisapp.db.engine import get_engine
+
+    ensure_database(owner=False)
+    found = list_cases(get_engine(), _case_actor(username), zone=zone, kind=kind, state=state, overdue_only=overdue,
+                       as_of=as_of and as_of.date())
+    for line in summary_lines(found, lang):
+        click.echo(line)
+    click.echo(f"({len(found)} case(s))")
+
+
+@cases.command("show")
+@click.argument("code")
+@click.option("--as", "username", default=None, help="Read as this account (default: everything).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+@_LANG
+@friendly
+def cases_show(code, username, as_of, lang) -> None:
+    """A case's record: steps with their due dates and articles, next steps, money, extensions."""
+    from gisapp.casework.queries import case_timeline
+    from gisapp.casework.text import timeline_lines
+    from gisapp.db.engine import get_engine
+
+    ensure_database(owner=False)
+    timeline = case_timeline(get_engine(), _case_actor(username), code, as_of=as_of and as_of.date())
+    for line in timeline_lines(timeline, lang):
+        click.echo(line)
+
+
+@cases.command("open")
+@click.argument("kind")
+@click.option("--parcel", default=None, help="The parcel's code (idle land, low-efficiency exit).")
+@click.option("--zone", default=None, help="The zone's code (zone rectification).")
+@click.option("--pathway", default=None, help="Default: the kind's first.")
+@click.option("--on", "opened_on", default=None, help="Opened on (YYYY-MM-DD; default today).")
+@click.option("--body", "responsible_body", default=None, help="The body responsible.")
+@click.option("--idle-since", "idle_clock_from", default=None, help="The day the idle period runs from.")
+@click.option("--note", default=None)
+@_AS
+@_LANG
+@friendly
+def cases_open(kind, parcel, zone, pathway, opened_on, responsible_body, idle_clock_from, note, username,
+               lang) -> None:
+    """Open a case by hand (a bureau admin's decision)."""
+    from gisapp.casework.queries import open_case
+    from gisapp.db.engine import get_engine
+
+    ensure_database(owner=False)
+    data = {"kind": kind, "parcel": parcel, "zone": zone, "pathway": pathway, "opened_on": opened_on,
+            "responsible_body": responsible_body, "idle_clock_from": idle_clock_from, "note": note}
+    done = _case_call(open_case, get_engine(), _case_actor(username), data, lang=lang)
+    click.echo(f"case {done.case_code} opened")
+
+
+@cases.command("step")
+@click.argument("code")
+@click.argument("step")
+@click.option("--on", "done_on", required=True, help="Done on (a notice or decision: the day it was served).")
+@click.option("--result", default=None, help="The step's result, where it has one (e.g. received, none).")
+@click.option("--doc-no", "doc_no", default=None, help="The document's number (文号).")
+@click.option("--issued-on", "issued_on", default=None, help="The document's date (a fee decision: decided on).")
+@click.option("--new-start", "new_start_on", default=None, help="supplementary_agreement: the new agreed start.")
+@click.option("--new-completion", "new_completion_on", default=None)
+@click.option("--note", default=None)
+@_AS
+@_LANG
+@friendly
+def cases_step(code, step, done_on, result, doc_no, issued_on, new_start_on, new_completion_on, note, username,
+               lang) -> None:
+    """Record that a step of a case was done (its due date is counted and kept with it)."""
+    from gisapp.casework.queries import record_step
+    from gisapp.db.engine import get_engine
+
+    ensure_database(owner=False)
+    data = {"step": step, "done_on": done_on, "result": result, "doc_no": doc_no, "issued_on": issued_on,
+            "new_start_on": new_start_on, "new_completion_on": new_completion_on, "note": note}
+    done = _case_call(record_step, get_engine(), _case_actor(username), code, data, lang=lang)
+    click.echo(f"case {code}: {step} recorded" + (f" (due {done.due_on})" if done.due_on else ""))
+
+
+@cases.command("pay")
+@click.argument("code")
+@click.argument("paid_wan")
+@click.option("--on", "paid_on", required=True, help="The day the total paid was reached.")
+@click.option("--money", "money_id", default=None, type=int, help="Which sum (when the case holds several).")
+@click.option("--settle", is_flag=True, help="When paid in full, also record the step the payment completes.")
+@_AS
+@_LANG
+@friendly
+def cases_pay(code, paid_wan, paid_on, money_id, settle, username, lang) -> None:
+    """Record the total paid of money decided in a case (万元)."""
+    from gisapp.casework.queries import record_payment
+    from gisapp.db.engine import get_engine
+
+    ensure_database(owner=False)
+    data = {"paid_wan": paid_wan, "paid_on": paid_on, "money_id": money_id, "settle": settle}
+    _case_call(record_payment, get_engine(), _case_actor(username), code, data, lang=lang)
+    click.echo(f"case {code}: {paid_wan} 万元 paid by {paid_on}")
+
+
+@cases.command("close")
+@click.argument("code")
+@click.argument("outcome")
+@click.option("--on", "closed_on", default=None, help="Closed on (default today).")
+@click.option("--freed-m2", "freed_area_m2", default=None, help="The land the case gave back (m²).")
+@click.option("--note", default=None)
+@_AS
+@_LANG
+@friendly
+def cases_close(code, outcome, closed_on, freed_area_m2, note, username, lang) -> None:
+    """Close a case with its outcome (a bureau admin's decision)."""
+    from gisapp.casework.queries import close_case
+    from gisapp.db.engine import get_engine
+
+    ensure_database(owner=False)
+    data = {"outcome": outcome, "closed_on": closed_on, "freed_area_m2": freed_area_m2, "note": note}
+    _case_call(close_case, get_engine(), _case_actor(username), code, data, lang=lang)
+    click.echo(f"case {code} closed: {outcome}")
+
+
 if __name__ == "__main__":
     main()

@@ -19,6 +19,7 @@ from shapely.affinity import scale as scale_geom
 from shapely.geometry import MultiPolygon
 
 from gisapp.demo import DEMO_AS_OF, SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH, records, zone_records
+from gisapp.demo.cases import extension_parcel, load_demo_cases, original_start
 from gisapp.demo.districts import DISTRICTS_CRS, DISTRICTS_FILE, district_shapes
 from gisapp.demo.facts import DISTRICTS, GREEN_SHORT_ZONE, ZONES
 from gisapp.demo.geometry import as_multipolygons, grid_parcels, to_4490, to_local, zone_boundary
@@ -218,6 +219,18 @@ def _copy_frame(raw, table: str, frame: pd.DataFrame, columns: list[str], chunk:
             copy.write(data.iloc[start:start + chunk].to_csv(header=False, index=False))
 
 
+def _before_the_cases(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The frames as loaded before the demo's cases (gisapp.demo.cases): the grant whose start
+    period a case extends holds its original agreed start, which the extension then moves to the
+    date the dataset has."""
+    row = extension_parcel(frames)
+    if row is None:
+        return frames
+    grants = frames["land_grants"].copy()
+    grants.loc[grants["parcel_id"] == row["id"], "agreed_start_on"] = pd.Timestamp(original_start(row))
+    return frames | {"land_grants": grants}
+
+
 def demo_loaded(engine: sa.Engine) -> bool:
     with engine.connect() as conn:
         return conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM land.zones)")).scalar()
@@ -226,7 +239,8 @@ def demo_loaded(engine: sa.Engine) -> bool:
 def load_demo(engine: sa.Engine, total_parcels: int | None = None, seed: int = 20210115,
               replace: bool = False) -> str:
     """Write the synthetic dataset, all or nothing, then import the districts' boundaries
-    (:func:`import_district_boundaries`). Returns a one-line summary."""
+    (:func:`import_district_boundaries`) and write the demo's cases (gisapp.demo.cases, through
+    the casework queries, so the database checks and audits them). Returns a one-line summary."""
     t0 = time.perf_counter()
     frames = build_dataset(total_parcels, seed)
     t_build = time.perf_counter() - t0
@@ -249,8 +263,9 @@ def load_demo(engine: sa.Engine, total_parcels: int | None = None, seed: int = 2
         # for every other write, migration 0900) comes with the rows
         parcels = frames["parcels"]
         frames["parcels"] = parcels.assign(area_m2=ellipsoid_area_m2(parcels["geom"].to_numpy()))
+        loaded = _before_the_cases(frames)
         for table in LOAD_ORDER:
-            frame = frames[table]
+            frame = loaded[table]
             if frame.empty:
                 continue
             if not superuser:
@@ -286,9 +301,11 @@ def load_demo(engine: sa.Engine, total_parcels: int | None = None, seed: int = 2
                                  "SELECT id, 'demo load' FROM land.zones UNION ALL SELECT NULL, 'demo load'"))
         conn.execute(sa.text("ANALYZE"))
     import_district_boundaries(engine)
+    case_codes = load_demo_cases(engine, frames)
     total = time.perf_counter() - t0
     return (f"synthetic demo data loaded: {len(frames['zones'])} zones, {len(frames['parcels'])} parcels, "
-            f"{len(frames['land_grants'])} grants (built in {t_build:.1f} s, total {total:.1f} s)")
+            f"{len(frames['land_grants'])} grants, {len(case_codes)} cases (built in {t_build:.1f} s, "
+            f"total {total:.1f} s)")
 
 
 def import_district_boundaries(engine: sa.Engine) -> None:
