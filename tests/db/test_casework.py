@@ -338,3 +338,31 @@ def test_the_database_counts_a_year_from_the_leap_day_as_the_law_does(isolated_e
     with isolated_engine.connect() as conn:
         pg = conn.execute(sa.text("SELECT CAST(DATE '2028-02-29' + make_interval(years => 1) AS date)")).scalar()
     assert pg == end_of_years(D(2028, 2, 29), 1) == D(2029, 2, 28)
+
+
+def test_undoing_the_agreement_gives_the_grant_back_its_dates(isolated_engine, demo_frames):
+    pid, code, zone = _parcels(isolated_engine, demo_frames, "unbuilt_exempt")[1]
+    old = _scalar(isolated_engine, "SELECT agreed_start_on FROM land.land_grants WHERE parcel_id = :p", p=pid)
+    case = q.open_case(isolated_engine, ADMIN, {"kind": "idle_land_disposal", "pathway": "idle_extension",
+                                                "parcel": code, "opened_on": "2026-01-05"}).case_code
+    _investigate(isolated_engine, case, _editor(zone))
+    q.record_step(isolated_engine, ADMIN, case, {"step": "disposal_plan_approved", "done_on": "2026-03-10"})
+    q.record_extension(isolated_engine, ADMIN, case, {"agreed_on": "2026-03-20", "new_start_on": "2026-10-01"})
+    q.undo_step(isolated_engine, ADMIN, case, "supplementary_agreement", "协议未生效")
+    assert _scalar(isolated_engine, "SELECT agreed_start_on FROM land.land_grants WHERE parcel_id = :p", p=pid) == old
+    assert _scalar(isolated_engine, "SELECT count(*) FROM land.case_extensions e JOIN land.cases c ON c.id = e.case_id "
+                                    "WHERE c.code = :c", c=case) == 0
+
+
+def test_every_pathway_step_and_period_is_in_the_docs(isolated_engine):
+    from pathlib import Path
+
+    from gisapp.casework.params import SPEC
+
+    text = (Path(__file__).parents[2] / "docs" / "casework.md").read_text(encoding="utf-8")
+    with isolated_engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT pathway, step, article FROM land.case_pathway_steps")).all()
+    missing = [f"{r.pathway}.{r.step}" for r in rows
+               if f"`{r.pathway}`" not in text or f"`{r.step}`" not in text or r.article not in text]
+    assert missing == []
+    assert [p.name for p in SPEC.params if f"`{p.name}`" not in text] == []
