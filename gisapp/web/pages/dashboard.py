@@ -88,6 +88,7 @@ def layout(lang: str | None = None, zone: str | None = None, **query) -> html.Di
     return html.Div([
         dcc.Store(id="dash-lang", data=lang),
         dcc.Store(id="dash-all", data=ALL),
+        dcc.Store(id="dash-plotly"),
         html.Div(header(lang, "/dashboard", {"zone": zone} if zone else {}), id="dash-header"),
         html.Div([
             html.H2(t("dash.title", lang)),
@@ -114,6 +115,9 @@ def own_zone(zones: pd.DataFrame) -> str:
 clientside_callback(ClientsideFunction(namespace="gisappDashboard", function_name="keepZone"),
                     Output("app-lang-switch", "href"), Input("dash-zone", "value"), State("dash-all", "data"),
                     State("dash-lang", "data"))
+# plotly.js loads while the server computes the sections (gisapp/web/assets/dashboard.js)
+clientside_callback(ClientsideFunction(namespace="gisappDashboard", function_name="loadPlotly"),
+                    Output("dash-plotly", "data"), Input("dash-zone", "value"))
 
 
 def _section(name: str, figure, frame: pd.DataFrame, zone: str | None, lang: str) -> html.Div:

@@ -1,0 +1,89 @@
+"""How the dashboard loads in real headless Chromium: plotly.js is fetched with the request for the
+sections, not after their answer, and exactly once, even when the charts mount before it has run
+(gisapp/web/assets/dashboard.js, loadPlotly)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from gisapp.queries.dashboard import DATASETS
+from tests.browser.conftest import WAIT_SECONDS, login
+
+pytestmark = pytest.mark.browser
+
+#: every chart has drawn its traces and every table its rows (what bench/page_timings.py waits for)
+EVERYTHING_DRAWN = """
+    const content = document.getElementById('dash-content');
+    if (!content || content.querySelectorAll('.dash-section').length < arguments[0]) return false;
+    const graphs = content.querySelectorAll('[id^="dash-graph-"]');
+    const grids = content.querySelectorAll('[id^="dash-grid-"]');
+    return graphs.length > 0 && grids.length > 0
+        && [...graphs].every(g => g.querySelector('.main-svg .trace'))
+        && [...grids].every(g => g.querySelector('.ag-row'));"""
+PLOTLY_REQUESTS = """
+    return performance.getEntriesByType('resource').filter(e => e.name.includes('plotly.min.js'))
+        .map(e => ({start: e.startTime, end: e.responseEnd}));"""
+#: the slowest Dash callback request (the sections' answer): when it was sent and answered
+SECTIONS_REQUEST = """
+    const calls = performance.getEntriesByType('resource').filter(e => e.name.includes('/_dash-update-component'));
+    const slowest = calls.reduce((a, e) => (!a || e.duration > a.duration ? e : a), null);
+    return slowest && {start: slowest.startTime, end: slowest.responseEnd};"""
+#: before the page's scripts: the plotly.js script element is held back until the page calls
+#: window.__releasePlotly(), as if the network were slow, so that the charts mount before it runs
+HOLD_PLOTLY = """
+    (function () {
+        const append = Node.prototype.appendChild, held = [];
+        window.__plotlyScripts = 0;
+        window.__releasePlotly = function () { held.splice(0).forEach(([p, n]) => append.call(p, n)); };
+        Node.prototype.appendChild = function (node) {
+            if (node && node.tagName === 'SCRIPT' && String(node.src).includes('plotly.min.js')) {
+                window.__plotlyScripts += 1;
+                held.push([this, node]);
+                return node;
+            }
+            return append.call(this, node);
+        };
+    })();"""
+
+
+def _wait(driver, condition):
+    return WebDriverWait(driver, WAIT_SECONDS).until(condition)
+
+
+def test_plotly_is_fetched_once_with_the_sections_request(signed_in_browser, live_server):
+    driver = signed_in_browser
+    driver.get("about:blank")
+    driver.get(f"{live_server}/dashboard?zone=all&lang=zh")
+    _wait(driver, lambda d: d.execute_script(EVERYTHING_DRAWN, len(DATASETS)))
+    plotly = driver.execute_script(PLOTLY_REQUESTS)
+    sections = driver.execute_script(SECTIONS_REQUEST)
+    assert len(plotly) == 1, plotly
+    # asked for before the sections' answer came back (dcc.Graph alone asks only after it)
+    assert plotly[0]["start"] < sections["end"], (plotly, sections)
+    assert driver.execute_script("return typeof window.Plotly.newPlot") == "function"
+
+
+@pytest.fixture()
+def held_plotly_browser(chromium, live_server, browser_account):
+    """The module's own Chromium, signed in, its pages' plotly.js script held back until released."""
+    if browser_account is not None:
+        login(chromium, live_server, *browser_account)
+    script = chromium.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HOLD_PLOTLY})
+    yield chromium
+    chromium.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+
+
+def test_charts_mounted_before_plotly_has_run_wait_for_the_one_copy(held_plotly_browser, live_server):
+    driver = held_plotly_browser
+    driver.get(f"{live_server}/dashboard?zone=all&lang=en")
+    # the sections are there (tables drawn) while plotly.js is still held back
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#dash-grid-status_breakdown .ag-row"))
+    _wait(driver, lambda d: d.find_elements(By.ID, "dash-graph-status_breakdown"))
+    assert not driver.find_elements(By.CSS_SELECTOR, "#dash-graph-status_breakdown .main-svg .trace")
+    assert driver.execute_script("return window.__plotlyScripts") == 1  # dcc.Graph added no copy
+    driver.execute_script("window.__releasePlotly()")
+    _wait(driver, lambda d: d.execute_script(EVERYTHING_DRAWN, len(DATASETS)))
+    assert driver.execute_script("return window.__plotlyScripts") == 1
+    assert len(driver.execute_script(PLOTLY_REQUESTS)) == 1
