@@ -112,9 +112,13 @@ class ParamLine:
 
 
 def overrides_frame(engine: Engine) -> pd.DataFrame:
+    """The stored overrides, each value as JSON text, as the rules' loader reads them
+    (gisapp.queries.rule_inputs) and resolve_params parses them: a text value read as jsonb would
+    arrive already parsed, and parsing it again fails."""
     with engine.connect() as conn:
-        return pd.read_sql(sa.text("SELECT id, rule, name, value, zone_id, year, source, effective_from, "
-                                   "updated_by, updated_at FROM rules.parameter_overrides ORDER BY id"), conn)
+        return pd.read_sql(sa.text("SELECT id, rule, name, value::text AS value, zone_id, year, source, "
+                                   "effective_from, updated_by, updated_at FROM rules.parameter_overrides ORDER BY id"),
+                           conn)
 
 
 def _zone_id(engine: Engine, zone: str | None) -> int | None:

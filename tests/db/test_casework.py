@@ -366,3 +366,25 @@ def test_every_pathway_step_and_period_is_in_the_docs(isolated_engine):
                if f"`{r.pathway}`" not in text or f"`{r.step}`" not in text or r.article not in text]
     assert missing == []
     assert [p.name for p in SPEC.params if f"`{p.name}`" not in text] == []
+
+
+def test_a_bureau_override_of_the_holiday_rule_applies_to_periods_starting_after_it(isolated_engine, idle_parcels):
+    from gisapp.rules.overrides import list_params, set_param
+
+    pid, code, zone = idle_parcels[9]
+    zone_code = _scalar(isolated_engine, "SELECT code FROM land.zones WHERE id = :z", z=zone)
+    override = set_param(isolated_engine, "casework", "holiday_rule", "none", source="区局通知（测试）",
+                         effective_from=D(2026, 1, 1), zone=zone_code)
+    try:
+        case = _open(isolated_engine, code)
+        got = q.record_step(isolated_engine, _editor(zone), case, {"step": "investigation_notice", "done_on": "2026-01-09"})
+        [reply] = [s for s in q.next_steps(isolated_engine, ADMIN, case=case) if s.step == "user_reply"]
+        # served Friday 9 Jan: day 30 is Sunday 8 Feb, left there by the zone's rule
+        assert reply.due_on == D(2026, 2, 8) and reply.period["holiday_rule"] == "none"
+        assert reply.period["holiday_rule_source"] == "区局通知（测试）"
+        assert got.due_on == D(2026, 2, 4)  # opened 5 Jan + 30 = Wednesday 4 Feb either way
+        lines = {(p.rule, p.name): p for p in list_params(isolated_engine, "casework", zone=zone_code)}
+        assert lines[("casework", "holiday_rule")].value == "none" and lines[("casework", "holiday_rule")].overridden
+    finally:
+        with isolated_engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM rules.parameter_overrides WHERE id = :i"), {"i": override})
