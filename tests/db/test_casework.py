@@ -388,3 +388,24 @@ def test_a_bureau_override_of_the_holiday_rule_applies_to_periods_starting_after
     finally:
         with isolated_engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM rules.parameter_overrides WHERE id = :i"), {"i": override})
+
+
+def test_every_casework_code_has_its_label_in_both_languages(isolated_engine):
+    from gisapp.i18n import TEXTS
+
+    queries = {
+        "case_kind": "SELECT code FROM land.case_kinds",
+        "case_pathway": "SELECT code FROM land.case_pathways",
+        "case_step": "SELECT DISTINCT step FROM land.case_pathway_steps",
+        "case_result": "SELECT DISTINCT unnest(results) FROM land.case_pathway_steps",
+        "case_outcome": "SELECT DISTINCT code FROM land.case_outcomes",
+        "case_document": "SELECT code FROM land.case_document_kinds",
+    }
+    missing = []
+    with isolated_engine.connect() as conn:
+        for prefix, sql in queries.items():
+            for code in conn.execute(sa.text(sql)).scalars():
+                entry = TEXTS.get(f"{prefix}.{code}", {})
+                if not (entry.get("zh") and entry.get("en")):
+                    missing.append(f"{prefix}.{code}")
+    assert missing == []
