@@ -837,6 +837,42 @@ TEXTS.update({
     "case.err.other": {"zh": "{message}", "en": "{message}"},
 })
 
+# The OGC API – Features service (gisapp.web.ogc): its titles, link titles and HTML pages.
+TEXTS.update({
+    "ogc.title": {"zh": "上海综合保税区土地资源 OGC API – Features 服务",
+                  "en": "Shanghai Bonded Zones Land Resources: OGC API – Features"},
+    "ogc.description": {"zh": "layers/*.yml 声明的全部图层，按登录用户的权限读取（演示数据为合成数据）",
+                        "en": "Every declared layer, read with the signed-in user's permissions (demo data are synthetic)"},
+    "ogc.link.self": {"zh": "本文档", "en": "This document"},
+    "ogc.link.as_html": {"zh": "本文档（HTML）", "en": "This document as HTML"},
+    "ogc.link.as_json": {"zh": "本文档（JSON）", "en": "This document as JSON"},
+    "ogc.link.api": {"zh": "API 定义（OpenAPI）", "en": "The API definition (OpenAPI)"},
+    "ogc.link.api_doc": {"zh": "API 说明（HTML）", "en": "The API documentation (HTML)"},
+    "ogc.link.conformance": {"zh": "符合的标准类", "en": "Conformance classes"},
+    "ogc.link.collections": {"zh": "图层集合", "en": "Collections"},
+    "ogc.link.items": {"zh": "要素（GeoJSON）", "en": "Items (GeoJSON)"},
+    "ogc.link.items_html": {"zh": "要素（HTML）", "en": "Items (HTML)"},
+    "ogc.link.queryables": {"zh": "可查询字段", "en": "Queryables"},
+    "ogc.link.schema": {"zh": "要素结构（JSON Schema）", "en": "Feature schema (JSON Schema)"},
+    "ogc.link.next": {"zh": "下一页", "en": "Next page"},
+    "ogc.link.prev": {"zh": "上一页", "en": "Previous page"},
+    "ogc.link.collection": {"zh": "所属图层", "en": "The collection"},
+    "ogc.link.landing": {"zh": "服务首页", "en": "Landing page"},
+    "ogc.html.extent": {"zh": "范围（经纬度）", "en": "Extent (longitude, latitude)"},
+    "ogc.html.crs": {"zh": "可用坐标系", "en": "Coordinate reference systems"},
+    "ogc.html.storage_crs": {"zh": "存储坐标系", "en": "Storage CRS"},
+    "ogc.html.field": {"zh": "字段", "en": "Field"},
+    "ogc.html.label": {"zh": "名称", "en": "Label"},
+    "ogc.html.type": {"zh": "类型", "en": "Type"},
+    "ogc.html.value": {"zh": "值", "en": "Value"},
+    "ogc.html.id": {"zh": "编号", "en": "Id"},
+    "ogc.html.matched": {"zh": "共 {matched} 个要素，本页第 {first}–{last} 个",
+                         "en": "{matched} features; this page shows {first}–{last}"},
+    "ogc.html.none": {"zh": "没有符合条件的要素", "en": "No feature matches"},
+    "ogc.html.paths": {"zh": "路径", "en": "Paths"},
+    "ogc.html.operation": {"zh": "操作", "en": "Operation"},
+})
+
 
 def t(key: str, lang: str = "zh", **values: object) -> str:
     """The label ``key`` in ``lang`` (falls back to Chinese), formatted with ``values``.

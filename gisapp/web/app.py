@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     from gisapp.web.import_page import import_page
     from gisapp.web.inventory_page import inventory_page
     from gisapp.web.map_print import map_print
+    from gisapp.web.ogc import ogc
     from gisapp.web.routes import api, tiles
     from gisapp.web.uploads import init_uploads
     from gisapp.web.users_page import users_page
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.register_blueprint(users_page)
     app.server.register_blueprint(inventory_page)
     app.server.register_blueprint(map_print)
+    app.server.register_blueprint(ogc)
     app.server.register_blueprint(coverage_page)
     app.server.register_blueprint(green_what_if_page)
     # after the guard: an unknown API path tells nothing to someone not signed in
