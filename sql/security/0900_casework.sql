@@ -514,10 +514,15 @@ BEGIN
         IF NOT FOUND THEN
             RETURN NULL;
         END IF;
-        -- the same confirmation carried over to a later run's finding: its case exists (or existed)
-        IF EXISTS (SELECT 1 FROM land.cases c
-                   WHERE c.finding_rule = NEW.rule AND c.finding_reviewed_at = NEW.reviewed_at
-                     AND c.zone_id = NEW.zone_id AND c.parcel_id IS NOT DISTINCT FROM NEW.parcel_id) THEN
+        -- the same confirmation carried over to a later run's finding: written in the transaction
+        -- that made the run current (made_current_at is that transaction's now()), or one whose
+        -- case exists (or existed) already
+        IF EXISTS (SELECT 1 FROM rules.current_runs r
+                   WHERE r.rule = NEW.rule AND r.zone_key = NEW.zone_key AND r.run_id = NEW.run_id
+                     AND r.made_current_at = now())
+           OR EXISTS (SELECT 1 FROM land.cases c
+                      WHERE c.finding_rule = NEW.rule AND c.finding_reviewed_at = NEW.reviewed_at
+                        AND c.zone_id = NEW.zone_id AND c.parcel_id IS NOT DISTINCT FROM NEW.parcel_id) THEN
             RETURN NULL;
         END IF;
         SELECT c.id INTO open_id FROM land.cases c

@@ -409,3 +409,25 @@ def test_every_casework_code_has_its_label_in_both_languages(isolated_engine):
                 if not (entry.get("zh") and entry.get("en")):
                     missing.append(f"{prefix}.{code}")
     assert missing == []
+
+
+def test_a_confirmed_zone_finding_opens_the_zones_rectification_case(isolated_engine):
+    zone = _scalar(isolated_engine, "SELECT id FROM land.zones WHERE code = 'fengxian'")
+    with isolated_engine.begin() as conn:  # a current finding about the zone, as `gisapp assess` writes one
+        run = conn.execute(sa.text("INSERT INTO rules.assessment_runs (as_of, started_by) VALUES (:d, 'test') "
+                                   "RETURNING id"), {"d": DEMO_AS_OF}).scalar()
+        conn.execute(sa.text("INSERT INTO rules.current_runs (rule, zone_key, run_id) VALUES ('zone_performance', :z, :r) "
+                             "ON CONFLICT (rule, zone_key) DO UPDATE SET run_id = EXCLUDED.run_id"), {"z": zone, "r": run})
+        finding = conn.execute(sa.text(
+            "INSERT INTO rules.findings (run_id, rule, rule_version, as_of, zone_id, zone_key, subject_type, subject_id, "
+            "outcome, is_positive, explanation_zh, explanation_en) VALUES (:r, 'zone_performance', 'test', :d, :z, :z, 'zone', "
+            "CAST(:z AS text), 'rectification', true, '低于东部平均', 'below the eastern average') RETURNING id"),
+            {"r": run, "d": DEMO_AS_OF, "z": zone}).scalar()
+    with acting_as(isolated_engine, ADMIN, "评估结果确认") as conn:
+        conn.execute(sa.text("UPDATE rules.findings SET review_status = 'confirmed', review_reason = '评估结果确认', "
+                             "reviewed_by = 'cw.admin', reviewed_at = now() WHERE id = :i"), {"i": finding})
+    with isolated_engine.connect() as conn:
+        case = conn.execute(sa.text("SELECT * FROM land.cases WHERE finding_id = :i"), {"i": finding}).mappings().one()
+    assert (case["kind"], case["pathway"], case["zone_id"], case["parcel_id"]) == (
+        "zone_rectification", "zr_rectification", zone, None)
+    assert case["code"].startswith("ZG-") and case["idle_clock_from"] is None
