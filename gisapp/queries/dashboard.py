@@ -30,6 +30,37 @@ _ZONE_FILTER = "(CAST(:zone AS text) IS NULL OR z.code = :zone)"
 # Findings join their zone on zone_key (rules.current_runs' key): joined on zone_id, one zone's
 # dashboard read every zone's findings of the rule (0.95 s instead of 1.3 ms at 1M parcels).
 
+# The idle register of the idle_land layer (layers.idle_register_class, sql/views/0210), one row
+# per parcel and outcome (``zid``: the zone): confirmed when the zone office marked the parcel idle
+# or confirmed the finding, suspected when the rule finds it idle and nobody dismissed it. Exempt,
+# unevaluable and the inventories (批而未供, 供而未用) follow the rules' outcomes. The dashboard's
+# idle_land dataset and the quarterly stock snapshots (gisapp.revitalization.snapshots) count these.
+IDLE_ROWS = """
+    SELECT f.zone_key AS zid, p.area_m2, layers.json_number(f.evidence, 'fee_wan') AS fee_wan,
+           layers.json_bool(f.evidence, 'recovery_candidate') AS recovery,
+           CASE layers.idle_register_class(p.status, f.review_status, f.outcome)
+                WHEN 'confirmed' THEN 'idle_confirmed' ELSE f.outcome END AS outcome
+    FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
+    WHERE f.rule = 'idle_land' AND f.outcome IN ('idle_not_started', 'idle_stalled')
+      AND layers.idle_register_class(p.status, f.review_status, f.outcome) IS NOT NULL
+    UNION ALL
+    -- marked idle on the register without a current idle verdict of the rule
+    SELECT p.zone_id, p.area_m2, NULL, NULL, 'idle_confirmed'
+    FROM land.parcels p
+    WHERE p.status = 'idle' AND NOT EXISTS (
+        SELECT 1 FROM rules.current_findings f WHERE f.rule = 'idle_land' AND f.zone_key = p.zone_id
+          AND f.parcel_id = p.id AND f.outcome IN ('idle_not_started', 'idle_stalled'))
+    UNION ALL
+    SELECT f.zone_key, p.area_m2, NULL, NULL, f.outcome
+    FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
+    WHERE ((f.rule = 'idle_land' AND f.outcome IN ('exempt', 'cannot_evaluate') AND p.status <> 'idle')
+           OR f.rule = 'land_inventory')"""
+# The per-mu classes, one row per graded parcel (``zid``: the zone; class_d is low-efficiency land).
+PER_MU_ROWS = """
+    SELECT f.zone_key AS zid, p.area_m2, f.outcome
+    FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
+    WHERE f.rule = 'per_mu'"""
+
 _SQL: dict[str, str] = {
     "approved_vs_used": f"""
         SELECT z.code AS zone_code, z.name_zh AS zone_name_zh, z.name_en AS zone_name_en,
@@ -62,32 +93,9 @@ _SQL: dict[str, str] = {
         JOIN land.parcel_statuses s ON s.code = p.status
         WHERE {_ZONE_FILTER}
         GROUP BY z.id, p.status, s.name_zh, s.name_en, s.sort ORDER BY z.id, s.sort""",
-    # The idle register of the idle_land layer (layers.idle_register_class, sql/views/0210):
-    # confirmed when the zone office marked the parcel idle or confirmed the finding, suspected when
-    # the rule finds it idle and nobody dismissed it. Exempt, unevaluable and the inventories
-    # (批而未供, 供而未用) follow the rules' outcomes.
+    # the idle register (IDLE_ROWS above), per zone and outcome
     "idle_land": f"""
-        WITH idle AS (
-            SELECT f.zone_key AS zid, p.area_m2, layers.json_number(f.evidence, 'fee_wan') AS fee_wan,
-                   layers.json_bool(f.evidence, 'recovery_candidate') AS recovery,
-                   CASE layers.idle_register_class(p.status, f.review_status, f.outcome)
-                        WHEN 'confirmed' THEN 'idle_confirmed' ELSE f.outcome END AS outcome
-            FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
-            WHERE f.rule = 'idle_land' AND f.outcome IN ('idle_not_started', 'idle_stalled')
-              AND layers.idle_register_class(p.status, f.review_status, f.outcome) IS NOT NULL
-            UNION ALL
-            -- marked idle on the register without a current idle verdict of the rule
-            SELECT p.zone_id, p.area_m2, NULL, NULL, 'idle_confirmed'
-            FROM land.parcels p
-            WHERE p.status = 'idle' AND NOT EXISTS (
-                SELECT 1 FROM rules.current_findings f WHERE f.rule = 'idle_land' AND f.zone_key = p.zone_id
-                  AND f.parcel_id = p.id AND f.outcome IN ('idle_not_started', 'idle_stalled'))
-            UNION ALL
-            SELECT f.zone_key, p.area_m2, NULL, NULL, f.outcome
-            FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
-            WHERE ((f.rule = 'idle_land' AND f.outcome IN ('exempt', 'cannot_evaluate') AND p.status <> 'idle')
-                   OR f.rule = 'land_inventory')
-        )
+        WITH idle AS ({IDLE_ROWS})
         SELECT z.code AS zone_code, z.name_zh AS zone_name_zh, z.name_en AS zone_name_en,
                i.outcome, count(*) AS parcels, round((sum(i.area_m2) / 1e4)::numeric, 2) AS area_ha,
                round(coalesce(sum(i.fee_wan), 0), 2) AS fee_wan,
@@ -98,11 +106,10 @@ _SQL: dict[str, str] = {
         GROUP BY z.id, i.outcome ORDER BY z.id, i.outcome""",
     "per_mu": f"""
         SELECT z.code AS zone_code, z.name_zh AS zone_name_zh, z.name_en AS zone_name_en,
-               f.outcome, count(*) AS parcels, round((sum(p.area_m2) / 1e4)::numeric, 2) AS area_ha
-        FROM rules.current_findings f JOIN land.zones z ON z.id = f.zone_key
-        JOIN land.parcels p ON p.id = f.parcel_id
-        WHERE f.rule = 'per_mu' AND {_ZONE_FILTER}
-        GROUP BY z.id, f.outcome ORDER BY z.id, f.outcome""",
+               m.outcome, count(*) AS parcels, round((sum(m.area_m2) / 1e4)::numeric, 2) AS area_ha
+        FROM ({PER_MU_ROWS}) m JOIN land.zones z ON z.id = m.zid
+        WHERE {_ZONE_FILTER}
+        GROUP BY z.id, m.outcome ORDER BY z.id, m.outcome""",
     "grants_pipeline": f"""
         WITH g AS (
             SELECT z.id AS zid, z.code AS zone_code, z.name_zh AS zone_name_zh, z.name_en AS zone_name_en,

@@ -50,8 +50,9 @@ RULE_MODULES: list[str] = [
 
 #: Modules whose ``SPECS`` hold parameters of the same mechanism (listed, set and overridden like
 #: the rules') but which `gisapp assess` does not run: they write no findings. The periods of the
-#: disposal and exit procedures (gisapp.casework.params, docs/casework.md).
-PARAMETER_MODULES: list[str] = ["gisapp.casework.params"]
+#: disposal and exit procedures (gisapp.casework.params, docs/casework.md); the zones' yearly
+#: revitalization targets and the rectification thresholds (gisapp.revitalization.params).
+PARAMETER_MODULES: list[str] = ["gisapp.casework.params", "gisapp.revitalization.params"]
 
 #: Rules whose finding for a parcel depends only on that parcel's own rows (its grant, progress,
 #: suspensions, exemptions, mixed-use components): not ranks, balances or counts over a zone.
