@@ -62,7 +62,32 @@ def check_zoom(layer: Layer, tile: TileAddress) -> None:
                          f"{layer.zoom.min}-{layer.zoom.max}")
 
 
-def tile_query(layer: Layer, tile: TileAddress) -> tuple[sa.TextClause, dict]:
+#: the column a tile's feature ids come from (ST_AsMVT's feature_id_name: not written as a property)
+FEATURE_ID = "gisapp_fid"
+
+
+@dataclass(frozen=True)
+class TileOptions:
+    """What the tile query needs to know of the source's columns (gisapp.queries.layer_schema)."""
+
+    #: fields of type numeric, cast to float8: ST_AsMVT writes numeric values as strings
+    numeric: frozenset[str] = frozenset()
+    #: the layer's id is an integer: it becomes the features' id
+    feature_ids: bool = False
+    #: the aggregate target's id is an integer: it becomes the zone summaries' id
+    aggregate_ids: bool = False
+
+
+def tile_options(engine: Engine, layer: Layer) -> TileOptions:
+    """The :class:`TileOptions` of ``layer`` on ``engine``'s database (read once, then kept)."""
+    from gisapp.queries.layer_schema import id_is_integer, numeric_fields
+
+    target = get_layer(layer.aggregate.into) if layer.aggregate else None
+    return TileOptions(numeric_fields(engine, layer), id_is_integer(engine, layer),
+                       target is not None and id_is_integer(engine, target))
+
+
+def tile_query(layer: Layer, tile: TileAddress, options: TileOptions = TileOptions()) -> tuple[sa.TextClause, dict]:
     """The ``ST_AsMVT`` statement for one tile of ``layer`` (one row, one bytea)."""
     check_zoom(layer, tile)
     geom = _q(layer.geometry)
@@ -73,7 +98,10 @@ def tile_query(layer: Layer, tile: TileAddress) -> tuple[sa.TextClause, dict]:
                             ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => CAST(:buffer AS float8) / :extent),
                                          4490) AS env)"""
     if tile.z >= layer.detail_min_zoom or layer.aggregate is None:
-        cols = ", ".join(f"s.{_q(f)}" for f in dict.fromkeys([layer.id_field, *layer.field_names]))
+        cols = ", ".join(f"CAST(s.{_q(f)} AS float8) AS {_q(f)}" if f in options.numeric else f"s.{_q(f)}"
+                         for f in dict.fromkeys([layer.id_field, *layer.field_names]))
+        if options.feature_ids:
+            cols += f", s.{_q(layer.id_field)} AS {FEATURE_ID}"
         # below the detail zoom without an aggregate declaration the tile is empty (as the viewport's count)
         detail = "true" if tile.z >= layer.detail_min_zoom else "false"
         sql = statement(f"""
@@ -85,11 +113,12 @@ def tile_query(layer: Layer, tile: TileAddress) -> tuple[sa.TextClause, dict]:
                 WHERE {detail} AND s.{geom} && b.env
                 LIMIT :lim
             )
-            SELECT ST_AsMVT(t, :name, :extent, 'mvt_geom') FROM t""")
+            SELECT ST_AsMVT(t, :name, :extent, 'mvt_geom'{fid(options.feature_ids)}) FROM t""")
         return sql, params
     agg = layer.aggregate
     target = get_layer(agg.into)
     style_field = layer.style.field
+    target_id = f" tg.{_q(target.id_field)} AS {FEATURE_ID}," if options.aggregate_ids else ""
     value = f"s.{_q(style_field)}" if style_field else "NULL::text"
     sql = statement(f"""
         WITH {bounds},
@@ -100,17 +129,22 @@ def tile_query(layer: Layer, tile: TileAddress) -> tuple[sa.TextClause, dict]:
             SELECT k, sum(n)::bigint AS count, (array_agg(v ORDER BY n DESC, v))[1]::text AS dominant
             FROM a GROUP BY k
         ), t AS (
-            SELECT zz.k AS {_q(agg.key)}, zz.count, zz.dominant, true AS aggregate,
+            SELECT zz.k AS {_q(agg.key)}, zz.count, zz.dominant, true AS aggregate,{target_id}
                    ST_AsMVTGeom(ST_Transform(tg.{_q(target.geometry)}, 3857), b.merc, :extent, :buffer, true)
                        AS mvt_geom
             FROM zz JOIN {source_sql(target)} tg ON tg.{_q(agg.target_key)} = zz.k, b
         )
-        SELECT ST_AsMVT(t, :name, :extent, 'mvt_geom') FROM t""")
+        SELECT ST_AsMVT(t, :name, :extent, 'mvt_geom'{fid(options.aggregate_ids)}) FROM t""")
     return sql, params
+
+
+def fid(on: bool) -> str:
+    """ST_AsMVT's feature_id_name argument (the rest of its call), when the ids are integers."""
+    return f", '{FEATURE_ID}'" if on else ""
 
 
 def tile(engine: Engine, layer: Layer, address: TileAddress) -> bytes:
     """The vector tile of ``layer`` at ``address`` (empty bytes when nothing is there)."""
-    sql, params = tile_query(layer, address)
+    sql, params = tile_query(layer, address, tile_options(engine, layer))
     data = run_read(engine, lambda conn: conn.execute(sql, params).scalar_one())
     return bytes(data) if data is not None else b""

@@ -1,6 +1,8 @@
 """Flask routes: the layer catalogue, per-viewport features, vector tiles, search, parcel detail
 and dashboard exports. Adapters only: parse, call ``queries``, shape the answer; bad input is a
-4xx with a reason, never a query. Nothing is cached: a saved edit shows on the next request.
+4xx with a reason, never a query. A saved edit shows on the next request: nothing is cached
+but tiles, which a client keeps and revalidates (their ETag moves with every edit,
+gisapp.web.tile_http).
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from gisapp.queries.features import (
 )
 from gisapp.queries.parcel import parcel_detail
 from gisapp.queries.search import search
-from gisapp.queries.tiles import TileAddress, tile
+from gisapp.queries.tiles import TileAddress
 from gisapp.render.style import legend
 from gisapp.web.engine import web_engine
 from gisapp.web.errors import json_error
 from gisapp.web.tables import localized_frame
+from gisapp.web.tile_http import tile_response
 
 api = Blueprint("api", __name__, url_prefix="/api")
 tiles = Blueprint("tiles", __name__, url_prefix="/tiles")
@@ -105,12 +108,9 @@ def layer_feature(layer_id: str, feature_id: str):
 
 @tiles.get("/<layer_id>/<z>/<x>/<y>.pbf")
 def vector_tile(layer_id: str, z: str, x: str, y: str):
-    """Mapbox vector tile of a declared layer (XYZ, EPSG:3857); empty tile = 204."""
-    layer = get_layer(layer_id)
-    data = tile(web_engine(), layer, TileAddress.parse(z, x, y))
-    if not data:
-        return Response(status=204, headers=NO_STORE)
-    return Response(data, mimetype="application/vnd.mapbox-vector-tile", headers=NO_STORE)
+    """Mapbox vector tile of a declared layer (XYZ, EPSG:3857); empty tile = 204; gzip when the
+    client accepts it, with an ETag (304 when unchanged: gisapp.web.tile_http)."""
+    return tile_response(get_layer(layer_id), TileAddress.parse(z, x, y))
 
 
 @api.get("/search")
