@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCE_ROOT = PACKAGE_DIR.parent
@@ -57,10 +59,20 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     language: str = "zh"
     tianditu_key: str | None = None
+    #: Web origins (``https://maps.example.gov.cn``) whose pages may read /api, /tiles, /styles and
+    #: /ogc from the browser (CORS), comma-separated in GISAPP_CORS_ORIGINS; none by default
+    cors_origins: Annotated[list[str], NoDecode] = []
 
     #: shipped in the package (links to the top-level sql/ and layers/ in a source checkout)
     sql_dir: Path = PACKAGE_DIR / "sql"
     layers_dir: Path = PACKAGE_DIR / "layers"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
 
     @property
     def uses_local_cluster(self) -> bool:

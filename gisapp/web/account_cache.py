@@ -59,6 +59,10 @@ class AccountCache:
         self._accounts: dict[int, tuple[Account, float, float]] = {}
         # open sessions by the hash of their id, kept and dropped with the accounts
         self._sessions: dict[bytes, tuple[SessionRecord, float, float]] = {}
+        # GIS clients' credentials checked already (gisapp.web.client_auth): the account id by a
+        # keyed hash of user name and password, or by the hash of an API token; dropped with the
+        # accounts (a new password, a revoked token or a disabled account is announced)
+        self._credentials: dict[bytes, tuple[int, float, float]] = {}
         self._listener: psycopg.Connection | None = None
         self._retry_at = 0.0
         # bumped whenever the cache is emptied: a read that started before must not be stored
@@ -83,6 +87,7 @@ class AccountCache:
     def _clear(self) -> None:
         self._accounts.clear()
         self._sessions.clear()
+        self._credentials.clear()
         self.generation += 1
 
     def _poll(self) -> bool:
@@ -132,6 +137,11 @@ class AccountCache:
         """The open session whose id hashes to ``key``: from memory when current, else ``load(key)``.
         Ending a session announces it as an account change does (sql/security/0700)."""
         return self._get(self._sessions, key, load)
+
+    def credential(self, key: bytes, load: Callable[[bytes], int | None]) -> int | None:
+        """The account id that the client credential hashing to ``key`` signs in: from memory
+        when current, else ``load(key)`` (None: refused, and never kept)."""
+        return self._get(self._credentials, key, load)
 
     def _get(self, store: dict, key, load: Callable):
         with self._lock:

@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         update_title=None,
     )
     from gisapp.web.auth import init_auth
+    from gisapp.web.cors import init_cors
     from gisapp.web.coverage_page import coverage_page
     from gisapp.web.edit_api import edit_api
     from gisapp.web.errors import init_errors
@@ -38,14 +39,18 @@ def create_app(settings: Settings | None = None) -> Dash:
     from gisapp.web.map_print import map_print
     from gisapp.web.ogc import ogc
     from gisapp.web.routes import api, tiles
+    from gisapp.web.tile_docs import tile_docs
     from gisapp.web.uploads import init_uploads
     from gisapp.web.users_page import users_page
 
-    # sign-in first: its guard runs before every route, page and callback
+    # CORS preflights first (browsers send them without credentials), then sign-in: its guard
+    # runs before every route, page and callback
+    init_cors(app, settings)
     init_auth(app, settings)
     init_security_headers(app, settings)
     app.server.register_blueprint(api)
     app.server.register_blueprint(tiles)
+    app.server.register_blueprint(tile_docs)
     app.server.register_blueprint(edit_api)
     app.server.register_blueprint(import_page)
     app.server.register_blueprint(users_page)

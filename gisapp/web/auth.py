@@ -40,6 +40,7 @@ from gisapp.queries.users import (
 )
 from gisapp.settings import Settings, get_settings
 from gisapp.web.account_cache import account_cache, begin_watched_read, watched_read_listening
+from gisapp.web.client_auth import client_account, client_refusal
 from gisapp.web.engine import web_engine
 
 SESSION_HOURS = 10
@@ -155,33 +156,13 @@ def _confirm_account_after_query(response: Response) -> Response:
     return response
 
 
-# Other GIS clients (QGIS, scripts) cannot fill in the sign-in page: read-only GET requests to the
-# API and the tiles may carry HTTP Basic credentials instead, checked (and throttled) like a sign-in,
-# for that request only (no session is made).
-BASIC_AUTH_PREFIXES = ("/api/", "/tiles/")
-
-
+# Other GIS clients (QGIS, GDAL, scripts) cannot fill in the sign-in page: their reads under
+# /api, /tiles, /styles and /ogc may carry HTTP Basic credentials or a personal API token instead,
+# for that request only (no session is made): gisapp.web.client_auth.
 @login_manager.request_loader
 def _load_user_from_request(req) -> WebUser | None:
-    auth_header = req.authorization
-    if (
-        auth_header is None
-        or auth_header.type != "basic"
-        or req.method != "GET"
-        or not req.path.startswith(BASIC_AUTH_PREFIXES)
-    ):
-        return None
-    try:
-        account = authenticate(
-            get_engine(),
-            auth_header.username or "",
-            auth_header.password or "",
-            req.remote_addr,
-            record_success=False,
-        )
-    except (SignInRefused, SignInThrottled):
-        return None
-    return WebUser(account)
+    account = client_account(req)
+    return WebUser(account) if account is not None else None
 
 
 def current_actor() -> Actor | None:
@@ -353,10 +334,14 @@ def require_session():
 
 
 def _refusal() -> Response:
-    """What a request without a signed-in user gets: 401 for callbacks, the API and writes, else
-    a redirect to the sign-in page."""
+    """What a request without a signed-in user gets: under the GIS clients' paths 401 with a Basic
+    challenge (gisapp.web.client_auth.client_refusal), 401 for callbacks and writes, else a
+    redirect to the sign-in page."""
     lang = request_lang()
-    if request.path.startswith(("/_dash-", "/api/")) or request.method != "GET":
+    refused = client_refusal(request, lang)
+    if refused is not None:
+        return refused
+    if request.path.startswith("/_dash-") or request.method != "GET":
         refused = jsonify(error=t("auth.required", lang), login="/login")
         refused.status_code = 401
         return refused

@@ -34,8 +34,10 @@ from gisapp.web.components import editor, when
 
 logger = logging.getLogger("gisapp.web")
 
-API_PREFIXES = ("/api/", "/tiles/")
-API_PATHS = ("/api", "/tiles")
+#: the app's JSON API, the vector tiles, the styles and the OGC API (gisapp.web.client_auth):
+#: an unknown path under them is a JSON 404, never Dash's page
+API_PREFIXES = ("/api/", "/tiles/", "/styles/", "/ogc/")
+API_PATHS = ("/api", "/tiles", "/styles", "/ogc")
 #: Dash's own endpoints (callbacks, layout) answer JSON too
 JSON_PREFIXES = (*API_PREFIXES, "/_dash-")
 #: what PostgreSQL cannot take in a text (NUL) and what UTF-8 cannot encode (a lone surrogate)
@@ -312,7 +314,8 @@ def _has_route(path: str) -> bool:
 
 
 def _check_api_request() -> Response | None:
-    """Under /api and /tiles: a JSON 404 where only Dash's page route would answer, and a 400
+    """Under the clients' paths (/api, /tiles, /styles, /ogc): a JSON 404 where only Dash's page
+    route would answer, and a 400
     for a path segment or query parameter no database text can hold (NUL, a lone surrogate)."""
     path = request.path
     if not (path in API_PATHS or path.startswith(API_PREFIXES)):

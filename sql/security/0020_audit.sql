@@ -27,6 +27,11 @@ BEGIN
         old_json := old_json - 'password_hash';
         new_json := new_json - 'password_hash';
     END IF;
+    -- nor the hash of an API token (auth.api_tokens): the history names the token by its label
+    IF TG_TABLE_SCHEMA = 'auth' THEN
+        old_json := old_json - 'token_hash';
+        new_json := new_json - 'token_hash';
+    END IF;
     row_key := coalesce(new_json ->> 'id', old_json ->> 'id');
     INSERT INTO audit.change_log (table_schema, table_name, row_id, action, old_row, new_row, app_user, reason)
     VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, row_key, TG_OP, old_json, new_json,
