@@ -262,6 +262,10 @@ def demo() -> None:
     else:
         click.echo(load_demo(engine))
     _assess_demo_once(assessor_engine())
+    from gisapp.demo.revitalization import history_loaded, load_demo_history
+
+    if not history_loaded(engine):
+        click.echo(load_demo_history(engine))
     from gisapp.queries.users import ensure_demo_accounts
 
     accounts = ensure_demo_accounts(engine, settings.data_dir / "demo_accounts.txt")
@@ -745,6 +749,128 @@ def cases_close(code, outcome, closed_on, freed_area_m2, note, username, lang) -
     _case_call(close_case, get_engine(), _case_actor(username), code, data, lang=lang)
     click.echo(f"case {code} closed: {outcome}")
 
+
+# -- the revitalization record and zone rectification (gisapp.revitalization) ----------------------
+
+@main.group()
+def snapshot() -> None:
+    """Quarterly snapshots of the stock per zone: idle, low-efficiency, approved-unsupplied, supplied-unbuilt."""
+
+
+@snapshot.command("take")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Record the quarter that ended last on or before this day (default: the day findings are as of).")
+@friendly
+def snapshot_take(on) -> None:
+    """Count the stock from the current findings and keep it as the quarter's snapshot (once per quarter)."""
+    from gisapp.db.engine import owner_engine
+    from gisapp.revitalization.snapshots import take_snapshot
+
+    ensure_database()
+    taken = take_snapshot(owner_engine(), on.date() if on else None, via="command")
+    click.echo(f"snapshot {taken.quarter} ({taken.quarter_end}) taken for {taken.zones} zones from findings as of "
+               f"{taken.findings_as_of}:")
+    for kind, (parcels, area_m2) in taken.totals.items():
+        click.echo(f"  {kind:20s} {parcels:7d} parcels {area_m2 / 1e4:12.2f} ha")
+
+
+@snapshot.command("list")
+@click.option("--zone", default=None, help="Zone code (default: every zone).")
+@friendly
+def snapshot_list(zone: str | None) -> None:
+    """The snapshots kept, per quarter, zone and kind."""
+    from gisapp.db.engine import owner_engine
+    from gisapp.revitalization.snapshots import snapshots
+
+    ensure_database()
+    frame = snapshots(owner_engine(), zone)
+    if frame.empty:
+        click.echo("no snapshot yet (gisapp snapshot take)")
+        return
+    shown = frame.assign(area_ha=frame["area_ha"].round(2))[
+        ["quarter_end", "zone_code", "kind", "parcels", "area_ha", "findings_as_of", "taken_via", "taken_by"]]
+    click.echo(shown.to_string(index=False))
+
+
+@main.group()
+def rectification() -> None:
+    """Zone rectification (2021 opinions 3.5): published national results, their flags, the cases they open."""
+
+
+@rectification.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--source", default=None, help="Where the results were published, for rows that name no source.")
+@_AS
+@friendly
+def rectification_import(file: str, source: str | None, username: str) -> None:
+    """Import published results from a UTF-8 CSV (zone, year, national_class, below_region_average,
+    source, and optionally regional_class, national_rank, national_count, score, region_average,
+    published_on, note), all or nothing, as a bureau admin."""
+    from gisapp.db.engine import get_engine
+    from gisapp.revitalization.rectification import import_results
+
+    ensure_database(owner=False)
+    count = _case_call(import_results, get_engine(), _case_actor(username), file, source)
+    click.echo(f"{count} national result(s) recorded from {file}")
+
+
+@rectification.command("set")
+@click.argument("zone")
+@click.argument("year", type=int)
+@click.option("--class", "national_class", required=True, help="The national class: A, B or C.")
+@click.option("--regional-class", default=None, help="The class within the region: A, B or C.")
+@click.option("--rank", "national_rank", type=int, default=None, help="The national rank.")
+@click.option("--of", "national_count", type=int, default=None, help="The number of zones ranked nationally.")
+@click.option("--below/--not-below", "below", required=True,
+              help="Evaluated below the average of the zone's region (the eastern region) or not.")
+@click.option("--score", default=None)
+@click.option("--average", "region_average", default=None, help="The region's average score.")
+@click.option("--source", required=True, help="Where the result was published (document, date).")
+@click.option("--published-on", default=None, help="The day it was published (YYYY-MM-DD).")
+@click.option("--note", default=None)
+@_AS
+@friendly
+def rectification_set(zone, year, national_class, regional_class, national_rank, national_count, below, score,
+                      region_average, source, published_on, note, username) -> None:
+    """Enter (or correct) a zone's published result for a year, as a bureau admin."""
+    from gisapp.db.engine import get_engine
+    from gisapp.revitalization.rectification import record_result
+
+    ensure_database(owner=False)
+    data = {"zone": zone, "year": year, "national_class": national_class, "regional_class": regional_class,
+            "national_rank": national_rank, "national_count": national_count, "below_region_average": below,
+            "score": score, "region_average": region_average, "source": source, "published_on": published_on,
+            "note": note}
+    _case_call(record_result, get_engine(), _case_actor(username), data)
+    click.echo(f"{zone} {year}: national class {national_class.upper()} recorded ({source})")
+
+
+@rectification.command("flags")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day of the flags (default: the date findings are as of, `gisapp clock`).")
+@click.option("--open-cases", is_flag=True, help="Open the zone_rectification cases the flags call for.")
+@click.option("--as", "username", default=None, help="The bureau admin opening the cases (with --open-cases).")
+@friendly
+def rectification_flags(as_of, open_cases: bool, username: str | None) -> None:
+    """Each zone's latest published result and what it calls for: rectification, interview, exit."""
+    from gisapp.db.engine import get_engine
+    from gisapp.revitalization.rectification import flags, open_due_cases
+
+    ensure_database(owner=False)
+    day = as_of.date() if as_of else None
+    frame = flags(get_engine(), day)
+    if frame.empty:
+        click.echo("no published national result recorded (gisapp rectification import)")
+    for r in frame.itertuples():
+        called = [name for name in ("rectification", "interview", "exit_due") if getattr(r, name)]
+        click.echo(f"{r.zone_code:14s} {r.year}: national {r.national_class}, regional {r.regional_class or '-'}, "
+                   f"rank {r.national_rank or '-'}/{r.national_count or '-'}, below average {r.below_years} "
+                   f"year(s) running -> {', '.join(called) or 'nothing'}")
+    if open_cases:
+        if username is None:
+            raise GisappError("--open-cases needs --as: the bureau admin who opens the cases")
+        for opened in _case_call(open_due_cases, get_engine(), _case_actor(username), day):
+            click.echo(f"opened {opened.case_code} ({opened.pathway}) for {opened.zone_code}, result of {opened.year}")
 
 if __name__ == "__main__":
     main()

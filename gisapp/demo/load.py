@@ -302,6 +302,10 @@ def load_demo(engine: sa.Engine, total_parcels: int | None = None, seed: int = 2
         conn.execute(sa.text("ANALYZE"))
     import_district_boundaries(engine)
     case_codes = load_demo_cases(engine, frames)
+    # the synthetic national results of 2023-2025 and the rectification cases they call for
+    from gisapp.demo.revitalization import load_demo_results
+
+    case_codes += [opened.case_code for opened in load_demo_results(engine)]
     total = time.perf_counter() - t0
     return (f"synthetic demo data loaded: {len(frames['zones'])} zones, {len(frames['parcels'])} parcels, "
             f"{len(frames['land_grants'])} grants, {len(case_codes)} cases (built in {t_build:.1f} s, "
