@@ -12,8 +12,10 @@ missing=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    # fonts-wqy-zenhei: Chinese glyphs for headless Chromium (browser tests, screenshots)
-    for pkg in "postgresql-${PG_MAJOR}" "postgresql-${PG_MAJOR}-postgis-3" chromium chromium-driver fonts-wqy-zenhei; do
+    # fonts-wqy-zenhei: Chinese glyphs for headless Chromium (browser tests, screenshots);
+    # gdal-bin: ogrinfo, the real GIS client the tests read the tiles and OGC API with
+    for pkg in "postgresql-${PG_MAJOR}" "postgresql-${PG_MAJOR}-postgis-3" chromium chromium-driver fonts-wqy-zenhei \
+               gdal-bin; do
         have_pkg "$pkg" || missing+=("$pkg")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
