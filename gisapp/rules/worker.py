@@ -99,7 +99,7 @@ def run_once(engine: Engine, kind: str = "all") -> RoundDone | PatchDone | None:
     t0 = time.perf_counter()
     local_rules, city_rules = rule_names_by_reach()
     with engine.connect() as claim, claim.begin():
-        rows = claim.execute(
+        rows = _claim_zones(claim) if kind == "zones" else claim.execute(
             sa.text(f"SELECT id, zone_id, parcel_id, covered FROM rules.reassess_queue WHERE {KINDS[kind]} "
                     "ORDER BY id FOR UPDATE SKIP LOCKED")
         ).all()
@@ -125,6 +125,29 @@ def run_once(engine: Engine, kind: str = "all") -> RoundDone | PatchDone | None:
                       {"ids": [r.id for r in rows]})
     done.seconds = time.perf_counter() - t0
     return done
+
+
+#: a round of zones whose changes are all covered by parcel jobs takes at most this many zones:
+#: a change waiting for its zone's parcel-local rules then waits for a short round at most
+COVERED_ZONES_PER_ROUND = 2
+
+
+def _claim_zones(claim) -> list:
+    """The zone rows a zones round takes (locked): every zone with a change its parcel-local
+    rules still wait for (an uncovered row: a parameter, zone data, an import; shown as pending
+    on its parcels' own findings), with all their rows; else the rows of the few zones queued
+    longest (changes the parcels worker has covered: only their ranks and balances wait)."""
+    zone_rows = KINDS["zones"]
+    rows = claim.execute(sa.text(
+        f"SELECT id, zone_id, parcel_id, covered FROM rules.reassess_queue WHERE {zone_rows} AND zone_id IN "
+        f"(SELECT zone_id FROM rules.reassess_queue WHERE {zone_rows} AND NOT covered) "
+        "ORDER BY id FOR UPDATE SKIP LOCKED")).all()
+    if rows:
+        return rows
+    return claim.execute(sa.text(
+        f"SELECT id, zone_id, parcel_id, covered FROM rules.reassess_queue WHERE {zone_rows} AND zone_id IN "
+        f"(SELECT zone_id FROM rules.reassess_queue WHERE {zone_rows} GROUP BY zone_id ORDER BY min(id) LIMIT :n) "
+        "ORDER BY id FOR UPDATE SKIP LOCKED"), {"n": COVERED_ZONES_PER_ROUND}).all()
 
 
 def describe(done: RoundDone | PatchDone) -> str:

@@ -240,3 +240,24 @@ def test_the_parcel_local_rules_give_a_parcel_the_same_findings_on_its_own_rows(
     alone, in_zone = found({"parcel_ids": few}), found({})
     assert len(alone) > len(few)  # every parcel has findings of several rules
     pd.testing.assert_frame_equal(alone, in_zone)
+
+
+def test_a_zones_round_takes_the_zones_whose_own_findings_wait_first(live):
+    """Rows the parcels worker cannot cover (a zone parameter) go before covered ones, and a
+    round of covered zones is short: a waiting zone never waits behind a long round."""
+    from gisapp.rules import worker
+
+    _clear_queue(live)
+    with live.connect() as conn:
+        zones = conn.execute(sa.text("SELECT id FROM land.zones ORDER BY id LIMIT 5")).scalars().all()
+    with live.begin() as conn:
+        for z in zones[:4]:  # covered changes first in the queue
+            conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source, covered) "
+                                 "VALUES (:z, 'test', true)"), {"z": z})
+        conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source) VALUES (:z, 'test')"),
+                     {"z": zones[4]})
+    first = run_once(assessor_engine(), "zones")
+    assert first.zone_ids == [zones[4]]
+    second = run_once(assessor_engine(), "zones")
+    assert second.zone_ids == zones[:worker.COVERED_ZONES_PER_ROUND]
+    _drain(live)
