@@ -75,7 +75,8 @@ def layers(lang: str = "zh") -> pd.DataFrame:
 
 
 def read_layer(layer_id: str, bbox=None, zone: str | None = None, as_of: dt.date | str | None = None,
-               fields: Sequence[str] | None = None, engine: Engine | None = None) -> gpd.GeoDataFrame:
+               fields: Sequence[str] | None = None, engine: Engine | None = None,
+               year: int | None = None) -> gpd.GeoDataFrame:
     """A declared layer as a GeoDataFrame in EPSG:4490.
 
     Args:
@@ -87,6 +88,8 @@ def read_layer(layer_id: str, bbox=None, zone: str | None = None, as_of: dt.date
             parcel as recorded at the end of that day, from the audit history; see
             :func:`dated_layer`).
         fields: declared fields to keep (the id field is always kept).
+        year: a quota layer (``quota_energy``, ``quota_pollutants``, ``quota_land``) for that year
+            of the ledger; without it they show the latest year.
 
     Example:
         >>> read_layer("zones", fields=["code", "name_zh"]).columns.tolist()  # doctest: +SKIP
@@ -100,7 +103,7 @@ def read_layer(layer_id: str, bbox=None, zone: str | None = None, as_of: dt.date
     eng = _eng(engine)
     if day is not None:
         layer = dated_layer(layer, eng)
-    return read_layer_frame(eng, layer, bbox=bbox, zone=zone, as_of=day, fields=fields)
+    return read_layer_frame(eng, layer, bbox=bbox, zone=zone, as_of=day, fields=fields, year=year)
 
 
 def dated_layer(layer: Layer, engine: Engine) -> Layer:

@@ -112,6 +112,24 @@ class Labels(BaseModel):
         return self.en if lang == "en" else self.zh
 
 
+class QuotaLedger(BaseModel):
+    """A district layer of the quota ledger (land.quota_accounts): read for one year at a time
+    (the map's year choice, gisapp.queries.years; its view reads ``gisapp_meta.reading_year()``
+    and shows the latest year without one), and a click lists the district's escalations to the
+    city of ``resources`` in that year."""
+
+    model_config = ConfigDict(extra="forbid")
+    resources: list[str] = Field(min_length=1)
+
+    @field_validator("resources")
+    @classmethod
+    def _idents(cls, v: list[str]) -> list[str]:
+        bad = [r for r in v if not IDENT.match(r)]
+        if bad:
+            raise ValueError(f"resource codes {bad} are not plain identifiers")
+        return v
+
+
 class Access(BaseModel):
     model_config = ConfigDict(extra="forbid")
     read: list[str] = Field(default_factory=lambda: sorted(ROLES))
@@ -147,8 +165,11 @@ class Layer(BaseModel):
     #: below detail_min_zoom: counts per zone (or another layer); without it only a total count
     aggregate: Aggregate | None = None
     #: what a click on a feature opens: the parcel (by the feature's ``code``), the zone panel (its
-    #: boundaries and dashboard) or the feature itself (its popup fields)
+    #: boundaries and dashboard) or the feature itself (its popup fields; a quota layer's also the
+    #: district's escalations to the city in the year shown)
     detail: Literal["parcel", "zone", "feature"] = "feature"
+    #: a district layer of the quota ledger, read for one year at a time (see QuotaLedger)
+    quota: QuotaLedger | None = None
     visible: bool = True
     #: part of the base map (the city's outline, the districts): drawn behind every other layer and
     #: never takes a click, so the map is not blank offline, without a tile basemap
@@ -188,6 +209,8 @@ class Layer(BaseModel):
             missing = [f for f in (self.labels.zh, self.labels.en) if f not in names]
             if missing:
                 raise ValueError(f"labels name fields not declared in 'fields': {missing}")
+        if self.quota and "year" not in names:
+            raise ValueError("a quota layer needs a 'year' field (the year its features are of)")
         if self.aggregate and self.aggregate.key not in names:
             raise ValueError(f"aggregate key {self.aggregate.key!r} is not declared in 'fields'")
         return self

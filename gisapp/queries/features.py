@@ -33,6 +33,7 @@ from gisapp.catalog.registry import get_layer
 from gisapp.catalog.schema import Layer
 from gisapp.errors import InputError
 from gisapp.queries.as_of import dated_layer, set_reading_day, supports_as_of
+from gisapp.queries.quotas import check_yearly, set_reading_year
 
 # Shanghai lies well inside this; anything outside lon/lat range is a malformed bbox.
 LON_RANGE = (-180.0, 180.0)
@@ -406,13 +407,23 @@ def run_read(engine: Engine, work: Callable[[sa.Connection], T]) -> T:
 
 
 def features(engine: Engine, layer: Layer, bbox: BBox, zoom: int, *, zone: str | None = None,
-             fmt: Format = "geojson", properties: PropertySet = "all", as_of: dt.date | None = None) -> FeatureAnswer:
+             fmt: Format = "geojson", properties: PropertySet = "all", as_of: dt.date | None = None,
+             year: int | None = None) -> FeatureAnswer:
     """The encoded features of ``layer`` for one viewport (see :func:`viewport_query`); with
     ``as_of``, as they were at the end of that day (:mod:`gisapp.queries.as_of`: the layer's dated
-    view, in a transaction reading that day; a layer that cannot be dated is an InputError)."""
+    view, in a transaction reading that day; a layer that cannot be dated is an InputError); with
+    ``year``, a quota layer for that year (:mod:`gisapp.queries.quotas`; another layer: an InputError)."""
+    if year is not None:
+        check_yearly(layer)
     if as_of is None:
         query = viewport_query(layer, bbox, zoom, zone=zone, fmt=fmt, properties=properties)
-        return run_read(engine, lambda conn: run_viewport_query(conn, query))
+        if year is None:
+            return run_read(engine, lambda conn: run_viewport_query(conn, query))
+        # a transaction of the app's engine: the read pool autocommits, and the setting lasts
+        # for the transaction it is made in (a few districts: no need of the read pool's speed)
+        with engine.connect() as conn, conn.begin():
+            set_reading_year(conn, year)
+            return run_viewport_query(conn, query)
     dated = dated_layer(layer, engine)
     if not supports_as_of(engine, dated):
         raise InputError(f"layer {layer.id!r} shows the current state only; as_of is not supported for it")
@@ -436,16 +447,19 @@ def _id_type(conn: sa.Connection, layer: Layer) -> str:
 
 
 def feature_properties(engine: Engine, layer: Layer, feature_id: str | int,
-                       as_of: dt.date | None = None) -> dict | None:
+                       as_of: dt.date | None = None, year: int | None = None) -> dict | None:
     """All declared properties of one feature by its id, or None when there is none (or the id
     cannot be one: a malformed id finds nothing rather than raising); with ``as_of``, as that day
-    (a layer that cannot be dated: as it is now)."""
+    (a layer that cannot be dated: as it is now); with ``year``, a quota layer's feature of that
+    year (ignored for other layers, which have one state a year)."""
     if as_of is not None:
         layer = dated_layer(layer, engine)
     cols = ", ".join(_q(f) for f in dict.fromkeys([layer.id_field, *layer.field_names]))
     with engine.connect() as conn, conn.begin():
         if as_of is not None:
             set_reading_day(conn, as_of)
+        if year is not None and layer.quota is not None:
+            set_reading_year(conn, year)
         id_type = _id_type(conn, layer)
         if id_type in ("integer", "bigint", "smallint") and not str(feature_id).lstrip("-").isdigit():
             return None

@@ -25,6 +25,7 @@ from gisapp.catalog.schema import Layer
 from gisapp.errors import InputError
 from gisapp.queries.as_of import set_reading_day, supports_as_of
 from gisapp.queries.features import BBox
+from gisapp.queries.quotas import check_yearly, set_reading_year
 
 _GEOM_COL = "__wkb"
 # PostgreSQL type OIDs -> how to turn COPY text into values
@@ -96,9 +97,12 @@ def layer_query(layer: Layer, bbox=None, zone: str | None = None, fields: Sequen
 
 def read_layer_frame(engine: Engine, layer: Layer, bbox=None, zone: str | None = None,
                      as_of: dt.date | str | None = None, fields: Sequence[str] | None = None,
-                     limit: int | None = None) -> gpd.GeoDataFrame:
-    """The selection as a GeoDataFrame in EPSG:4490 (typed columns, index = the layer's id field)."""
+                     limit: int | None = None, year: int | None = None) -> gpd.GeoDataFrame:
+    """The selection as a GeoDataFrame in EPSG:4490 (typed columns, index = the layer's id field);
+    ``year``: a quota layer for that year (:mod:`gisapp.queries.quotas`), not the latest."""
     sql, params, cols = layer_query(layer, bbox, zone, fields, limit)
+    if year is not None:
+        check_yearly(layer)
     if as_of is not None:
         as_of = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
         if not supports_as_of(engine, layer):
@@ -107,6 +111,8 @@ def read_layer_frame(engine: Engine, layer: Layer, bbox=None, zone: str | None =
     with engine.connect() as conn, conn.begin():
         if as_of is not None:
             set_reading_day(conn, as_of)
+        if year is not None:
+            set_reading_year(conn, year)
         # the OIDs of the output columns, to type the COPY text
         probe = conn.execute(sa.text(f"SELECT * FROM ({sql}) AS s LIMIT 0"), params)
         raw = conn.connection.driver_connection

@@ -20,6 +20,7 @@ from gisapp.catalog.registry import get_layer
 from gisapp.catalog.schema import Layer
 from gisapp.errors import InputError
 from gisapp.queries.features import _q, run_read, source_sql, statement
+from gisapp.queries.quotas import check_yearly, set_reading_year
 
 EXTENT = 4096
 BUFFER = 64
@@ -143,8 +144,15 @@ def fid(on: bool) -> str:
     return f", '{FEATURE_ID}'" if on else ""
 
 
-def tile(engine: Engine, layer: Layer, address: TileAddress) -> bytes:
-    """The vector tile of ``layer`` at ``address`` (empty bytes when nothing is there)."""
+def tile(engine: Engine, layer: Layer, address: TileAddress, year: int | None = None) -> bytes:
+    """The vector tile of ``layer`` at ``address`` (empty bytes when nothing is there); ``year``:
+    a quota layer for that year (:mod:`gisapp.queries.quotas`), not the latest."""
     sql, params = tile_query(layer, address, tile_options(engine, layer))
+    if year is not None:
+        check_yearly(layer)
+        with engine.connect() as conn, conn.begin():  # the setting lasts for its transaction
+            set_reading_year(conn, year)
+            data = conn.execute(sql, params).scalar_one()
+        return bytes(data) if data is not None else b""
     data = run_read(engine, lambda conn: conn.execute(sql, params).scalar_one())
     return bytes(data) if data is not None else b""

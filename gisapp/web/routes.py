@@ -26,6 +26,7 @@ from gisapp.queries.features import (
     parse_zoom,
 )
 from gisapp.queries.parcel import parcel_detail
+from gisapp.queries.quotas import check_yearly, parse_year
 from gisapp.queries.search import search
 from gisapp.queries.tiles import TileAddress
 from gisapp.render.style import legend
@@ -75,19 +76,32 @@ def layers():
                     for layer in all_layers()])
 
 
+def _year(layer) -> int | None:
+    """``?year=`` for a quota layer (gisapp.queries.quotas); a 400 naming ``year`` otherwise."""
+    try:
+        year = parse_year(request.args.get("year"))
+        if year is not None:
+            check_yearly(layer)
+    except InputError as exc:
+        raise _about(exc, "year") from None
+    return year
+
+
 @api.get("/layers/<layer_id>/features")
 def layer_features(layer_id: str):
     """``?bbox=minx,miny,maxx,maxy&zoom=Z[&zone=CODE][&format=geojson|geobuf][&properties=all|style]
-    [&as_of=YYYY-MM-DD]``."""
+    [&as_of=YYYY-MM-DD][&year=YYYY]`` (``year``: the quota layers, that year of the ledger)."""
     layer = get_layer(layer_id)
     bbox = BBox.parse(request.args.get("bbox"))
     zoom = parse_zoom(request.args.get("zoom"))
     fmt = parse_format(request.args.get("format"))
     props = parse_properties(request.args.get("properties"))
     zone = request.args.get("zone") or None
+    year = _year(layer)
     try:
         as_of = parse_day(request.args.get("as_of"))
-        answer = features(web_engine(), layer, bbox, zoom, zone=zone, fmt=fmt, properties=props, as_of=as_of)
+        answer = features(web_engine(), layer, bbox, zoom, zone=zone, fmt=fmt, properties=props, as_of=as_of,
+                          year=year)
     except InputError as exc:  # not a date, or a layer that shows only today
         raise _about(exc, "as_of") from None
     headers = {**NO_STORE, "X-Feature-Count": str(answer.count), "X-Truncated": str(answer.truncated).lower(),
@@ -97,8 +111,11 @@ def layer_features(layer_id: str):
 
 @api.get("/layers/<layer_id>/features/<feature_id>")
 def layer_feature(layer_id: str, feature_id: str):
+    """One feature's declared properties (``?year=YYYY``: a quota layer's feature of that year)."""
+    layer = get_layer(layer_id)
+    year = _year(layer)
     try:
-        props = feature_properties(web_engine(), get_layer(layer_id), feature_id)
+        props = feature_properties(web_engine(), layer, feature_id, year=year)
     except sa.exc.DataError:  # an id its column cannot hold (a 30-digit number): no such feature
         props = None
     if props is None:
@@ -109,8 +126,10 @@ def layer_feature(layer_id: str, feature_id: str):
 @tiles.get("/<layer_id>/<z>/<x>/<y>.pbf")
 def vector_tile(layer_id: str, z: str, x: str, y: str):
     """Mapbox vector tile of a declared layer (XYZ, EPSG:3857); empty tile = 204; gzip when the
-    client accepts it, with an ETag (304 when unchanged: gisapp.web.tile_http)."""
-    return tile_response(get_layer(layer_id), TileAddress.parse(z, x, y))
+    client accepts it, with an ETag (304 when unchanged: gisapp.web.tile_http); ``?year=YYYY``:
+    a quota layer for that year."""
+    layer = get_layer(layer_id)
+    return tile_response(layer, TileAddress.parse(z, x, y), year=_year(layer))
 
 
 @api.get("/search")

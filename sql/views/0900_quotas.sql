@@ -1,10 +1,25 @@
 -- Energy, pollutant and construction-land quotas on the map (issue #18): each district's account
--- of the latest year in the ledger (the dashboard shows every year), what it received, passed on
--- and has left, what its district used, its escalations to the city, and the quota_balance rule's
--- verdict on the account (rules.current_findings: the map never re-implements the rule).
+-- of one year of the ledger, what it received, passed on and has left, what its district used,
+-- its escalations to the city, and the quota_balance rule's verdict on the account
+-- (rules.current_findings: the map never re-implements the rule).
+--
+-- Which year: the transaction's gisapp.year setting (gisapp_meta.reading_year(), set by the map's
+-- year choice through gisapp.queries.years), else the latest year each resource has accounts for.
+-- The dashboard shows every year.
 --
 -- balance = received - passed on - used by the district account itself: the rule's balance, what
 -- the district still holds unallocated; remaining_share = balance / received.
+
+-- The year a session reads the quota layers for: the transaction's gisapp.year, else NULL (latest).
+CREATE OR REPLACE FUNCTION gisapp_meta.reading_year() RETURNS smallint
+LANGUAGE sql STABLE AS $$
+    SELECT nullif(current_setting('gisapp.year', true), '')::smallint
+$$;
+
+-- The years the ledger has district accounts for: the map's year choice.
+DROP VIEW IF EXISTS layers.quota_years CASCADE;
+CREATE VIEW layers.quota_years AS
+SELECT DISTINCT a.year FROM land.quota_accounts a WHERE a.level = 'district';
 
 DROP VIEW IF EXISTS layers.quota_district_balances CASCADE;
 CREATE VIEW layers.quota_district_balances AS
@@ -12,8 +27,9 @@ WITH RECURSIVE d AS (
     SELECT a.id, a.year, a.resource, a.district_id
     FROM land.quota_accounts a
     WHERE a.level = 'district'
-      AND a.year = (SELECT max(x.year) FROM land.quota_accounts x
-                    WHERE x.level = 'district' AND x.resource = a.resource)
+      AND a.year = coalesce(gisapp_meta.reading_year(),
+                            (SELECT max(x.year) FROM land.quota_accounts x
+                             WHERE x.level = 'district' AND x.resource = a.resource))
 ), tree AS (
     SELECT d.id AS root, d.id FROM d
     UNION ALL
@@ -123,3 +139,15 @@ SELECT di.id, di.code, di.name_zh, di.name_en,
        di.geom
 FROM p JOIN lists l ON l.district_id = p.district_id JOIN land.districts di ON di.id = p.district_id
 WHERE p.tightness = 1 AND di.geom IS NOT NULL;
+
+-- Each escalation to the city (ledger entries district -> city), one row each, for the map's
+-- district detail: the escalations of the year and the layer's resources that are shown.
+DROP VIEW IF EXISTS layers.quota_escalations CASCADE;
+CREATE VIEW layers.quota_escalations AS
+SELECT l.id, di.code AS district_code, a.year, a.resource, r.name_zh AS resource_zh, r.name_en AS resource_en,
+       r.unit, l.recorded_on, l.amount, l.reference, l.note
+FROM land.quota_ledger l
+JOIN land.quota_accounts a ON a.id = l.from_account_id AND a.level = 'district'
+JOIN land.districts di ON di.id = a.district_id
+JOIN land.quota_resources r ON r.code = a.resource
+WHERE l.entry_type = 'escalation';

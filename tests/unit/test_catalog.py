@@ -71,3 +71,21 @@ def test_the_offline_base_is_drawn_by_default_with_district_labels_in_the_ui_lan
     assert hideout(districts, None, "en")["labelField"] == "name_en"
     assert {"name_zh", "name_en"} <= set(map_fields(districts))  # the map's compact fetch carries the names
     assert hideout(get_layer("zones"), None, "en")["labelField"] == "name_en"
+
+
+def test_a_quota_layer_needs_a_year_field_and_plain_resource_codes(tmp_path):
+    head = "id: q\ntitle: {zh: 配额, en: Quota}\nsource: layers.q\n"
+    (tmp_path / "q.yml").write_text(head + "fields: [{name: code, label: {zh: 码, en: Code}}]\n"
+                                    "quota: {resources: [energy]}\n")
+    with pytest.raises(InputError, match="needs a 'year' field"):
+        load_layers(tmp_path)
+    (tmp_path / "q.yml").write_text(head + "fields: [{name: year, label: {zh: 年, en: Year}}]\n"
+                                    "quota: {resources: [\"energy; DROP\"]}\n")
+    with pytest.raises(InputError, match="not plain identifiers"):
+        load_layers(tmp_path)
+
+
+def test_the_three_quota_layers_are_read_by_year_and_no_other():
+    yearly = {layer.id for layer in load_layers(get_settings().layers_dir).values() if layer.quota}
+    assert yearly == {"quota_energy", "quota_pollutants", "quota_land"}
+    assert get_layer("quota_land").quota.resources == ["construction_land"]
