@@ -1392,3 +1392,22 @@ def label(prefix: str, code: object, lang: str = "zh") -> str:
     """
     key = f"{prefix}.{code}"
     return t(key, lang) if key in TEXTS else str(code)
+
+
+# GIS clients (issue #21): sign-in for clients, CORS, the tiles' attribution (gisapp.web.client_auth,
+# gisapp.web.cors, gisapp.web.tile_docs)
+TEXTS.update({
+    "auth.client_required": {
+        "zh": "请提供账户的用户名和密码（HTTP Basic）或个人 API 令牌（Authorization: Bearer）",
+        "en": "Give an account's user name and password (HTTP Basic) or a personal API token "
+              "(Authorization: Bearer)"},
+    "cors.refused": {"zh": "来源 {origin} 不在允许跨域访问的列表中（GISAPP_CORS_ORIGINS）",
+                     "en": "The origin {origin} is not among those allowed to read across origins "
+                           "(GISAPP_CORS_ORIGINS)"},
+    "tiles.attribution": {"zh": "上海综合保税区土地资源管理", "en": "Shanghai Bonded Zones Land Resources"},
+    "styles.viewer_title": {"zh": "{name}（MapLibre 样式预览）", "en": "{name} (MapLibre style preview)"},
+    "styles.no_webgl": {"zh": "此浏览器无法绘制地图（需要 WebGL）", "en": "This browser cannot draw the map (WebGL is needed)"},
+    "tiles.attribution_synthetic": {"zh": "合成演示数据（虚构的边界、地块与企业）· 上海综合保税区土地资源管理",
+                                    "en": "Synthetic demo data (invented boundaries, parcels and enterprises) · "
+                                          "Shanghai Bonded Zones Land Resources"},
+})

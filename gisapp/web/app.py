@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     from gisapp.web.map_print import map_print
     from gisapp.web.ogc import ogc
     from gisapp.web.routes import api, tiles
+    from gisapp.web.style_routes import styles
     from gisapp.web.tile_docs import tile_docs
     from gisapp.web.uploads import init_uploads
     from gisapp.web.users_page import users_page
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.register_blueprint(api)
     app.server.register_blueprint(tiles)
     app.server.register_blueprint(tile_docs)
+    app.server.register_blueprint(styles)
     app.server.register_blueprint(edit_api)
     app.server.register_blueprint(import_page)
     app.server.register_blueprint(users_page)
