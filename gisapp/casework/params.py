@@ -79,16 +79,17 @@ SPECS = (SPEC,)
 
 def values(overrides: pd.DataFrame | None = None, *, as_of: dt.date, zone_id: int | None = None
            ) -> dict[str, Any]:
-    """The casework parameters in force on ``as_of`` for a zone."""
+    """The casework parameters in force on ``as_of`` for a zone (and ``as_of``'s year)."""
     return provenance(overrides, as_of=as_of, zone_id=zone_id)[0]
 
 
 def provenance(overrides: pd.DataFrame | None = None, *, as_of: dt.date, zone_id: int | None = None
                ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(values, provenance) of the casework parameters, and of the idle rule's fee rate and full
-    years, in force on ``as_of`` for a zone (provenance: value, source, effective date)."""
-    mine, mine_from = resolve_params_with_provenance(SPEC, overrides, as_of=as_of, zone_id=zone_id)
-    idle, idle_from = resolve_params_with_provenance(IDLE, overrides, as_of=as_of, zone_id=zone_id)
+    years, in force on ``as_of`` for a zone and ``as_of``'s year (provenance: value, source,
+    effective date)."""
+    mine, mine_from = resolve_params_with_provenance(SPEC, overrides, as_of=as_of, zone_id=zone_id, year=as_of.year)
+    idle, idle_from = resolve_params_with_provenance(IDLE, overrides, as_of=as_of, zone_id=zone_id, year=as_of.year)
     for name in ("fee_rate", "idle_years", "recovery_years"):
         mine[name], mine_from[name] = idle[name], idle_from[name] | {"rule": IDLE.name}
     return mine, mine_from
