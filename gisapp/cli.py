@@ -872,5 +872,53 @@ def rectification_flags(as_of, open_cases: bool, username: str | None) -> None:
         for opened in _case_call(open_due_cases, get_engine(), _case_actor(username), day):
             click.echo(f"opened {opened.case_code} ({opened.pathway}) for {opened.zone_code}, result of {opened.year}")
 
+@main.group()
+def tokens() -> None:
+    """Personal read-only API tokens for GIS clients (QGIS, GDAL, scripts): create, list, revoke."""
+
+
+@tokens.command("create")
+@click.option("--user", "username", required=True, help="The account the token reads as.")
+@click.option("--label", required=True, help="What the token is for (e.g. QGIS on the planning PC).")
+@friendly
+def tokens_create(username: str, label: str) -> None:
+    """Make a token; it is printed once and kept nowhere (the database holds its hash)."""
+    from gisapp.db.engine import owner_engine
+    from gisapp.queries.tokens import create_token
+
+    ensure_database()
+    token_id, token = create_token(owner_engine(), username, label)
+    click.echo(f"token {token_id} for {username} ({label}); shown once, keep it like a password:")
+    click.echo(token)
+
+
+@tokens.command("list")
+@click.option("--user", "username", required=True)
+@friendly
+def tokens_list(username: str) -> None:
+    """A user's tokens: number, name, created, revoked."""
+    from gisapp.db.engine import owner_engine
+    from gisapp.queries.tokens import list_tokens
+
+    ensure_database()
+    for token in list_tokens(owner_engine(), username):
+        revoked = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "active"
+        click.echo(f"{token.id:>6}  {token.label:<40}  created {token.created_at:%Y-%m-%d %H:%M}  {revoked}")
+
+
+@tokens.command("revoke")
+@click.option("--user", "username", required=True)
+@click.argument("token_id", type=int)
+@friendly
+def tokens_revoke(username: str, token_id: int) -> None:
+    """Revoke a token: every client using it is refused from the next request on."""
+    from gisapp.db.engine import owner_engine
+    from gisapp.queries.tokens import revoke_token
+
+    ensure_database()
+    revoke_token(owner_engine(), username, token_id)
+    click.echo(f"revoked token {token_id} of {username}")
+
+
 if __name__ == "__main__":
     main()

@@ -1410,4 +1410,33 @@ TEXTS.update({
     "tiles.attribution_synthetic": {"zh": "合成演示数据（虚构的边界、地块与企业）· 上海综合保税区土地资源管理",
                                     "en": "Synthetic demo data (invented boundaries, parcels and enterprises) · "
                                           "Shanghai Bonded Zones Land Resources"},
+    # the signed-in user's API tokens (gisapp.web.tokens_page)
+    "tokens.page.title": {"zh": "个人 API 令牌", "en": "Personal API tokens"},
+    "tokens.page.note": {"zh": "令牌供 QGIS、GDAL、脚本和其他部门的网络地图读取本系统的数据（只读，不能修改任何数据），"
+                               "权限与您的账户相同。令牌只在创建时显示一次；不再使用时请撤销。",
+                         "en": "A token lets QGIS, GDAL, scripts and other departments' web maps read this system's data "
+                               "as your account may (read only: it never changes anything). It is shown once, when it "
+                               "is made; revoke it when it is no longer used."},
+    "tokens.page.list": {"zh": "我的令牌", "en": "My tokens"},
+    "tokens.page.label": {"zh": "名称（用途）", "en": "Name (what it is for)"},
+    "tokens.page.created": {"zh": "创建时间", "en": "Created"},
+    "tokens.page.state": {"zh": "状态", "en": "State"},
+    "tokens.page.active": {"zh": "有效", "en": "Active"},
+    "tokens.page.revoked": {"zh": "已撤销", "en": "Revoked"},
+    "tokens.page.revoke": {"zh": "撤销", "en": "Revoke"},
+    "tokens.page.none": {"zh": "还没有令牌", "en": "No tokens yet"},
+    "tokens.page.add": {"zh": "创建令牌", "en": "Make a token"},
+    "tokens.page.submit_add": {"zh": "创建", "en": "Make it"},
+    "tokens.page.new": {"zh": "新令牌（只显示这一次，请像密码一样保管）：", "en": "The new token (shown this once: keep it like a password):"},
+    "tokens.page.new_note": {"zh": "使用方法：", "en": "How to use it:"},
+    "tokens.page.use_basic": {"zh": "QGIS / GDAL（HTTP Basic）用户名与密码", "en": "QGIS / GDAL (HTTP Basic) user name and password"},
+    "tokens.page.use_bearer": {"zh": "脚本与网络地图的请求头", "en": "Request header for scripts and web maps"},
+    "tokens.page.use_tilejson": {"zh": "矢量瓦片（TileJSON）", "en": "Vector tiles (TileJSON)"},
+    "tokens.page.created_done": {"zh": "已创建令牌“{label}”", "en": "Token “{label}” made"},
+    "tokens.page.revoked_done": {"zh": "令牌已撤销：使用它的客户端从下一次请求起被拒绝",
+                                 "en": "Token revoked: clients using it are refused from their next request on"},
+    "tokens.page.bad_label": {"zh": "请给令牌起一个 1 至 {n} 个字符的名称", "en": "Give the token a name of 1 to {n} characters"},
+    "tokens.page.bad_action": {"zh": "无法识别的操作，请刷新页面后重试", "en": "Unknown action; reload the page and try again"},
+    "tokens.page.bad_token": {"zh": "表单已过期，请刷新页面后重试", "en": "The form expired; reload the page and try again"},
+    "tokens.page.refused": {"zh": "未能完成：{detail}", "en": "Not done: {detail}"},
 })

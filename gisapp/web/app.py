@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     from gisapp.web.routes import api, tiles
     from gisapp.web.style_routes import styles
     from gisapp.web.tile_docs import tile_docs
+    from gisapp.web.tokens_page import tokens_page
     from gisapp.web.uploads import init_uploads
     from gisapp.web.users_page import users_page
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.register_blueprint(tiles)
     app.server.register_blueprint(tile_docs)
     app.server.register_blueprint(styles)
+    app.server.register_blueprint(tokens_page)
     app.server.register_blueprint(edit_api)
     app.server.register_blueprint(import_page)
     app.server.register_blueprint(users_page)
