@@ -457,6 +457,11 @@ BEGIN
         PERFORM land.refuse_case_value(format('step %s of case %s is not a supplementary agreement', NEW.step_id, c.code),
                                        jsonb_build_object('field', 'step', 'problem', 'not_extension'));
     END IF;
+    IF NEW.agreed_on IS DISTINCT FROM (SELECT s.done_on FROM land.case_steps s WHERE s.id = NEW.step_id) THEN
+        PERFORM land.refuse_case_value(format('case %s: the extension is agreed on the day of its supplementary '
+                                              'agreement step', c.code),
+                                       jsonb_build_object('field', 'agreed_on', 'problem', 'not_step_day'));
+    END IF;
     SELECT * INTO g FROM land.land_grants WHERE id = NEW.grant_id FOR NO KEY UPDATE;
     IF g.parcel_id IS DISTINCT FROM c.parcel_id THEN
         PERFORM land.refuse_case_value(format('grant %s is not a grant of the parcel of case %s', NEW.grant_id, c.code),
