@@ -880,6 +880,59 @@ class CaseExtension(Versioned, Base):
     cap_years: Mapped[int] = mapped_column(SmallInteger)
     cap_source: Mapped[str] = mapped_column(Text)
 
+# -- the revitalization record and zone rectification (issue #20; sql/migrations/1870-1872) ------
+
+class StockSnapshot(Base):
+    """A zone's stock of one kind at a quarter's end (kept unchanged; gisapp.revitalization.snapshots)."""
+
+    __tablename__ = "stock_snapshots"
+    __table_args__ = {"schema": "rules"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    quarter_end: Mapped[dt.date] = mapped_column(Date)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("land.zones.id"))
+    kind: Mapped[str] = mapped_column(Text)  # idle, low_efficiency, approved_unsupplied, supplied_unbuilt
+    parcels: Mapped[int] = mapped_column(Integer)
+    area_m2: Mapped[float] = mapped_column(Double)
+    findings_as_of: Mapped[dt.date | None] = mapped_column(Date)
+    taken_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    taken_by: Mapped[str] = mapped_column(Text, server_default="current_user")
+    taken_via: Mapped[str] = mapped_column(Text)  # command, daily_pass, demo
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ZoneNationalResult(Versioned, Base):
+    """The published national evaluation result of a zone for a year, with its source."""
+
+    __tablename__ = "zone_national_results"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("land.zones.id"))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    national_class: Mapped[str] = mapped_column(Text)
+    regional_class: Mapped[str | None] = mapped_column(Text)
+    national_rank: Mapped[int | None] = mapped_column(Integer)
+    national_count: Mapped[int | None] = mapped_column(Integer)
+    below_region_average: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    region_average: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    source: Mapped[str] = mapped_column(Text)
+    published_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseStage(Base):
+    __tablename__ = "case_stages"
+    __table_args__ = {"schema": "land"}
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    sort: Mapped[int] = mapped_column(SmallInteger, unique=True)
+
+
+class CaseStepStage(Base):
+    __tablename__ = "case_step_stages"
+    __table_args__ = {"schema": "land"}
+    step: Mapped[str] = mapped_column(Text, primary_key=True)
+    stage: Mapped[str] = mapped_column(ForeignKey("land.case_stages.code"))
+
 
 def table_of(qualified_name: str):
     """The mapped ``sqlalchemy.Table`` of ``schema.table`` (what the edits read and write through,

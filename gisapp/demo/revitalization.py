@@ -8,7 +8,7 @@ land.zone_rectification_flags:
 
 - jiading fell below the eastern average in 2024 and stayed below in 2025: rectification (the
   demo's own rectification case of gisapp.demo.cases answers it);
-- fengxian has been below it in 2023, 2024 and 2025: not rectified within two years, interview;
+- caohejing has been below it in 2023, 2024 and 2025: not rectified within two years, interview;
 - songjiang, set up in 2018, was class C nationally and regionally and among the national bottom
   five in 2024 and 2025: the exit procedure;
 - the other zones are above the average (waigaoqiao_ftz, a free trade zone, is not evaluated).
@@ -47,15 +47,15 @@ RESULTS: dict[str, dict[int, tuple[float, str, str, int]]] = {
     "pudong_airport": {2023: (90.3, "A", "A", 12), 2024: (91.2, "A", "A", 10), 2025: (92.0, "A", "A", 9)},
     "yangshan": {2023: (88.0, "A", "A", 20), 2024: (89.5, "A", "A", 15), 2025: (90.8, "A", "A", 14)},
     "jinqiao": {2023: (84.2, "B", "B", 55), 2024: (85.0, "B", "B", 50), 2025: (85.5, "B", "B", 48)},
-    "caohejing": {2023: (82.5, "B", "B", 70), 2024: (83.1, "B", "B", 66), 2025: (84.0, "B", "B", 63)},
+    "fengxian": {2023: (82.5, "B", "B", 70), 2024: (83.1, "B", "B", 66), 2025: (84.0, "B", "B", 63)},
     "qingpu": {2023: (83.0, "B", "B", 68), 2024: (83.5, "B", "B", 64), 2025: (84.1, "B", "B", 61)},
     "jiading": {2023: (81.0, "B", "B", 80), 2024: (78.9, "C", "C", 120), 2025: (80.1, "C", "C", 110)},
-    "fengxian": {2023: (77.0, "C", "B", 125), 2024: (78.2, "C", "C", 130), 2025: (79.5, "C", "C", 128)},
+    "caohejing": {2023: (77.0, "C", "B", 125), 2024: (78.2, "C", "C", 130), 2025: (79.5, "C", "C", 128)},
     "songjiang": {2023: (81.5, "B", "B", 78), 2024: (70.2, "C", "C", 165), 2025: (71.0, "C", "C", 167)},
 }
 #: how much larger the stock was a quarter earlier, per zone (negative: the stock grew since)
 RATES = {"waigaoqiao_ftz": 0.04, "waigaoqiao_port": 0.06, "pudong_airport": 0.05, "yangshan": 0.03,
-         "jinqiao": 0.07, "caohejing": 0.05, "qingpu": -0.02, "jiading": 0.01, "fengxian": -0.03, "songjiang": 0.04}
+         "jinqiao": 0.07, "caohejing": -0.03, "qingpu": -0.02, "jiading": 0.01, "fengxian": 0.05, "songjiang": 0.04}
 #: how fast each kind moves, relative to the zone's rate (unsupplied land moves slowest)
 KIND_PACE = {"idle": 1.3, "low_efficiency": 1.0, "approved_unsupplied": 0.6, "supplied_unbuilt": 0.9}
 

@@ -2,6 +2,12 @@
 indicators per zone, the land indicators computed from the parcels, a weighted score, national and
 regional ranks, the class of the method in force that year, rectification and exit-risk flags.
 
+**An estimate**: it ranks only the zones this database holds (Shanghai's), so "nationally" here
+makes class A the top two of Shanghai. The class a zone receives is the published national result,
+recorded per year with its source (land.zone_national_results, gisapp.revitalization.rectification,
+which raises the rectification flags); this rule's title, explanations and the dashboard say
+"estimate" wherever its class is shown.
+
 What is known and what is assumed:
 
 - categories and weights: scale 50%, quality 20%, development and use 10% are the known weights
@@ -51,7 +57,7 @@ _ASSUMED = "ASSUMPTION (weights not found): the remaining 20% split evenly betwe
 _WEIGHTS = {"scale": 0.5, "quality": 0.2, "development": 0.1, "innovation": 0.1, "compliance": 0.1}
 
 ZONE_PERFORMANCE = RuleSpec(
-    "zone_performance", "1.0", "综合保税区发展绩效评估", "Zone performance evaluation",
+    "zone_performance", "1.0", "综合保税区发展绩效评估（本库估算）", "Zone performance evaluation (estimate)",
     (Param("weights", {"2020_trial": dict(_WEIGHTS), "2024_revised": dict(_WEIGHTS)}, f"{_KNOWN}; {_ASSUMED}",
            dt.date(2020, 1, 1), "category weights per method version"),
      Param("class_cuts", {"2020_trial": [0.2, 0.7], "2024_revised": [0.2, 0.7]},
@@ -278,11 +284,11 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
         # which for exit risk or rectification is that flag, not the class
         head_zh = (f"{name_zh} {year} 年（{label('method', method, 'zh')}）综合得分 {num(float(r['score']), 1)}，"
                    f"库内全国 {n} 个园区第 {rn} 名、{_REGION_ZH.get(region, region)}第 {rr}/{nr} 名，"
-                   f"A 类为前 {pct(cuts[0])}（前 {a_places} 名），按排名属 {cls} 类")
+                   f"A 类为前 {pct(cuts[0])}（前 {a_places} 名），按库内排名估算属 {cls} 类（估算，非国家公布结果）")
         head_en = (f"{name_en} scored {num(float(r['score']), 1)} in {year} ({label('method', method, 'en')}): "
                    f"rank {rn} of {n} zones nationally (in this database), {rr} of {nr} in the "
                    f"{_REGION_EN.get(region, region)} region; class A is the top {pct(cuts[0])} ({a_places} places): "
-                   f"class {cls} by rank")
+                   f"an estimated class {cls} by this rank (an estimate, not the published national result)")
         avg = num(float(r["regional_average"]), 1)
         tail_zh = f"；土地指标：验收面积占比 {pct(r['accepted_share'])}，围网开发率 {pct(r['development_rate'])}"
         tail_en = (f"; land: {pct(r['accepted_share'])} of the approved area accepted, {pct(r['development_rate'])} "
@@ -297,8 +303,9 @@ def evaluate(inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.Data
             zh.append(f"{head_zh}；但低于{_REGION_ZH.get(region, region)}平均分 {avg}，结论为限期整改{tail_zh}")
             en.append(f"{head_en}; but below the regional average of {avg}: the verdict is rectification{tail_en}")
         else:
-            zh.append(f"{head_zh}；不低于{_REGION_ZH.get(region, region)}平均分 {avg}，结论为 {cls} 类{tail_zh}")
-            en.append(f"{head_en}; not below the regional average of {avg}: the verdict is class {cls}{tail_en}")
+            zh.append(f"{head_zh}；不低于{_REGION_ZH.get(region, region)}平均分 {avg}，估算结论为 {cls} 类{tail_zh}")
+            en.append(f"{head_en}; not below the regional average of {avg}: the estimated verdict is class {cls}"
+                      f"{tail_en}")
     outcomes = np.array(outcomes, dtype=object)
     return findings(
         ZONE_PERFORMANCE, as_of, [ctx["prov"]] * len(report), zone_id=report, parcel_id=None,

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.browser
 
 #: the vocabularies whose codes must never show (the label key's prefix)
 VOCABULARIES = ("status", "outcome", "rule", "stage", "category", "resource", "quota_request", "method",
-                "exempt_reason", "supply", "grading", "finding", "role", "audit.action", "audit.table", "field")
+                "exempt_reason", "supply", "grading", "finding", "role", "audit.action", "audit.table", "field",
+                "stock_kind", "case_stage")
 #: units that are codes in Chinese (the pages say 吨/年)
 UNIT_CODES = {"t/yr"}
 TOKEN = re.compile(r"[A-Za-z0-9_]+(?:/[A-Za-z]+)?")
@@ -102,6 +103,7 @@ def test_no_page_shows_a_raw_code(admin_browser, live_server, parcel_codes, lang
         (f"/parcel/{busy}?lang={lang}", "#parcel-findings tbody tr"),
         (f"/parcel/{idle}?lang={lang}", "#parcel-findings tbody tr"),
         (f"/admin/import?lang={lang}", "#import-form"),
+        (f"/revitalization?lang={lang}", "#rev-section-rectification"),
     ]
     shown = {}
     for path, ready in pages:
