@@ -862,6 +862,34 @@ class CaseDocument(Versioned, Base):
     issued_on: Mapped[dt.date] = mapped_column(Date)
 
 
+class CaseDocumentFile(Base):
+    """A rendered .docx of a case's document (insert-only; sql/migrations/1840)."""
+
+    __tablename__ = "case_document_files"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("land.case_documents.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("land.cases.id"))
+    filename: Mapped[str] = mapped_column(Text)
+    content: Mapped[bytes] = mapped_column(BYTEA)
+    sha256: Mapped[str] = mapped_column(Text)
+    template: Mapped[str] = mapped_column(Text)
+    template_sha256: Mapped[str] = mapped_column(Text)
+    synthetic: Mapped[bool] = mapped_column(Boolean)
+    rendered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    rendered_by: Mapped[str] = mapped_column(Text)
+
+
+class CaseDocumentNumber(Base):
+    """The last number (文号) given per prefix and year (sql/security/0910)."""
+
+    __tablename__ = "case_document_numbers"
+    __table_args__ = {"schema": "land"}
+    prefix: Mapped[str] = mapped_column(Text, primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    last_no: Mapped[int] = mapped_column(Integer)
+
+
 class CaseExtension(Versioned, Base):
     """An extension of the start period (Order No. 53 art. 12 (1)); the grant holds the new dates."""
 

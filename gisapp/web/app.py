@@ -28,6 +28,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         update_title=None,
     )
     from gisapp.web.auth import init_auth
+    from gisapp.web.case_forms import case_forms
+    from gisapp.web.case_pages import case_pages
     from gisapp.web.cors import init_cors
     from gisapp.web.coverage_page import coverage_page
     from gisapp.web.edit_api import edit_api
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.register_blueprint(import_page)
     app.server.register_blueprint(users_page)
     app.server.register_blueprint(inventory_page)
+    app.server.register_blueprint(case_forms)
+    app.server.register_blueprint(case_pages)
     app.server.register_blueprint(map_print)
     app.server.register_blueprint(ogc)
     app.server.register_blueprint(coverage_page)

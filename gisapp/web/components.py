@@ -105,6 +105,7 @@ def nav_links(lang: str) -> list[tuple[str, str, str]]:
     links = [("app-nav-map", t("nav.map", lang), page_url("/", lang)),
              ("app-nav-dashboard", t("nav.dashboard", lang), page_url("/dashboard", lang)),
              ("app-nav-inventory", t("nav.inventory", lang), page_url("/inventory", lang)),
+             ("app-nav-cases", t("nav.cases", lang), page_url("/cases", lang)),
              ("app-nav-green-what-if", t("nav.green_what_if", lang), page_url("/green-what-if", lang)),
              ("app-nav-revitalization", t("nav.revitalization", lang), page_url("/revitalization", lang))]
     if has_request_context() and may_import():

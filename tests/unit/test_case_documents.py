@@ -96,6 +96,9 @@ def test_every_document_kind_has_a_template_and_a_number_prefix():
         template, prefix = template_for(kind)
         assert template.exists(), template
         assert prefix.startswith(source["authority_code"]) and len(prefix) > len(source["authority_code"])
+    # the swap agreement of a low-efficiency exit is not an idle-land disposal's notice
+    assert template_for("swap_agreement", "idle_land_disposal")[0].name == "disposal_notice.docx"
+    assert template_for("swap_agreement", "low_efficiency_exit") == (TEMPLATE_DIR / "exit_notice.docx", "沪规资低效退")
 
 
 def _paragraphs(path: Path) -> list[tuple[str, str]]:

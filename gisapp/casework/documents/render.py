@@ -36,9 +36,10 @@ def source(path: Path = SOURCE) -> dict[str, Any]:
     return _source(str(path), path.stat().st_mtime)
 
 
-def template_for(kind: str, template_dir: Path = TEMPLATE_DIR) -> tuple[Path, str]:
-    """(template file, number prefix) of a document kind."""
-    spec = source()["kinds"].get(kind)
+def template_for(kind: str, case_kind: str | None = None, template_dir: Path = TEMPLATE_DIR) -> tuple[Path, str]:
+    """(template file, number prefix) of a document kind (in a case of ``case_kind``: a kind two
+    kinds of case share may be written by another template for one of them)."""
+    spec = source().get("by_case_kind", {}).get(case_kind, {}).get(kind) or source()["kinds"].get(kind)
     if spec is None:
         raise TemplateError(f"no template renders documents of kind {kind!r} (gisapp/data/templates/casework/source.yml)")
     return template_dir / f"{spec['template']}.docx", source()["authority_code"] + spec["prefix"]

@@ -40,7 +40,7 @@ def filename(case_code: str, kind: str, document_id: int) -> str:
 
 
 def _render_one(conn: Connection, case, document_id: int, kind: str, synthetic: bool) -> int:
-    template, prefix = template_for(kind)
+    template, prefix = template_for(kind, case.kind)
     conn.execute(sa.text("SELECT land.give_case_document_number(:d, :p)"), {"d": document_id, "p": prefix})
     context = document_context(conn, document_id, synthetic=synthetic, authorities=source().get("authorities", {}))
     data = render(template, context)
