@@ -154,3 +154,37 @@ def test_a_target_is_a_parameter_set_per_zone_and_year_with_its_source(no_snapsh
         assert progress.targets(eng, "pudong_airport", D(2025, 12, 31)).empty
     finally:
         _exec(eng, "DELETE FROM rules.parameter_overrides WHERE rule = 'revitalization'")
+
+
+def test_every_step_of_the_procedures_has_a_stage_and_the_layer_names_them_as_the_labels_do(eng):
+    from gisapp.catalog.registry import get_layer
+    from gisapp.i18n import TEXTS
+
+    with eng.connect() as conn:
+        missing = conn.execute(sa.text("SELECT DISTINCT step FROM land.case_pathway_steps d WHERE NOT EXISTS "
+                                       "(SELECT 1 FROM land.case_step_stages s WHERE s.step = d.step)")).scalars().all()
+        stages = conn.execute(sa.text("SELECT code FROM land.case_stages ORDER BY sort")).scalars().all()
+    assert missing == []
+    legend = {c.value: (c.label.zh, c.label.en) for c in get_layer("cases").style.categories}
+    assert list(legend) == stages
+    assert all(legend[s] == (TEXTS[f"case_stage.{s}"]["zh"], TEXTS[f"case_stage.{s}"]["en"]) for s in stages)
+
+
+def test_a_case_stands_at_the_stage_of_its_latest_step_and_the_layer_keeps_to_the_readers_zones(eng):
+    with eng.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT n.case_id, n.stage, n.last_step, n.zone_id, "
+            "(SELECT count(*) FROM land.case_steps s WHERE s.case_id = n.case_id) AS steps "
+            "FROM land.case_stage_now n WHERE n.closed_on IS NULL")).all()
+        step_stage = dict(conn.execute(sa.text("SELECT step, stage FROM land.case_step_stages")).all())
+        layer = conn.execute(sa.text("SELECT id, zone_code FROM layers.open_cases")).all()
+    assert rows and {r.stage for r in rows if r.steps == 0} <= {"opened"}
+    assert all(r.stage == step_stage[r.last_step] for r in rows if r.steps)
+    parcel_cases = {r.case_id for r in rows} & {r.id for r in layer}
+    assert parcel_cases == {r.id for r in layer}, "the layer draws open cases only"
+    zone_id, zone_code = next((r.zone_id, c) for r in rows for i, c in layer if i == r.case_id)
+    editor = Actor("rv.editor", "zone_editor", (zone_id,))
+    with acting_as(eng, editor) as conn:
+        seen = conn.execute(sa.text("SELECT DISTINCT zone_code FROM layers.open_cases")).scalars().all()
+        stages = conn.execute(sa.text("SELECT DISTINCT zone_id FROM land.case_stage_now")).scalars().all()
+    assert seen == [zone_code] and stages == [zone_id]
