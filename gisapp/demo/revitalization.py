@@ -123,8 +123,8 @@ def load_demo_history(engine: Engine) -> str:
     by_zone = {(r.code, r.quarter_end): float(r.ha) for r in stock}
     year_end = dt.date(end.year - 1, 12, 31)
     for code in sorted({c for c, _ in by_zone}):
-        if (code, year_end) in by_zone:  # last year's target: met by most zones, missed where the stock grew
-            aim = by_zone[(code, year_end)] * (1.04 if RATES.get(code, 0) < 0 else 0.98)
+        if (code, year_end) in by_zone:  # last year's target: met where the stock shrank, missed where it grew
+            aim = by_zone[(code, year_end)] * (0.96 if RATES.get(code, 0.04) < 0 else 1.02)
             set_param(engine, "revitalization", "target_ha", round(aim, 1), source=TARGET_SOURCE,
                       effective_from=dt.date(end.year - 1, 1, 1), zone=code, year=end.year - 1, actor="demo-loader")
         if (code, end) in by_zone:  # this year's: a tenth less by the year's end

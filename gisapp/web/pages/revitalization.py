@@ -111,7 +111,8 @@ def _trend_figure(trend: pd.DataFrame, targets: pd.DataFrame, zone: str | None, 
     if line:
         data.append({"type": "scatter", "mode": "lines+markers", "name": t("rev.target_line", lang),
                      "x": quarters, "y": [line.get(q) for q in quarters], "connectgaps": False,
-                     "line": {"color": "#000000", "dash": "dash", "width": 2}, "marker": {"size": 5}})
+                     "line": {"color": "#000000", "dash": "dash", "width": 2, "shape": "hv"},
+                     "marker": {"size": 5}})
     figure = {"data": data, "layout": {
         "barmode": "stack", "height": 380, "margin": {"l": 50, "r": 10, "t": 20, "b": 40},
         "xaxis": {"title": {"text": t("col.quarter", lang)}, "type": "category"},
