@@ -9,13 +9,12 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from gisapp.api import run_rule
+from gisapp.api import rule_inputs, run_rule
 from gisapp.casework import queries as q
 from gisapp.db.context import Actor, acting_as
 from gisapp.demo import DEMO_AS_OF
 from gisapp.queries import edits
 from gisapp.queries.edit_errors import ValidationFailed
-from gisapp.queries.rule_inputs import load_inputs
 from gisapp.rules.assess import run_assessment
 
 pytestmark = pytest.mark.db
@@ -319,8 +318,7 @@ def test_an_extension_writes_the_new_agreed_start_the_idle_rule_reads_and_queues
     assert ext["previous_start_on"] == old_start and ext["latest_start_on"] == D(2027, 9, 1) and ext["cap_years"] == 1
     assert "land_grants" in queued and case in reason
     # the rule's input holds the new date, and the clock runs from it: not idle as of the demo date
-    frames = load_inputs(isolated_engine, ["parcels", "land_grants", "construction_progress",
-                                           "construction_suspensions", "idle_exemptions"], as_of=DEMO_AS_OF)
+    frames = rule_inputs("idle_land", as_of=DEMO_AS_OF, engine=isolated_engine)
     grant = frames["land_grants"].query("parcel_id == @pid").iloc[0]
     assert grant["agreed_start_on"].date() == D(2026, 9, 1)
     found = run_rule("idle_land", frames, as_of=DEMO_AS_OF)
