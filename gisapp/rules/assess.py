@@ -294,10 +294,10 @@ PATCH_COPIED = ("rule", "rule_version", "as_of", "zone_id", "zone_key", "parcel_
                 "patch_run_id", "updated_by")
 
 
-def carry_reviews(conn, run_id: int, reviews, column: str = "run_id") -> int:
+def carry_reviews(conn, run_id: int | None, reviews, only_ids: list[int] | None = None) -> int:
     """The review of a previous current finding goes to the finding of the same rule, subject and
-    outcome whose ``column`` (``run_id``, or a parcel job's ``patch_run_id``) is ``run_id`` (a
-    changed outcome is a new question: it stays open)."""
+    outcome in run ``run_id`` (or, for a parcel job, among the findings ``only_ids`` it patched in);
+    a changed outcome is a new question: it stays open."""
     if not reviews:
         return 0
     cols = ["rule", "subject_type", "subject_id", "outcome", *REVIEW_COLUMNS]
@@ -310,10 +310,10 @@ def carry_reviews(conn, run_id: int, reviews, column: str = "run_id") -> int:
             "CAST(:outcome AS text[]), CAST(:review_status AS text[]), CAST(:review_reason AS text[]), "
             "CAST(:reviewed_by AS text[]), CAST(:reviewed_at AS timestamptz[])) "
             "AS x(rule, subject_type, subject_id, outcome, review_status, review_reason, reviewed_by, reviewed_at) "
-            f"WHERE f.{column} = :run AND f.rule = x.rule AND f.subject_type = x.subject_type "
-            "AND f.subject_id = x.subject_id AND f.outcome = x.outcome"
+            f"WHERE {'f.run_id = :run' if only_ids is None else 'f.id = ANY(:ids)'} AND f.rule = x.rule "
+            "AND f.subject_type = x.subject_type AND f.subject_id = x.subject_id AND f.outcome = x.outcome"
         ),
-        {**arrays, "run": run_id},
+        {**arrays, "run": run_id, "ids": only_ids},
     ).rowcount
 
 

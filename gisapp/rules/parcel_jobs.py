@@ -165,20 +165,21 @@ def _patch(conn: Connection, run_id: int, rules: list[str], jobs: pd.DataFrame, 
         moved = conn.execute(sa.text(
             f"UPDATE rules.findings f SET run_id = t.run_id, patch_run_id = :run FROM {_TARGET} "
             "WHERE f.run_id = :run AND f.rule = t.rule AND f.zone_key = t.zone_key AND f.parcel_id = t.parcel_id "
-            "RETURNING f.rule, f.zone_key"), params).all()
+            "RETURNING f.id, f.rule, f.zone_key"), params).all()
         _count(conn, old, moved)
-        carry_reviews(conn, run_id, [o for o in old if o.review_status != "open"], column="patch_run_id")
+        carry_reviews(conn, None, [o for o in old if o.review_status != "open"], only_ids=[m.id for m in moved])
         conn.execute(sa.text(
             f"INSERT INTO rules.parcel_patches (rule, parcel_id, zone_key, run_id, read_at) "
             f"SELECT DISTINCT ON (t.rule, t.parcel_id) t.rule, t.parcel_id, t.zone_key, :run, :read_at FROM {_TARGET} "
             "ORDER BY t.rule, t.parcel_id "
             "ON CONFLICT (rule, parcel_id) DO UPDATE SET zone_key = EXCLUDED.zone_key, run_id = EXCLUDED.run_id, "
             "read_at = EXCLUDED.read_at"), params)
+        patched = len(moved)
+    else:
+        patched = 0
     # what stayed under the patch's own run was nowhere the freshest: never current, not kept
     conn.execute(sa.text("DELETE FROM rules.findings WHERE run_id = :run"), {"run": run_id})
-    patched = conn.execute(sa.text("SELECT count(*) FROM rules.findings WHERE patch_run_id = :run"),
-                           {"run": run_id}).scalar_one()
-    return int(patched), skipped
+    return patched, skipped
 
 
 def _count(conn: Connection, old, moved) -> None:
