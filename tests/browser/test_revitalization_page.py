@@ -79,7 +79,9 @@ def test_the_page_shows_the_record_in_the_readers_language(chromium, server, mak
     assert label("case_stage", "opened", lang) in " ".join(_rows(chromium, "rev-table-stages"))
     assert _rows(chromium, "rev-table-overdue"), "the demo has overdue steps"
     assert _rows(chromium, "rev-table-unpaid"), "the demo has an unpaid fee"
-    found = raw_codes(text, lang, vocabulary_codes() | {"zr_rectification", "zr_exit", "idle_fee"})
+    # the page's own text (the header holds the test account's name, e.g. t1.bureau-admin)
+    page = chromium.find_element(By.CSS_SELECTOR, ".dash-page").text
+    found = raw_codes(page, lang, vocabulary_codes() | {"zr_rectification", "zr_exit", "idle_fee"})
     assert found == set(), f"raw codes on the page: {sorted(found)}"
 
 
