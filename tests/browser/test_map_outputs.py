@@ -81,7 +81,9 @@ def test_clicking_the_escalated_district_lists_its_escalation_to_the_city(signed
     title = get_layer("quota_land").title.get(lang)
     panel = wait(driver, lambda d: title in d.find_element(By.ID, "map-detail").text
                  and d.find_element(By.ID, "map-detail"))
-    assert "2026-03-01: 25" in panel.text
+    row = panel.find_element(By.CSS_SELECTOR, "#map-detail-escalations tr.escalation")
+    assert [c.text for c in row.find_elements(By.TAG_NAME, "td")[:3]] == \
+        ["2026-03-01", "用地指标" if lang == "zh" else "Construction land", "25 公顷" if lang == "zh" else "25 ha"]
     assert ("浦东新区" if lang == "zh" else "Pudong") in panel.text
 
 

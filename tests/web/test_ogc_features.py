@@ -55,8 +55,9 @@ def test_every_declared_layer_is_a_collection_with_extent_and_crs(viewer, engine
 
 def test_items_count_and_page_through_next_links_exactly_once(viewer, engine):
     total = count(engine, "SELECT count(*) FROM layers.idle_land")
-    assert total > 100, "the demo data should hold more idle-land rows than one page"
-    url, ids, pages = "/ogc/collections/idle_land/items?limit=100", [], 0
+    assert total >= 3, "the demo data should hold a few idle-land rows"
+    limit = total // 3  # three pages at least
+    url, ids, pages = f"/ogc/collections/idle_land/items?limit={limit}", [], 0
     while url:
         page = body(viewer.get(url))
         assert page["numberMatched"] == total and page["numberReturned"] == len(page["features"])
@@ -66,7 +67,7 @@ def test_items_count_and_page_through_next_links_exactly_once(viewer, engine):
         url = nxt[0].replace("http://localhost", "") if nxt else None
         if pages > 1:
             assert any(link["rel"] == "prev" for link in page["links"])
-    assert pages == -(-total // 100)
+    assert pages == -(-total // limit) >= 3
     assert len(ids) == total == len(set(ids))
     assert ids == sorted(ids), "pages come in the order of the ids"
 

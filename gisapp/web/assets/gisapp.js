@@ -129,3 +129,18 @@ window.gisapp = Object.assign({}, window.gisapp, {
     }
 });
 })();
+// The map's quota year kept in the page's address (?year=YYYY; none for the latest), so that a
+// reload, a copied link and the language switch show the same year (gisapp/web/pages/map.py).
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    gisappMap: {
+        keepYear: function (year, latest, lang) {
+            const params = new URLSearchParams(window.location.search);
+            if (year && year !== latest) { params.set("year", String(year)); } else { params.delete("year"); }
+            const query = params.toString();
+            // replaced, not pushed: the router re-renders the page on a history move, not on this
+            window.history.replaceState(window.history.state, "", window.location.pathname + (query ? "?" + query : ""));
+            params.set("lang", lang === "zh" ? "en" : "zh");
+            return window.location.pathname + "?" + params.toString();
+        }
+    }
+});

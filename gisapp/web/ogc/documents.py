@@ -81,9 +81,12 @@ def collection(base: str, layer: Layer, lang: str, extent: list[float] | None, k
             link(url(base, f"{path}/items", f="html", lang=lang), "items", HTML, t("ogc.link.items_html", lang)),
             link(url(base, f"{path}/queryables", f="json", lang=lang), "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                  JSON_SCHEMA, t("ogc.link.queryables", lang)),
-            # "describedby": the feature schema GDAL's OAPIF driver reads the field types from
-            link(url(base, f"{path}/schema", f="json", lang=lang), "describedby", JSON_SCHEMA,
-                 t("ogc.link.schema", lang)),
+            # "describedby": the feature schema GDAL's OAPIF driver reads the field types from (else
+            # it guesses them from the first page: 1200000.0 written as 1200000 becomes an integer).
+            # GDAL 3.6 (Debian 12's) looks for "describedBy" only, spelled so; relation types compare
+            # without case (RFC 8288), so this is the same link for every other client.
+            *(link(url(base, f"{path}/schema", f="json", lang=lang), rel, JSON_SCHEMA, t("ogc.link.schema", lang))
+              for rel in ("describedby", "describedBy")),
         ],
         "itemType": "feature",
         "crs": crs_uris(),

@@ -2,10 +2,12 @@
 zoom), a layer control with basemaps (none offline by default, OpenStreetMap, Tianditu with a
 key), scale bar, legend, search with zoom-to, and a detail panel for the clicked parcel.
 
-URL: ``/?lang=en&lat=31.3&lon=121.6&zoom=15&parcel=WGQ-00001&as_of=2022-01-01`` (all optional).
-``as_of``: the map as it stood at the end of that day (zone boundaries in force, parcels with the
-status they had), read through the layers' dated views (gisapp.queries.as_of); layers that show
-only today (the rule layers) are not fetched then.
+URL: ``/?lang=en&lat=31.3&lon=121.6&zoom=15&parcel=WGQ-00001&as_of=2022-01-01&year=2025`` (all
+optional). ``as_of``: the map as it stood at the end of that day (zone boundaries in force, parcels
+with the status they had), read through the layers' dated views (gisapp.queries.as_of); layers
+that show only today (the rule layers) are not fetched then. ``year``: the year of the quota
+ledger the quota layers show (gisapp.queries.quotas; the latest by default), chosen beside the
+map and kept in the address without a reload.
 """
 
 from __future__ import annotations
@@ -15,7 +17,19 @@ import math
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
 
 from gisapp.catalog.registry import all_layers, get_layer
 from gisapp.db.engine import get_engine
@@ -26,11 +40,12 @@ from gisapp.queries.boundaries import zone_boundaries
 from gisapp.queries.dashboard import zones as zone_table
 from gisapp.queries.features import feature_properties
 from gisapp.queries.parcel import parcel_detail
+from gisapp.queries.quotas import district_escalations, parse_year, quota_years
 from gisapp.queries.search import search
 from gisapp.render.style import hideout, legend
 from gisapp.settings import get_settings
 from gisapp.web.components import header, page_lang, page_url
-from gisapp.web.feature_panel import feature_panel
+from gisapp.web.feature_panel import feature_panel, quota_panel
 from gisapp.web.map_print import LINKS_CALLBACK, point_links, print_links
 from gisapp.web.parcel_panel import aggregate_panel, not_found_panel, parcel_panel, zone_panel
 
@@ -51,11 +66,31 @@ PANE_Z = 410  # above Leaflet's overlay pane (400), below its markers and popups
 PATH_OPTIONS = {"smoothFactor": 0, "noClip": True}
 
 
-def features_url(layer_id: str, bounds, zoom: int, nonce: int = 0, as_of: str | None = None) -> str:
+def features_url(layer_id: str, bounds, zoom: int, nonce: int = 0, as_of: str | None = None,
+                 year: int | None = None) -> str:
     """The viewport request of one layer: compact geobuf with only what the map draws."""
     (south, west), (north, east) = bounds
     return (f"/api/layers/{layer_id}/features?bbox={west:.6f},{south:.6f},{east:.6f},{north:.6f}"
-            f"&zoom={int(zoom)}&format=geobuf&properties=style&v={nonce}" + (f"&as_of={as_of}" if as_of else ""))
+            f"&zoom={int(zoom)}&format=geobuf&properties=style&v={nonce}" + (f"&as_of={as_of}" if as_of else "")
+            + (f"&year={int(year)}" if year else ""))
+
+
+def map_year(value, years: list[int]) -> int | None:
+    """The quota year the map shows: ``?year=`` when the ledger has it, else the latest (None
+    when the ledger is empty); like ``as_of``, a year that is not one shows the default."""
+    try:
+        year = parse_year(value)
+    except InputError:
+        year = None
+    return year if year in years else (years[-1] if years else None)
+
+
+def _quota_year_picker(year: int | None, years: list[int], lang: str) -> html.Div:
+    """The year the quota layers show (one choice for all of them)."""
+    return html.Div([html.Label(t("map.quota_year", lang), htmlFor="map-quota-year"),
+                     dcc.Dropdown(id="map-quota-year", options=[{"label": str(y), "value": y} for y in years],
+                                  value=year, clearable=False, searchable=False, className="quota-year-dropdown")],
+                    className="quota-year-picker", id="map-quota-year-picker")
 
 
 def map_day(value) -> dt.date | None:
@@ -119,13 +154,21 @@ def _checked_titles(lang: str) -> list[str]:
     return [layer.title.get(lang) for layer in all_layers() if layer.visible]
 
 
-def _legend(lang: str) -> html.Div:
-    """Every layer's legend from its declaration; only the checked layers' are shown."""
+def _year_note(year: int | None, lang: str) -> str:
+    return f" · {t('map.quota_year_of', lang, year=year)}" if year else ""
+
+
+def _legend(lang: str, year: int | None = None) -> html.Div:
+    """Every layer's legend from its declaration; only the checked layers' are shown. A quota
+    layer's title says the year it shows."""
     blocks = [html.H3(t("map.legend", lang))]
     for layer in all_layers():
         items = [html.Li([html.Span(className="swatch", style={"background": item.color}), item.label])
                  for item in legend(layer, lang)]
-        blocks.append(html.Div([html.H4(layer.title.get(lang)), html.Ul(items)], id=f"map-legend-{layer.id}",
+        title = [layer.title.get(lang)]
+        if layer.quota:
+            title.append(html.Span(_year_note(year, lang), id=f"map-legend-year-{layer.id}", className="legend-year"))
+        blocks.append(html.Div([html.H4(title), html.Ul(items)], id=f"map-legend-{layer.id}",
                                style=None if layer.visible else {"display": "none"}))
     return html.Div(blocks, id="map-legend", className="legend")
 
@@ -168,12 +211,15 @@ def _dated_layers(day: dt.date | None) -> list[str]:
 
 
 def layout(lang: str | None = None, lat=None, lon=None, zoom=None, parcel: str | None = None,
-           as_of: str | None = None, **query) -> html.Div:
+           as_of: str | None = None, year: str | None = None, **query) -> html.Div:
     lang = page_lang({"lang": lang})
     center, start_zoom = start_view(lat, lon, zoom)
     day = map_day(as_of)
+    years = quota_years(get_engine())  # a handful of rows: the years of the ledger
+    shown_year = map_year(year, years)
+    chosen_year = shown_year if year and shown_year != (years[-1] if years else None) else None
     keep = {k: v for k, v in {"lat": lat, "lon": lon, "zoom": zoom, "parcel": parcel,
-                              "as_of": day.isoformat() if day else None}.items() if v}
+                              "as_of": day.isoformat() if day else None, "year": chosen_year}.items() if v}
     return html.Div([
         dcc.Location(id="map-location", refresh=True),
         dcc.Store(id="map-as-of", data=day.isoformat() if day else None),
@@ -182,6 +228,7 @@ def layout(lang: str | None = None, lat=None, lon=None, zoom=None, parcel: str |
         dcc.Store(id="map-nonce", data=0),
         dcc.Store(id="map-search-hits", data=[]),
         dcc.Store(id="map-initial-parcel", data=parcel),
+        dcc.Store(id="map-latest-year", data=years[-1] if years else None),
         html.Div([header(lang, "/", keep), _as_of_banner(day, lang)], id="map-header"),
         html.Div([
             dl.Map([*_panes(),
@@ -202,12 +249,13 @@ def layout(lang: str | None = None, lat=None, lon=None, zoom=None, parcel: str |
                                                max_date_allowed=dt.date.today().isoformat(), clearable=True,
                                                display_format="YYYY-MM-DD", placeholder="YYYY-MM-DD")],
                          className="as-of-picker"),
+                _quota_year_picker(shown_year, years, lang),
                 html.Div([html.Div(id="map-hint", className="hint"),
                           html.Button(t("map.refresh", lang), id="map-refresh", n_clicks=0)], className="map-tools"),
                 print_links(lang),
                 html.Div([html.H3(t("detail.title", lang)), html.P(t("detail.empty", lang))],
                          id="map-detail", className="detail"),
-                _legend(lang),
+                _legend(lang, shown_year),
             ], className="side-panel"),
         ], className="map-body"),
     ], className="page")
@@ -234,18 +282,20 @@ def bump_nonce(_clicks, nonce):
     [Output(f"map-layer-{layer.id}", "url") for layer in all_layers()] + [Output("map-hint", "children")],
     Input("map-map", "bounds"), Input("map-map", "zoom"), Input("map-layers-control", "overlays"),
     Input("map-nonce", "data"), State("map-lang", "data"), State("map-as-of", "data"),
-    State("map-dated-layers", "data"),
+    State("map-dated-layers", "data"), Input("map-quota-year", "value"),
 )
-def refresh_viewport(bounds, zoom, overlays, nonce, lang, as_of=None, dated=None):
+def refresh_viewport(bounds, zoom, overlays, nonce, lang, as_of=None, dated=None, year=None):
     """Point each visible layer at the current viewport (hidden layers fetch nothing); on a past
-    day the dated layers as of that day, the base map as it is, the others not at all."""
+    day the dated layers as of that day, the base map as it is, the others not at all; the quota
+    layers for the chosen year (the other layers' addresses stay as they were: no refetch)."""
     layers = all_layers()
     if not bounds or zoom is None:
         return [no_update] * (len(layers) + 1)
     zoom = int(zoom)
     shown = _visible(overlays, lang)
     fetched = shown & set(dated or []) if as_of else shown
-    urls = [features_url(layer.id, bounds, zoom, nonce or 0, None if layer.base else as_of)
+    urls = [features_url(layer.id, bounds, zoom, nonce or 0, None if layer.base else as_of,
+                         year if layer.quota else None)
             if layer.id in fetched else no_update for layer in layers]
     coarse = [layer.detail_min_zoom for layer in layers if layer.id in fetched and zoom < layer.detail_min_zoom]
     hint = t("map.aggregate.hint", lang, zoom=min(coarse)) if coarse else ""
@@ -257,10 +307,11 @@ def refresh_viewport(bounds, zoom, overlays, nonce, lang, as_of=None, dated=None
 
 
 @callback(Output("map-location", "href"), Input("map-as-of-picker", "date"), State("map-as-of", "data"),
-          State("map-lang", "data"), State("map-map", "bounds"), State("map-map", "zoom"), prevent_initial_call=True)
-def pick_day(date, shown_day, lang, bounds, zoom):
-    """A day picked (or cleared): the page again for that day (or today), at the same view, so
-    the address can be shared and the header says which day the map shows."""
+          State("map-lang", "data"), State("map-map", "bounds"), State("map-map", "zoom"),
+          State("map-quota-year", "value"), State("map-latest-year", "data"), prevent_initial_call=True)
+def pick_day(date, shown_day, lang, bounds, zoom, year=None, latest=None):
+    """A day picked (or cleared): the page again for that day (or today), at the same view and
+    quota year, so the address can be shared and the header says which day the map shows."""
     day = map_day(date)
     new = day.isoformat() if day else None
     if new == shown_day:
@@ -269,7 +320,21 @@ def pick_day(date, shown_day, lang, bounds, zoom):
     if bounds and zoom is not None:
         (south, west), (north, east) = bounds
         view = {"lat": f"{(south + north) / 2:.5f}", "lon": f"{(west + east) / 2:.5f}", "zoom": int(zoom)}
-    return page_url("/", lang, **view, as_of=new)
+    return page_url("/", lang, **view, as_of=new, year=year if year != latest else None)
+
+
+# the chosen quota year goes into the address (?year=) and the language switch, without a reload
+# (a reload would untick the layers ticked so far); gisapp/web/assets/gisapp.js
+clientside_callback(ClientsideFunction(namespace="gisappMap", function_name="keepYear"),
+                    Output("app-lang-switch", "href", allow_duplicate=True), Input("map-quota-year", "value"),
+                    State("map-latest-year", "data"), State("map-lang", "data"), prevent_initial_call=True)
+
+
+@callback([Output(f"map-legend-year-{layer.id}", "children") for layer in all_layers() if layer.quota],
+          Input("map-quota-year", "value"), State("map-lang", "data"), prevent_initial_call=True)
+def show_year_in_legends(year, lang):
+    """The quota layers' legends say which year the map shows."""
+    return [_year_note(year, lang) for layer in all_layers() if layer.quota]
 
 
 @callback([Output(f"map-legend-{layer.id}", "style") for layer in all_layers()],
@@ -313,12 +378,13 @@ def _bounds_of(geometry: dict | None) -> list | None:
 @callback(
     Output("map-detail", "children"), Output("map-highlight", "data"), Output("map-map", "viewport"),
     [Input(f"map-layer-{layer.id}", "clickData") for layer in all_layers()],
-    State("map-lang", "data"), State("map-as-of", "data"),
+    State("map-lang", "data"), State("map-as-of", "data"), State("map-quota-year", "value"),
     prevent_initial_call=True,
 )
 def show_detail(*args):
-    """What the clicked feature is about: a parcel's detail, a zone, or a zone-level summary."""
-    *_clicks, lang, as_of = args
+    """What the clicked feature is about: a parcel's detail, a zone, a zone-level summary, or a
+    feature's own fields (a quota layer's district: for the year shown, with its escalations)."""
+    *_clicks, lang, as_of, year = args
     day = map_day(as_of)
     layer_id = ctx.triggered_id.removeprefix("map-layer-") if isinstance(ctx.triggered_id, str) else None
     feature = ctx.triggered[0]["value"] if ctx.triggered else None
@@ -334,13 +400,18 @@ def show_detail(*args):
         bounds = _bounds_of(feature.get("geometry"))
         viewport = {"bounds": bounds, "transition": "flyToBounds"} if bounds else no_update
         return aggregate_panel(layer, props, name, lang), None, viewport
-    full = feature_properties(get_engine(), layer, props.get(layer.id_field, feature.get("id")), as_of=day) or props
+    full = feature_properties(get_engine(), layer, props.get(layer.id_field, feature.get("id")), as_of=day,
+                              year=year) or props
     if layer.detail == "parcel" and full.get("code"):
         panel, highlight, _ = _parcel_selection(str(full["code"]), lang, zoom_to=False)
         if day is not None and isinstance(panel, list):  # the record is today's: say so
             panel.insert(1, html.P(t("detail.as_of_note", lang, day=day.isoformat()), className="hint",
                                    id="map-detail-as-of-note"))
         return panel, highlight, no_update
+    if layer.quota is not None and full.get("year") is not None:
+        escalations = district_escalations(get_engine(), str(full.get("code")), int(full["year"]),
+                                           layer.quota.resources)
+        return quota_panel(layer, full, escalations, lang), None, no_update
     if layer.detail == "feature":
         return feature_panel(layer, full, lang), None, no_update
     return zone_panel(layer, full, lang, zone_boundaries(get_engine(), full.get("code"), day)), None, no_update
