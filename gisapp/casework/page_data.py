@@ -128,3 +128,17 @@ def parcel_cases(engine: Engine, actor: Actor | None, parcel_code: str) -> list[
             FROM land.cases c JOIN land.parcels p ON p.id = c.parcel_id
             WHERE p.code = :p ORDER BY c.closed_on IS NOT NULL, c.opened_on DESC, c.id DESC"""),
             {"p": parcel_code}).mappings()]
+
+
+def case_of_finding(cases: list[dict[str, Any]], finding: dict[str, Any]) -> str | None:
+    """The code of the case a confirmed finding opened: the same finding, or a later run's that
+    carried its confirmation over (same rule, same confirmation time)."""
+    if finding.get("review_status") != "confirmed":
+        return None
+    reviewed = str(finding.get("reviewed_at") or "")[:19]
+    for c in cases:
+        if c["finding_id"] == finding.get("id") or (
+                c["finding_rule"] == finding.get("rule") and c["finding_reviewed_at"] is not None
+                and c["finding_reviewed_at"].isoformat(timespec="seconds")[:19] == reviewed):
+            return c["code"]
+    return None

@@ -55,8 +55,8 @@ def _grid(headers: list[str], rows: list[list[object]], lang: str, class_name: s
                       className=class_name)
 
 
-def parcel_panel(detail: ParcelDetail, lang: str) -> list:
-    """The panel's children for one parcel."""
+def parcel_panel(detail: ParcelDetail, lang: str, cases: list[dict] | None = None) -> list:
+    """The panel's children for one parcel; ``cases``: its cases (gisapp.casework.page_data)."""
     a = detail.attributes
     plot = None
     if a.get("plot_ratio_min") is not None or a.get("plot_ratio_max") is not None:
@@ -88,6 +88,7 @@ def parcel_panel(detail: ParcelDetail, lang: str) -> list:
                 id="map-detail-title"),
         html.A(t("detail.open_page", lang), href=page_url(f"/parcel/{quote(a['code'])}", lang),
                id="map-detail-link", className="detail-link"),
+        *_open_case(cases or [], lang),
         html.H4(t("detail.attributes", lang)),
         _table(attributes, lang, "map-detail-table"),
         html.Details([html.Summary(t("detail.more_attributes", lang)), _table(bookkeeping, lang)],
@@ -100,6 +101,18 @@ def parcel_panel(detail: ParcelDetail, lang: str) -> list:
         html.H4(t("detail.history", lang)),
         _history(detail.history, lang),
     ]
+
+
+def _open_case(cases: list[dict], lang: str) -> list:
+    """The parcel's open case with a link to it, right under the link to the parcel's page."""
+    open_cases = [c for c in cases if c["closed_on"] is None]
+    if not open_cases:
+        return [html.P(t("detail.no_open_case", lang), id="map-detail-case", className="muted")] if cases else []
+    return [html.P([html.A(t("detail.case_open", lang, code=c["code"], kind=label("case_kind", c["kind"], lang),
+                             next=label("case_step", c["next_step"], lang) if c["next_step"]
+                             else t("detail.case_nothing_next", lang)),
+                           href=page_url(f"/cases/{quote(c['code'])}", lang), className="detail-link")
+                    for c in open_cases], id="map-detail-case")]
 
 
 def _findings(findings: list[dict], lang: str) -> html.Component:

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.browser
 #: the vocabularies whose codes must never show (the label key's prefix)
 VOCABULARIES = ("status", "outcome", "rule", "stage", "category", "resource", "quota_request", "method",
                 "exempt_reason", "supply", "grading", "finding", "role", "audit.action", "audit.table", "field",
-                "stock_kind", "case_stage")
+                "stock_kind", "case_stage", "case_kind", "case_pathway", "case_step", "case_result", "case_outcome",
+                "case_document", "case_money", "case_payer", "case_via")
 #: units that are codes in Chinese (the pages say 吨/年)
 UNIT_CODES = {"t/yr"}
 TOKEN = re.compile(r"[A-Za-z0-9_]+(?:/[A-Za-z]+)?")
@@ -81,6 +82,15 @@ def parcel_codes(engine, findings_source) -> list[str]:
     return [busy, idle]
 
 
+@pytest.fixture(scope="module")
+def case_codes(engine) -> list[str]:
+    """The demo's cases with the most recorded (steps, money, documents), one of each kind."""
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(
+            "SELECT DISTINCT ON (c.kind) c.code FROM land.cases c ORDER BY c.kind, "
+            "(SELECT count(*) FROM land.case_steps s WHERE s.case_id = c.id) DESC, c.id")).scalars())
+
+
 def _text_of(driver, base_url: str, path: str, ready: str) -> str:
     driver.get(base_url + path)
     WebDriverWait(driver, WAIT_SECONDS * 2).until(EC.presence_of_element_located((By.CSS_SELECTOR, ready)))
@@ -91,7 +101,7 @@ def _text_of(driver, base_url: str, path: str, ready: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_no_page_shows_a_raw_code(admin_browser, live_server, parcel_codes, lang):
+def test_no_page_shows_a_raw_code(admin_browser, live_server, parcel_codes, case_codes, lang):
     codes = vocabulary_codes()
     busy, idle = parcel_codes
     pages = [
@@ -104,6 +114,9 @@ def test_no_page_shows_a_raw_code(admin_browser, live_server, parcel_codes, lang
         (f"/parcel/{idle}?lang={lang}", "#parcel-findings tbody tr"),
         (f"/admin/import?lang={lang}", "#import-form"),
         (f"/revitalization?lang={lang}", "#rev-section-rectification"),
+        (f"/cases?lang={lang}&state=all", "#cases-filter"),
+        *[(f"/cases/{code}?lang={lang}", "#case-steps") for code in case_codes],
+        (f"/cases/new?lang={lang}", "#case-form-new"),
     ]
     shown = {}
     for path, ready in pages:

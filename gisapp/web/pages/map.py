@@ -31,6 +31,7 @@ from dash import (
     no_update,
 )
 
+from gisapp.casework.page_data import parcel_cases
 from gisapp.catalog.registry import all_layers, get_layer
 from gisapp.db.engine import get_engine
 from gisapp.errors import InputError
@@ -44,6 +45,7 @@ from gisapp.queries.quotas import district_escalations, parse_year, quota_years
 from gisapp.queries.search import search
 from gisapp.render.style import hideout, legend
 from gisapp.settings import get_settings
+from gisapp.web.auth import current_actor
 from gisapp.web.components import header, page_lang, page_url
 from gisapp.web.feature_panel import feature_panel, quota_panel
 from gisapp.web.map_print import LINKS_CALLBACK, point_links, print_links
@@ -355,7 +357,9 @@ def _parcel_selection(code: str, lang: str, zoom_to: bool):
     if zoom_to and detail.center:
         lon, lat = detail.center
         viewport = {"center": [lat, lon], "zoom": PARCEL_ZOOM, "transition": "flyTo"}
-    return parcel_panel(detail, lang), highlight, viewport
+    # the parcel's open case, as the signed-in user may read it (a zone editor: its zones')
+    cases = parcel_cases(get_engine(), current_actor(), code)
+    return parcel_panel(detail, lang, cases), highlight, viewport
 
 
 def _bounds_of(geometry: dict | None) -> list | None:

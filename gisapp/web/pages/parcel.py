@@ -14,6 +14,7 @@ from urllib.parse import quote
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from gisapp.casework.page_data import case_of_finding, parcel_cases
 from gisapp.catalog.registry import get_layer
 from gisapp.db.engine import get_engine
 from gisapp.errors import NotFoundError
@@ -71,7 +72,9 @@ def _table(table_id: str, headers: list[str], rows: list[list], lang: str) -> ht
     return html.Table(
         [
             html.Thead(html.Tr([html.Th(h) for h in headers])),
-            html.Tbody([html.Tr([html.Td("" if v is None else str(v)) for v in r]) for r in rows]),
+            # a cell is text, or a component (a link to a finding's case)
+            html.Tbody([html.Tr([html.Td("" if v is None else v if isinstance(v, html.A) else str(v)) for v in r])
+                        for r in rows]),
         ],
         id=table_id,
         className="record-table",
@@ -210,6 +213,40 @@ def _changes(record: dict, lang: str):
     )
 
 
+def _finding_case(record: dict, f: dict, lang: str) -> html.A | str:
+    """The review of a finding, with a link to the case its confirmation opened."""
+    decision = t(f"finding.{f['review_status']}", lang)
+    code = case_of_finding(record.get("cases", []), f)
+    if code is None:
+        return decision
+    return html.A(f"{decision} · {t('parcel.finding_case', lang, code=code)}",
+                  href=page_url(f"/cases/{quote(code)}", lang), className="parcel-finding-case")
+
+
+def _cases(record: dict, lang: str) -> html.Div:
+    """The parcel's cases (open first) with links, and for a bureau admin the way to open one."""
+    items = []
+    for c in record.get("cases", []):
+        if c["closed_on"] is None:
+            nxt = label("case_step", c["next_step"], lang) if c["next_step"] else t("detail.case_nothing_next", lang)
+            state = t("parcel.case_open_since", lang, on=c["opened_on"], next=nxt)
+        else:
+            state = t("parcel.case_closed", lang, on=c["closed_on"], outcome=label("case_outcome", c["outcome"], lang))
+        line = [html.A(t("parcel.case_line", lang, code=c["code"], kind=label("case_kind", c["kind"], lang),
+                         pathway=label("case_pathway", c["pathway"], lang), state=state),
+                       href=page_url(f"/cases/{quote(c['code'])}", lang), className="parcel-case-link")]
+        if c["finding_rule"]:
+            line.append(html.Div(t("parcel.case_from_finding", lang, rule=label("rule", c["finding_rule"], lang),
+                                   outcome=label("outcome", c["finding_outcome"], lang)), className="hint"))
+        items.append(html.Li(line, className="parcel-case", **{"data-open": "1" if c["closed_on"] is None else "0"}))
+    body = [html.Ul(items, id="parcel-cases") if items else html.P(t("parcel.no_cases", lang), id="parcel-cases",
+                                                                  className="empty")]
+    if record.get("may_open_case"):
+        body.append(html.A(t("parcel.open_case", lang), id="parcel-open-case",
+                           href=page_url("/cases/new", lang, parcel=record["parcel"]["code"])))
+    return html.Div(body)
+
+
 def _findings(record: dict, lang: str):
     rows = [
         [
@@ -217,7 +254,7 @@ def _findings(record: dict, lang: str):
             label("rule", f["rule"], lang),
             label("outcome", f["outcome"], lang) + (f" · {t('parcel.finding_pending', lang)}" if f.get("pending") else ""),
             f[f"explanation_{lang}"] if f"explanation_{lang}" in f else f["explanation_zh"],
-            t(f"finding.{f['review_status']}", lang),
+            _finding_case(record, f, lang),
             f.get("review_reason"),
             editor(f.get("reviewed_by"), lang),
         ]
@@ -508,6 +545,7 @@ def render_body(record: dict, lang: str, flash: dict | None, freshness: Freshnes
                             form("review"),
                             "review",
                         ),
+                        _section(t("parcel.cases", lang), _cases(record, lang)),
                     ],
                     className="parcel-col",
                 ),
@@ -545,7 +583,16 @@ def show_parcel(code, _refresh, lang, flash):
             t("parcel.not_found", lang, code=code or ""), id="parcel-not-found", className="form-error"
         ), None
     freshness = parcel_freshness(get_engine(), current_actor(), code or "")
+    _with_cases(record, code or "")
     return render_body(record, lang, flash, freshness), freshness.stamp()
+
+
+def _with_cases(record: dict, code: str) -> dict:
+    """The parcel's cases (gisapp.casework.page_data), and whether the user may open one."""
+    actor = current_actor()
+    record["cases"] = parcel_cases(get_engine(), actor, code)
+    record["may_open_case"] = actor is not None and actor.role == "bureau_admin"
+    return record
 
 
 @callback(
@@ -566,7 +613,7 @@ def follow_findings(_n, seen, code, lang):
         return no_update, no_update
     if freshness.stamp() == seen:
         return no_update, no_update
-    record = parcel_record(get_engine(), actor, code or "")
+    record = _with_cases(parcel_record(get_engine(), actor, code or ""), code or "")
     return _live_findings(record, freshness, lang or "zh"), freshness.stamp()
 
 
