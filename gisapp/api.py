@@ -203,11 +203,15 @@ def explore(data, layer: str | Layer | None = None, lang: str = "zh", tiles: str
         tiles: a folium basemap name; None (default) draws no basemap, so the map works offline.
         m: an existing folium map to add to.
 
+    The map's page holds Leaflet itself (gisapp.render.offline) and links to no CDN: it draws
+    without internet, in a notebook and saved as an HTML file.
+
     Example:
         >>> explore("parcels", zone="yangshan")  # doctest: +SKIP
     """
     import folium
 
+    from gisapp.render.offline import offline_map
     from gisapp.render.style import folium_style_function
 
     if isinstance(data, str):
@@ -241,7 +245,7 @@ def explore(data, layer: str | Layer | None = None, lang: str = "zh", tiles: str
 
             note = SYNTHETIC_NOTE_EN if lang == "en" else SYNTHETIC_NOTE_ZH
         add_legend(m, decl, lang, note)
-    return m
+    return offline_map(m)
 
 
 def add_legend(m, layer: Layer, lang: str = "zh", note: str | None = None):
