@@ -260,6 +260,16 @@ TEXTS.update({
     "map.as_of_today": {"zh": "回到今天", "en": "Back to today"},
     "map.as_of_skipped": {"zh": "历史视图不显示（只有当前状态）：{layers}",
                           "en": "Not shown for a past date (current state only): {layers}"},
+    # the quota layers' year (gisapp.queries.quotas): the map's choice, the legend, the district detail
+    "map.quota_year": {"zh": "配额年度", "en": "Quota year"},
+    "map.quota_year_of": {"zh": "{year} 年度", "en": "year {year}"},
+    "detail.quota_title": {"zh": "{layer}：{name}（{year} 年度）", "en": "{layer}: {name} ({year})"},
+    "detail.escalations": {"zh": "{year} 年度报市统筹记录", "en": "Escalations to the city in {year}"},
+    "detail.no_escalations": {"zh": "{year} 年度没有报市统筹", "en": "No escalation to the city in {year}"},
+    "col.recorded_on": {"zh": "日期", "en": "Date"},
+    "col.amount": {"zh": "数量", "en": "Amount"},
+    "col.reference": {"zh": "文号", "en": "Reference"},
+    "col.note": {"zh": "备注", "en": "Note"},
     # the printed map and the parcels export of the map's view (gisapp.web.map_print)
     "map.print.heading": {"zh": "打印/导出", "en": "Print / export"},
     "map.print.link": {"zh": "打印/导出地图", "en": "Print map"},
