@@ -44,6 +44,8 @@ FORMATS = {"gpkg": ".gpkg", "shp": ".zip", "geojson": ".geojson", "csv": ".csv",
 _SUFFIX_FORMAT = {".gpkg": "gpkg", ".zip": "shp", ".shp": "shp", ".geojson": "geojson", ".json": "geojson",
                   ".csv": "csv", ".xlsx": "xlsx", ".kml": "kml"}
 EXCEL_MAX_ROWS = 1_048_575
+#: the Excel sheet that says what the file holds (CRS, note, each column's labels)
+ABOUT_SHEET = "说明 About"
 EXCEL_MAX_CELL = 32_767
 #: bytes a DBF text field holds; the Shapefile is written in UTF-8, where a Chinese character takes 3
 DBF_TEXT_BYTES = 254
@@ -119,7 +121,8 @@ def _defuse(frame: pd.DataFrame) -> pd.DataFrame:
 def write_frame(gdf: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None, crs: str = "EPSG:4490",
                 layer_name: str | None = None, labels: dict[str, tuple[str, str]] | None = None,
                 note: str | None = None, id_field: str | None = None, name_field: str | None = None,
-                kml_style: dict[str, object] | None = None, warn: Callable[[str], None] | None = None) -> Path:
+                kml_style: dict[str, object] | None = None, warn: Callable[[str], None] | None = None,
+                append: bool = False) -> Path:
     """Write ``gdf`` (geometry in EPSG:4490) to ``path`` and return the path written.
 
     Args:
@@ -133,6 +136,8 @@ def write_frame(gdf: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None,
             (``#rrggbb``), ``fill_opacity`` (0-1) and ``width`` (pixels); sequences or scalars.
         warn: called with each thing the file could not hold as asked (KML reprojected, Shapefile
             texts cut); default: logged as a warning. The same sentence is written into the file.
+        append: add ``layer_name`` to the GeoPackage or Excel file already at ``path`` (a layer, a
+            sheet; the Excel 说明 sheet lists the new columns too) instead of replacing the file.
 
     Example:
         >>> write_frame(gdf, "p.kml", crs="EPSG:4549", warn=print)  # doctest: +SKIP
@@ -155,8 +160,11 @@ def write_frame(gdf: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None,
     geoms = crsmod.from_storage(np.asarray(gdf.geometry.values, dtype=object), spec)
     attrs = _plain(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
     path.parent.mkdir(parents=True, exist_ok=True)
+    if append and fmt not in ("gpkg", "xlsx"):
+        raise InputError(f"{path.name}: only a GeoPackage or an Excel file holds more than one layer")
+    append = append and path.exists()
     if fmt in ("csv", "xlsx"):
-        _write_table(attrs, geoms, path, fmt, spec, layer_name, labels, note)
+        _write_table(attrs, geoms, path, fmt, spec, layer_name, labels, note, append)
     elif fmt == "shp":
         cut_note = _write_shapefile_zip(attrs, geoms, path, spec, layer_name, labels, id_field)
         if cut_note:
@@ -167,7 +175,7 @@ def write_frame(gdf: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None,
         _write_kml(attrs, geoms, path, layer_name, [n for n in (note, crs_note) if n], name_field, kml_style)
     else:
         out = gpd.GeoDataFrame(attrs, geometry=list(geoms), crs=_file_crs(spec))
-        if path.exists():
+        if path.exists() and not append:
             path.unlink()
         if fmt == "gpkg":
             # the note (e.g. synthetic demo data) as the layer's description in gpkg_contents
@@ -226,7 +234,7 @@ def _write_kml(attrs: pd.DataFrame, geoms: np.ndarray, path: Path, layer_name: s
 
 
 def _write_table(attrs: pd.DataFrame, geoms: np.ndarray, path: Path, fmt: str, spec: crsmod.CrsSpec,
-                 layer_name: str, labels: dict | None, note: str | None) -> None:
+                 layer_name: str, labels: dict | None, note: str | None, append: bool = False) -> None:
     table = _defuse(attrs)
     wkt = shapely.to_wkt(geoms, rounding_precision=-1, trim=True)
     table["wkt"] = wkt
@@ -245,14 +253,20 @@ def _write_table(attrs: pd.DataFrame, geoms: np.ndarray, path: Path, fmt: str, s
     for col in table.columns:
         if isinstance(table[col].dtype, pd.DatetimeTZDtype):
             table[col] = table[col].dt.tz_localize(None)
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+    about = [("crs", spec.label, "坐标系", "Coordinate reference system")]
+    if note:
+        about.append(("note", note, "说明", "Note"))
+    about += [(c, "", *(labels or {}).get(c, ("", ""))) for c in table.columns]
+    about_frame = pd.DataFrame(about, columns=["field", "value", "label_zh", "label_en"])
+    if append:
+        # one 说明 sheet for the file: the rows it has, then the new sheet's columns it lacks
+        before = pd.read_excel(path, sheet_name=ABOUT_SHEET, dtype=str).fillna("")
+        about_frame = pd.concat([before, about_frame[~about_frame["field"].isin(before["field"])]],
+                                ignore_index=True)
+    with pd.ExcelWriter(path, engine="openpyxl", **({"mode": "a", "if_sheet_exists": "replace"} if append else {})) \
+            as xl:
         table.to_excel(xl, sheet_name=layer_name[:31], index=False)
-        about = [("crs", spec.label, "坐标系", "Coordinate reference system")]
-        if note:
-            about.append(("note", note, "说明", "Note"))
-        about += [(c, "", *(labels or {}).get(c, ("", ""))) for c in table.columns]
-        pd.DataFrame(about, columns=["field", "value", "label_zh", "label_en"]).to_excel(
-            xl, sheet_name="说明 About", index=False)
+        about_frame.to_excel(xl, sheet_name=ABOUT_SHEET, index=False)
 
 
 def shapefile_names(columns: list[str]) -> dict[str, str]:

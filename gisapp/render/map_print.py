@@ -1,5 +1,6 @@
 """A printed map of one view (PNG or PDF): the layers' features drawn with their declared styles
-(the same colours as the web map and the folium maps, :mod:`gisapp.render.style`), a title, the
+(the same colours as the web map and the folium maps, :mod:`gisapp.render.style`), their labels
+as the web map draws them (district and zone names, from the declared zoom on), a title, the
 legend, a scale bar, a north arrow, the date and the data's note (e.g. that it is synthetic).
 
 Pure rendering: the caller reads the frames (``gisapp.queries.layer_frames``) and gives the
@@ -24,6 +25,8 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
+import shapely
+import shapely.ops
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -52,6 +55,10 @@ CJK_FONTS = (
 # CGCS2000's ellipsoid (EPSG:4490) is GRS80 to a tenth of a millimetre
 _GEOD = Geod(ellps="GRS80")
 _NICE = (1, 2, 5)
+#: the map's box on the page (figure fractions: left, bottom, width, height)
+MAP_BOX = (0.04, 0.12, 0.66, 0.76)
+#: CSS pixels per inch: a printed view's zoom is the web map's that shows it as wide on a screen
+CSS_DPI = 96
 
 
 class Extent(NamedTuple):
@@ -113,6 +120,94 @@ def scale_label(metres: float) -> str:
     return f"{metres:g} m"
 
 
+def print_zoom(bbox) -> float:
+    """The web map's zoom at which the view is as wide on a screen as on the printed page (the
+    page's map box at :data:`CSS_DPI`): the zoom the labels' ``min_zoom`` is compared with when
+    the caller does not give the map's own."""
+    bbox = extent(bbox)
+    pixels = PAGE_INCHES[0] * MAP_BOX[2] * CSS_DPI
+    return math.log2(360 * pixels / (256 * max(bbox.maxx - bbox.minx, 1e-9)))
+
+
+def labelled(layer: Layer, zoom: float) -> bool:
+    """Whether the web map labels ``layer``'s features at ``zoom`` (its declared labels' min zoom)."""
+    return layer.labels is not None and zoom >= layer.labels.min_zoom
+
+
+def _map_inches(bbox: Extent) -> tuple[float, float]:
+    """The map's size on the page in inches once its aspect is kept (see :func:`map_figure`)."""
+    width, height = PAGE_INCHES[0] * MAP_BOX[2], PAGE_INCHES[1] * MAP_BOX[3]
+    ratio = (bbox.maxy - bbox.miny) / math.cos(math.radians((bbox.miny + bbox.maxy) / 2)) / (bbox.maxx - bbox.minx)
+    return (width, width * ratio) if width * ratio <= height else (height / ratio, height)
+
+
+def _text_half_size(text: str, size: float, bbox: Extent) -> tuple[float, float]:
+    """Half the width and height of a one-line label in degrees (Chinese characters a full em,
+    others about half; a little padding for the label's box)."""
+    ems = sum(1.0 if ord(ch) > 0x2E80 else 0.6 for ch in text) + 0.6
+    inches_w, inches_h = _map_inches(bbox)
+    per_inch_x, per_inch_y = (bbox.maxx - bbox.minx) / inches_w, (bbox.maxy - bbox.miny) / inches_h
+    return ems * size / 72 / 2 * per_inch_x, 1.5 * size / 72 / 2 * per_inch_y
+
+
+#: a feature's name is tried at points of a grid this fine over its part in view when the best
+#: point is taken (by another name, the north arrow, the scale bar)
+_LABEL_GRID = 6
+
+
+def _label_box(geom, text: str, size: float, bbox: Extent, taken: list):
+    """Where a feature's name goes, as the box the name takes: centred on the point of the
+    feature's largest part in view farthest from that part's edges (else the nearest free point
+    of that part), moved in so that the whole name is on the map; None when no such place is free
+    or inside the feature (a sliver at the edge of the view is not named: its name could not be
+    read as its own)."""
+    largest = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
+    if largest.area <= 0:
+        return None
+    half_w, half_h = _text_half_size(text, size, bbox)
+    if 2 * half_w >= bbox.maxx - bbox.minx or 2 * half_h >= bbox.maxy - bbox.miny:
+        return None
+    best = shapely.ops.polylabel(largest, tolerance=max(bbox.maxx - bbox.minx, bbox.maxy - bbox.miny) / 500)
+    minx, miny, maxx, maxy = largest.bounds
+    grid = [shapely.Point(minx + (maxx - minx) * (i + 0.5) / _LABEL_GRID, miny + (maxy - miny) * (j + 0.5) / _LABEL_GRID)
+            for i in range(_LABEL_GRID) for j in range(_LABEL_GRID)]
+    for point in [best, *sorted(grid, key=best.distance)]:
+        x = min(max(point.x, bbox.minx + half_w), bbox.maxx - half_w)
+        y = min(max(point.y, bbox.miny + half_h), bbox.maxy - half_h)
+        if not largest.contains(shapely.Point(x, y)):
+            continue
+        box = shapely.box(x - half_w, y - half_h, x + half_w, y + half_h)
+        if not any(box.intersects(other) for other in taken):
+            return box
+    return None
+
+
+def _labels(ax, item: PrintLayer, bbox: Extent, lang: str, taken: list) -> list[str]:
+    """Each feature's name inside its part in view, in the layer's outline colour on a light box
+    (text, not outlines: a PDF reader finds and copies it), the larger parts first; a name that
+    would cover one already written (``taken``, boxes) is left out. Returns the names written."""
+    field = item.layer.labels.field(lang) if item.layer.labels else None
+    if not field or field not in item.frame.columns or item.frame.empty:
+        return []
+    size = 9 if item.layer.base else 10
+    clipped = shapely.clip_by_rect(item.frame.geometry.to_numpy(), *bbox)
+    candidates = [(text, geom) for text, geom in zip(item.frame[field].to_numpy(dtype=object), clipped)
+                  if isinstance(text, str) and text and geom is not None and not geom.is_empty]
+    written = []
+    for text, geom in sorted(candidates, key=lambda c: -c[1].area):
+        box = _label_box(geom, text, size, bbox, taken)
+        if box is None:
+            continue
+        taken.append(box)
+        center = box.centroid
+        ax.text(center.x, center.y, text, fontproperties=_font(size, "bold"), ha="center", va="center",
+                color=item.layer.style.line_color or "#333333", zorder=40, clip_on=True,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": (1, 1, 1, 0.75), "edgecolor": "none"},
+                gid=f"map-print-label-{item.layer.id}")
+        written.append(text)
+    return written
+
+
 def _dashes(dash_array: str | None):
     if not dash_array:
         return "solid"
@@ -164,6 +259,16 @@ def _scale_bar(ax, bbox: Extent) -> None:
     ax.text(x0, y0 + height * 1.6, "0", fontproperties=_font(8), ha="center", va="bottom", zorder=52)
     ax.text(x0 + degrees, y0 + height * 1.6, scale_label(length), fontproperties=_font(8), ha="center",
             va="bottom", zorder=52, gid="map-print-scale")
+
+
+def _furniture(bbox: Extent) -> list:
+    """The boxes (degrees) the scale bar and the north arrow take on the map: no name goes there."""
+    dx, dy = bbox.maxx - bbox.minx, bbox.maxy - bbox.miny
+    scale = view_width_m(bbox)
+    bar = (bbox.maxx - bbox.minx) * scale_length(scale) / scale
+    return [shapely.box(bbox.minx + dx * 0.02, bbox.miny + dy * 0.02, bbox.minx + dx * 0.06 + bar * 1.1,
+                        bbox.miny + dy * 0.1),
+            shapely.box(bbox.minx + dx * 0.91, bbox.miny + dy * 0.77, bbox.maxx, bbox.maxy)]
 
 
 def _north_arrow(ax, lang: str) -> None:
@@ -221,7 +326,8 @@ class PrintedMap:
 
 def map_figure(layers: list[PrintLayer], bbox, lang: str = "zh", *, note: str | None = None,
                as_of: dt.date | None = None, printed_at: dt.datetime | None = None,
-               skipped: list[str] | None = None) -> PrintedMap:
+               skipped: list[str] | None = None, zoom: float | None = None,
+               year: int | None = None) -> PrintedMap:
     """The printed page of one view: ``layers`` drawn in the given order (first at the back).
 
     Args:
@@ -231,18 +337,24 @@ def map_figure(layers: list[PrintLayer], bbox, lang: str = "zh", *, note: str | 
         as_of: the day the map shows (None: today).
         printed_at: when (default: now, Asia/Shanghai).
         skipped: titles of layers asked for but not drawn (no past for ``as_of``).
+        zoom: the web map's zoom of the view (None: :func:`print_zoom`); the layers with labels
+            are labelled from their declared ``min_zoom`` on, as on the web map.
+        year: the quota ledger's year the quota layers show (said under the title).
     """
     bbox = extent(bbox)
+    zoom = print_zoom(bbox) if zoom is None else zoom
     printed_at = (printed_at or dt.datetime.now(SHANGHAI)).astimezone(SHANGHAI)
     fig = Figure(figsize=PAGE_INCHES, dpi=PNG_DPI)
     fig.set_facecolor("white")
     title = t("map.print.title", lang)
     subtitle = t("map.print.layers", lang, layers=("、" if lang == "zh" else ", ").join(
         i.layer.title.get(lang) for i in layers) or "—")
+    if year is not None and any(i.layer.quota for i in layers):
+        subtitle += t("map.print.quota_year", lang, year=year)
     fig.text(0.04, 0.95, title, fontproperties=_font(17, "bold"), va="center", gid="map-print-title")
     fig.text(0.04, 0.915, subtitle, fontproperties=_font(10), va="center", color="#333333")
 
-    ax = fig.add_axes((0.04, 0.12, 0.66, 0.76))
+    ax = fig.add_axes(MAP_BOX)
     lat = (bbox.miny + bbox.maxy) / 2
     # a degree of longitude is cos(latitude) of a degree of latitude: this aspect keeps shapes
     # and the scale bar true at the view's middle latitude
@@ -251,6 +363,10 @@ def map_figure(layers: list[PrintLayer], bbox, lang: str = "zh", *, note: str | 
     for item in layers:
         _draw_layer(ax, item)
         drawn += len(item.frame)
+    taken = _furniture(bbox)
+    for item in reversed(layers):  # the names above every layer's shapes; the top layer's first
+        if labelled(item.layer, zoom):
+            _labels(ax, item, bbox, lang, taken)
     ax.set_xlabel("")  # geopandas labels the axes with the CRS's English axis names
     ax.set_ylabel("")
     ax.set_xlim(bbox.minx, bbox.maxx)

@@ -1,17 +1,23 @@
 """Outputs of the map's current view (issue #18): the view printed as PNG or PDF, and the
 parcels in the view exported as Excel or GeoPackage, from links beside the map.
 
-- ``GET /map/print.png|pdf?bbox=minx,miny,maxx,maxy&layers=zones,parcels&lang=zh[&as_of=YYYY-MM-DD]``:
-  the ticked layers' features in the view, drawn with their declared styles
-  (:mod:`gisapp.render.map_print`); ``layers`` absent: the layers the map shows at start.
-- ``GET /map/parcels.xlsx|gpkg?bbox=...&lang=zh[&as_of=...]``: the parcels layer's rows in the
-  view, every declared field, geometry in EPSG:4490 (:func:`gisapp.io.writers.write_frame`).
+- ``GET /map/print.png|pdf?bbox=minx,miny,maxx,maxy&layers=zones,parcels&lang=zh[&as_of=YYYY-MM-DD]
+  [&year=YYYY][&zoom=Z]``: the ticked layers' features in the view, drawn with their declared
+  styles and labels (:mod:`gisapp.render.map_print`); ``layers`` absent: the layers the map shows
+  at start; ``year``: the quota layers' year; ``zoom``: the map's, from which labels are drawn
+  as on the map (absent: the zoom that shows the view as wide as the page does).
+- ``GET /map/parcels.xlsx|gpkg?bbox=...&layers=parcels,idle_land&lang=zh[&as_of=...]``: what the
+  map shows of its parcels: each ticked parcel layer (``detail: parcel``) with its rows in the
+  view, one sheet or GeoPackage layer each, every declared field, geometry in EPSG:4490
+  (:func:`gisapp.io.writers.write_frame`); ``layers`` absent: the map's layers at start.
 
 Both read the layers as the map's feature routes do (:mod:`gisapp.web.routes`): the declared
-source view through the web engine, behind the sign-in guard, with the same bbox test
+source view through the web engine, behind the sign-in guard (the request role under row-level
+security: nobody gets more than their map shows them), with the same bbox test
 (``&&`` + ``ST_Intersects``) and, for a past day, the same dated views; a layer that only shows
 today is left out on a past day, as on the map. Bad input is a 400 page in the user's language.
-The map page's links follow its viewport through :func:`point_links` (``LINKS_CALLBACK``).
+The map page's links follow its viewport, ticked layers, day and quota year through
+:func:`point_links` (``LINKS_CALLBACK``).
 """
 
 from __future__ import annotations
@@ -28,9 +34,10 @@ from gisapp.errors import InputError, NotFoundError
 from gisapp.i18n import t
 from gisapp.io.writers import write_frame
 from gisapp.queries.as_of import dated_layer, is_dated, parse_day
-from gisapp.queries.features import BBox
+from gisapp.queries.features import BBox, parse_zoom
 from gisapp.queries.layer_frames import read_layer_frame
 from gisapp.queries.meta import is_synthetic
+from gisapp.queries.quotas import parse_year
 from gisapp.render.map_print import FORMATS as PRINT_FORMATS
 from gisapp.render.map_print import PrintLayer, map_figure
 from gisapp.web.auth import request_lang
@@ -41,9 +48,8 @@ map_print = Blueprint("map_print", __name__)
 
 EXPORT_FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                   "gpkg": "application/geopackage+sqlite3"}
-#: parcels one export holds at most (a whole-city view asks the user to zoom in)
+#: parcels one export holds at most, all its layers together (a whole-city view asks the user to zoom in)
 MAX_EXPORT_ROWS = 50000
-PARCELS = "parcels"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -76,6 +82,24 @@ def _day(lang: str):
         raise _Refused(t("map.print.bad_as_of", lang, day=(text or "")[:20])) from None
 
 
+def _year(lang: str) -> int | None:
+    text = request.args.get("year")
+    try:
+        return parse_year(text)
+    except InputError:
+        raise _Refused(t("map.print.bad_year", lang, year=(text or "")[:20])) from None
+
+
+def _zoom(lang: str) -> int | None:
+    text = request.args.get("zoom")
+    if text in (None, ""):
+        return None
+    try:
+        return parse_zoom(text)
+    except InputError:
+        raise _Refused(t("map.print.bad_zoom", lang, zoom=text[:20])) from None
+
+
 def _layers(lang: str) -> list:
     """The asked layers in the map's drawing order (``?layers=a,b``; absent: the map's defaults)."""
     text = request.args.get("layers")
@@ -91,12 +115,26 @@ def _layers(lang: str) -> list:
     return [layer for layer in all_layers() if layer.id in asked]
 
 
-def _read(engine, layer, bbox: BBox, day, limit: int, fields: list[str] | None = None):
+def _read(engine, layer, bbox: BBox, day, limit: int, fields: list[str] | None = None, year: int | None = None):
     """``layer``'s rows in the view as the map's feature route reads them: on a past day through
-    its dated view (a base layer as it is: the map fetches those without ``as_of``)."""
+    its dated view (a base layer as it is: the map fetches those without ``as_of``); a quota
+    layer for ``year`` (the map's choice; None: the latest)."""
+    year = year if layer.quota else None
     if day is None or layer.base:
-        return read_layer_frame(engine, layer, bbox=bbox, fields=fields, limit=limit)
-    return read_layer_frame(engine, dated_layer(layer, engine), bbox=bbox, as_of=day, fields=fields, limit=limit)
+        return read_layer_frame(engine, layer, bbox=bbox, fields=fields, limit=limit, year=year)
+    return read_layer_frame(engine, dated_layer(layer, engine), bbox=bbox, as_of=day, fields=fields, limit=limit,
+                            year=year)
+
+
+def _shown_on(engine, layers: list, day, lang: str) -> tuple[list, list[str]]:
+    """The layers the map draws on ``day`` and the titles of those it leaves out (today's state only)."""
+    kept, skipped = [], []
+    for layer in layers:
+        if day is not None and not layer.base and not is_dated(engine, layer):
+            skipped.append(layer.title.get(lang))
+        else:
+            kept.append(layer)
+    return kept, skipped
 
 
 def _note(engine, lang: str) -> str | None:
@@ -113,39 +151,65 @@ def print_view(ext: str):
     lang = request_lang()
     if ext not in PRINT_FORMATS:
         raise _Refused(t("map.print.bad_format", lang, ext=ext[:10], known=", ".join(PRINT_FORMATS)), 404)
-    bbox, day, layers = _bbox(lang), _day(lang), _layers(lang)
+    bbox, day, layers, year, zoom = _bbox(lang), _day(lang), _layers(lang), _year(lang), _zoom(lang)
     engine = web_engine()
-    drawn, skipped = [], []
-    for layer in layers:
-        if day is not None and not layer.base and not is_dated(engine, layer):
-            skipped.append(layer.title.get(lang))  # today's state only: not on a past day's map
-            continue
-        fields = [layer.style.field] if layer.style.field else []
-        frame = _read(engine, layer, bbox, day, layer.max_features + 1, fields)
+    drawn = []
+    kept, skipped = _shown_on(engine, layers, day, lang)
+    for layer in kept:
+        # what is drawn: the style field, the names the map writes on the features, a quota year
+        fields = [f for f in (layer.style.field, layer.labels.field(lang) if layer.labels else None,
+                              "year" if layer.quota else None) if f]
+        frame = _read(engine, layer, bbox, day, layer.max_features + 1, list(dict.fromkeys(fields)), year)
         truncated = len(frame) > layer.max_features
         drawn.append(PrintLayer(layer, frame.iloc[:layer.max_features] if truncated else frame, truncated))
-    page = map_figure(drawn, bbox, lang, note=_note(engine, lang), as_of=day, skipped=skipped)
+    shown_year = year if year is not None else _latest_year(drawn)
+    page = map_figure(drawn, bbox, lang, note=_note(engine, lang), as_of=day, skipped=skipped, zoom=zoom,
+                      year=shown_year)
     name = f"map_{day.isoformat() if day else 'today'}.{ext}"
     return Response(page.to_bytes(ext), mimetype=PRINT_FORMATS[ext], headers=_attachment(name))
 
 
+def _latest_year(drawn: list[PrintLayer]) -> int | None:
+    """The year the quota layers drawn show when none was asked for (their features', the latest)."""
+    years = [int(y) for item in drawn if item.layer.quota and "year" in item.frame.columns
+             for y in item.frame["year"].dropna().unique()]
+    return max(years) if years else None
+
+
+def parcel_layers() -> list:
+    """The layers whose features are parcels (``detail: parcel``): what the parcels export writes."""
+    return [layer for layer in all_layers() if layer.detail == "parcel"]
+
+
 @map_print.get("/map/parcels.<ext>")
 def export_parcels(ext: str):
-    """The parcels in the view as Excel or GeoPackage (every declared field, EPSG:4490)."""
+    """The parcels the map shows in the view as Excel or GeoPackage: each ticked parcel layer, as
+    filtered by it (idle land: the idle parcels), one sheet or layer each (every declared field,
+    EPSG:4490)."""
     lang = request_lang()
     if ext not in EXPORT_FORMATS:
         raise _Refused(t("map.print.bad_format", lang, ext=ext[:10], known=", ".join(EXPORT_FORMATS)), 404)
-    bbox, day = _bbox(lang), _day(lang)
+    bbox, day, asked = _bbox(lang), _day(lang), _layers(lang)
     engine = web_engine()
-    layer = get_layer(PARCELS)
-    frame = _read(engine, layer, bbox, day, MAX_EXPORT_ROWS + 1)
-    if len(frame) > MAX_EXPORT_ROWS:
-        raise _Refused(t("map.print.too_many", lang, n=MAX_EXPORT_ROWS))
-    labels = {f.name: (f.label.zh, f.label.en) for f in layer.fields}
+    wanted = [layer for layer in asked if layer.detail == "parcel"]
+    layers, _skipped = _shown_on(engine, wanted, day, lang)
+    if not layers:
+        sep = "、" if lang == "zh" else ", "
+        raise _Refused(t("map.print.no_parcel_layer", lang, layers=sep.join(
+            layer.title.get(lang) for layer in parcel_layers())))
+    frames, left = [], MAX_EXPORT_ROWS
+    for layer in layers:
+        frame = _read(engine, layer, bbox, day, left + 1)
+        if len(frame) > left:
+            raise _Refused(t("map.print.too_many", lang, n=MAX_EXPORT_ROWS))
+        left -= len(frame)
+        frames.append((layer, frame))
     name = f"parcels_{day.isoformat() if day else 'today'}"
     with tempfile.TemporaryDirectory(prefix="gisapp-map-export-") as tmp:
-        path = write_frame(frame, Path(tmp) / f"{name}.{ext}", layer_name=PARCELS, labels=labels,
-                           note=_note(engine, lang), id_field=layer.id_field)
+        path = Path(tmp) / f"{name}.{ext}"
+        for k, (layer, frame) in enumerate(frames):
+            write_frame(frame, path, layer_name=layer.id, labels={f.name: (f.label.zh, f.label.en) for f in layer.fields},
+                        note=_note(engine, lang), id_field=layer.id_field, append=k > 0)
         data = path.read_bytes()
     return Response(data, mimetype=EXPORT_FORMATS[ext], headers=_attachment(f"{name}.{ext}"))
 
@@ -171,14 +235,16 @@ def print_links(lang: str) -> html.Div:
                     className="map-outputs")
 
 
-def view_query(bounds, lang: str, shown: list[str] | None = None, as_of: str | None = None) -> str:
-    """The query string of a view: its bbox formatted as the map's feature requests do it."""
+def view_query(bounds, lang: str, shown: list[str] | None = None, as_of: str | None = None, **more) -> str:
+    """The query string of a view: its bbox formatted as the map's feature requests do it, and
+    the other non-empty values given (``year``, ``zoom``)."""
     (south, west), (north, east) = bounds
     args = {"bbox": f"{west:.6f},{south:.6f},{east:.6f},{north:.6f}", "lang": lang}
     if shown is not None:
         args["layers"] = ",".join(shown)
     if as_of:
         args["as_of"] = as_of
+    args.update({k: v for k, v in more.items() if v not in (None, "")})
     return urlencode(args, safe=",")
 
 
@@ -194,14 +260,18 @@ def _shown(overlays: list[str] | None, lang: str) -> list[str]:
 #: reach only the first app made in a process)
 LINKS_CALLBACK = ([Output(link_id, "href") for link_id, _path, _words in LINKS],
                   Input("map-map", "bounds"), Input("map-layers-control", "overlays"),
-                  State("map-lang", "data"), State("map-as-of", "data"))
+                  State("map-lang", "data"), State("map-as-of", "data"), Input("map-quota-year", "value"),
+                  State("map-map", "zoom"))
 
 
-def point_links(bounds, overlays, lang, as_of):
-    """The links follow the view: its bbox, the ticked layers, the language and the day shown."""
+def point_links(bounds, overlays, lang, as_of, year=None, zoom=None):
+    """The links follow the view: its bbox, the ticked layers, the language, the day and quota
+    year shown; the print also the zoom (from which the map labels districts and zones)."""
     if not bounds:
         return [no_update] * len(LINKS)
     lang = lang or "zh"
-    printed = view_query(bounds, lang, _shown(overlays, lang), as_of)
-    exported = view_query(bounds, lang, None, as_of)
+    shown = _shown(overlays, lang)
+    printed = view_query(bounds, lang, shown, as_of, year=year, zoom=int(zoom) if zoom is not None else None)
+    parcels = [layer.id for layer in parcel_layers() if layer.id in shown]
+    exported = view_query(bounds, lang, parcels, as_of)
     return [f"{path}?{printed if path.startswith('/map/print') else exported}" for _id, path, _w in LINKS]

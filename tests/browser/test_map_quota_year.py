@@ -122,9 +122,11 @@ def test_the_year_choice_recolours_the_districts_and_lists_that_years_escalation
     assert cells[1] == ("能耗" if lang == "zh" else "Energy")
     assert cells[2] == f"{float(escalation['amount']):,.0f} " + ("吨标准煤" if lang == "zh" else "tce")
 
-    # kept in the address and the language switch; a reload shows the same year
+    # kept in the address, the language switch and the print link; a reload shows the same year
     switch = query(driver.find_element(By.ID, "app-lang-switch").get_attribute("href"))
     assert switch["year"] == str(earlier) and switch["lang"] == ("en" if lang == "zh" else "zh")
+    wait(driver, lambda d: query(d.find_element(By.ID, "map-print-pdf").get_attribute("href") or "?").get("year")
+         == str(earlier))
     driver.refresh()
     wait(driver, lambda d: str(earlier) in d.find_element(By.ID, "map-quota-year-picker").text)
     assert query(driver.current_url)["year"] == str(earlier)

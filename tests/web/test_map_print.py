@@ -181,3 +181,166 @@ def test_a_past_days_export_holds_the_parcels_the_map_shows_that_day(viewer, vie
     assert expected
     frame, _ = gpkg(viewer.get(f"/map/parcels.gpkg?bbox={view}&as_of={day}").data)
     assert set(frame["code"]) == expected
+
+
+def names_in(engine, table: str, bbox: str, lang: str) -> set[str]:
+    """The names (in ``lang``) of the districts or zones whose shape meets the view."""
+    column = "name_zh" if lang == "zh" else "name_en"
+    with engine.connect() as conn:
+        return set(conn.execute(sa.text(
+            f"SELECT {column} FROM layers.{table} WHERE ST_Intersects(geom, ST_MakeEnvelope(:a, :b, :c, :d, 4490))"),
+            dict(zip("abcd", (float(v) for v in bbox.split(","))))).scalars())
+
+
+@pytest.fixture(scope="module")
+def zone_view(engine) -> tuple[str, str]:
+    """A view around one zone at the map's zoom for it, and the zone's code."""
+    with engine.connect() as conn:
+        code, minx, miny, maxx, maxy = conn.execute(sa.text(
+            "SELECT code, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM layers.zones "
+            "WHERE code = 'waigaoqiao_port'")).one()
+    pad = 0.01
+    return f"{minx - pad:.6f},{miny - pad:.6f},{maxx + pad:.6f},{maxy + pad:.6f}", code
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_printed_map_names_the_districts_and_the_zone_in_view(viewer, engine, zone_view, lang):
+    bbox, code = zone_view
+    resp = viewer.get(f"/map/print.pdf?bbox={bbox}&layers=districts,zones,parcels&zoom=14&lang={lang}")
+    assert resp.status_code == 200
+    text, _fonts = pdf_text(resp.data)
+    assert zone_name(engine, code, lang) in text
+    drawn = names_in(engine, "districts", bbox, lang)
+    with engine.connect() as conn:  # the district the zone lies in is named on its print
+        home = conn.execute(sa.text(
+            f"SELECT d.name_{lang} FROM layers.districts d JOIN layers.zones z ON ST_Contains(d.geom, "
+            "ST_PointOnSurface(z.geom)) WHERE z.code = :c"), {"c": code}).scalar_one()
+    assert home in text
+    with engine.connect() as conn:
+        every = set(conn.execute(sa.text(f"SELECT name_{lang} FROM layers.districts")).scalars())
+    assert not {name for name in every - drawn if name in text}, "a district not in view is named"
+    # the page's furniture besides: title, legend, scale, north arrow, date, the synthetic-data note
+    for words in (t("map.print.title", lang), t("map.legend", lang), t("map.print.north", lang),
+                  t("app.synthetic", lang), dt.datetime.now(SHANGHAI).date().isoformat(),
+                  scale_label(scale_length(view_width_m([float(v) for v in bbox.split(",")])))):
+        assert words in text, words
+
+
+def zone_name(engine, code: str, lang: str) -> str:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(f"SELECT name_{lang} FROM layers.zones WHERE code = :c"), {"c": code}).scalar_one()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_zone_names_are_printed_from_the_zoom_the_map_writes_them_at(viewer, engine, lang):
+    """Districts are named from z9 on, zones from z11 (layers/*.yml ``labels.min_zoom``), as on the map."""
+    city = "120.85,30.68,122.0,31.55"
+    zones = names_in(engine, "zones", city, lang)
+    districts = names_in(engine, "districts", city, lang)
+    assert get_layer("zones").labels.min_zoom == 11 and get_layer("districts").labels.min_zoom == 9
+    for zoom, zones_named in (("10", False), ("", False), ("8", False), ("11", True)):
+        text, _fonts = pdf_text(viewer.get(f"/map/print.pdf?bbox={city}&layers=districts,zones&zoom={zoom}"
+                                           f"&lang={lang}").data)
+        named = {z for z in zones if z in text}
+        assert bool(named) == zones_named, (zoom, named)
+        named_districts = {d for d in districts if d in text}
+        assert (len(named_districts) >= 8) == (zoom != "8"), (zoom, named_districts)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_printed_quota_layer_is_of_the_year_asked_for(viewer, engine, lang):
+    with engine.connect() as conn:
+        years = list(conn.execute(sa.text("SELECT year FROM layers.quota_years ORDER BY year")).scalars())
+    city = "120.85,30.68,122.0,31.55"
+    for asked, shown in ((years[0], years[0]), (None, years[-1])):
+        path = f"/map/print.pdf?bbox={city}&layers=districts,quota_energy&lang={lang}" + (
+            f"&year={asked}" if asked else "")
+        text, _fonts = pdf_text(viewer.get(path).data)
+        assert t("map.print.quota_year", lang, year=shown) in text
+    text, _fonts = pdf_text(viewer.get(f"/map/print.pdf?bbox={city}&layers=districts&year={years[0]}").data)
+    assert t("map.print.quota_year", "zh", year=years[0]) not in text  # no quota layer, no quota year
+    for bad in ("20x5", "1800", "２０２５"):
+        resp = viewer.get(f"/map/print.pdf?bbox={city}&year={bad}&lang={lang}")
+        assert resp.status_code == 400 and ("年度" if lang == "zh" else "year") in resp.get_data(as_text=True)
+    resp = viewer.get(f"/map/print.pdf?bbox={city}&zoom=99&lang={lang}")
+    assert resp.status_code == 400 and "99" in resp.get_data(as_text=True)
+
+
+@pytest.fixture(scope="module")
+def idle_view(engine, findings_source) -> str:
+    """A view around a dozen parcels of a zone with suspected or confirmed idle land among them."""
+    with engine.connect() as conn:
+        minx, miny, maxx, maxy = conn.execute(sa.text("""
+            SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(p.geom) AS e FROM (
+                SELECT geom FROM layers.parcels WHERE zone_code = (SELECT zone_code FROM layers.idle_land
+                                                                  ORDER BY code LIMIT 1)
+                ORDER BY code LIMIT 60) p) x""")).one()
+    return f"{minx:.6f},{miny:.6f},{maxx:.6f},{maxy:.6f}"
+
+
+def layer_codes(client, layer_id: str, bbox: str) -> set[str]:
+    """The parcels the map's feature route gives ``client`` of one layer in the view (detail zoom)."""
+    resp = client.get(f"/api/layers/{layer_id}/features?bbox={bbox}&zoom=17&format=geojson&properties=all")
+    assert resp.status_code == 200 and resp.headers["X-Mode"] == "detail"
+    return {f["properties"]["code"] for f in resp.get_json()["features"]}
+
+
+def gpkg_layers(data: bytes) -> dict[str, set[str]]:
+    """Each layer of a downloaded GeoPackage and the parcel codes it holds."""
+    import pyogrio
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "download.gpkg"
+        path.write_bytes(data)
+        return {name: set(gpd.read_file(path, layer=name)["code"]) for name, _kind in pyogrio.list_layers(path)}
+
+
+def xlsx_sheets(data: bytes) -> dict[str, set[str]]:
+    """Each data sheet of a downloaded workbook and the parcel codes it holds."""
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    out = {}
+    for name in book.sheetnames:
+        rows = list(book[name].iter_rows(values_only=True))
+        if "code" in rows[0]:
+            out[name] = {r[rows[0].index("code")] for r in rows[1:]}
+    return out
+
+
+@pytest.mark.parametrize("ext", ["xlsx", "gpkg"])
+def test_the_export_holds_what_each_ticked_parcel_layer_shows(viewer, idle_view, ext):
+    """Ticked idle land alone: the idle parcels of the view, not every parcel; ticked beside the
+    parcels by status: both, one sheet or layer each; the zones (not parcels) are not written."""
+    idle, every = layer_codes(viewer, "idle_land", idle_view), layer_codes(viewer, "parcels", idle_view)
+    assert idle and len(idle) < len(every), "the view should hold idle parcels among others"
+    read = gpkg_layers if ext == "gpkg" else xlsx_sheets
+    resp = viewer.get(f"/map/parcels.{ext}?bbox={idle_view}&layers=zones,idle_land&lang=en")
+    assert resp.status_code == 200
+    assert read(resp.data) == {"idle_land": idle}
+    resp = viewer.get(f"/map/parcels.{ext}?bbox={idle_view}&layers=districts,zones,parcels,idle_land&lang=en")
+    assert read(resp.data) == {"parcels": every, "idle_land": idle}
+    if ext == "xlsx":  # one 说明 sheet says what every sheet's columns are
+        about = {r[0]: r for r in openpyxl.load_workbook(io.BytesIO(resp.data), read_only=True)["说明 About"]
+                 .iter_rows(values_only=True)}
+        assert about["note"][1] == t("app.synthetic", "en")
+        for layer_id in ("parcels", "idle_land"):
+            field = get_layer(layer_id).style.field
+            assert about[field][2:] == (get_layer(layer_id).label(field, "zh"), get_layer(layer_id).label(field, "en"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_export_with_no_parcel_layer_ticked_says_which_to_tick(viewer, view, lang):
+    resp = viewer.get(f"/map/parcels.gpkg?bbox={view}&layers=districts,zones&lang={lang}")
+    assert resp.status_code == 400
+    body = resp.get_data(as_text=True)
+    assert get_layer("idle_land").title.get(lang) in body
+    assert ("没有地块图层" if lang == "zh" else "None of the ticked layers is a parcel layer") in body
+
+
+def test_a_zone_editors_export_of_a_rule_layer_is_what_their_map_shows(app, engine, idle_view, make_user):
+    zone = engine.connect().execute(sa.text("SELECT zone_code FROM layers.idle_land ORDER BY code LIMIT 1")).scalar()
+    editor = make_user("zone_editor", (zone,))
+    client = app.server.test_client()
+    sign_in(client, engine, (editor.username, editor.password, "zone_editor"))
+    shown = {layer: layer_codes(client, layer, idle_view) for layer in ("parcels", "idle_land")}
+    resp = client.get(f"/map/parcels.gpkg?bbox={idle_view}&layers=parcels,idle_land")
+    assert gpkg_layers(resp.data) == shown
