@@ -233,6 +233,8 @@ TEXTS.update({
     "detail.attributes": {"zh": "基本信息", "en": "Attributes"},
     "detail.history": {"zh": "状态历史", "en": "Status history"},
     "detail.no_history": {"zh": "无状态变更记录", "en": "No status changes recorded"},
+    "detail.history_latest": {"zh": "最近：{day} 变为{to}（共 {count} 次变更）",
+                              "en": "Latest: {to} on {day} ({count} changes in all)"},
     "detail.grants": {"zh": "供地与履约", "en": "Grant and performance"},
     "detail.no_grants": {"zh": "未供地", "en": "Not supplied"},
     "detail.requirements": {"zh": "履约指标要求", "en": "Performance requirements"},

@@ -1,5 +1,6 @@
 """Everything about one parcel for its detail panel: attributes, status history, grants with their
-requirements and review, and the rules' current findings with their explanations.
+requirements and review, the rules' current findings with their explanations, and the approved
+mixed-use pilot it belongs to (with its floor-area shares), if any.
 
 Example:
     >>> ParcelDetail(attributes={"code": "WGQ-00001"}, history=[], grants=[], findings=[]).code
@@ -75,6 +76,14 @@ _FINDINGS = sa.text("""
     ORDER BY f.is_positive DESC, f.rule, f.id""")
 
 
+# an approved mixed-use pilot (at most one per parcel) and the shares of its uses: the panel's badge
+_PILOT = sa.text("SELECT pilot_ref, approved_on, note FROM land.mixed_use_pilots WHERE parcel_id = :pid")
+_SHARES = sa.text("""
+    SELECT c.land_use_code, lu.name_zh, lu.name_en, c.floor_share_pct
+    FROM land.mixed_use_components c JOIN land.land_use_codes lu ON lu.code = c.land_use_code
+    WHERE c.parcel_id = :pid ORDER BY c.floor_share_pct DESC, c.land_use_code""")
+
+
 def _plain(value: Any) -> Any:
     """JSON-friendly values (dates as ISO text, decimals as floats)."""
     if isinstance(value, (dt.date, dt.datetime)):
@@ -102,6 +111,10 @@ class ParcelDetail:
     center: tuple[float, float] | None = None
     #: how fresh the findings are (gisapp.queries.live.Freshness.to_dict): as of when, or pending
     findings_status: dict | None = None
+    #: the approved mixed-use pilot the parcel is in (one row, as the parcel page's record holds it)
+    pilot: list[dict] | None = None
+    #: its uses' floor-area shares (land.mixed_use_components), read for a pilot only
+    mixed_use: list[dict] | None = None
 
     @property
     def code(self) -> str:
@@ -110,7 +123,8 @@ class ParcelDetail:
     def to_json(self) -> str:
         return json.dumps({"attributes": self.attributes, "history": self.history, "grants": self.grants,
                            "findings": self.findings, "bbox": self.bbox, "geometry": self.geometry,
-                           "center": self.center, "findings_status": self.findings_status},
+                           "center": self.center, "findings_status": self.findings_status,
+                           "pilot": self.pilot, "mixed_use": self.mixed_use},
                           ensure_ascii=False)
 
 
@@ -133,6 +147,8 @@ def parcel_detail(engine: Engine, code: str) -> ParcelDetail | None:
         freshness = freshness_on(conn, code)
         for f in findings:  # each finding says whether a change it depends on is still queued
             f["pending"] = bool(freshness and freshness.rule_pending(f["rule"]))
+        pilot = _rows(conn.execute(_PILOT, {"pid": pid}))
+        shares = _rows(conn.execute(_SHARES, {"pid": pid})) if pilot else []
     by_grant: dict[int, list[dict]] = {}
     for req in requirements:
         by_grant.setdefault(req.pop("grant_id"), []).append(req)
@@ -144,7 +160,7 @@ def parcel_detail(engine: Engine, code: str) -> ParcelDetail | None:
         for req in grant["requirements"]:
             req["passed"] = _indicator_verdict(review, req["indicator"])
     return ParcelDetail(attrs, history, grants, findings, bbox, geometry, center,  # type: ignore[arg-type]
-                        freshness.to_dict() if freshness else None)
+                        freshness.to_dict() if freshness else None, pilot or None, shares)
 
 
 def _indicator_verdict(review: dict | None, indicator: str) -> bool | None:

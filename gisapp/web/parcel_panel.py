@@ -17,6 +17,7 @@ from gisapp.i18n import TEXTS, label, t
 from gisapp.queries.parcel import ParcelDetail
 from gisapp.render.style import category_label
 from gisapp.web.components import editor, page_url, when
+from gisapp.web.pilot_badge import pilot_badge
 
 
 def label_or_code(prefix: str, code: object, lang: str) -> str:
@@ -89,6 +90,9 @@ def parcel_panel(detail: ParcelDetail, lang: str, cases: list[dict] | None = Non
         html.A(t("detail.open_page", lang), href=page_url(f"/parcel/{quote(a['code'])}", lang),
                id="map-detail-link", className="detail-link"),
         *_open_case(cases or [], lang),
+        # a pilot says so first, as at the top of its page
+        pilot_badge({"pilot": detail.pilot, "mixed_use": detail.mixed_use}, lang, "map-detail")
+        if detail.pilot else None,
         html.H4(t("detail.attributes", lang)),
         _table(attributes, lang, "map-detail-table"),
         html.Details([html.Summary(t("detail.more_attributes", lang)), _table(bookkeeping, lang)],
@@ -220,11 +224,18 @@ def _grants(grants: list[dict], lang: str) -> list:
 
 
 def _history(history: list[dict], lang: str) -> html.Component:
+    """The latest status change in a line, every change folded under it (the parcel page shows
+    them all: a parcel's panel stays about a screen tall in either language)."""
     if not history:
         return html.P(t("detail.no_history", lang), className="muted")
     headers = [t(f"col.{c}", lang) for c in ("changed_on", "from_status", "to_status", "reason", "changed_by")]
-    return _grid(headers, [[h["changed_on"], _by_lang(h, "from", lang), _by_lang(h, "to", lang), h["reason"],
-                            editor(h["changed_by"], lang)] for h in history], lang)
+    latest = history[-1]
+    summary = t("detail.history_latest", lang, day=latest["changed_on"], to=_by_lang(latest, "to", lang),
+                count=len(history))
+    return html.Details([html.Summary(summary),
+                         _grid(headers, [[h["changed_on"], _by_lang(h, "from", lang), _by_lang(h, "to", lang),
+                                          h["reason"], editor(h["changed_by"], lang)] for h in history], lang)],
+                        id="map-detail-history")
 
 
 def not_found_panel(code: str, lang: str) -> list:

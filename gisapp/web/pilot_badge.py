@@ -1,6 +1,6 @@
-"""The mixed-use pilot badge of the parcel page (issue #18): a parcel in an approved mixed-use
-pilot (land.mixed_use_pilots, docs/policy.md §5.4) says so at the top of its page, with the
-approval reference and date and the floor-area shares of its uses."""
+"""The mixed-use pilot badge (issue #18): a parcel in an approved mixed-use pilot
+(land.mixed_use_pilots, docs/policy.md §5.4) says so at the top of its page and of the map's
+detail panel, with the approval reference and date and the floor-area shares of its uses."""
 
 from __future__ import annotations
 
@@ -17,19 +17,20 @@ def shares_text(components: list[dict], lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(parts) or t("pilot.no_shares", lang)
 
 
-def pilot_badge(record: dict, lang: str) -> html.Div:
-    """The badge of the parcel's pilot (``record["pilot"]``, one row, from parcel_record)."""
+def pilot_badge(record: dict, lang: str, prefix: str = "parcel") -> html.Div:
+    """The badge of the parcel's pilot (``record["pilot"]``, one row; ``record["mixed_use"]``, the
+    shares), its elements' ids starting with ``prefix`` (``parcel``: the page; ``map-detail``)."""
     pilot = record["pilot"][0]
     approved = pilot["approved_on"]
     return html.Div(
         [
             html.Span(t("pilot.badge", lang), className="pilot-badge-label"),
             html.Span(t("pilot.approval", lang, ref=pilot.get("pilot_ref") or t("pilot.no_ref", lang),
-                        on=str(approved)[:10] if approved else "—"), id="parcel-pilot-ref"),
+                        on=str(approved)[:10] if approved else "—"), id=f"{prefix}-pilot-ref"),
             html.Span(t("pilot.shares", lang, shares=shares_text(record.get("mixed_use") or [], lang)),
-                      id="parcel-pilot-shares"),
+                      id=f"{prefix}-pilot-shares"),
         ],
-        id="parcel-pilot-badge",
+        id=f"{prefix}-pilot-badge",
         className="pilot-badge",
         role="note",
     )

@@ -97,7 +97,8 @@ def test_pages_with_a_map_log_no_error(signed_in_browser, live_server, engine):
     assert _severe(driver) == []
 
 
-def test_the_panel_of_the_parcel_with_most_findings_is_short(signed_in_browser, live_server, engine):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_panel_of_the_parcel_with_most_findings_is_short(signed_in_browser, live_server, engine, lang):
     with engine.connect() as conn:
         code, problems, passed = conn.execute(sa.text("""
             SELECT p.code, count(*) FILTER (WHERE f.is_positive), count(*) FILTER (WHERE NOT f.is_positive)
@@ -105,7 +106,7 @@ def test_the_panel_of_the_parcel_with_most_findings_is_short(signed_in_browser, 
             GROUP BY p.code ORDER BY count(*) DESC, p.code LIMIT 1""")).one()
     assert passed > 10, "the demo's busiest parcel should have many findings that passed"
     driver = signed_in_browser
-    open_page(driver, live_server, f"/?parcel={code}")
+    open_page(driver, live_server, f"/?lang={lang}&parcel={code}")
     wait(driver, EC.text_to_be_present_in_element((By.ID, "map-detail-title"), code))
     wait(driver, EC.presence_of_element_located((By.ID, "map-detail-findings")))
     height = driver.execute_script(PANEL_HEIGHT)
@@ -118,13 +119,13 @@ def test_the_panel_of_the_parcel_with_most_findings_is_short(signed_in_browser, 
     assert not any(e.is_displayed() for e in outcomes[problems:])
     folded = driver.find_element(By.ID, "map-detail-findings-passed")
     assert folded.get_attribute("open") is None
-    assert folded.find_element(By.TAG_NAME, "summary").text == t("detail.findings_passed", "zh", count=passed)
+    assert folded.find_element(By.TAG_NAME, "summary").text == t("detail.findings_passed", lang, count=passed)
     # by rule: each rule once among the problems and once among the passes, with its label
     for part in ("#map-detail-findings > li[data-rule]", "#map-detail-findings-passed li[data-rule]"):
         rules = [e.get_attribute("data-rule") for e in driver.find_elements(By.CSS_SELECTOR, part)]
         assert len(rules) == len(set(rules))
     for item in driver.find_elements(By.CSS_SELECTOR, "#map-detail-findings > li[data-rule]"):
         label = item.find_element(By.CLASS_NAME, "finding-rule").text
-        assert label == t(f"rule.{item.get_attribute('data-rule')}", "zh")
+        assert label == t(f"rule.{item.get_attribute('data-rule')}", lang)
     folded.find_element(By.TAG_NAME, "summary").click()
     wait(driver, lambda d: all(e.is_displayed() for e in outcomes[problems:]))
