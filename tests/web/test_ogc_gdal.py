@@ -2,8 +2,9 @@
 ``ogr2ogr`` (GDAL 3.6, gdal-bin from scripts/bootstrap.sh) and as pyogrio's own GDAL (3.10 or later,
 which reads Part 2's CRSs), against the app served on a loopback port.
 
-They sign in as a browser would and send the session cookie (GDAL_HTTP_COOKIE), with the same
-user agent as the sign-in: the app binds a session to the client that opened it.
+They sign in the three ways a client can: HTTP Basic with the account's password, a personal API
+token as the Basic password (GDAL_HTTP_AUTH=BASIC, GDAL_HTTP_USERPWD), and a browser session's
+cookie (GDAL_HTTP_COOKIE, with the user agent of the sign-in: a session is bound to its client).
 """
 
 from __future__ import annotations
@@ -34,16 +35,22 @@ pytestmark = pytest.mark.skipif(shutil.which("ogrinfo") is None,
 
 @pytest.fixture(scope="module")
 def served(engine, make_user):
-    """(base URL, environment for GDAL) of the app served on a free port, with a viewer's session."""
+    """(base URL, {way of signing in: environment for GDAL}) of the app served on a free port."""
+    from gisapp.queries.tokens import create_token
+
     user = make_user("bureau_viewer")
+    _token_id, token = create_token(engine, user.username, "GDAL tests")
+    base_env = {**os.environ, "GDAL_HTTP_TIMEOUT": "120", "CPL_DEBUG": "OFF"}
     with app_in_thread("gisapp-ogc-gdal") as base:
         session = requests.Session()
         session.headers["User-Agent"] = USER_AGENT
         assert post_login(session, user.username, user.password, prefix=base).status_code == 302
         cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
-        env = {**os.environ, "GDAL_HTTP_COOKIE": cookie, "GDAL_HTTP_USERAGENT": USER_AGENT,
-               "GDAL_HTTP_TIMEOUT": "120", "CPL_DEBUG": "OFF"}
-        yield base, env
+        yield base, {
+            "basic": {**base_env, "GDAL_HTTP_AUTH": "BASIC", "GDAL_HTTP_USERPWD": f"{user.username}:{user.password}"},
+            "token": {**base_env, "GDAL_HTTP_AUTH": "BASIC", "GDAL_HTTP_USERPWD": f"{user.username}:{token}"},
+            "cookie": {**base_env, "GDAL_HTTP_COOKIE": cookie, "GDAL_HTTP_USERAGENT": USER_AGENT},
+        }
 
 
 def gdal(env: dict, *args: str) -> str:
@@ -57,17 +64,18 @@ def scalar(engine, sql: str, **params):
         return conn.execute(sa.text(sql), params).scalar_one()
 
 
-def test_ogrinfo_lists_every_declared_layer(served):
-    base, env = served
-    out = gdal(env, "ogrinfo", "-ro", "-so", f"OAPIF:{base}/ogc")
+@pytest.mark.parametrize("way", ["basic", "token", "cookie"])
+def test_ogrinfo_lists_every_declared_layer(served, way):
+    base, ways = served
+    out = gdal(ways[way], "ogrinfo", "-ro", "-so", f"OAPIF:{base}/ogc")
     listed = [line.split(": ", 1)[1].split(" ")[0] for line in out.splitlines() if line[:1].isdigit()]
     assert listed == [layer.id for layer in all_layers()]
 
 
-@pytest.mark.parametrize("layer_id", ["parcels", "zones", "per_mu"])
-def test_ogrinfo_counts_and_field_types(served, engine, layer_id):
-    base, env = served
-    out = gdal(env, "ogrinfo", "-ro", "-so", f"OAPIF:{base}/ogc", layer_id)
+@pytest.mark.parametrize("layer_id, way", [("parcels", "basic"), ("zones", "token"), ("per_mu", "cookie")])
+def test_ogrinfo_counts_and_field_types(served, engine, layer_id, way):
+    base, ways = served
+    out = gdal(ways[way], "ogrinfo", "-ro", "-so", f"OAPIF:{base}/ogc", layer_id)
     layer = get_layer(layer_id)
     assert f"Feature Count: {scalar(engine, f'SELECT count(*) FROM {layer.source}')}" in out
     fields = dict(line.split(": ", 1) for line in out.splitlines() if line.split(":")[0] in layer.field_names)
@@ -77,7 +85,8 @@ def test_ogrinfo_counts_and_field_types(served, engine, layer_id):
 
 
 def test_ogr2ogr_pages_through_every_feature_in_wgs84(served, engine, tmp_path):
-    base, env = served
+    base, ways = served
+    env = ways["token"]
     target = tmp_path / "idle.geojson"
     total = scalar(engine, "SELECT count(*) FROM layers.idle_land")
     assert total >= 3, "the demo data should hold a few idle-land rows"
@@ -95,7 +104,8 @@ def test_ogr2ogr_pages_through_every_feature_in_wgs84(served, engine, tmp_path):
 
 
 def test_ogr2ogr_reads_in_cgcs2000_and_sends_where_to_the_server(served, engine, tmp_path):
-    base, env = served
+    base, ways = served
+    env = ways["basic"]
     status = scalar(engine, "SELECT status FROM layers.parcels GROUP BY 1 ORDER BY count(*) LIMIT 1")
     target = tmp_path / "parcels.geojson"
     # GDAL 3.6 reads CRS84 from the service (its driver has no Part 2); -t_srs gives CGCS2000
@@ -127,10 +137,20 @@ def test_pyogrio_gdal_reads_the_crs_the_service_offers(served, engine, crs, srid
     """pyogrio's GDAL (3.10 or later) asks the service for the CRS (Part 2) and reads its axis order
     (for WGS 84 it asks for CRS84, the same datum with longitude first, which the service offers)."""
     pytest.importorskip("pyogrio")
-    base, env = served
-    got = json.loads(gdal(env, sys.executable, "-c", PYOGRIO_READ, f"OAPIF:{base}/ogc", crs))
+    base, ways = served
+    got = json.loads(gdal(ways["token"], sys.executable, "-c", PYOGRIO_READ, f"OAPIF:{base}/ogc", crs))
     assert got["crs"] == read_as and got["count"] == scalar(engine, "SELECT count(*) FROM layers.zones")
     x, y = scalar(engine, "SELECT ARRAY[ST_X(p), ST_Y(p)] FROM (SELECT ST_Transform(ST_PointN(ST_ExteriorRing("
                           "ST_GeometryN(geom, 1)), 1), :srid) p FROM layers.zones WHERE code = :c) q",
                   srid=srid, c=got["code"])
     assert got["xy"] == pytest.approx([x, y], abs=1e-3 if srid == 4549 else 1e-7)
+
+
+def test_without_credentials_gdal_is_refused(served):
+    base, ways = served
+    env = {k: v for k, v in ways["basic"].items() if k not in ("GDAL_HTTP_AUTH", "GDAL_HTTP_USERPWD")}
+    wrong = {**ways["basic"], "GDAL_HTTP_USERPWD": "nobody:wrong-password"}
+    for attempt in (env, wrong):
+        done = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{base}/ogc"], env=attempt, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode != 0 and "401" in done.stderr + done.stdout
