@@ -113,6 +113,13 @@ def test_the_templates_are_what_their_source_builds(tmp_path):
             f"{path.name} differs from source.yml: run scripts/make_casework_templates.py")
 
 
+def test_a_build_is_reproducible(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = build_all(SOURCE, tmp_path / "a"), build_all(SOURCE, tmp_path / "b")
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
 def test_the_templates_have_the_official_layout_and_name_their_fonts_with_fallbacks():
     path = TEMPLATE_DIR / "fee_decision.docx"
     doc = Document(str(path))

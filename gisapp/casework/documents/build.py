@@ -17,7 +17,10 @@ the shared block ``name`` of the source's ``blocks``, anything else a body parag
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
+import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,8 @@ LINE = Pt(28)
 BODY_SIZE = Pt(16)
 TITLE_SIZE = Pt(22)
 NOTE_SIZE = Pt(14)
+#: the date every built template carries (core properties, zip entries): builds are reproducible
+FIXED_TIME = dt.datetime(2026, 1, 1)
 
 #: paragraph styles of the templates: name -> (font role, size, bold, alignment, first-line
 #: indent in characters, right indent in characters, space before in lines)
@@ -192,9 +197,26 @@ def build_template(kind: str, source: dict[str, Any], out_dir: Path = TEMPLATE_D
     doc.core_properties.title = str(source["documents"][kind]["title"])
     doc.core_properties.author = "gisapp"
     doc.core_properties.comments = "由 gisapp/data/templates/casework/source.yml 生成（scripts/make_casework_templates.py）"
+    doc.core_properties.created = doc.core_properties.modified = FIXED_TIME
+    doc.core_properties.last_modified_by = "gisapp"
+    doc.core_properties.revision = 1
     path = out_dir / f"{kind}.docx"
-    doc.save(path)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    path.write_bytes(_reproducible(buffer.getvalue()))
     return path
+
+
+def _reproducible(data: bytes) -> bytes:
+    """The same source builds the same bytes: every zip entry dated FIXED_TIME (a build changes a
+    template's file only when its content changed)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, src.read(item.filename))
+    return out.getvalue()
 
 
 def build_all(source_path: Path = SOURCE, out_dir: Path = TEMPLATE_DIR) -> list[Path]:
