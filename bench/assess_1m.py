@@ -43,8 +43,10 @@ def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of
     """The idle-land rule written the straightforward way: one parcel at a time, plain Python.
 
     Same policy as gisapp.rules.idle_land (Order No. 53, Civil Code periods; late delivery moves
-    the agreed start, overdue delivery exempts, finished exemptions pause the clock), used only as
-    the reference of this benchmark.
+    the agreed start, overdue delivery exempts, finished exemptions pause the clock; an extension
+    agreed in a case gives the agreed start and absorbs the delay up to its agreement; a fee
+    decided in a case, unpaid and not revoked, keeps land that is no longer idle as
+    idle_fee_due), used only as the reference of this benchmark.
     """
     reasons = {"land_not_delivered", "plan_revision", "state_policy", "petition", "military_relic",
                "government_act", "force_majeure"}
@@ -54,6 +56,9 @@ def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of
     susp = inputs["construction_suspensions"]
     exempt = inputs["idle_exemptions"]
     parcels = inputs["parcels"].set_index("id")
+    no_rows = pd.DataFrame({"parcel_id": pd.Series(dtype="int64")})
+    extensions = inputs.get("case_extensions", no_rows)
+    fees = inputs.get("idle_fee_decisions", no_rows)
 
     def records(frame):
         out: dict[int, list[dict]] = {}
@@ -62,6 +67,7 @@ def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of
         return out
 
     g_by, p_by, s_by, e_by = records(grants), records(progress), records(susp), records(exempt)
+    x_by, f_by = records(extensions), records(fees)
 
     def day(v):
         return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
@@ -107,6 +113,14 @@ def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of
         started_on = day(rep["started_on"]) if rep is not None else None
         started = started_on is not None and started_on <= as_of
         start = day(g["agreed_start_on"])
+        # extensions of this grant: the first agreed after the date held the start it replaced;
+        # the last agreed by the date is in force
+        exts = sorted((x for x in x_by.get(pid, []) if x["grant_id"] == g["id"]),
+                      key=lambda x: (day(x["agreed_on"]), x["id"]))
+        after = [x for x in exts if day(x["agreed_on"]) > as_of]
+        if after:
+            start = day(after[0]["previous_start_on"])
+        in_force = [x for x in exts if day(x["agreed_on"]) <= as_of]
         ss = sorted(
             (s for s in s_by.get(pid, []) if day(s["suspended_from"]) <= as_of),
             key=lambda s: day(s["suspended_from"]),
@@ -120,6 +134,8 @@ def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of
         due, got = day(g["delivery_due_on"]), day(g["delivered_on"])
         got = got if got is not None and got <= as_of else None
         late = (got - due).days if not started and due and got and got > due else 0
+        if late and in_force:  # the negotiated date accounts for the delay up to the agreement
+            late -= min(late, max(0, (day(in_force[-1]["agreed_on"]) - due).days))
         overdue = not started and due is not None and due < as_of and got is None
         exempting = [e for e in e_by.get(pid, []) if e["reason_code"] in reasons and day(e["from_on"]) <= as_of]
         active = [e for e in exempting if day(e["to_on"]) is None or day(e["to_on"]) >= as_of]
@@ -143,7 +159,16 @@ def loop_idle_land(inputs: dict[str, pd.DataFrame], parcel_ids: list[int], as_of
         active.sort(key=lambda e: day(e["from_on"]))
         if verdict.startswith("idle_") and (active or overdue):
             verdict = "exempt"
-        idle = verdict.startswith("idle_")
+        fees_due = [
+            f for f in f_by.get(pid, [])
+            if day(f["decided_on"]) <= as_of and (pd.isna(f["grant_id"]) or f["grant_id"] == g["id"])
+            and not (day(f["revoked_on"]) is not None and day(f["revoked_on"]) <= as_of)
+            and not (day(f["paid_on"]) is not None and day(f["paid_on"]) <= as_of
+                     and f["paid_wan"] >= f["amount_wan"] - 0.005)
+        ]
+        if verdict == "not_idle" and fees_due:
+            verdict = "idle_fee_due"
+        idle = verdict in ("idle_not_started", "idle_stalled")
         since = ends + dt.timedelta(days=1) if idle or verdict == "exempt" else None
         fee = round(float(g["price_wan"]) * 0.2, 2) if idle else None
         recovery = idle and as_of > paused_end(clock, 2, pauses)[0]

@@ -366,6 +366,7 @@ TEXTS.update({
                              "en": "Suspected idle: under-developed and suspended {suspension_years}"},
     "outcome.exempt": {"zh": "免于认定（政府原因等）", "en": "Exempt (government cause etc.)"},
     "outcome.not_idle": {"zh": "非闲置", "en": "Not idle"},
+    "outcome.idle_fee_due": {"zh": "已不闲置，闲置费仍应缴纳", "en": "No longer idle: decided idle-land fee still due"},
     "outcome.cannot_evaluate": {"zh": "数据不足无法评价", "en": "Cannot evaluate (data missing)"},
     "outcome.approved_unsupplied": {"zh": "批而未供", "en": "Approved, not supplied"},
     "outcome.supplied_unbuilt": {"zh": "供而未用", "en": "Supplied, not built"},
@@ -1580,6 +1581,32 @@ TEXTS.update({
     "idle.suffix.exempt_now": {"zh": "；自 {since} 起因“{reason}”豁免，豁免期间期限暂停计算，届满日相应推后",
                                "en": "; exempt since {since} ({reason}): the period does not run meanwhile and "
                                      "ends that much later"},
+    # what the parcel's cases decided (gisapp.rules.idle_cases): an extension of the start period
+    # by supplementary agreement, and the idle-land fee decided (due, paid or revoked)
+    "idle.extended": {"zh": "；经 {agreed} 签订的补充协议（案件 {case}），约定开工日期由 {previous} 变更为 {start}，"
+                            "闲置期限自协商确定的新约定开工日期起算",
+                      "en": "; the supplementary agreement of {agreed} (case {case}) moved the agreed start date "
+                            "from {previous} to {start}: the period runs from the negotiated date"},
+    "idle.extended.absorbed": {"zh": "，协议签订前交地迟延的 {days} 天已在新约定开工日期中考虑，不再顺延",
+                               "en": "; the {days} day(s) of late delivery before the agreement are in that "
+                                     "date and not added again"},
+    "idle.fee.due": {"zh": "；案件 {case} 已于 {decided} 决定征缴闲置费 {amount} 万元（缴纳期限至 {due}），"
+                           "截至 {as_of} 尚欠 {outstanding} 万元",
+                     "en": "; the idle-land fee of {amount} wan yuan decided on {decided} in case {case} (payable "
+                           "by {due}) is unpaid: {outstanding} wan yuan outstanding as of {as_of}"},
+    "idle.fee.due_not_idle": {"zh": "；但不再闲置不影响已作出的闲置费决定：案件 {case} 于 {decided} 决定征缴的"
+                                    "闲置费 {amount} 万元（缴纳期限至 {due}）截至 {as_of} 尚欠 {outstanding} 万元，"
+                                    "仍应缴纳",
+                              "en": "; but the land being no longer idle does not undo the fee decided on "
+                                    "{decided} in case {case}: {outstanding} of {amount} wan yuan (payable by "
+                                    "{due}) remain due as of {as_of}"},
+    "idle.fee.paid": {"zh": "；案件 {case} 于 {decided} 决定的闲置费 {amount} 万元已于 {paid_on} 缴清",
+                      "en": "; the idle-land fee of {amount} wan yuan decided on {decided} in case {case} was "
+                            "paid in full on {paid_on}"},
+    "idle.fee.revoked": {"zh": "；案件 {case} 于 {decided} 决定的闲置费 {amount} 万元已于 {revoked_on} 经{step}"
+                               "撤销，不再征缴",
+                         "en": "; the idle-land fee of {amount} wan yuan decided on {decided} in case {case} was "
+                               "revoked on {revoked_on} ({step}) and is not due"},
 })
 
 #: Labels that state a rule's parameter, filled from the parameter's default by :func:`t`: the

@@ -143,6 +143,27 @@ FRAME_SQL: dict[str, str] = {
         FROM land.idle_exemptions e
         JOIN land.idle_exemption_reasons r ON r.code = e.reason_code
         WHERE {_parcel_in_zones('e.parcel_id')} AND {_p('e.parcel_id')}""",
+    # What the casework decided that the idle rule reads (issue #20; gisapp.rules.idle_cases).
+    # The extensions of the start period agreed in a case: the grant holds the new agreed start
+    # (written by the database); these say when it was agreed and which date it replaced.
+    "case_extensions": f"""
+        SELECT e.id, e.case_id, c.code AS case_code, c.parcel_id, e.grant_id, e.agreed_on, e.previous_start_on,
+               e.new_start_on
+        FROM land.case_extensions e JOIN land.cases c ON c.id = e.case_id
+        WHERE c.parcel_id IS NOT NULL AND {_parcel_in_zones('c.parcel_id')} AND {_p('c.parcel_id')}""",
+    # The idle-land fees decided in cases, what was paid by when, and the decision's revocation on
+    # reconsideration or by a court: the first step of either that recorded the result revoked.
+    "idle_fee_decisions": f"""
+        SELECT m.id, m.case_id, c.code AS case_code, c.parcel_id, c.grant_id,
+               CAST(m.amount_wan AS float8) AS amount_wan, CAST(m.paid_wan AS float8) AS paid_wan,
+               m.decided_on, m.served_on, m.due_on, m.paid_on, r.done_on AS revoked_on, r.step AS revoked_by
+        FROM land.case_money m JOIN land.cases c ON c.id = m.case_id
+        LEFT JOIN LATERAL (
+            SELECT s.done_on, s.step FROM land.case_steps s
+            WHERE s.case_id = m.case_id AND s.step IN ('reconsideration', 'lawsuit') AND s.result = 'revoked'
+            ORDER BY s.done_on, s.id LIMIT 1) r ON true
+        WHERE m.purpose = 'idle_fee' AND c.parcel_id IS NOT NULL
+          AND {_parcel_in_zones('c.parcel_id')} AND {_p('c.parcel_id')}""",
     "enterprises": f"""
         SELECT e.id, e.credit_code, e.name_zh, e.name_en, e.industry, e.size_class, e.established_on
         FROM land.enterprises e

@@ -16,7 +16,19 @@ date; parcels already reclaimed or exited are out of scope):
 - the fee is 20% of the grant price once idle (art. 14); after two full years the parcel is a
   candidate for recovery without compensation. For stalled land both periods run from the
   suspension, for not-started land from the agreed start date, each moved as follows
-  (:mod:`gisapp.rules.idle_clock`; docs/policy.md §5.1).
+  (:mod:`gisapp.rules.idle_clock`; docs/policy.md §5.1);
+- ``idle_fee_due``: not idle on the as-of date (construction started late, an extension gave a
+  new start...), but an idle-land fee decided in a case on the parcel is neither paid in full
+  nor revoked: a later start ends the idleness, not the decision. Land that is idle, exempt or
+  cannot be evaluated keeps that outcome; its evidence (``fee_decision``) and sentence carry the
+  fee all the same, and a fee paid or revoked is said so (:mod:`gisapp.rules.idle_cases`).
+
+What cases decided (:mod:`gisapp.rules.idle_cases`): an extension by supplementary agreement
+(art. 12(1)) gives the grant a new agreed start date, from which the clock runs; the days the
+land was delivered late up to the agreement's day are in that negotiated date, so they do not
+move it again. Due 2022-01-01, delivered 2022-07-01 (181 days late), extension agreed 2022-05-01
+with a new start of 2023-03-01: the 120 days up to 2022-05-01 are absorbed, the 61 after it
+move the new start to 2023-05-01, and the year ends at the end of 2024-05-01.
 
 Land not delivered as agreed (art. 8(1)), from the grant's delivery due and delivery dates, with
 no exemption recorded by hand:
@@ -69,7 +81,7 @@ import pyarrow.compute as pc
 
 from gisapp.i18n import TEXTS, label
 from gisapp.rules import columnar as col
-from gisapp.rules import idle_clock
+from gisapp.rules import idle_cases, idle_clock
 from gisapp.rules.base import CANNOT_EVALUATE, Param, RuleSpec, empty_findings
 from gisapp.rules.common import (
     MU_PER_M2,
@@ -99,7 +111,7 @@ EXEMPT_REASONS = [
 
 IDLE = RuleSpec(
     "idle_land",
-    "1.1",  # 1.1: late or missing delivery and finished exemptions move the clock
+    "1.2",  # 1.1: late or missing delivery and finished exemptions move the clock; 1.2: what cases decided
     "闲置土地认定",
     "Idle land (MLR Order No. 53)",
     (
@@ -172,7 +184,8 @@ INVENTORY = RuleSpec(
 )
 
 SPECS = (IDLE, INVENTORY)
-INPUTS = ("parcels", "land_grants", "construction_progress", "construction_suspensions", "idle_exemptions")
+INPUTS = ("parcels", "land_grants", "construction_progress", "construction_suspensions", "idle_exemptions",
+          "case_extensions", "idle_fee_decisions")
 #: findings for a zone depend only on that zone's rows (gisapp.scaleout may run zones apart)
 ZONE_LOCAL = True
 #: CPU seconds this module typically costs a city-scale run, findings' COPY included
@@ -182,6 +195,8 @@ TYPICAL_SECONDS = 17
 OUT_OF_SCOPE = ("reclaimed", "exited")
 # statuses that say development started, so a missing start date is a data gap, not "not started"
 STARTED_STATUSES = ("under_construction", "completed", "in_production", "low_efficiency", "transferred")
+#: outcomes that call for action: idle land, a decided fee still due, and gaps in the data
+POSITIVE = ("idle_not_started", "idle_stalled", "idle_fee_due", CANNOT_EVALUATE)
 
 
 @gc_paused
@@ -190,8 +205,10 @@ def evaluate(
 ) -> pd.DataFrame:
     """Findings of ``idle_land`` and ``land_inventory`` as of ``as_of``."""
     state = parcel_state(inputs, as_of)
+    cases = {"extensions": idle_cases.frame_or_empty(inputs, "case_extensions", idle_cases.EXTENSION_COLUMNS),
+             "fees": idle_cases.frame_or_empty(inputs, "idle_fee_decisions", idle_cases.FEE_COLUMNS)}
     parts = [
-        idle_findings(state, inputs["idle_exemptions"], as_of, overrides),
+        idle_findings(state, inputs["idle_exemptions"], as_of, overrides, **cases),
         inventory_findings(inputs["parcels"], state, as_of, overrides),
     ]
     parts = [p for p in parts if not p.empty]
@@ -241,14 +258,24 @@ def parcel_state(inputs: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataFram
 
 
 def idle_findings(
-    state: pd.DataFrame, exemptions: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame | None
+    state: pd.DataFrame, exemptions: pd.DataFrame, as_of: dt.date, overrides: pd.DataFrame | None,
+    extensions: pd.DataFrame | None = None, fees: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The ``idle_land`` findings of the parcels in ``state`` (see :func:`parcel_state`), with the
-    parcels' ``exemptions`` (``land.idle_exemptions``)."""
+    parcels' ``exemptions`` (``land.idle_exemptions``), and the ``extensions`` agreed and idle-land
+    ``fees`` decided in their cases (frames ``case_extensions``, ``idle_fee_decisions``; None:
+    none)."""
     s = state[~state["status"].isin(OUT_OF_SCOPE)].reset_index(drop=True)
     if s.empty:
         return empty_findings()
     day = as_day(as_of)
+    # an extension agreed after the date is not known on it: the agreed start is then the one it replaced
+    ext = idle_cases.extensions(s["grant_id"], s["agreed_start_on"],
+                                idle_cases.empty(idle_cases.EXTENSION_COLUMNS) if extensions is None else extensions,
+                                day)
+    s = s.assign(agreed_start_on=ext.agreed_start)
+    decided = idle_cases.fee_decisions(s["parcel_id"], s["grant_id"],
+                                       idle_cases.empty(idle_cases.FEE_COLUMNS) if fees is None else fees, day)
     zp = ZoneParams(IDLE, overrides, as_of, s["zone_id"])
     idle_years = zp.column("idle_years", "int64")
     susp_years = zp.column("suspension_years", "int64")
@@ -269,6 +296,9 @@ def idle_findings(
     delivery_counts = zp.derived(lambda v: NOT_DELIVERED in v["exempt_reasons"], "bool") & ~started
     late_days, overdue = idle_clock.delivery(s["delivery_due_on"], s["delivered_on"], day)
     late_days = np.where(delivery_counts, late_days, 0)
+    # art. 12(1): the new agreed start of an extension was negotiated knowing the delay so far
+    absorbed = idle_cases.absorbed_delay(late_days, s["delivery_due_on"], ext.agreed_on)
+    late_days = late_days - absorbed
     overdue &= delivery_counts
     active, pauses = _exemptions(s, exemptions, day, exempt_codes)
 
@@ -300,9 +330,11 @@ def idle_findings(
     # an exemption in force on the date (recorded, or the overdue delivery) exempts idle land
     recorded = pd.notna(active["reason_code"])
     exempt = idle & (recorded | overdue)
+    # a fee decided in a case stays due after the idleness ended (a later start, an extension):
+    # land not idle on the date whose fee is unpaid and not revoked is idle_fee_due
     outcome = np.select(
-        [cannot, exempt, idle_not_started, idle_stalled],
-        [CANNOT_EVALUATE, "exempt", "idle_not_started", "idle_stalled"],
+        [cannot, exempt, idle_not_started, idle_stalled, decided.due],
+        [CANNOT_EVALUATE, "exempt", "idle_not_started", "idle_stalled", "idle_fee_due"],
         "not_idle",
     )
     reason = np.where(recorded, active["reason_code"], np.where(overdue, NOT_DELIVERED, None))
@@ -355,6 +387,8 @@ def idle_findings(
         "exemption_reason": col.j_str(ev["exemption_reason"]),
         "exempt_from": col.j_date(exempt_from),
         "clock": _clock_evidence(moved, clock_from, s["delivery_due_on"], delivered_on, late_days, overdue, paused),
+        "extension": idle_cases.extension_evidence(ext, s["agreed_start_on"], absorbed),
+        "fee_decision": idle_cases.fee_evidence(decided, day),
     }))
     flags = {
         "cannot_start": cannot_start,
@@ -367,7 +401,9 @@ def idle_findings(
     shares = {"developed": dev_share, "invested": inv_share}
     clock = {"late_days": late_days, "paused": paused, "reason_zh": active["reason_zh"],
              "reason_en": active["reason_en"]}
-    zh, en = _explain(s, ev, shares, outcome, day, zp, flags, clock)
+    # the sentences of land not idle first, then what the cases decided
+    zh, en = _explain(s, ev, shares, np.where(outcome == "idle_fee_due", "not_idle", outcome), day, zp, flags, clock)
+    _explain_cases(zh, en, outcome, ~started & ~cannot, ext, absorbed, decided, ev["agreed_start_on"], day)
     frame = findings(
         IDLE,
         as_of,
@@ -377,7 +413,7 @@ def idle_findings(
         subject_type="parcel",
         subject_id=col.id_texts(s["parcel_id"]),
         outcome=outcome,
-        is_positive=np.isin(outcome, ["idle_not_started", "idle_stalled", CANNOT_EVALUATE]),
+        is_positive=np.isin(outcome, POSITIVE),
         evidence=evidence,
         explanation_zh=zh,
         explanation_en=en,
@@ -480,7 +516,7 @@ def _explain(
     ish = format_each(np.round(shares["invested"], 4), _pct)
     start, started_on, susp = ev["agreed_start_on"], ev["started_on"], ev["suspended_since"]
     due, since, fee, rec_from = ev["period_ends_on"], ev["idle_since"], ev["fee_wan"], ev["recovery_from"]
-    contract, reason = ev["contract_no"], ev["exemption_reason"]
+    contract = ev["contract_no"]
     status = s["status"].tolist()
 
     def rows(mask: np.ndarray) -> list[int]:
@@ -596,12 +632,11 @@ def _explain(
     put(
         idx,
         [
-            f"{cond_zh[i]}，但因“{reason_zh[i]}”（{reason[i]}，自 {ex_from[i]} 起）不予认定闲置，应协商处置"
+            f"{cond_zh[i]}，但因“{reason_zh[i]}”（自 {ex_from[i]} 起）不予认定闲置，应协商处置"
             for i in idx
         ],
         [
-            f"{cond_en[i]}, but exempt: {reason_en[i]} ({reason[i]}, since {ex_from[i]}); to be settled by "
-            f"negotiation"
+            f"{cond_en[i]}, but exempt: {reason_en[i]} (since {ex_from[i]}); to be settled by negotiation"
             for i in idx
         ],
     )
@@ -719,6 +754,46 @@ def _explain(
         zh[i] += TEXTS["idle.suffix.exempt_now"]["zh"].format(since=ex_from[i], reason=clock["reason_zh"][i])
         en[i] += TEXTS["idle.suffix.exempt_now"]["en"].format(since=ex_from[i], reason=clock["reason_en"][i])
     return zh, en
+
+
+def _explain_cases(
+    zh: list[str],
+    en: list[str],
+    outcome: np.ndarray,
+    not_started: np.ndarray,
+    ext: idle_cases.Extensions,
+    absorbed: np.ndarray,
+    fees: idle_cases.Fees,
+    start: list[str | None],
+    day: pd.Timestamp,
+) -> None:
+    """Add to the sentences what the parcels' cases decided (the vocabulary's ``idle.extended*``
+    and ``idle.fee.*`` texts): for land not started, the extension whose negotiated date the clock
+    runs from (and the late delivery that date accounts for); for every parcel, the idle-land fee
+    decided, due, paid or revoked, with the case's code."""
+    as_of = day.date().isoformat()
+    agreed, previous = iso_dates(ext.agreed_on), iso_dates(ext.previous_start)
+    for i in np.flatnonzero(ext.in_force & not_started).tolist():
+        for lang, out in (("zh", zh), ("en", en)):
+            out[i] += TEXTS["idle.extended"][lang].format(agreed=agreed[i], case=ext.case_code[i],
+                                                          previous=previous[i], start=start[i])
+            if absorbed[i] > 0:
+                out[i] += TEXTS["idle.extended.absorbed"][lang].format(days=int(absorbed[i]))
+    rows = np.flatnonzero(fees.decided)
+    if rows.size == 0:
+        return
+    decided_on, due_on = iso_dates(fees.decided_on), iso_dates(fees.due_on)
+    paid_on, revoked_on = iso_dates(fees.paid_on), iso_dates(fees.revoked_on)
+    outstanding = fees.outstanding
+    for i in rows.tolist():
+        status = fees.status[i]
+        key = {"paid": "idle.fee.paid", "revoked": "idle.fee.revoked"}.get(
+            status, "idle.fee.due_not_idle" if outcome[i] == "idle_fee_due" else "idle.fee.due")
+        for lang, out in (("zh", zh), ("en", en)):
+            out[i] += TEXTS[key][lang].format(
+                case=fees.case_code[i], decided=decided_on[i], amount=f"{fees.amount[i]:.2f}",
+                due=due_on[i] or "—", outstanding=f"{outstanding[i]:.2f}", as_of=as_of, paid_on=paid_on[i],
+                revoked_on=revoked_on[i], step=label("case_step", fees.revoked_by[i], lang))
 
 
 def inventory_findings(

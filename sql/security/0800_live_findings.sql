@@ -12,7 +12,7 @@
 CREATE OR REPLACE FUNCTION rules.queue_reassessment() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
-    how text := TG_ARGV[0];       -- how a row names its zone: zone, parcel, grant, enterprise, zone_or_every, every, none
+    how text := TG_ARGV[0];       -- how a row names its zone: zone, parcel, grant, case, enterprise, zone_or_every, every, none
     key text := TG_ARGV[1];       -- the column that names it
     city boolean := TG_ARGV[2] = 'city';  -- the change also feeds the whole-city rules
     -- how the change reaches the parcel-local rules: 'parcel' (through the parcels it touched:
@@ -42,6 +42,10 @@ BEGIN
         WHEN 'parcel' THEN format('SELECT DISTINCT p.zone_id FROM (%s) c JOIN land.parcels p ON p.id = c.k', changed)
         WHEN 'grant' THEN format('SELECT DISTINCT p.zone_id FROM (%s) c JOIN land.land_grants g ON g.id = c.k '
                                  'JOIN land.parcels p ON p.id = g.parcel_id', changed)
+        -- a row of a case (its steps, its money): the zone of the case's parcel (no rule reads a
+        -- zone's cases; a deleted case queued its parcel itself)
+        WHEN 'case' THEN format('SELECT DISTINCT x.zone_id FROM (%s) c JOIN land.cases x ON x.id = c.k '
+                                'WHERE x.parcel_id IS NOT NULL', changed)
         WHEN 'enterprise' THEN format('SELECT DISTINCT p.zone_id FROM (%s) c JOIN land.parcels p '
                                       'ON p.enterprise_id = c.k', changed)
         WHEN 'zone_or_every' THEN format('SELECT z.id FROM land.zones z WHERE z.id IN (SELECT k FROM (%1$s) c) '
@@ -60,6 +64,8 @@ BEGIN
             WHEN how = 'grant' THEN format('SELECT DISTINCT p.zone_id AS z, p.id AS p FROM (%s) c '
                                            'JOIN land.land_grants g ON g.id = c.k JOIN land.parcels p ON p.id = g.parcel_id',
                                            changed)
+            WHEN how = 'case' THEN format('SELECT DISTINCT x.zone_id AS z, x.parcel_id AS p FROM (%s) c '
+                                          'JOIN land.cases x ON x.id = c.k WHERE x.parcel_id IS NOT NULL', changed)
             END;
         EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM (%s) x LIMIT 51) y', parcels) INTO parcel_jobs;
         IF parcel_jobs <= 50 THEN
@@ -98,6 +104,12 @@ BEGIN
             ('land', 'construction_progress', 'parcel', 'parcel_id', 'city', 'parcel'),
             ('land', 'construction_suspensions', 'parcel', 'parcel_id', 'zones', 'parcel'),
             ('land', 'idle_exemptions', 'parcel', 'parcel_id', 'zones', 'parcel'),
+            -- casework the idle rule reads (frames case_extensions, idle_fee_decisions): a case is
+            -- about one parcel; its steps and money name the case
+            ('land', 'cases', 'parcel', 'parcel_id', 'zones', 'parcel'),
+            ('land', 'case_steps', 'case', 'case_id', 'zones', 'parcel'),
+            ('land', 'case_money', 'case', 'case_id', 'zones', 'parcel'),
+            ('land', 'case_extensions', 'grant', 'grant_id', 'zones', 'parcel'),
             ('land', 'enterprises', 'enterprise', 'id', 'zones', 'none'),
             ('land', 'enterprise_metrics', 'parcel', 'parcel_id', 'zones', 'none'),
             ('land', 'mixed_use_pilots', 'parcel', 'parcel_id', 'zones', 'parcel'),

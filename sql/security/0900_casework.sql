@@ -77,6 +77,11 @@ REVOKE INSERT, UPDATE, DELETE ON land.case_kinds, land.case_pathways, land.case_
     land.case_step_dependencies, land.case_outcomes, land.case_openers, land.case_document_kinds
     FROM gisapp_web, gisapp_app, gisapp_assessor;
 REVOKE UPDATE, DELETE ON land.case_extensions FROM gisapp_web;
+-- the idle rule reads what cases decided (gisapp/queries/rule_inputs.py: case_extensions,
+-- idle_fee_decisions) as the assessor, which bypasses row-level security and writes none of it
+GRANT SELECT ON land.cases, land.case_steps, land.case_money, land.case_extensions TO gisapp_assessor;
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON land.cases, land.case_steps, land.case_money, land.case_extensions
+    FROM gisapp_assessor;
 
 -- 2. The rules of a case ---------------------------------------------------------------------------
 

@@ -74,7 +74,7 @@ def test_the_triggers_know_which_tables_the_parcel_local_rules_read(live):
     for table, (how, _key, _city, local) in args.items():
         if table not in read:
             assert local == "none", f"{table} feeds no parcel-local rule but is marked {local}"
-        elif how in ("parcel", "grant") or table == "land.parcels":
+        elif how in ("parcel", "grant", "case") or table == "land.parcels":
             assert local == "parcel", f"{table} is read by a parcel-local rule per parcel but marked {local}"
         else:
             assert local == "zone", f"{table} is read by a parcel-local rule but marked {local}"

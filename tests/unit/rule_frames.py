@@ -96,6 +96,10 @@ COLUMNS = {
     ],
     "mixed_use_pilots": ["id", "parcel_id", "approved_on", "pilot_ref"],
     "parameter_overrides": ["id", "rule", "name", "value", "zone_id", "year", "source", "effective_from"],
+    "case_extensions": ["id", "case_id", "case_code", "parcel_id", "grant_id", "agreed_on", "previous_start_on",
+                        "new_start_on"],
+    "idle_fee_decisions": ["id", "case_id", "case_code", "parcel_id", "grant_id", "amount_wan", "paid_wan",
+                           "decided_on", "served_on", "due_on", "paid_on", "revoked_on", "revoked_by"],
 }
 DATES = {
     "status_since",
@@ -116,6 +120,14 @@ DATES = {
     "reviewed_on",
     "approved_on",
     "effective_from",
+    "agreed_on",
+    "previous_start_on",
+    "new_start_on",
+    "decided_on",
+    "served_on",
+    "due_on",
+    "paid_on",
+    "revoked_on",
 }
 DEFAULTS = {
     "parcels": {
@@ -176,6 +188,8 @@ def frame(name: str, rows: list[dict] | None = None) -> pd.DataFrame:
             "rd_spend_wan",
             "term_years",
             "employees",
+            "amount_wan",
+            "paid_wan",
         ):
             out[c] = out[c].astype("float64")
     return out

@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from gisapp.i18n import label
 from gisapp.rules import idle_land
 from gisapp.rules.common import anniversary
 from tests.unit.rule_frames import frame, override
@@ -15,7 +16,7 @@ D = dt.date
 
 
 def inputs(
-    parcels=None, grants=None, progress=None, suspensions=None, exemptions=None
+    parcels=None, grants=None, progress=None, suspensions=None, exemptions=None, extensions=None, fees=None
 ) -> dict[str, pd.DataFrame]:
     return {
         "parcels": frame("parcels", parcels or [{}]),
@@ -23,6 +24,8 @@ def inputs(
         "construction_progress": frame("construction_progress", progress or []),
         "construction_suspensions": frame("construction_suspensions", suspensions or []),
         "idle_exemptions": frame("idle_exemptions", exemptions or []),
+        "case_extensions": frame("case_extensions", extensions or []),
+        "idle_fee_decisions": frame("idle_fee_decisions", fees or []),
     }
 
 
@@ -186,13 +189,15 @@ def test_one_known_share_below_its_threshold_is_enough_even_if_the_other_is_miss
 
 @pytest.mark.parametrize("reason", idle_land.EXEMPT_REASONS)
 def test_each_exemption_reason_active_on_the_date_exempts_idle_land(reason):
+    # the frame carries the reason's names (land.idle_exemption_reasons); the sentence shows them
+    names = {lang: label("exempt_reason", reason, lang) for lang in ("zh", "en")}
     kw = not_started("2022-03-01")
     kw["exemptions"] = [
         {
             "parcel_id": 1,
             "reason_code": reason,
-            "reason_zh": "原因",
-            "reason_en": "reason",
+            "reason_zh": names["zh"],
+            "reason_en": names["en"],
             "from_on": "2022-03-01",
             "to_on": None,
         }
@@ -200,7 +205,10 @@ def test_each_exemption_reason_active_on_the_date_exempts_idle_land(reason):
     f = idle(D(2024, 6, 1), **kw)
     assert f["outcome"] == "exempt" and not f["is_positive"]
     assert f["evidence"]["exemption_reason"] == reason and f["evidence"]["fee_wan"] is None
-    assert reason in f["explanation_zh"] and "negotiation" in f["explanation_en"]
+    assert f"因“{names['zh']}”（自 2022-03-01 起）不予认定闲置" in f["explanation_zh"]
+    assert f"exempt: {names['en']} (since 2022-03-01)" in f["explanation_en"] and "negotiation" in f["explanation_en"]
+    # the name, never the code (an English name may hold a code's word: "Unresolved petitions")
+    assert reason not in f["explanation_zh"] and f"{reason}," not in f["explanation_en"]
 
 
 def test_an_exemption_outside_the_as_of_date_does_not_exempt():
