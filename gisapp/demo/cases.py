@@ -7,7 +7,10 @@ has moved a grant's agreed start. Every case says it is synthetic in its note.
 The parcels come from the demo's scenarios (gisapp.demo.records); a case whose scenario has no
 parcel is left out. The extension's grant is loaded with its original agreed start
 (:func:`original_start`), which the extension then moves to the date the scenario has, so the
-loaded data ends as gisapp.demo.load.build_dataset built it.
+loaded data ends as gisapp.demo.load.build_dataset built it, with one exception: the parcel
+whose fee is unpaid (:func:`surviving_fee_parcel`) starts construction after the decision (a
+progress report and its status, recorded as the zone office would), so that the idle rule shows
+a fee that survives a later start (``idle_fee_due``, MLR Order No. 53 art. 14).
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import datetime as dt
 from collections.abc import Callable
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from gisapp.casework import queries as q
 from gisapp.casework.periods import first_day_after
 from gisapp.db.context import Actor
 from gisapp.demo import DEMO_AS_OF
+from gisapp.queries import edits
 
 NOTE = "合成演示数据（synthetic demo case）"
 DEMO_ACTOR = Actor("demo-loader", "bureau_admin", ())
@@ -68,6 +73,17 @@ def extension_parcel(frames: dict[str, pd.DataFrame]) -> pd.Series | None:
     return found[0] if found else None
 
 
+def surviving_fee_parcel(frames: dict[str, pd.DataFrame]) -> pd.Series | None:
+    """The parcel whose idle-land fee the demo decides and leaves unpaid, and whose construction
+    then starts (:data:`LATE_START` days from the demo date): the third confirmed idle parcel."""
+    idle = _first(frames, "idle_confirmed", 3)
+    return idle[2] if len(idle) == 3 else None
+
+
+#: the day (from the demo date) the surviving fee's parcel starts construction, after its fee decision
+LATE_START = -30
+
+
 def original_start(row: pd.Series) -> dt.date:
     """The extension parcel's agreed start before the extension: 30 days after the grant."""
     return _date(row["granted_on"]) + dt.timedelta(days=30)
@@ -86,6 +102,20 @@ def _investigate(engine: Engine, code: str, start: int) -> None:
                                 ("determination", 30, {"doc_no": "闲认〔合成〕号"}),
                                 ("publication", 35, {})):
         q.record_step(engine, DEMO_ACTOR, code, {"step": step, "done_on": day(start + offset), **extra})
+
+
+def _start_construction(engine: Engine, code: str, offset: int) -> None:
+    """Construction on parcel ``code`` starts ``offset`` days from the demo date: a progress report
+    ten days later and the parcel's status (idle -> under_construction), as the zone office
+    records them. The fee decided before stays due (a later start ends the idleness, not the
+    decision)."""
+    reason = "合成演示数据：闲置费决定后开工（synthetic demo: construction started after the fee decision）"
+    edits.record_progress(engine, DEMO_ACTOR, code, {"reported_on": day(offset + 10), "started_on": day(offset),
+                                                     "reason": reason})
+    with engine.connect() as conn:
+        version = conn.execute(sa.text("SELECT version FROM land.parcels WHERE code = :c"), {"c": code}).scalar_one()
+    edits.change_status(engine, DEMO_ACTOR, code, {"to_status": "under_construction", "changed_on": day(offset),
+                                                   "reason": reason, "version": version})
 
 
 def _open(engine, kind: str, parcel: str | None = None, zone: str | None = None, *, pathway: str | None = None,
@@ -117,6 +147,7 @@ def load_demo_cases(engine: Engine, frames: dict[str, pd.DataFrame]) -> list[str
         q.record_step(engine, DEMO_ACTOR, unpaid, {"step": "hearing_notice", "done_on": day(-110)})
         q.decide_fee(engine, DEMO_ACTOR, unpaid, {"decided_on": day(-80), "served_on": day(-78),
                                                   "doc_no": "征缴〔合成〕1号"})
+        _start_construction(engine, idle[2]["code"], LATE_START)
         codes.append(unpaid)
     # stalled land in disposal: a fee paid in full (closed), and one paid in part (not yet due)
     ripe = DEMO_AS_OF - dt.timedelta(days=90)
