@@ -33,8 +33,9 @@ _ZONE_FILTER = "(CAST(:zone AS text) IS NULL OR z.code = :zone)"
 # The idle register of the idle_land layer (layers.idle_register_class, sql/views/0210), one row
 # per parcel and outcome (``zid``: the zone): confirmed when the zone office marked the parcel idle
 # or confirmed the finding, suspected when the rule finds it idle and nobody dismissed it. Exempt,
-# unevaluable and the inventories (批而未供, 供而未用) follow the rules' outcomes. The dashboard's
-# idle_land dataset and the quarterly stock snapshots (gisapp.revitalization.snapshots) count these.
+# no longer idle with a decided fee due (its ``fee_wan``: what is unpaid of it), unevaluable and
+# the inventories (批而未供, 供而未用) follow the rules' outcomes. The dashboard's idle_land
+# dataset and the quarterly stock snapshots (gisapp.revitalization.snapshots) count these.
 IDLE_ROWS = """
     SELECT f.zone_key AS zid, p.area_m2, layers.json_number(f.evidence, 'fee_wan') AS fee_wan,
            layers.json_bool(f.evidence, 'recovery_candidate') AS recovery,
@@ -51,9 +52,11 @@ IDLE_ROWS = """
         SELECT 1 FROM rules.current_findings f WHERE f.rule = 'idle_land' AND f.zone_key = p.zone_id
           AND f.parcel_id = p.id AND f.outcome IN ('idle_not_started', 'idle_stalled'))
     UNION ALL
-    SELECT f.zone_key, p.area_m2, NULL, NULL, f.outcome
+    SELECT f.zone_key, p.area_m2,
+           CASE WHEN f.outcome = 'idle_fee_due'
+                THEN layers.json_number(f.evidence -> 'fee_decision', 'outstanding_wan') END, NULL, f.outcome
     FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
-    WHERE ((f.rule = 'idle_land' AND f.outcome IN ('exempt', 'cannot_evaluate') AND p.status <> 'idle')
+    WHERE ((f.rule = 'idle_land' AND f.outcome IN ('exempt', 'idle_fee_due', 'cannot_evaluate') AND p.status <> 'idle')
            OR f.rule = 'land_inventory')"""
 # The per-mu classes, one row per graded parcel (``zid``: the zone; class_d is low-efficiency land).
 PER_MU_ROWS = """

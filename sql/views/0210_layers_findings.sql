@@ -36,7 +36,9 @@ $$;
 -- The idle-land register, in one place for the map's layer and the dashboard
 -- (gisapp/queries/dashboard.py): confirmed when the zone office marked the parcel idle or
 -- confirmed the rule's finding; suspected when the rule finds it idle and nobody dismissed it;
--- NULL: not on the register.
+-- fee_due when the land is no longer idle but a fee decided in a case is still due (a decision
+-- of the bureau, which a review of the finding does not undo); exempt when the rule finds it idle
+-- but a government cause exempts it (to be settled by negotiation); NULL: not on the register.
 CREATE OR REPLACE FUNCTION layers.idle_register_class(status text, review_status text, outcome text)
 RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE
@@ -44,11 +46,14 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $$
             THEN 'confirmed'
         WHEN outcome = 'idle_not_started' AND review_status <> 'dismissed' THEN 'suspected_not_started'
         WHEN outcome = 'idle_stalled' AND review_status <> 'dismissed' THEN 'suspected_stalled'
+        WHEN outcome = 'idle_fee_due' THEN 'fee_due'
+        WHEN outcome = 'exempt' THEN 'exempt'
     END
 $$;
 
 -- Idle land: suspected by the idle_land rule (not dismissed on review) or confirmed (status idle,
--- or the finding confirmed by the zone office).
+-- or the finding confirmed by the zone office); land no longer idle whose decided fee is due;
+-- exempt land.
 DROP VIEW IF EXISTS layers.idle_land CASCADE;
 CREATE VIEW layers.idle_land AS
 SELECT p.id,
@@ -64,6 +69,10 @@ SELECT p.id,
        f.evidence ->> 'idle_since'      AS idle_since,
        layers.json_number(f.evidence, 'fee_wan') AS fee_wan,
        layers.json_bool(f.evidence, 'recovery_candidate') AS recovery_candidate,
+       -- the idle-land fee decided in a case and not yet paid, and that case
+       CASE WHEN f.evidence -> 'fee_decision' ->> 'status' = 'due'
+            THEN layers.json_number(f.evidence -> 'fee_decision', 'outstanding_wan') END AS fee_due_wan,
+       f.evidence -> 'fee_decision' ->> 'case_code' AS fee_case_code,
        f.explanation_zh,
        f.explanation_en,
        round(p.area_m2::numeric, 1) AS area_m2,

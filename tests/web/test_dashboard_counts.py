@@ -30,6 +30,10 @@ def test_parcels_marked_idle_count_as_confirmed_never_as_suspected(engine, findi
         layer = dict(conn.execute(sa.text("SELECT idle_class, count(*) FROM layers.idle_land GROUP BY 1")).all())
     assert confirmed["parcels"].sum() == layer["confirmed"]
     assert suspected["parcels"].sum() == layer["suspected_not_started"] + layer["suspected_stalled"]
+    # exempt land and land no longer idle whose decided fee is due: the layer's classes of their own
+    for outcome, layer_class in (("exempt", "exempt"), ("idle_fee_due", "fee_due")):
+        assert layer.get(layer_class, 0) > 0, f"the demo has {outcome} land"
+        assert frame.loc[frame["outcome"] == outcome, "parcels"].sum() == layer[layer_class], outcome
 
 
 def test_coded_columns_come_with_their_labels(engine, findings_source):

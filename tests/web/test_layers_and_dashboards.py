@@ -26,18 +26,30 @@ def test_every_declared_layer_has_its_view_with_every_declared_field(engine):
         assert missing <= columns, f"{layer.id}: {layer.source} lacks {sorted(missing - columns)}"
 
 
-def test_idle_layer_shows_suspected_and_confirmed_idle_land_only(engine, findings_source):
+def test_idle_layer_shows_idle_land_fees_due_and_exempt_land_only(engine, findings_source):
     with engine.connect() as conn:
         expected = set(conn.execute(sa.text("""
             SELECT p.code FROM land.parcels p WHERE p.status = 'idle'
             UNION
             SELECT p.code FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
             WHERE f.rule = 'idle_land' AND f.outcome IN ('idle_not_started', 'idle_stalled')
-              AND f.review_status <> 'dismissed'""")).scalars())
+              AND f.review_status <> 'dismissed'
+            UNION
+            SELECT p.code FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
+            WHERE f.rule = 'idle_land' AND f.outcome IN ('idle_fee_due', 'exempt')""")).scalars())
         shown = dict(conn.execute(sa.text("SELECT code, idle_class FROM layers.idle_land")).all())
         confirmed = set(conn.execute(sa.text("SELECT code FROM land.parcels WHERE status = 'idle'")).scalars())
+        exempt = set(conn.execute(sa.text(
+            "SELECT p.code FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id "
+            "WHERE f.rule = 'idle_land' AND f.outcome = 'exempt'")).scalars())
+        fee_due = dict(conn.execute(sa.text(
+            "SELECT code, fee_case_code FROM layers.idle_land WHERE idle_class = 'fee_due'")).all())
     assert set(shown) == expected and len(expected) > len(confirmed) > 0
     assert {c for c, k in shown.items() if k == "confirmed"} >= confirmed
+    # exempt land is a class of its own (the demo's exempt scenarios), as is a fee that survived a
+    # later start (the demo's unpaid fee, gisapp/demo/cases.py), named with its case
+    assert exempt and {c for c, k in shown.items() if k == "exempt"} == exempt - confirmed
+    assert fee_due and all(code and code.startswith("XZ-") for code in fee_due.values())
 
 
 def test_rule_layers_follow_the_current_findings_only(engine, findings_source):

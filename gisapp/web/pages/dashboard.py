@@ -36,11 +36,11 @@ _DECLARED = (("status", "parcels"), ("outcome", "per_mu"), ("outcome", "grants")
              ("outcome", "mixed_use"))
 # idle_land layer classes under the outcome codes the dashboard counts them by
 _IDLE_LAYER = {"idle_confirmed": "confirmed", "idle_not_started": "suspected_not_started",
-               "idle_stalled": "suspected_stalled"}
+               "idle_stalled": "suspected_stalled", "idle_fee_due": "fee_due", "exempt": "exempt"}
 _MEANING = {
     "outcome.approved_unsupplied": ("parcels", "approved_unsupplied"),
     "outcome.supplied_unbuilt": ("parcels", "granted_unbuilt"),
-    "outcome.exempt": NEUTRAL, "outcome.cannot_evaluate": NEUTRAL_LIGHT, "outcome.not_graded": NEUTRAL_LIGHT,
+    "outcome.cannot_evaluate": NEUTRAL_LIGHT, "outcome.not_graded": NEUTRAL_LIGHT,
     "outcome.class_a": GOOD, "outcome.class_b": GOOD_LIGHT, "outcome.class_c": WATCH,
     "outcome.rectification": ACTION, "outcome.exit_risk": GRAVE,
     "outcome.notice_ok": GOOD, "outcome.notice_too_short": ACTION, "outcome.not_announced": GRAVE,
