@@ -190,3 +190,16 @@ def test_not_signed_in_gets_401_and_no_features(app):
         resp = client.get("/ogc/collections/parcels/items", headers=headers)
         assert resp.status_code == 401 and resp.headers["WWW-Authenticate"].startswith("Basic")
         assert b"FeatureCollection" not in resp.data
+
+
+def test_the_urls_of_the_docs_answer(viewer):
+    """Every /ogc URL in docs/gis_clients.md's OGC API table answers."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "gis_clients.md").read_text(encoding="utf-8")
+    section = text.split("## OGC API – Features", 1)[1].split("\n## ", 1)[0]
+    urls = re.findall(r"`http://127\.0\.0\.1:8050(/ogc[^`]*)`", section.split("### ", 1)[0])
+    assert len(urls) >= 8
+    for url in urls:
+        assert viewer.get(url).status_code == 200, url

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -154,3 +156,21 @@ def test_without_credentials_gdal_is_refused(served):
         done = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{base}/ogc"], env=attempt, capture_output=True,
                               text=True, timeout=120)
         assert done.returncode != 0 and "401" in done.stderr + done.stdout
+
+
+def _docs_section(title: str) -> str:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "gis_clients.md").read_text(encoding="utf-8")
+    return text.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_gdal_commands_of_the_docs_work(served, tmp_path):
+    """docs/gis_clients.md's OGC API GDAL commands, as written, against the served app."""
+    base, ways = served
+    block = _docs_section("OGC API – Features").split("### GDAL", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line.strip() and not line.startswith("export ")]
+    assert [c.split()[0] for c in commands] == ["ogrinfo", "ogrinfo", "ogr2ogr", "ogr2ogr"]
+    for command in commands:
+        args = shlex.split(command.replace("http://127.0.0.1:8050", base))
+        done = subprocess.run(args, env=ways["basic"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, (command, done.stderr[-1000:])
+    assert (tmp_path / "idle_parcels.gpkg").exists() and (tmp_path / "zones_cgcs2000.gpkg").exists()
