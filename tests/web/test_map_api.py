@@ -24,7 +24,8 @@ def test_vector_tile_holds_the_declared_layer_and_its_fields(client):
     z, x, y = tile_of(*WGQ, 15)
     resp = client.get(f"/tiles/parcels/{z}/{x}/{y}.pbf")
     assert resp.status_code == 200 and resp.mimetype == "application/vnd.mapbox-vector-tile"
-    assert resp.headers["Cache-Control"] == "no-store"
+    # kept by the client and revalidated (ETag), never shared between users (issue #21)
+    assert resp.headers["Cache-Control"] == "private, max-age=0, must-revalidate" and resp.headers["ETag"]
     # MVT stores the layer name, the property keys and string values as plain protobuf strings
     assert b"parcels" in resp.data and b"status" in resp.data and b"WGQ-" in resp.data
 
