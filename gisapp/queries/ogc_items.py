@@ -34,6 +34,7 @@ from gisapp.errors import InputError
 from gisapp.queries.as_of import dated_layer, set_reading_day, supports_as_of
 from gisapp.queries.features import _q, run_read, source_sql, statement
 from gisapp.queries.ogc_crs import STORAGE_SRID, BBoxFilter, Crs
+from gisapp.queries.quotas import set_reading_year
 
 #: ``limit`` when none is given, and the most one page may hold (the standard's defaults)
 DEFAULT_LIMIT = 10
@@ -309,9 +310,14 @@ def items_page(engine: Engine, actor: Actor, layer: Layer, req: ItemsRequest) ->
     types = field_types(engine, layer)
     source = source_for(engine, layer, req.as_of)
     sql, params = items_statement(source, req, types)
+    # a quota layer's view shows one year of the ledger (the latest unless the transaction names
+    # another): a filter on its year reads that year, as the map's year choice does
+    year = req.filters.get("year") if layer.quota is not None else None
     with acting_as(user_read_engine(engine), actor) as conn:
         if req.as_of is not None:
             set_reading_day(conn, req.as_of)
+        if year is not None:
+            set_reading_year(conn, int(year))
         body, matched, returned = conn.execute(sql, params).one()
     return ItemsPage(body, int(matched), int(returned))
 

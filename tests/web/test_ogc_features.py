@@ -203,3 +203,17 @@ def test_the_urls_of_the_docs_answer(viewer):
     assert len(urls) >= 8
     for url in urls:
         assert viewer.get(url).status_code == 200, url
+
+
+def test_a_quota_layers_year_filter_reads_that_year_of_the_ledger(viewer, engine):
+    with engine.connect() as conn:
+        years = [int(y) for y in conn.execute(sa.text("SELECT year FROM layers.quota_years ORDER BY year")).scalars()]
+    assert len(years) >= 2, "the demo ledger should hold more than one year"
+    latest = body(viewer.get("/ogc/collections/quota_land/items?limit=100"))
+    assert {f["properties"]["year"] for f in latest["features"]} == {years[-1]}
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT set_config('gisapp.year', :y, true)"), {"y": str(years[0])})
+        expected = conn.execute(sa.text("SELECT count(*) FROM layers.quota_land")).scalar_one()
+    earlier = body(viewer.get(f"/ogc/collections/quota_land/items?year={years[0]}&limit=100"))
+    assert earlier["numberMatched"] == expected > 0
+    assert {f["properties"]["year"] for f in earlier["features"]} == {years[0]}
