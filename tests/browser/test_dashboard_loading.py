@@ -1,6 +1,7 @@
 """How the dashboard loads in real headless Chromium: plotly.js is fetched with the request for the
 sections, not after their answer, and exactly once, even when the charts mount before it has run
-(gisapp/web/assets/dashboard.js, loadPlotly)."""
+(gisapp/web/assets/dashboard.js, loadPlotly); each chart is drawn once, in margins that already
+fit its labels (gisapp/web/chart_margins.py)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,32 @@ HOLD_PLOTLY = """
     })();"""
 
 
+#: per chart: the margins it was given (plotly.js's "base" push, or the legend's room where wider:
+#: the legend is placed before the chart is drawn) and what each axis's automargin asked for on
+#: the figure's edges (val 0: left / bottom, val 1: right / top)
+AXIS_PUSHES = """
+    return [...document.querySelectorAll('[id^="dash-graph-"] .js-plotly-plot')].map(gd => {
+        const pushes = gd._fullLayout._pushmargin, asked = {l: 0, r: 0, t: 0, b: 0};
+        for (const [key, push] of Object.entries(pushes)) {
+            if (!key.endsWith('.automargin')) continue;
+            for (const side of ['l', 'r', 't', 'b']) {
+                const edge = side === 'l' || side === 'b' ? 0 : 1;
+                if (push[side] && push[side].val === edge) asked[side] = Math.max(asked[side], push[side].size);
+            }
+        }
+        const base = {}, given = {};
+        for (const side of ['l', 'r', 't', 'b']) {
+            const legend = pushes.legend && pushes.legend[side];
+            const onEdge = legend && (side === 'l' || side === 'b' ? legend.val <= 0 : legend.val >= 1);
+            base[side] = pushes.base[side].size;
+            given[side] = Math.max(base[side], onEdge ? legend.size : 0);
+        }
+        return {id: gd.parentElement.id, base: base, given: given, asked: asked};
+    });"""
+#: px a margin may be wider than the labels ask for (the estimates are at the wide end of the fonts)
+SLACK = 32
+
+
 def _wait(driver, condition):
     return WebDriverWait(driver, WAIT_SECONDS).until(condition)
 
@@ -87,3 +114,21 @@ def test_charts_mounted_before_plotly_has_run_wait_for_the_one_copy(held_plotly_
     _wait(driver, lambda d: d.execute_script(EVERYTHING_DRAWN, len(DATASETS)))
     assert driver.execute_script("return window.__plotlyScripts") == 1
     assert len(driver.execute_script(PLOTLY_REQUESTS)) == 1
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("zone", ["all", "yangshan"])
+def test_every_chart_is_drawn_in_margins_that_fit_its_labels(signed_in_browser, live_server, lang, zone):
+    """No axis asks plotly.js for more room than the chart was given (it would draw the chart a
+    second time), and the margins are not much wider than the labels need (the charts look as
+    plotly.js would lay them out)."""
+    driver = signed_in_browser
+    driver.get(f"{live_server}/dashboard?zone={zone}&lang={lang}")
+    _wait(driver, lambda d: d.execute_script(EVERYTHING_DRAWN, len(DATASETS)))
+    charts = driver.execute_script(AXIS_PUSHES)
+    assert charts
+    for chart in charts:
+        base, given, asked = chart["base"], chart["given"], chart["asked"]
+        assert all(round(asked[side]) <= given[side] for side in "lrtb"), chart
+        for side in "lb":  # widened for the labels, by not much more than they take
+            assert base[side] <= max(asked[side], 40) + SLACK, chart

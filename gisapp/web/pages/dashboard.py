@@ -16,7 +16,7 @@ from gisapp.catalog.registry import get_layer
 from gisapp.db.engine import get_engine
 from gisapp.i18n import t
 from gisapp.queries import dashboard as data
-from gisapp.web import charts
+from gisapp.web import chart_margins, charts
 from gisapp.web.components import header, page_lang, page_url
 from gisapp.web.tables import header as column_header
 from gisapp.web.tables import localized_columns
@@ -128,7 +128,9 @@ def _section(name: str, figure, frame: pd.DataFrame, zone: str | None, lang: str
     else:
         if figure is not None:
             layout = figure["layout"]
-            layout.update(margin={"l": 40, "r": 10, "t": 30, "b": 40}, height=layout.get("height") or 340)
+            # margins that fit the labels already: plotly.js then draws the chart once
+            layout.update(margin=chart_margins.fit(figure, {"l": 40, "r": 10, "t": 30, "b": 40}),
+                          height=layout.get("height") or 340)
             layout["legend"]["title"] = {"text": ""}
             body.append(dcc.Graph(id=f"dash-graph-{name}", figure=figure, config={"displaylogo": False}))
         body.append(dag.AgGrid(
