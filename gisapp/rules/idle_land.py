@@ -370,7 +370,7 @@ def idle_findings(
         "clock_from": iso_dates(clock_from),
     }
     moved = (late_days > 0) | (paused > 0) | overdue
-    evidence = col.evidence_column(col.json_objects({
+    evidence = col.json_objects({
         "grant_id": col.j_int(s["grant_id"]),
         "contract_no": col.j_str(s["contract_no"]),
         "agreed_start_on": col.j_date(s["agreed_start_on"]),
@@ -387,9 +387,9 @@ def idle_findings(
         "exemption_reason": col.j_str(ev["exemption_reason"]),
         "exempt_from": col.j_date(exempt_from),
         "clock": _clock_evidence(moved, clock_from, s["delivery_due_on"], delivered_on, late_days, overdue, paused),
-        "extension": idle_cases.extension_evidence(ext, s["agreed_start_on"], absorbed),
-        "fee_decision": idle_cases.fee_evidence(decided, day),
-    }))
+    })
+    evidence = col.evidence_column(idle_cases.with_case_keys(evidence, ext, s["agreed_start_on"], absorbed, decided,
+                                                             day))
     flags = {
         "cannot_start": cannot_start,
         "cannot_status": cannot_status,

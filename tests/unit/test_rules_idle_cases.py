@@ -24,7 +24,15 @@ def extension(agreed: str, previous: str, new: str, grant_id: int = 1, code: str
 
 
 def ev(finding: pd.Series, key: str) -> dict:
-    return finding["evidence"][key] or {}
+    """The evidence key ``key`` ({} when null or absent: the case keys are there only where a case
+    decided something)."""
+    return finding["evidence"].get(key) or {}
+
+
+def test_the_case_keys_are_absent_where_no_case_decided_anything():
+    f = idle(D(2023, 3, 2), **not_started("2022-03-01"))
+    assert "extension" not in f["evidence"] and "fee_decision" not in f["evidence"]
+    assert f["evidence"]["clock"] is None  # the other keys as always
 
 
 # -- an extension by supplementary agreement (art. 12(1)) ---------------------------------------
@@ -85,7 +93,7 @@ def test_an_extension_agreed_after_the_as_of_date_is_not_known_on_it():
     kw = not_started("2023-03-01") | {"extensions": [extension("2022-12-01", "2021-06-01", "2023-03-01")]}
     before = idle(D(2022, 11, 30), **kw)
     assert before["outcome"] == "idle_not_started" and before["evidence"]["idle_since"] == "2022-06-02"
-    assert before["evidence"]["agreed_start_on"] == "2021-06-01" and before["evidence"]["extension"] is None
+    assert before["evidence"]["agreed_start_on"] == "2021-06-01" and "extension" not in before["evidence"]
     after = idle(D(2022, 12, 1), **kw)
     assert after["outcome"] == "not_idle" and after["evidence"]["agreed_start_on"] == "2023-03-01"
     assert ev(after, "extension")["agreed_on"] == "2022-12-01"
@@ -106,7 +114,7 @@ def test_of_two_extensions_the_latest_agreed_by_the_date_is_in_force():
 def test_an_extension_of_another_grant_changes_nothing():
     kw = not_started("2022-03-01") | {"extensions": [extension("2022-12-15", "2022-03-01", "2023-03-01", grant_id=9)]}
     f = idle(D(2023, 3, 2), **kw)
-    assert f["outcome"] == "idle_not_started" and f["evidence"]["extension"] is None
+    assert f["outcome"] == "idle_not_started" and "extension" not in f["evidence"]
     assert "补充协议" not in f["explanation_zh"]
 
 
@@ -155,7 +163,7 @@ def test_a_fee_decided_while_idle_is_said_with_the_idle_finding():
     kw = started_late(status="granted_unbuilt")
     # before the decision: idle, the fee computed, no decision yet
     before = idle(D(2023, 5, 31), **kw)
-    assert before["outcome"] == "idle_not_started" and before["evidence"]["fee_decision"] is None
+    assert before["outcome"] == "idle_not_started" and "fee_decision" not in before["evidence"]
     # decided and not yet started: still idle, and the decision with its case is named
     f = idle(D(2023, 7, 5), **kw)
     assert f["outcome"] == "idle_not_started" and f["evidence"]["fee_wan"] == 96.0
@@ -202,7 +210,7 @@ def test_a_fee_revoked_on_reconsideration_is_not_due_from_that_day():
 
 def test_a_fee_of_a_case_about_another_grant_of_the_parcel_is_not_this_grants():
     f = idle(D(2023, 12, 31), **started_late(grant_id=2))
-    assert f["outcome"] == "not_idle" and f["evidence"]["fee_decision"] is None
+    assert f["outcome"] == "not_idle" and "fee_decision" not in f["evidence"]
     # a case that names no grant is about the parcel's grant
     assert idle(D(2023, 12, 31), **started_late(grant_id=None))["outcome"] == "idle_fee_due"
 
