@@ -193,7 +193,7 @@ def serve():
     from werkzeug.serving import make_server
 
     from gisapp.web.app import create_app
-    from tests.browser.conftest import free_port
+    from tests.servers import free_port
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", free_port(), create_app().server, threaded=True)
