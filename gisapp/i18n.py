@@ -892,6 +892,7 @@ TEXTS.update({
     "ogc.html.matched": {"zh": "共 {matched} 个要素，本页第 {first}–{last} 个",
                          "en": "{matched} features; this page shows {first}–{last}"},
     "ogc.html.none": {"zh": "没有符合条件的要素", "en": "No feature matches"},
+    "ogc.html.page": {"zh": "本页第 {first}–{last} 个要素", "en": "Features {first}–{last}"},
     "ogc.html.paths": {"zh": "路径", "en": "Paths"},
     "ogc.html.operation": {"zh": "操作", "en": "Operation"},
 })

@@ -217,3 +217,23 @@ def test_a_quota_layers_year_filter_reads_that_year_of_the_ledger(viewer, engine
     earlier = body(viewer.get(f"/ogc/collections/quota_land/items?year={years[0]}&limit=100"))
     assert earlier["numberMatched"] == expected > 0
     assert {f["properties"]["year"] for f in earlier["features"]} == {years[0]}
+
+
+def test_a_count_that_takes_too_long_is_left_out_not_waited_for(viewer, monkeypatch):
+    import time
+
+    from gisapp.queries import ogc_items
+
+    slow = sa.text("SELECT 0 FROM pg_sleep(2)")
+    monkeypatch.setattr(ogc_items, "count_statement", lambda *_args: (slow, {}))
+    monkeypatch.setattr(ogc_items, "COUNT_WAIT_MS", 100)
+    started = time.monotonic()
+    page = body(viewer.get("/ogc/collections/parcels/items?limit=5"))
+    assert time.monotonic() - started < 1.5
+    assert "numberMatched" not in page and page["numberReturned"] == len(page["features"]) == 5
+    assert any(link["rel"] == "next" for link in page["links"])
+    html = viewer.get("/ogc/collections/parcels/items?limit=5&f=html&lang=en").get_data(as_text=True)
+    assert "Features 1–5" in html
+    # a single page needs no count: it is its own
+    zones = body(viewer.get("/ogc/collections/zones/items?limit=100"))
+    assert zones["numberMatched"] == zones["numberReturned"] > 0

@@ -106,7 +106,9 @@ def items_html(layer: Layer, doc: dict, offset: int, lang: str, home: str, item_
     """A page of features as a table: id (a link to the feature), then each declared field."""
     names = layer.field_names
     features = doc["features"]
-    if features:
+    if features and doc.get("numberMatched") is None:
+        text = t("ogc.html.page", lang, first=offset + 1, last=offset + len(features))
+    elif features:
         text = t("ogc.html.matched", lang, matched=doc["numberMatched"], first=offset + 1, last=offset + len(features))
     else:
         text = t("ogc.html.none", lang)
