@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 from dash import Input, Output, State, html, no_update
 from flask import Blueprint, Response, request
 
-from gisapp.catalog.registry import all_layers, get_layer, layer_ids
+from gisapp.catalog.registry import layer_ids
 from gisapp.errors import InputError, NotFoundError
 from gisapp.i18n import t
 from gisapp.io.writers import write_frame
@@ -43,6 +43,7 @@ from gisapp.render.map_print import PrintLayer, map_figure
 from gisapp.web.auth import request_lang
 from gisapp.web.engine import web_engine
 from gisapp.web.errors import error_page
+from gisapp.web.layer_access import readable_layer, readable_layers
 
 map_print = Blueprint("map_print", __name__)
 
@@ -104,15 +105,15 @@ def _layers(lang: str) -> list:
     """The asked layers in the map's drawing order (``?layers=a,b``; absent: the map's defaults)."""
     text = request.args.get("layers")
     if text is None:
-        return [layer for layer in all_layers() if layer.visible]
+        return [layer for layer in readable_layers() if layer.visible]
     asked = [part.strip() for part in text.split(",") if part.strip()]
     for layer_id in asked:
         try:
-            get_layer(layer_id)
+            readable_layer(layer_id)
         except NotFoundError:
             raise _Refused(t("map.print.bad_layer", lang, layer=layer_id[:40], known=", ".join(layer_ids())),
                            404) from None
-    return [layer for layer in all_layers() if layer.id in asked]
+    return [layer for layer in readable_layers() if layer.id in asked]
 
 
 def _read(engine, layer, bbox: BBox, day, limit: int, fields: list[str] | None = None, year: int | None = None):
@@ -178,7 +179,7 @@ def _latest_year(drawn: list[PrintLayer]) -> int | None:
 
 def parcel_layers() -> list:
     """The layers whose features are parcels (``detail: parcel``): what the parcels export writes."""
-    return [layer for layer in all_layers() if layer.detail == "parcel"]
+    return [layer for layer in readable_layers() if layer.detail == "parcel"]
 
 
 @map_print.get("/map/parcels.<ext>")
@@ -251,8 +252,8 @@ def view_query(bounds, lang: str, shown: list[str] | None = None, as_of: str | N
 def _shown(overlays: list[str] | None, lang: str) -> list[str]:
     """Ids of the ticked overlays (the layers control reports their titles), in declared order."""
     if overlays is None:
-        return [layer.id for layer in all_layers() if layer.visible]
-    return [layer.id for layer in all_layers() if layer.title.get(lang) in overlays]
+        return [layer.id for layer in readable_layers() if layer.visible]
+    return [layer.id for layer in readable_layers() if layer.title.get(lang) in overlays]
 
 
 #: the arguments of ``dash.callback`` for :func:`point_links`: the map page registers it (Dash

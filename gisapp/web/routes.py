@@ -12,7 +12,6 @@ import io
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
-from gisapp.catalog.registry import all_layers, get_layer
 from gisapp.errors import InputError, NotFoundError
 from gisapp.i18n import LANGUAGES
 from gisapp.queries import dashboard
@@ -32,6 +31,7 @@ from gisapp.queries.tiles import TileAddress
 from gisapp.render.style import legend
 from gisapp.web.engine import web_engine
 from gisapp.web.errors import json_error
+from gisapp.web.layer_access import readable_layer, readable_layers
 from gisapp.web.tables import localized_frame
 from gisapp.web.tile_http import tile_response
 
@@ -73,7 +73,7 @@ def layers():
     return jsonify([{"id": layer.id, "title": layer.title.model_dump(), "detail_min_zoom": layer.detail_min_zoom,
                      "zoom": layer.zoom.model_dump(), "tiles": f"/tiles/{layer.id}/{{z}}/{{x}}/{{y}}.pbf",
                      "legend": [{"color": i.color, "label": i.label} for i in legend(layer, lang)]}
-                    for layer in all_layers()])
+                    for layer in readable_layers()])
 
 
 def _year(layer) -> int | None:
@@ -91,7 +91,7 @@ def _year(layer) -> int | None:
 def layer_features(layer_id: str):
     """``?bbox=minx,miny,maxx,maxy&zoom=Z[&zone=CODE][&format=geojson|geobuf][&properties=all|style]
     [&as_of=YYYY-MM-DD][&year=YYYY]`` (``year``: the quota layers, that year of the ledger)."""
-    layer = get_layer(layer_id)
+    layer = readable_layer(layer_id)
     bbox = BBox.parse(request.args.get("bbox"))
     zoom = parse_zoom(request.args.get("zoom"))
     fmt = parse_format(request.args.get("format"))
@@ -112,7 +112,7 @@ def layer_features(layer_id: str):
 @api.get("/layers/<layer_id>/features/<feature_id>")
 def layer_feature(layer_id: str, feature_id: str):
     """One feature's declared properties (``?year=YYYY``: a quota layer's feature of that year)."""
-    layer = get_layer(layer_id)
+    layer = readable_layer(layer_id)
     year = _year(layer)
     try:
         props = feature_properties(web_engine(), layer, feature_id, year=year)
@@ -128,7 +128,7 @@ def vector_tile(layer_id: str, z: str, x: str, y: str):
     """Mapbox vector tile of a declared layer (XYZ, EPSG:3857); empty tile = 204; gzip when the
     client accepts it, with an ETag (304 when unchanged: gisapp.web.tile_http); ``?year=YYYY``:
     a quota layer for that year."""
-    layer = get_layer(layer_id)
+    layer = readable_layer(layer_id)
     return tile_response(layer, TileAddress.parse(z, x, y), year=_year(layer))
 
 

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, render_template_string, request
 
-from gisapp.catalog.registry import all_layers, get_layer
 from gisapp.errors import InputError
 from gisapp.i18n import t
 from gisapp.queries.tilejson import layer_bounds
@@ -21,6 +20,7 @@ from gisapp.render.maplibre_style import style
 from gisapp.render.qgis_style import qml
 from gisapp.web.auth import request_lang
 from gisapp.web.engine import web_engine
+from gisapp.web.layer_access import readable_layer, readable_layers
 
 STATIC = Path(__file__).resolve().parent / "client_static"
 MAPLIBRE_VERSION = "4.7.1"
@@ -40,7 +40,7 @@ def _query() -> str:
 
 
 def _layer_style(layer_id: str, lang: str) -> dict:
-    layer = get_layer(layer_id)
+    layer = readable_layer(layer_id)
     bounds = layer_bounds(web_engine(), layer)
     center = ((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2) if bounds else None
     extra = {"center": center} if center else {}
@@ -49,7 +49,7 @@ def _layer_style(layer_id: str, lang: str) -> dict:
 
 
 def _map_style(lang: str) -> dict:
-    return style(list(all_layers()), _base_url(), t("app.title", lang), lang, _query())
+    return style(list(readable_layers()), _base_url(), t("app.title", lang), lang, _query())
 
 
 @styles.get("/map.json")
@@ -67,7 +67,7 @@ def layer_style(layer_id: str):
 @styles.get("/<layer_id>.qml")
 def layer_qml(layer_id: str):
     """One layer's QGIS style (Layer Properties > Symbology > Style > Load Style)."""
-    layer = get_layer(layer_id)
+    layer = readable_layer(layer_id)
     return Response(qml(layer, request_lang()), mimetype="application/xml",
                     headers={**REVALIDATE, "Content-Disposition": f'inline; filename="{layer.id}.qml"'})
 
@@ -108,7 +108,7 @@ def viewer():
     """``?style=map|<layer>[&lon=&lat=&zoom=][&lang=en]``: the style drawn by MapLibre GL JS."""
     lang = request_lang()
     name = request.args.get("style") or "map"
-    title = t("app.title", lang) if name == "map" else get_layer(name).title.get(lang)
+    title = t("app.title", lang) if name == "map" else readable_layer(name).title.get(lang)
     lon, lat, zoom = _number("lon", -180, 180), _number("lat", -85, 85), _number("zoom", 0, 22)
     query = {k: v for k, v in (("lang", lang), ("year", request.args.get("year"))) if v}
     body = render_template_string(

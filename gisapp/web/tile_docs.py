@@ -11,12 +11,12 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, jsonify, request
 
-from gisapp.catalog.registry import get_layer
 from gisapp.i18n import t
 from gisapp.queries.meta import is_synthetic
 from gisapp.queries.tilejson import tilejson, web_mercator_quad
 from gisapp.web.auth import request_lang
 from gisapp.web.engine import web_engine
+from gisapp.web.layer_access import readable_layer
 
 tile_docs = Blueprint("tile_docs", __name__)
 
@@ -40,7 +40,7 @@ def attribution(lang: str) -> str:
 @tile_docs.get("/tiles/<layer_id>/metadata.json")
 def layer_tilejson(layer_id: str):
     """TileJSON 3.0.0 of a declared layer (``?lang=en`` for English names)."""
-    layer = get_layer(layer_id)
+    layer = readable_layer(layer_id)
     lang = request_lang()
     doc = tilejson(web_engine(), layer, tiles_url(layer.id), lang, attribution(lang))
     return jsonify(doc), 200, REVALIDATE

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from gisapp.catalog.registry import all_layers, get_layer
 from gisapp.errors import InputError, NotFoundError
 from gisapp.i18n import LANGUAGES, t
 from gisapp.queries import ogc_items
@@ -23,6 +22,7 @@ from gisapp.queries.ogc_crs import parse_bbox, parse_crs
 from gisapp.web.auth import current_actor
 from gisapp.web.engine import web_engine
 from gisapp.web.errors import RETRY_AFTER_SECONDS, database_unreachable, unusable_char
+from gisapp.web.layer_access import readable_layer, readable_layers
 from gisapp.web.ogc import documents as docs
 from gisapp.web.ogc import html
 from gisapp.web.ogc.openapi import openapi_document
@@ -157,7 +157,7 @@ def api_definition():
     _check_params(COMMON_PARAMS)
     lang, kind = _lang(), _kind(docs.OPENAPI)
     engine = web_engine()
-    doc = openapi_document(_base(), [(layer, ogc_items.field_types(engine, layer)) for layer in all_layers()], lang)
+    doc = openapi_document(_base(), [(layer, ogc_items.field_types(engine, layer)) for layer in readable_layers()], lang)
     if kind == docs.HTML:
         links = docs.self_links(_base(), "/api", lang, docs.HTML)
         return _html(html.api_html(doc, lang, _base(), links))
@@ -169,14 +169,14 @@ def collections():
     _check_params(COMMON_PARAMS)
     lang, kind = _lang(), _kind()
     engine = web_engine()
-    doc = docs.collections(_base(), [(layer, ogc_items.layer_extent(engine, layer)) for layer in all_layers()], lang,
+    doc = docs.collections(_base(), [(layer, ogc_items.layer_extent(engine, layer)) for layer in readable_layers()], lang,
                            kind)
     return _html(html.collections_html(doc, lang, _base())) if kind == docs.HTML else _json(doc)
 
 
 @ogc.get("/collections/<layer_id>")
 def collection(layer_id: str):
-    layer = get_layer(layer_id)
+    layer = readable_layer(layer_id)
     _check_params(COMMON_PARAMS)
     lang, kind = _lang(), _kind()
     engine = web_engine()
@@ -189,7 +189,7 @@ def collection(layer_id: str):
 
 @ogc.get("/collections/<layer_id>/queryables")
 def queryables(layer_id: str):
-    layer = get_layer(layer_id)
+    layer = readable_layer(layer_id)
     _check_params(COMMON_PARAMS)
     lang, kind = _lang(), _kind(docs.JSON_SCHEMA)
     doc = docs.queryables(_base(), layer, ogc_items.field_types(web_engine(), layer), lang)
@@ -201,7 +201,7 @@ def queryables(layer_id: str):
 
 @ogc.get("/collections/<layer_id>/schema")
 def schema(layer_id: str):
-    layer = get_layer(layer_id)
+    layer = readable_layer(layer_id)
     _check_params(COMMON_PARAMS)
     lang = _lang()
     engine = web_engine()
@@ -258,7 +258,7 @@ def _timestamp() -> str:
 def items(layer_id: str):
     """A page of features: ``bbox``, ``bbox-crs``, ``crs``, ``datetime`` (as of a day), ``limit``,
     ``offset`` and ``<field>=<value>`` for the declared fields."""
-    layer = get_layer(layer_id)
+    layer = readable_layer(layer_id)
     req = _items_request(layer)
     lang, kind = _lang(), _kind(docs.GEOJSON)
     page = ogc_items.items_page(web_engine(), _actor(), layer, req)
@@ -280,7 +280,7 @@ def items(layer_id: str):
 
 @ogc.get("/collections/<layer_id>/items/<feature_id>")
 def item(layer_id: str, feature_id: str):
-    layer = get_layer(layer_id)
+    layer = readable_layer(layer_id)
     _check_params(ITEM_PARAMS)
     lang, kind = _lang(), _kind(docs.GEOJSON)
     crs = parse_crs(request.args.get("crs"), "crs")
