@@ -934,8 +934,8 @@ TEXTS.update({
                            "en": "Only {n} of {total} zones have a yearly target: no target line for all zones "
                                  "together; choose a zone"},
     "rev.targets": {"zh": "年度目标", "en": "Yearly targets"},
-    "rev.no_targets": {"zh": "未设定年度目标（gisapp params set revitalization target_ha …）",
-                       "en": "No yearly target set (gisapp params set revitalization target_ha …)"},
+    "rev.no_targets": {"zh": "未设定年度目标（由局管理员在规则参数中设定年度盘活目标）",
+                       "en": "No yearly target set (a bureau admin sets the yearly target among the rule parameters)"},
     "rev.cases_by_stage": {"zh": "在办案件（按阶段）", "en": "Open cases by stage"},
     "rev.no_cases": {"zh": "没有在办案件", "en": "No open case"},
     "rev.overdue": {"zh": "逾期步骤", "en": "Overdue steps"},
