@@ -52,9 +52,7 @@ IDLE_ROWS = """
         SELECT 1 FROM rules.current_findings f WHERE f.rule = 'idle_land' AND f.zone_key = p.zone_id
           AND f.parcel_id = p.id AND f.outcome IN ('idle_not_started', 'idle_stalled'))
     UNION ALL
-    SELECT f.zone_key, p.area_m2,
-           CASE WHEN f.outcome = 'idle_fee_due'
-                THEN layers.json_number(f.evidence -> 'fee_decision', 'outstanding_wan') END, NULL, f.outcome
+    SELECT f.zone_key, p.area_m2, layers.json_number(f.evidence, 'fee_wan'), NULL, f.outcome
     FROM rules.current_findings f JOIN land.parcels p ON p.id = f.parcel_id
     WHERE ((f.rule = 'idle_land' AND f.outcome IN ('exempt', 'idle_fee_due', 'cannot_evaluate') AND p.status <> 'idle')
            OR f.rule = 'land_inventory')"""

@@ -344,6 +344,8 @@ def idle_findings(
 
     price = s["price_wan"].to_numpy(dtype="float64")
     fee = np.where(idle & ~exempt, np.round(price * fee_rate, 2), np.nan)
+    # land no longer idle: the fee due is what is unpaid of the one decided
+    fee = np.where(outcome == "idle_fee_due", decided.outstanding, fee)
     idle_since = (idle_due + pd.Timedelta(days=1)).where(pd.Series(idle), pd.NaT)
     recovery_from = (recovery_due + pd.Timedelta(days=1)).where(pd.Series(idle & ~exempt & recovery), pd.NaT)
     delivered_on = s["delivered_on"].where(s["delivered_on"] <= day, pd.NaT)

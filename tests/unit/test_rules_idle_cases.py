@@ -147,7 +147,9 @@ def test_a_fee_that_survives_a_later_start():
     kw = started_late()
     f = idle(D(2023, 12, 31), **kw)
     assert f["outcome"] == "idle_fee_due" and f["is_positive"]
-    assert f["evidence"]["fee_wan"] is None and f["evidence"]["started_on"] == "2023-09-01"
+    # the fee due is the decided one (not the rule's own: the land is no longer idle)
+    assert f["evidence"]["fee_wan"] == 96.0 and f["evidence"]["started_on"] == "2023-09-01"
+    assert f["evidence"]["idle_since"] is None and f["evidence"]["recovery_candidate"] is False
     assert ev(f, "fee_decision") == {
         "case_code": CASE, "status": "due", "amount_wan": 96.0, "decided_on": "2023-06-01",
         "served_on": "2023-06-05", "due_on": "2023-07-05", "paid_wan": 0.0, "paid_on": None,
@@ -180,6 +182,7 @@ def test_a_fee_paid_in_part_stays_due_for_the_rest():
     assert f["outcome"] == "idle_fee_due"
     assert ev(f, "fee_decision")["paid_wan"] == 40.0 and ev(f, "fee_decision")["outstanding_wan"] == 56.0
     assert ev(f, "fee_decision")["paid_on"] == "2023-10-01" and "尚欠 56.00 万元" in f["explanation_zh"]
+    assert f["evidence"]["fee_wan"] == 56.0
     # the payment is not known before the day it was complete
     g = idle(D(2023, 9, 30), **kw)
     assert ev(g, "fee_decision")["outstanding_wan"] == 96.0 and ev(g, "fee_decision")["paid_on"] is None
@@ -188,7 +191,7 @@ def test_a_fee_paid_in_part_stays_due_for_the_rest():
 def test_a_paid_fee_is_shown_as_paid_not_due():
     kw = started_late(paid=96.0, paid_on="2023-07-01")
     f = idle(D(2023, 12, 31), **kw)
-    assert f["outcome"] == "not_idle" and not f["is_positive"]
+    assert f["outcome"] == "not_idle" and not f["is_positive"] and f["evidence"]["fee_wan"] is None
     assert ev(f, "fee_decision")["status"] == "paid" and ev(f, "fee_decision")["outstanding_wan"] == 0.0
     assert f"；案件 {CASE} 于 2023-06-01 决定的闲置费 96.00 万元已于 2023-07-01 缴清" in f["explanation_zh"]
     assert "was paid in full on 2023-07-01" in f["explanation_en"] and "尚欠" not in f["explanation_zh"]
