@@ -99,6 +99,8 @@ def parcel_panel(detail: ParcelDetail, lang: str, cases: list[dict] | None = Non
                      id="map-detail-more"),
         html.H4(t("detail.findings", lang)),
         *_freshness(detail.findings_status, lang),
+        # what the map's poll compares (gisapp.web.pages.map.follow_detail): redrawn when it changes
+        dcc.Store(id="map-detail-freshness", data=freshness_stamp(a["code"], detail.findings_status)),
         _findings(detail.findings, lang),
         html.H4(t("detail.grants", lang)),
         *_grants(detail.grants, lang),
@@ -145,6 +147,14 @@ def _freshness(status: dict | None, lang: str) -> list:
     text, pending = freshness_text(status, lang)
     return [html.P(text, id="map-detail-findings-status", className="findings-status pending" if pending
                    else "findings-status")]
+
+
+def freshness_stamp(code: str, status: dict | None) -> dict:
+    """The parcel shown and how fresh its findings are: the map polls while some are pending and
+    redraws the panel when the stamp changes (as the parcel page does)."""
+    status = status or {}
+    return {"code": code, "pending": bool(status.get("pending")),
+            "stamp": f"{status.get('made_current_at')}|{status.get('pending')}|{status.get('own_pending')}"}
 
 
 def freshness_text(status: dict, lang: str) -> tuple[str, bool]:

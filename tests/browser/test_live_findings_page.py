@@ -130,3 +130,25 @@ def test_the_map_detail_panel_says_as_of_when(chromium, isolated_server, isolate
         chromium.get(f"{isolated_server}/?parcel={code}&lang={lang}")
         _wait(chromium, lambda d, words=words: words in d.find_element(By.ID, "map-detail-findings-status").text)
     _sign_out(chromium)
+
+
+def test_the_map_detail_panel_follows_a_pending_change(chromium, isolated_server, isolated_engine, make_user,
+                                                        login):
+    """A parcel shown on the map while its zone's change waits: the panel says pending, then, when
+    the worker is done, as of when, by itself (no click, no reload)."""
+    from selenium.webdriver.common.by import By
+
+    with isolated_engine.begin() as conn:
+        code, zone_id = conn.execute(sa.text("SELECT code, zone_id FROM land.parcels ORDER BY id OFFSET 5 LIMIT 1")).one()
+        conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source) VALUES (:z, 'test')"),
+                     {"z": zone_id})
+    viewer = make_user("bureau_viewer")
+    login(chromium, viewer.username, viewer.password, base_url=isolated_server)
+    chromium.get(f"{isolated_server}/?parcel={code}&lang=en")
+    _wait(chromium, lambda d: "pending" in d.find_element(By.ID, "map-detail-findings-status").text)
+    chromium.execute_script("window.__same_page = true")
+    with isolated_engine.begin() as conn:  # what the worker does when it is done
+        conn.execute(sa.text("DELETE FROM rules.reassess_queue WHERE zone_id = :z"), {"z": zone_id})
+    _wait(chromium, lambda d: "Findings as of" in d.find_element(By.ID, "map-detail-findings-status").text)
+    assert chromium.execute_script("return window.__same_page === true")
+    _sign_out(chromium)

@@ -49,7 +49,13 @@ from gisapp.web.auth import current_actor
 from gisapp.web.components import header, page_lang, page_url
 from gisapp.web.feature_panel import feature_panel, quota_panel
 from gisapp.web.map_print import LINKS_CALLBACK, point_links, print_links
-from gisapp.web.parcel_panel import aggregate_panel, not_found_panel, parcel_panel, zone_panel
+from gisapp.web.parcel_panel import (
+    aggregate_panel,
+    freshness_stamp,
+    not_found_panel,
+    parcel_panel,
+    zone_panel,
+)
 
 dash.register_page(__name__, path="/", name="map")
 
@@ -57,6 +63,8 @@ SHANGHAI_CENTER = (31.15, 121.55)
 DEFAULT_ZOOM = 10
 ZOOM_NUDGE = 0.001
 PARCEL_ZOOM = 17
+#: how often the detail panel asks whether a shown parcel's pending findings were made current
+DETAIL_POLL_MS = 2000
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 # Tianditu (CGCS2000, national basemap): the vector map and its label layer, Web Mercator tiles
 TIANDITU_URL = "https://t{{s}}.tianditu.gov.cn/{kind}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0" \
@@ -228,6 +236,8 @@ def layout(lang: str | None = None, lat=None, lon=None, zoom=None, parcel: str |
         dcc.Store(id="map-dated-layers", data=_dated_layers(day)),
         dcc.Store(id="map-lang", data=lang),
         dcc.Store(id="map-nonce", data=0),
+        # while a shown parcel's findings are pending, the panel follows the worker (follow_detail)
+        dcc.Interval(id="map-detail-poll", interval=DETAIL_POLL_MS, disabled=True),
         dcc.Store(id="map-search-hits", data=[]),
         dcc.Store(id="map-initial-parcel", data=parcel),
         dcc.Store(id="map-latest-year", data=years[-1] if years else None),
@@ -419,6 +429,34 @@ def show_detail(*args):
     if layer.detail == "feature":
         return feature_panel(layer, full, lang), None, no_update
     return zone_panel(layer, full, lang, zone_boundaries(get_engine(), full.get("code"), day)), None, no_update
+
+
+@callback(Output("map-detail-poll", "disabled"), Input("map-detail-freshness", "data"), prevent_initial_call=True)
+def poll_while_pending(shown):
+    """Poll only while the parcel shown has findings waiting for the worker."""
+    return not (shown or {}).get("pending")
+
+
+@callback(
+    Output("map-detail", "children", allow_duplicate=True),
+    Input("map-detail-poll", "n_intervals"),
+    State("map-detail-freshness", "data"), State("map-lang", "data"), State("map-as-of", "data"),
+    prevent_initial_call=True,
+)
+def follow_detail(_n, shown, lang, as_of):
+    """The parcel's panel again once its findings changed (made current, or no longer pending),
+    as the parcel page does: an edit's finding shows up without a click."""
+    if not shown or not shown.get("code"):
+        return no_update
+    detail = parcel_detail(get_engine(), shown["code"])
+    if detail is None or freshness_stamp(shown["code"], detail.findings_status)["stamp"] == shown.get("stamp"):
+        return no_update
+    panel, _, _ = _parcel_selection(shown["code"], lang or "zh", zoom_to=False)
+    day = map_day(as_of)
+    if day is not None and isinstance(panel, list):
+        panel.insert(1, html.P(t("detail.as_of_note", lang, day=day.isoformat()), className="hint",
+                               id="map-detail-as-of-note"))
+    return panel
 
 
 def _hit_button(k: int, hit: dict, lang: str) -> html.Li:
