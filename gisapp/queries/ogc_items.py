@@ -241,7 +241,10 @@ def where_sql(layer: Layer, req: ItemsRequest, types: dict[str, FieldType]) -> t
         clauses.append("(" + " OR ".join(boxes) + ")")
     for i, (name, value) in enumerate(req.filters.items()):
         params[f"p{i}"] = value
-        clauses.append(f"s.{_q(name)} = CAST(:p{i} AS {types[name].sql})")
+        kind = types[name]
+        # text as text: a cast to the column's varchar(n) would cut a longer value down to a match
+        cast = "text" if kind.json == "string" and kind.format is None else kind.sql
+        clauses.append(f"s.{_q(name)} = CAST(:p{i} AS {cast})")
     return " AND ".join(clauses), params
 
 
