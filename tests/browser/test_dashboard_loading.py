@@ -1,6 +1,6 @@
 """How the dashboard loads in real headless Chromium: plotly.js is fetched with the request for the
 sections, not after their answer, and exactly once, even when the charts mount before it has run
-(gisapp/web/assets/dashboard.js, loadPlotly); each chart is drawn once, in margins that already
+(gisapp/web/assets/dashboard.js, preload); each chart is drawn once, in margins that already
 fit its labels (gisapp/web/chart_margins.py)."""
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ EVERYTHING_DRAWN = """
     return graphs.length > 0 && grids.length > 0
         && [...graphs].every(g => g.querySelector('.main-svg .trace'))
         && [...grids].every(g => g.querySelector('.ag-row'));"""
-PLOTLY_REQUESTS = """
-    return performance.getEntriesByType('resource').filter(e => e.name.includes('plotly.min.js'))
-        .map(e => ({start: e.startTime, end: e.responseEnd}));"""
+PLOTLY = "/_dash-component-suites/plotly/package_data/plotly."
+CHUNKS = ("/_dash-component-suites/dash/dcc/async-graph", "/_dash-component-suites/dash_ag_grid/async-community")
+#: the resources loaded from addresses that contain arguments[0]
+REQUESTS_TO = """
+    return performance.getEntriesByType('resource').filter(e => e.name.includes(arguments[0]))
+        .map(e => ({name: e.name, start: e.startTime, end: e.responseEnd}));"""
 #: the slowest Dash callback request (the sections' answer): when it was sent and answered
 SECTIONS_REQUEST = """
     const calls = performance.getEntriesByType('resource').filter(e => e.name.includes('/_dash-update-component'));
@@ -39,14 +42,14 @@ HOLD_PLOTLY = """
         window.__plotlyScripts = 0;
         window.__releasePlotly = function () { held.splice(0).forEach(([p, n]) => append.call(p, n)); };
         Node.prototype.appendChild = function (node) {
-            if (node && node.tagName === 'SCRIPT' && String(node.src).includes('plotly.min.js')) {
+            if (node && node.tagName === 'SCRIPT' && String(node.src).includes('PLOTLY')) {
                 window.__plotlyScripts += 1;
                 held.push([this, node]);
                 return node;
             }
             return append.call(this, node);
         };
-    })();"""
+    })();""".replace("PLOTLY", PLOTLY)
 
 
 #: per chart: the margins it was given (plotly.js's "base" push, or the legend's room where wider:
@@ -79,17 +82,30 @@ def _wait(driver, condition):
     return WebDriverWait(driver, WAIT_SECONDS).until(condition)
 
 
-def test_plotly_is_fetched_once_with_the_sections_request(signed_in_browser, live_server):
+def test_plotly_and_the_charts_code_are_fetched_with_the_sections_request(signed_in_browser, live_server):
     driver = signed_in_browser
     driver.get("about:blank")
     driver.get(f"{live_server}/dashboard?zone=all&lang=zh")
     _wait(driver, lambda d: d.execute_script(EVERYTHING_DRAWN, len(DATASETS)))
-    plotly = driver.execute_script(PLOTLY_REQUESTS)
+    plotly = driver.execute_script(REQUESTS_TO, PLOTLY)
     sections = driver.execute_script(SECTIONS_REQUEST)
     assert len(plotly) == 1, plotly
     # asked for before the sections' answer came back (dcc.Graph alone asks only after it)
     assert plotly[0]["start"] < sections["end"], (plotly, sections)
+    # at its versioned address, which the browser keeps for a year: not asked for again
+    assert PLOTLY + "v" in plotly[0]["name"], plotly
+    cache = driver.execute_async_script(
+        "fetch(arguments[0]).then(r => arguments[1](r.headers.get('Cache-Control')))", plotly[0]["name"])
+    assert "max-age=31536000" in cache
     assert driver.execute_script("return typeof window.Plotly.newPlot") == "function"
+    # the code of the graph and the grid (webpack chunks), at their versioned addresses too; once
+    # there before the grid and the graph mounted, they were not loaded again from the plain ones
+    for chunk in CHUNKS:
+        loads = driver.execute_script(REQUESTS_TO, chunk)
+        versioned = [e for e in loads if chunk + ".v" in e["name"]]
+        assert len(versioned) == 1, loads
+        if versioned[0]["end"] < sections["end"]:
+            assert len(loads) == 1, loads
 
 
 @pytest.fixture()
@@ -113,7 +129,7 @@ def test_charts_mounted_before_plotly_has_run_wait_for_the_one_copy(held_plotly_
     driver.execute_script("window.__releasePlotly()")
     _wait(driver, lambda d: d.execute_script(EVERYTHING_DRAWN, len(DATASETS)))
     assert driver.execute_script("return window.__plotlyScripts") == 1
-    assert len(driver.execute_script(PLOTLY_REQUESTS)) == 1
+    assert len(driver.execute_script(REQUESTS_TO, PLOTLY)) == 1
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

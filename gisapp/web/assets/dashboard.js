@@ -13,25 +13,33 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             params.set("lang", lang === "zh" ? "en" : "zh");
             return window.location.pathname + "?" + params.toString();
         },
-        // dcc.Graph loads plotly.js (4.8 MB) only when the first chart mounts, i.e. after the
-        // server's answer, and then runs it before drawing anything. Started here, with the
-        // request for the charts, the script loads and runs while the server works. dcc.Graph
-        // takes a set window.Plotly for the library and waits on it (Promise.resolve), so until
-        // the script has run window.Plotly is a promise of it: a chart mounted meanwhile waits
-        // for this script instead of adding a second copy. plotly.js sets window.Plotly itself.
-        loadPlotly: function () {
-            if (window.Plotly || !window._dashPlotlyJSURL) {
+        // dcc.Graph loads plotly.js (4.8 MB), and the grid and the graph their own code, only
+        // when they mount, i.e. after the server's answer; plotly.js then runs before anything is
+        // drawn. Started here, with the request for the sections, the scripts load and run while
+        // the server works, from their versioned addresses (the page gives them), which the
+        // browser keeps without asking the server again. The code of the grid and the graph are
+        // webpack chunks: run once, they are known, and not loaded again. dcc.Graph takes a set
+        // window.Plotly for the library and waits on it (Promise.resolve), so until the script has
+        // run window.Plotly is a promise of it: a chart mounted meanwhile waits for this script
+        // instead of adding a second copy. plotly.js sets window.Plotly itself.
+        preload: function (zone, urls) {
+            const load = function (src) {
+                const script = document.createElement("script");
+                script.src = src;
+                script.async = true;
+                document.body.appendChild(script);
+                return script;
+            };
+            if (!urls || window.Plotly) {
                 return window.dash_clientside.no_update;
             }
-            const script = document.createElement("script");
-            script.src = window._dashPlotlyJSURL;
-            script.async = true;
+            const script = load(urls.plotly);
             window.Plotly = new Promise(function (resolve, reject) {
                 script.onload = function () { resolve(); };
                 script.onerror = function (error) { delete window.Plotly; reject(error); };
             });
-            document.body.appendChild(script);
-            return true;
+            urls.chunks.forEach(load);
+            return window.dash_clientside.no_update;
         }
     }
 });

@@ -7,6 +7,8 @@ the zone chosen is written back to the address: ``?zone=all`` for all zones).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import dash
 import dash_ag_grid as dag
 import pandas as pd
@@ -88,7 +90,7 @@ def layout(lang: str | None = None, zone: str | None = None, **query) -> html.Di
     return html.Div([
         dcc.Store(id="dash-lang", data=lang),
         dcc.Store(id="dash-all", data=ALL),
-        dcc.Store(id="dash-plotly"),
+        dcc.Store(id="dash-preload", data=preload_urls()),
         html.Div(header(lang, "/dashboard", {"zone": zone} if zone else {}), id="dash-header"),
         html.Div([
             html.H2(t("dash.title", lang)),
@@ -115,9 +117,27 @@ def own_zone(zones: pd.DataFrame) -> str:
 clientside_callback(ClientsideFunction(namespace="gisappDashboard", function_name="keepZone"),
                     Output("app-lang-switch", "href"), Input("dash-zone", "value"), State("dash-all", "data"),
                     State("dash-lang", "data"))
-# plotly.js loads while the server computes the sections (gisapp/web/assets/dashboard.js)
-clientside_callback(ClientsideFunction(namespace="gisappDashboard", function_name="loadPlotly"),
-                    Output("dash-plotly", "data"), Input("dash-zone", "value"))
+# plotly.js and the charts' and tables' own code load while the server computes the sections
+# (gisapp/web/assets/dashboard.js)
+clientside_callback(ClientsideFunction(namespace="gisappDashboard", function_name="preload"),
+                    Output("dash-preload", "data"), Input("dash-zone", "value"), State("dash-preload", "data"))
+
+#: what the charts and tables load only when they mount, after the server's answer: plotly.js
+#: (dcc.Graph), the code of dcc.Graph and of the grids (webpack chunks of dcc and dash-ag-grid)
+_LAZY = (("plotly", "package_data/plotly.min.js"), ("dash", "dcc/async-graph.js"),
+         ("dash_ag_grid", "async-community.js"))
+
+
+@lru_cache(maxsize=1)
+def preload_urls() -> dict:
+    """The lazily loaded scripts at the addresses Dash gives its page's own scripts (Dash's own
+    method for them): with the package's version and the file's time in them, so that the
+    browser keeps them for a year and does not ask again. Loaded from their plain addresses, as
+    dcc.Graph and the grid do, the browser revalidates them on every page, and the server reads
+    and hashes the files (plotly.js: 4.8 MB) beside the dashboard's own request."""
+    urls = dash.get_app()._collect_and_register_resources(  # noqa: SLF001 (no public form)
+        [{"relative_package_path": path, "namespace": namespace} for namespace, path in _LAZY])
+    return {"plotly": urls[0], "chunks": urls[1:]}
 
 
 def _section(name: str, figure, frame: pd.DataFrame, zone: str | None, lang: str) -> html.Div:
