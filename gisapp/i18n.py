@@ -897,6 +897,7 @@ TEXTS.update({
     "ogc.html.operation": {"zh": "操作", "en": "Operation"},
 })
 
+
 # The revitalization record and zone rectification (gisapp.revitalization, the page
 # /revitalization, gisapp.web.pages.revitalization; issue #20).
 TEXTS.update({
@@ -1185,6 +1186,74 @@ TEXTS.update({
     "detail.case_open": {"zh": "办理中的案件：{code}（{kind}，{next}）", "en": "Open case {code} ({kind}; {next})"},
     "detail.no_open_case": {"zh": "无办理中的案件", "en": "No open case"},
     "detail.case_nothing_next": {"zh": "待结案", "en": "to be closed"},
+})
+
+
+# The parcel split of a surplus land transfer (gisapp.casework.queries.split, the form on the case
+# page gisapp.web.case_split, `gisapp cases split`; issue #20).
+TEXTS.update({
+    "case.page.form_split": {"zh": "地块分割（节余土地转让）", "en": "Split the parcel (surplus land transfer)"},
+    "case.page.done.split": {"zh": "地块已分割，新地块已建立", "en": "Parcel split; the new parcel is created"},
+    "case.page.split_hint": {
+        "zh": "以 GeoJSON（EPSG:4490 经纬度）给出分割：面为节余部分，线为分割线（较小的一块为节余部分）。"
+              "原地块保留其余部分，新地块状态为“已转让/转租”。",
+        "en": "Give the cut as GeoJSON (EPSG:4490 lon/lat): a polygon is the surplus part, a line divides "
+              "the parcel (the smaller part is the surplus). The parcel keeps the rest; the new parcel's "
+              "status is Transferred / sublet."},
+    "case.page.split_title": {"zh": "地块分割", "en": "Parcel split"},
+    "case.page.split_original": {"zh": "分割前", "en": "Before the split"},
+    "case.page.split_map": {"zh": "分割结果示意图", "en": "Map of the split"},
+    "case.page.split_summary": {
+        "zh": "{on}：地块 {parcel} 保留 {retained} m²，节余部分 {surplus} m² 成为新地块 {new}（{kind}；{by}）",
+        "en": "{on}: parcel {parcel} keeps {retained} m², the surplus of {surplus} m² is the new parcel {new} "
+              "({kind}; {by})"},
+    "case.field.cut": {"zh": "分割线或节余部分（GeoJSON）", "en": "Cut line or surplus part (GeoJSON)"},
+    "case.field.cut_file": {"zh": "或上传 GeoJSON 文件", "en": "Or upload a GeoJSON file"},
+    "case.field.new_code": {"zh": "新地块编号", "en": "New parcel's code"},
+    "case.field.split_on": {"zh": "分割日期", "en": "Split on"},
+    "case.field.status": {"zh": "地块状态", "en": "Parcel status"},
+    "case.field.version": {"zh": "地块版本", "en": "Parcel version"},
+    "split.part.retained": {"zh": "保留部分", "en": "the retained part"},
+    "split.part.surplus": {"zh": "节余部分（新地块）", "en": "the surplus part (the new parcel)"},
+    "split.cut_kind.polygon": {"zh": "按面分割", "en": "cut by a polygon"},
+    "split.cut_kind.line": {"zh": "按线分割", "en": "cut by a line"},
+    "split.err.cut_required": {"zh": "请以 GeoJSON 给出分割线或节余部分", "en": "Give the cut as GeoJSON: a line or the surplus polygon"},
+    "split.err.cut_parse": {"zh": "无法读取分割的 GeoJSON：{detail}", "en": "The cut is not readable GeoJSON: {detail}"},
+    "split.err.cut_empty": {"zh": "分割几何为空", "en": "The cut is empty"},
+    "split.err.cut_srid": {"zh": "分割的坐标系应为 EPSG:4490（收到 {srid}）", "en": "The cut must be in EPSG:4490 (got {srid})"},
+    "split.err.cut_type": {"zh": "分割应为线（LineString）或面（Polygon），收到 {type}",
+                           "en": "The cut must be a line (LineString) or a polygon, got {type}"},
+    "split.err.cut_invalid": {"zh": "分割面无效：{reason}", "en": "The cut polygon is invalid: {reason}"},
+    "split.err.cut_not_crossing": {"zh": "分割未穿过地块，地块没有被分开", "en": "The cut does not cross the parcel: nothing is divided"},
+    "split.err.cut_whole_parcel": {"zh": "分割面覆盖了整个地块，没有保留部分", "en": "The cut takes the whole parcel: nothing would be retained"},
+    "split.err.cut_parts": {"zh": "分割线把地块分成 {parts} 块而不是两块；请以面给出节余部分",
+                            "en": "The line divides the parcel into {parts} parts, not two; give the surplus as a polygon"},
+    "split.err.sliver": {"zh": "{part}有一块仅 {area_m2} m² 的碎片（每块至少 {min_m2} m²）",
+                         "en": "{part} has a sliver of {area_m2} m² (each piece must be at least {min_m2} m²)"},
+    "split.err.part_invalid": {"zh": "{part}几何无效：{reason}", "en": "{part} is not a valid geometry: {reason}"},
+    "split.err.union_differs": {"zh": "两部分合起来与原地块相差 {diff_m2} m²（容差 {tolerance_m2} m²）",
+                                "en": "The two parts differ from the parcel by {diff_m2} m² (tolerance {tolerance_m2} m²)"},
+    "split.err.part_empty": {"zh": "{part}为空", "en": "{part} is empty"},
+    "split.err.part_srid": {"zh": "{part}的坐标系不是 EPSG:4490", "en": "{part} is not in EPSG:4490"},
+    "split.err.part_type": {"zh": "{part}不是面", "en": "{part} is not a polygon"},
+    "split.err.part_no_boundary": {"zh": "园区在 {on} 没有生效的批复边界", "en": "The zone has no approved boundary in force on {on}"},
+    "split.err.part_outside_boundary": {"zh": "{part}有 {outside_m2} m² 超出园区批复边界（容差 {tolerance_m2} m²）",
+                                        "en": "{part} has {outside_m2} m² outside the zone's approved boundary "
+                                              "(tolerance {tolerance_m2} m²)"},
+    "split.err.part_overlap": {"zh": "{part}与地块重叠：{neighbours}（容差 {tolerance_m2} m²）",
+                               "en": "{part} overlaps parcel {neighbours} (tolerance {tolerance_m2} m²)"},
+    "split.err.code_taken": {"zh": "地块编号 {code} 已被使用", "en": "The parcel code {code} is taken"},
+    "split.err.split_case_parcel": {"zh": "案件 {case} 不涉及地块 {parcel}", "en": "Case {case} is not about parcel {parcel}"},
+    "split.err.split_case_pathway": {"zh": "案件 {case} 的处置方式为{pathway}；地块只在节余土地转让中分割",
+                                     "en": "Case {case} follows the pathway {pathway}; a parcel is split in a "
+                                           "transfer of surplus land"},
+    "split.err.split_status": {"zh": "地块状态为“{status}”，不能转让（可转让的状态：{allowed}）",
+                               "en": "The parcel is {status}: land of that status cannot be transferred "
+                                     "(it can from: {allowed})"},
+    "case.err.split_needed": {"zh": "“地块分割”步骤通过分割地块记录（地块分割表单）",
+                               "en": "The parcel split step is recorded by splitting the parcel (the split form)"},
+    "split.err.split_record": {"zh": "分割记录所指的新地块不是本次分割产生的",
+                               "en": "The split record names a parcel this split did not create"},
 })
 
 

@@ -908,6 +908,28 @@ class CaseExtension(Versioned, Base):
     cap_years: Mapped[int] = mapped_column(SmallInteger)
     cap_source: Mapped[str] = mapped_column(Text)
 
+
+class ParcelSplit(Versioned, Base):
+    """The split of a parcel in a surplus land transfer (land.split_parcel; append-only)."""
+
+    __tablename__ = "parcel_splits"
+    __table_args__ = {"schema": "land"}
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"))
+    new_parcel_id: Mapped[int] = mapped_column(ForeignKey("land.parcels.id"), unique=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("land.zones.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("land.cases.id"), unique=True)
+    cut_ewkt: Mapped[str] = mapped_column(Text)  # a polygon or a line: text, not a parcel geometry column
+    cut_kind: Mapped[str] = mapped_column(Text)
+    original_geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False)
+    original_area_m2: Mapped[float] = mapped_column(Double)
+    retained_area_m2: Mapped[float] = mapped_column(Double)
+    surplus_area_m2: Mapped[float] = mapped_column(Double)
+    split_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    done_by: Mapped[str] = mapped_column(Text)
+
+
 # -- the revitalization record and zone rectification (issue #20; sql/migrations/1870-1872) ------
 
 class StockSnapshot(Base):

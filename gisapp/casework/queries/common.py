@@ -26,7 +26,9 @@ from gisapp.queries.edit_store import set_reason
 #: the problems the casework triggers report (sql/security/0900_casework.sql), each a message key
 #: case.err.<problem> of gisapp.i18n
 CASE_PROBLEMS = {"step_order", "before_dependency", "after_dependent", "before_opened", "closed", "not_in_pathway",
-                 "result", "unpaid", "steps_missing", "outcome_pathway", "has_dependent", "not_in_force"}
+                 "result", "unpaid", "steps_missing", "outcome_pathway", "has_dependent", "not_in_force",
+                 # the parcel_split step is the split itself (sql/security/0940_parcel_split.sql)
+                 "split_needed"}
 #: values of those problems that are codes of a vocabulary: shown as their labels
 _CODE_VALUES = {"missing": "case_step", "steps": "case_step", "dependency": "case_step", "dependent": "case_step",
                 "allowed": "case_result", "purpose": "case_money", "pathway": "case_pathway"}
