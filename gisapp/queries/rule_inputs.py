@@ -543,6 +543,13 @@ _BIG = {"parcels", "parcels_geom", "land_grants", "grant_requirements", "grant_r
         "enterprise_metrics", "green_areas", "enterprises"}
 
 
+def read_in_transaction(conn: Connection, names: Iterable[str], params: dict) -> dict[str, pd.DataFrame]:
+    """The named frames read in ``conn``'s own transaction (one snapshot when it is REPEATABLE
+    READ), on that connection: no exported snapshot, no other connection (the parcels worker
+    reads a few parcels' rows this way; gisapp.rules.parcel_jobs). ``params`` as for a run."""
+    return _load_all(conn, _checked(names), params)
+
+
 def _load_all(conn: Connection, names: list[str], params: dict) -> dict[str, pd.DataFrame]:
     geometry_oid = _geometry_oid(conn)
     return {name: _frame(conn, name, params, geometry_oid) for name in names}

@@ -39,6 +39,17 @@ def evaluate_rules(
     return concat_findings(parts)
 
 
+def evaluate_frames(modules, frames: dict[str, pd.DataFrame], as_of: dt.date,
+                    rule_names: Sequence[str]) -> list[pd.DataFrame]:
+    """The findings of ``rule_names`` by each of ``modules`` on ``frames`` (each module given its
+    own frames and the parameter overrides, as a run gives them)."""
+    parts = []
+    for module in modules:
+        inputs = {n: frames[n] for n in ("parameter_overrides", *registry.frames_of(module)) if n in frames}
+        parts.append(evaluate_module(module, inputs, as_of, rule_names, None))
+    return parts
+
+
 def evaluate_module(
     module,
     inputs: dict[str, pd.DataFrame],

@@ -157,20 +157,6 @@ def modules_job(plan: ModulePlan, engine: Engine) -> list[ModuleDone]:
     return done
 
 
-def evaluate_in_snapshot(engine: Engine, snapshot: str, modules, params: dict,
-                         rule_names: list[str]) -> list[pd.DataFrame]:
-    """The findings of ``rule_names`` by ``modules``, evaluated in this process on frames read in
-    ``snapshot`` exactly as a run reads them, and stored nowhere (the parcels worker's face:
-    :mod:`gisapp.rules.parcel_jobs`)."""
-    plan = ModulePlan(
-        url=engine.url.render_as_string(hide_password=False), run_id=0, snapshot=snapshot, params=params,
-        rule_names=list(rule_names), order=[m.__name__ for m in modules], taken=None,
-    )
-    plan.shared_frames = _read_shared_frames(engine, plan, modules, 1)
-    with _ModuleFrames(engine, plan) as frames:
-        return [evaluate_module(m, frames.for_module(m), params["as_of"], plan.rule_names, None) for m in modules]
-
-
 def _short(module_name: str) -> str:
     return module_name.rsplit(".", 1)[-1]
 

@@ -80,6 +80,16 @@ def test_the_triggers_know_which_tables_the_parcel_local_rules_read(live):
             assert local == "zone", f"{table} is read by a parcel-local rule but marked {local}"
 
 
+def test_every_frame_of_the_parcel_local_rules_is_read_by_parcel():
+    """Parcel jobs read these frames for their parcels only (no zone filter): a frame without the
+    parcel filter would be read for the whole city."""
+    from gisapp.queries.rule_inputs import uses_param
+
+    frames = {f for m in registry.parcel_local_modules() for f in registry.frames_of(m)}
+    assert frames and all(uses_param(f, "parcel_ids") for f in frames), \
+        sorted(f for f in frames if not uses_param(f, "parcel_ids"))
+
+
 def test_an_edit_queues_a_job_for_its_parcel_and_a_covered_zone_row(live):
     _clear_queue(live)
     p = _idle_parcel(live)
@@ -174,9 +184,15 @@ def test_a_patch_that_read_before_the_current_run_is_skipped(live, monkeypatch):
     p = _idle_parcel(live, 3)
     zone = _zone_code(live, p.zone_id)
     _start_construction(live, p.code)
-    with _then(parcel_jobs.input_snapshot_at, lambda: run_assessment(assessor_engine(), None, [zone])) as wrapped:
-        monkeypatch.setattr(parcel_jobs, "input_snapshot_at", wrapped)
-        done = run_once(assessor_engine(), "parcels")
+    read = parcel_jobs._read
+
+    def read_then_run_the_zone(*args):
+        taken = read(*args)
+        run_assessment(assessor_engine(), None, [zone])
+        return taken
+
+    monkeypatch.setattr(parcel_jobs, "_read", read_then_run_the_zone)
+    done = run_once(assessor_engine(), "parcels")
     monkeypatch.undo()
     assert done is not None and done.patched == 0 and done.skipped > 0
     assert _idle_outcome(live, p.code) != "idle_not_started"
@@ -217,8 +233,8 @@ def _zone_code(engine, zone_id: int) -> str:
 def test_the_parcel_local_rules_give_a_parcel_the_same_findings_on_its_own_rows(live):
     """What makes patches exact: evaluated on the frames of a few parcels, the parcel-local
     rules give those parcels the findings they get on the frames of the whole zone."""
-    from gisapp.queries.rule_inputs import input_snapshot_at
-    from gisapp.rules.scheduler import evaluate_in_snapshot
+    from gisapp.queries.rule_inputs import read_in_transaction
+    from gisapp.rules.evaluate import evaluate_frames
 
     rules = list(registry.PARCEL_LOCAL_RULES)
     modules = registry.parcel_local_modules()
@@ -230,9 +246,11 @@ def test_the_parcel_local_rules_give_a_parcel_the_same_findings_on_its_own_rows(
     few = parcels[::7][:40]
     params = {"zone_ids": [zone_id], "as_of": DEMO_AS_OF}
 
+    names = ["parameter_overrides", *dict.fromkeys(f for m in modules for f in registry.frames_of(m))]
+
     def found(extra):
-        with input_snapshot_at(assessor_engine()) as (snapshot, _):
-            parts = evaluate_in_snapshot(assessor_engine(), snapshot, modules, {**params, **extra}, rules)
+        with assessor_engine().connect() as conn:
+            parts = evaluate_frames(modules, read_in_transaction(conn, names, {**params, **extra}), DEMO_AS_OF, rules)
         out = pd.concat([p for p in parts if not p.empty], ignore_index=True)
         out = out[out["parcel_id"].isin(few)].drop(columns=["parameters"])
         return out.sort_values(["rule", "subject_type", "subject_id"]).reset_index(drop=True).astype(str)
