@@ -4,8 +4,9 @@ A change to a few parcels queues one row per parcel it touched (sql/security/080
 This worker takes them, evaluates the parcel-local rules
 (:data:`gisapp.rules.registry.PARCEL_LOCAL_RULES`: a parcel's finding depends on its own rows
 alone) with the batch's code on the frames of those parcels (the frames a run reads, restricted
-to them: ``:parcel_ids`` in gisapp.queries.rule_inputs), read in one snapshot, and puts the queued parcels' new findings into the current run of their rule
-and zone in place of the old ones: a *patch*. A zone's full run needs seconds under load; a
+to them: ``:parcel_ids`` in gisapp.queries.rule_inputs), read in one snapshot, and puts the
+queued parcels' new findings into the current run of their rule and zone in place of the old
+ones: a *patch*. A zone's full run needs seconds under load; a
 patch, a fraction of one.
 
 The findings are first copied in under a run of their own (``rules.assessment_runs.parcel_ids``
