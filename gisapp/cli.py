@@ -585,7 +585,7 @@ def export_cmd(layer_id: str, file: str, fmt: str | None, crs: str, zone: str | 
 
 @main.group()
 def cases() -> None:
-    """Disposal and exit cases (docs/casework.md): list, show, open, record a step, pay, close."""
+    """Disposal and exit cases (docs/casework.md): list, show, open, record a step, pay, close, split."""
 
 
 def _case_actor(username: str | None):
@@ -748,6 +748,30 @@ def cases_close(code, outcome, closed_on, freed_area_m2, note, username, lang) -
     data = {"outcome": outcome, "closed_on": closed_on, "freed_area_m2": freed_area_m2, "note": note}
     _case_call(close_case, get_engine(), _case_actor(username), code, data, lang=lang)
     click.echo(f"case {code} closed: {outcome}")
+
+
+@cases.command("split")
+@click.argument("code")
+@click.option("--cut", "cut_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="GeoJSON (EPSG:4490): the surplus as a polygon, or a line dividing the parcel.")
+@click.option("--new-code", "new_code", required=True, help="The code of the new parcel (the surplus).")
+@click.option("--reason", default="节余土地转让", show_default=True)
+@click.option("--on", "split_on", default=None, help="Split on (default today).")
+@_AS
+@_LANG
+@friendly
+def cases_split(code, cut_file, new_code, reason, split_on, username, lang) -> None:
+    """Split the parcel of a surplus land transfer case; records its parcel_split step."""
+    from pathlib import Path
+
+    from gisapp.casework.queries.split import split_parcel
+    from gisapp.db.engine import get_engine
+
+    ensure_database(owner=False)
+    data = {"cut": Path(cut_file).read_bytes(), "new_code": new_code, "reason": reason, "split_on": split_on}
+    done = _case_call(split_parcel, get_engine(), _case_actor(username), code, data, lang=lang)
+    click.echo(f"case {code}: parcel {done.parcel_code} keeps {done.retained_area_m2:,.1f} m²; "
+               f"new parcel {done.new_parcel_code} has {done.surplus_area_m2:,.1f} m²")
 
 
 # -- the revitalization record and zone rectification (gisapp.revitalization) ----------------------
