@@ -22,6 +22,7 @@ from gisapp.errors import NotFoundError
 from gisapp.i18n import TEXTS, label, t
 from gisapp.queries import edits
 from gisapp.queries.edit_form import today
+from gisapp.web import case_split
 from gisapp.web.auth import csrf_ok, csrf_token, current_actor, request_lang
 from gisapp.web.components import page_url
 from gisapp.web.errors import EDIT_ERRORS, edit_failure, error_page
@@ -29,10 +30,10 @@ from gisapp.web.errors import EDIT_ERRORS, edit_failure, error_page
 case_forms = Blueprint("case_forms", __name__)
 
 #: what each form posts to (gisapp.casework.queries), and whether it issues documents
-ACTIONS = ("step", "fee", "money", "payment", "extension", "close", "pathway", "documents")
+ACTIONS = ("step", "fee", "money", "payment", "extension", "close", "pathway", "documents", "split")
 ISSUES_DOCUMENTS = {"step", "fee", "extension"}
-#: steps with a form of their own (the fee decision's amount, the extension's new dates)
-OWN_FORM = {"fee_decision": "fee", "supplementary_agreement": "extension"}
+#: steps with a form of their own (the fee decision's amount, the extension's new dates, the split)
+OWN_FORM = {"fee_decision": "fee", "supplementary_agreement": "extension", "parcel_split": "split"}
 OTHER_MONEY = ("compensation", "repurchase_price", "price_adjustment")
 PAYERS = ("land_user", "government")
 
@@ -123,7 +124,9 @@ def forms_html(data: dict, lang: str, values: dict) -> Markup:
         outcome_options=[(o, label("case_outcome", o, lang)) for o in data["outcomes"]] if decide and is_open else [],
         pathway_options=[(p, label("case_pathway", p, lang)) for p in data["pathways"] if p != case["pathway"]]
         if decide and is_open else [])
-    return Markup(html.strip()) if html.strip() else Markup("")
+    # the parcel split of a surplus land transfer (gisapp.web.case_split)
+    return Markup(html.strip()) + case_split.form_html(data, lang, values, csrf_token(),
+                                                       page_url(f"/cases/{quote(case['code'])}", lang))
 
 
 def _values() -> dict[str, str]:
@@ -150,6 +153,8 @@ def _apply(action: str, code: str, values: dict) -> None:
         q.set_pathway(engine, actor, code, values)
     elif action == "documents":
         generate_documents(engine, actor, code)
+    elif action == "split":
+        case_split.apply_split(engine, actor, code, case_split.split_values())
 
 
 def _failure(exc: Exception, lang: str, action: str) -> tuple[int, str, list[tuple[str, str]]]:

@@ -26,6 +26,7 @@ from gisapp.i18n import label, t
 from gisapp.queries.inventory import visible_zones
 from gisapp.queries.meta import is_synthetic
 from gisapp.web.auth import csrf_token, current_actor, request_lang
+from gisapp.web.case_split import section_html
 from gisapp.web.case_trail import trail_rows
 from gisapp.web.components import editor, page_html, page_url, when
 from gisapp.web.errors import error_page
@@ -205,6 +206,7 @@ CASE_BODY = """\
 <input type="hidden" name="action" value="documents"><button id="case-documents-render" type="submit">{{ x.render_missing }}</button></form>{% endif %}
 {% else %}<p id="case-documents" class="empty">{{ x.no_documents }}</p>{% endif %}
 </section>
+{{ split }}
 {% if forms %}<section class="case-section case-forms"><h3>{{ x.actions }}</h3>{{ forms }}</section>{% endif %}
 <section class="case-section"><h3>{{ x.audit }}</h3>
 {% if audit %}<table id="case-audit" class="record-table"><thead><tr><th>{{ x.changed_at }}</th><th>{{ x.changed_by }}</th>
@@ -318,7 +320,7 @@ def render_case(code: str, lang: str, status: int = 200, error: str | None = Non
         documents=_documents(data, lang), audit=trail_rows(data["audit"], lang),
         as_of_note=t("case.page.as_of", lang, day=data["timeline"].as_of.isoformat()),
         may_write=data["may_write"], action=page_url(path, lang), csrf=csrf_token(),
-        forms=forms_html(data, lang, form_values or {}),
+        forms=forms_html(data, lang, form_values or {}), split=section_html(engine, actor, data, lang),
         synthetic=t("app.synthetic", lang) if is_synthetic(engine) else "")
     return _html(lang, path, {}, t("case.page.title", lang, code=c["code"], kind=label("case_kind", c["kind"], lang)),
                  body, status)
@@ -338,7 +340,7 @@ def case_detail(code: str):
 
 
 #: the forms' success messages (case.page.done.<action>)
-DONE_KEYS = ("step", "fee", "money", "payment", "extension", "close", "pathway", "documents", "opened")
+DONE_KEYS = ("step", "fee", "money", "payment", "extension", "close", "pathway", "documents", "opened", "split")
 
 
 @case_pages.get("/cases/<code>/documents/<int:document_id>.docx")
