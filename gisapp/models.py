@@ -22,7 +22,7 @@ from sqlalchemy import (
     SmallInteger,
     Text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB, OID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
@@ -555,6 +555,22 @@ class UserZone(Base):
     zone_id: Mapped[int] = mapped_column(ForeignKey("land.zones.id"), primary_key=True)
 
 
+class ApiToken(Base):
+    """A personal read-only API token (sql/migrations/1860_create_api_tokens.sql): only its hash."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = {"schema": "auth"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("auth.users.id"))
+    token_hash: Mapped[bytes] = mapped_column(BYTEA, unique=True)
+    label: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+    updated_by: Mapped[str | None] = mapped_column(Text)  # NULL: made by the CLI, not an app user
+
+
 class ChangeLogEntry(Base):
     __tablename__ = "change_log"
     __table_args__ = {"schema": "audit"}
@@ -697,6 +713,17 @@ class AppliedMigration(Base):
     filename: Mapped[str] = mapped_column(Text, primary_key=True)
     checksum: Mapped[str] = mapped_column(Text)
     applied_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default="now()")
+
+
+class DataVersion(Base):
+    """A stripe of the data-version counter that tiles' ETags read (migration 1861): bumped by any
+    statement that changes a row of a table a layer shows."""
+
+    __tablename__ = "data_versions"
+    __table_args__ = {"schema": "gisapp_meta"}
+    stripe: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    relid: Mapped[int] = mapped_column(OID)
+    n: Mapped[int] = mapped_column(BigInteger)
 
 
 class DatasetFact(Base):
