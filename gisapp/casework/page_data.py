@@ -69,9 +69,8 @@ def audit_trail(conn: Connection, case_id: int, limit: int = AUDIT_ROWS) -> list
     return [dict(r) for r in conn.execute(sa.text("""
         SELECT id, changed_at, table_name, row_id, action, coalesce(app_user, db_user) AS who, old_row, new_row
         FROM audit.change_log
-        WHERE table_schema = 'land'
-          AND ((table_name = 'cases' AND row_id = CAST(:c AS text))
-               OR ((coalesce(new_row, old_row) ->> 'case_id') = CAST(:c AS text) AND table_name = ANY (:children)))
+        WHERE case_key = CAST(:c AS text) AND table_schema = 'land'  -- the case's row and its rows' (1891)
+          AND (table_name = 'cases' OR table_name = ANY (:children))
         ORDER BY changed_at DESC, id DESC LIMIT :lim"""), {"c": case_id, "children": list(CHILD_TABLES),
                                                               "lim": limit}).mappings()]
 

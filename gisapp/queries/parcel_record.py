@@ -213,8 +213,7 @@ def change_log(conn: Connection, parcel_id: int, limit: int = 50) -> list[dict]:
         SELECT id, changed_at, table_schema, table_name, row_id, action, coalesce(app_user, db_user) AS who,
                db_user, reason, old_row, new_row
         FROM audit.change_log
-        WHERE (table_schema = 'land' AND table_name = 'parcels' AND row_id = CAST(:p AS text))
-           OR ((coalesce(new_row, old_row) ->> 'parcel_id') = CAST(:p AS text))
+        WHERE parcel_key = CAST(:p AS text)  -- the parcel's row and the rows with its parcel_id (1891)
         ORDER BY changed_at DESC, id DESC LIMIT :lim"""),
         {"p": parcel_id, "lim": limit},
     ).mappings()
