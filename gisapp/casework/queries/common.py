@@ -53,8 +53,10 @@ def labels(prefix: str, codes: list[str] | str) -> dict[str, str]:
             "en": ", ".join(label(prefix, c, "en") for c in codes)}
 
 
-def _case_problem(exc: BaseException | None) -> ValidationFailed | None:
-    """A casework trigger's refusal (GA003 with one of CASE_PROBLEMS) as a message of its own."""
+def refusal_detail(exc: BaseException | None, known) -> dict | None:
+    """The detail of a database refusal with SQLSTATE GA003 (the casework's and the split's
+    triggers: a JSON object naming its ``problem``, the ``field`` and the values), when its
+    problem is one of ``known``; None for any other error."""
     orig = getattr(exc, "orig", None)
     diag = getattr(orig, "diag", None)
     if getattr(orig, "sqlstate", None) != "GA003" or diag is None or not diag.message_detail:
@@ -63,9 +65,15 @@ def _case_problem(exc: BaseException | None) -> ValidationFailed | None:
         detail = json.loads(diag.message_detail)
     except ValueError:
         return None
-    problem = detail.get("problem")
-    if problem not in CASE_PROBLEMS:
+    return detail if isinstance(detail, dict) and detail.get("problem") in known else None
+
+
+def _case_problem(exc: BaseException | None) -> ValidationFailed | None:
+    """A casework trigger's refusal (GA003 with one of CASE_PROBLEMS) as a message of its own."""
+    detail = refusal_detail(exc, CASE_PROBLEMS)
+    if detail is None:
         return None
+    problem = detail["problem"]
     values = {k: (labels(_CODE_VALUES[k], v) if k in _CODE_VALUES and v else v)
               for k, v in detail.items() if k not in ("field", "problem")}
     return ValidationFailed({detail.get("field", "_form"): FieldProblem(f"case.err.{problem}", values)})

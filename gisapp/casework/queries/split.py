@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from gisapp.casework.queries.common import case_row, labels, working
+from gisapp.casework.queries.common import case_row, labels, refusal_detail, working
 from gisapp.db.context import Actor
 from gisapp.queries.edit_errors import FieldProblem, ValidationFailed
 from gisapp.queries.edit_form import MAX_GEOM_DEPTH, MAX_REASON, UNSTORABLE, Form, flatten, nesting, shown
@@ -96,17 +96,10 @@ def _status_labels(codes: list[str] | str) -> dict[str, str]:
 
 def _split_problem(exc: BaseException | None) -> ValidationFailed | None:
     """land.split_parcel's refusal (GA003 with one of SPLIT_PROBLEMS) as a message of its own."""
-    orig = getattr(exc, "orig", None)
-    diag = getattr(orig, "diag", None)
-    if getattr(orig, "sqlstate", None) != "GA003" or diag is None or not diag.message_detail:
+    detail = refusal_detail(exc, SPLIT_PROBLEMS)
+    if detail is None:
         return None
-    try:
-        detail = json.loads(diag.message_detail)
-    except ValueError:
-        return None
-    problem = detail.get("problem")
-    if problem not in SPLIT_PROBLEMS:
-        return None
+    problem = detail["problem"]
     values = {k: v for k, v in detail.items() if k not in ("field", "problem", "problems")}
     if "part" in values:
         values["part"] = labels("split.part", values["part"])
