@@ -140,15 +140,26 @@ def test_the_map_detail_panel_follows_a_pending_change(chromium, isolated_server
 
     with isolated_engine.begin() as conn:
         code, zone_id = conn.execute(sa.text("SELECT code, zone_id FROM land.parcels ORDER BY id OFFSET 5 LIMIT 1")).one()
-        conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source) VALUES (:z, 'test')"),
-                     {"z": zone_id})
-    viewer = make_user("bureau_viewer")
-    login(chromium, viewer.username, viewer.password, base_url=isolated_server)
-    chromium.get(f"{isolated_server}/?parcel={code}&lang=en")
-    _wait(chromium, lambda d: "pending" in d.find_element(By.ID, "map-detail-findings-status").text)
-    chromium.execute_script("window.__same_page = true")
-    with isolated_engine.begin() as conn:  # what the worker does when it is done
-        conn.execute(sa.text("DELETE FROM rules.reassess_queue WHERE zone_id = :z"), {"z": zone_id})
+        job = conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source) VALUES (:z, 'test') "
+                                   "RETURNING id"), {"z": zone_id}).scalar_one()
+    # The module's worker thread may still be running (an earlier test started it): holding the
+    # job's row lock is what a worker busy with it does, and keeps the others (SKIP LOCKED) off it.
+    holder = isolated_engine.connect()
+    busy = holder.begin()
+    holder.execute(sa.text("SELECT id FROM rules.reassess_queue WHERE id = :j FOR UPDATE"), {"j": job})
+    try:
+        viewer = make_user("bureau_viewer")
+        login(chromium, viewer.username, viewer.password, base_url=isolated_server)
+        chromium.get(f"{isolated_server}/?parcel={code}&lang=en")
+        _wait(chromium, lambda d: "pending" in d.find_element(By.ID, "map-detail-findings-status").text)
+        chromium.execute_script("window.__same_page = true")
+        # what the worker does when it is done
+        holder.execute(sa.text("DELETE FROM rules.reassess_queue WHERE id = :j"), {"j": job})
+        busy.commit()
+    finally:
+        if busy.is_active:
+            busy.rollback()
+        holder.close()
     _wait(chromium, lambda d: "Findings as of" in d.find_element(By.ID, "map-detail-findings-status").text)
     assert chromium.execute_script("return window.__same_page === true")
     _sign_out(chromium)
