@@ -5,6 +5,7 @@ Errors that a person can fix (GisappError) are printed as one sentence, without 
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -191,12 +192,25 @@ def _interrupt(_signum, _frame):
     raise KeyboardInterrupt
 
 
+#: how much lower than the server's the CPU priority of the zones' and the city's workers is
+#: (nice): someone waiting for a page or a save goes before a zone's re-ranking, which takes the
+#: cores the requests leave. The parcels worker keeps the server's: its patch is the finding the
+#: person who saved is waiting to see.
+BACKGROUND_NICENESS = 5
+
+
 def _end_with_parent() -> None:
     """In a worker process before it starts: the kernel sends it SIGTERM when the server that
     started it ends, however it ends (Linux's PR_SET_PDEATHSIG), so no worker is left behind."""
     import ctypes
 
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+def _in_background() -> None:
+    """:func:`_end_with_parent`, at :data:`BACKGROUND_NICENESS`."""
+    _end_with_parent()
+    os.nice(BACKGROUND_NICENESS)
 
 
 @contextmanager
@@ -209,7 +223,7 @@ def _worker_beside(start: bool):
         yield []
         return
     procs = [subprocess.Popen([sys.executable, "-c", "from gisapp.cli import main; main()", "worker", "--kind", k],
-                              preexec_fn=_end_with_parent)
+                              preexec_fn=_end_with_parent if k == "parcels" else _in_background)
              for k in ("parcels", "zones", "city")]
     # SIGTERM (a service manager's stop) ends the server through the finally below, not past it
     previous = signal.signal(signal.SIGTERM, _interrupt)

@@ -91,6 +91,16 @@ def modules_for(rule_names: Sequence[str] | None = None) -> list[ModuleType]:
     return [m for m in modules if m.__name__ in wanted]
 
 
+def rules_read_with(rule_names: Iterable[str]) -> set[str]:
+    """The rules whose findings a change to the parameters of ``rule_names`` can move: every rule
+    of the modules that write them (a module reads its own specs' parameters and no other's).
+    The parameter-only specs (:data:`PARAMETER_MODULES`: casework periods, revitalization
+    targets) move no finding."""
+    modules = rule_modules()
+    module_of = {spec.name: module for module in modules for spec in module.SPECS}
+    return {spec.name for name in rule_names if name in module_of for spec in module_of[name].SPECS}
+
+
 def inputs_for(modules: Iterable[ModuleType]) -> list[str]:
     """The union of the frames the modules need, in first-use order (not the optional ones: a
     notebook's what-if edits the full frames, which an optional frame would contradict)."""

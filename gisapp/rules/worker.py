@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from gisapp.rules import registry
-from gisapp.rules.assess import run_assessment
+from gisapp.rules.assess import prune_findings, run_assessment
 from gisapp.rules.parcel_jobs import PatchDone, run_parcels_once
 from gisapp.rules.registry import PARCEL_LOCAL_RULES
 
@@ -51,10 +51,29 @@ log = logging.getLogger(__name__)
 CHANNEL = "gisapp_reassess"
 #: how long the worker sleeps without a notification before it looks at the queue anyway
 POLL_SECONDS = 5.0
-#: a city worker rests this long after each round: the whole-city rules (~4 s at city scale) would
-#: otherwise run back to back under a stream of edits and take the cores the zones' rounds need,
-#: and a ranking of every zone a few seconds older misleads nobody
-CITY_REST_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Settle:
+    """When a running worker takes changes that nobody's own findings wait for: once no change
+    has come for ``quiet`` seconds, or once the oldest has waited ``max_wait``. A burst of saves
+    is then one round, not one per save, and the cores stay with the people saving."""
+
+    quiet: float
+    max_wait: float
+
+
+#: a zone whose queued changes the parcels worker has all covered (its parcels' own findings are
+#: current; its ranks, balances and QA wait): five people saving statuses in one zone get it
+#: re-ranked twice a minute, not a zone run per save
+ZONE_WIDE_SETTLE = Settle(quiet=3.0, max_wait=30.0)
+#: the whole-city rules (zone performance ranks every zone, ~3 s at city scale; quota ledgers):
+#: nearly every save feeds them, and a ranking of every zone a minute older misleads nobody
+CITY_SETTLE = Settle(quiet=5.0, max_wait=60.0)
+
+#: a group of queued rows (GROUP BY ...) that has settled (:class:`Settle`; :quiet, :max_wait)
+_SETTLED = ("HAVING max(enqueued_at) <= clock_timestamp() - make_interval(secs => :quiet) "
+            "OR min(enqueued_at) <= clock_timestamp() - make_interval(secs => :max_wait)")
 
 
 def rule_names_by_reach() -> tuple[list[str], list[str]]:
@@ -88,43 +107,70 @@ KINDS = {"parcels": "parcel_id IS NOT NULL", "zones": "zone_id IS NOT NULL AND p
          "city": "zone_id IS NULL", "all": "true"}
 
 
-def run_once(engine: Engine, kind: str = "all") -> RoundDone | PatchDone | None:
+def run_once(engine: Engine, kind: str = "all", settle: bool = False) -> RoundDone | PatchDone | None:
     """Take everything of ``kind`` (:data:`KINDS`) queued that no other worker holds, re-assess it
-    and delete it; None when nothing was queued. An error leaves the rows queued (the transaction
-    rolls back). A parcels, a zones and a city worker run side by side (the last two take
-    different advisory locks, gisapp.db.locks): an edit's own findings need wait neither for its
-    zone's ranks nor for the city's ranking."""
+    and delete it; None when nothing was queued (or, with ``settle``, nothing has settled). An
+    error leaves the rows queued (the transaction rolls back). A parcels, a zones and a city
+    worker run side by side (the last two take different advisory locks, gisapp.db.locks): an
+    edit's own findings need wait neither for its zone's ranks nor for the city's ranking.
+    ``settle`` (a zones or city worker that runs on): changes nobody's own findings wait for are
+    taken once they settle (:data:`ZONE_WIDE_SETTLE`, :data:`CITY_SETTLE`)."""
     if kind == "parcels":
         return run_parcels_once(engine)
     t0 = time.perf_counter()
     local_rules, city_rules = rule_names_by_reach()
     with engine.connect() as claim, claim.begin():
-        rows = _claim_zones(claim) if kind == "zones" else claim.execute(
-            sa.text(f"SELECT id, zone_id, parcel_id, covered FROM rules.reassess_queue WHERE {KINDS[kind]} "
-                    "ORDER BY id FOR UPDATE SKIP LOCKED")
-        ).all()
+        if kind == "zones":
+            rows = _claim_zones(claim, settle)
+        elif kind == "city" and settle:
+            rows = claim.execute(sa.text(
+                "SELECT id, zone_id, parcel_id, covered, rules FROM rules.reassess_queue WHERE zone_id IS NULL "
+                f"AND EXISTS (SELECT 1 FROM rules.reassess_queue WHERE zone_id IS NULL {_SETTLED}) "
+                "ORDER BY id FOR UPDATE SKIP LOCKED"), vars(CITY_SETTLE)).all()
+        else:
+            rows = claim.execute(sa.text(
+                f"SELECT id, zone_id, parcel_id, covered, rules FROM rules.reassess_queue WHERE {KINDS[kind]} "
+                "ORDER BY id FOR UPDATE SKIP LOCKED")).all()
         if not rows:
             return None
         zone_ids = sorted({r.zone_id for r in rows if r.zone_id is not None})
         done = RoundDone(zone_ids, any(r.zone_id is None for r in rows), len(rows))
         as_of = live_as_of(claim)
-        # the zones first: an edit's own findings are current before the city-wide ones follow.
-        # A zone whose every change is covered by parcel jobs needs its zone-wide rules only: the
-        # parcels worker does the parcel-local ones (a worker of every kind does them here)
-        whole = zone_ids if kind == "all" else sorted({r.zone_id for r in rows if not r.covered})
-        wide_rules = [r for r in local_rules if r not in PARCEL_LOCAL_RULES]
-        for zones, rules in ((whole, local_rules), (sorted(set(zone_ids) - set(whole)), wide_rules)):
+        # the zones first: an edit's own findings are current before the city-wide ones follow;
+        # one run per set of rules the zones need
+        plans: dict[tuple[str, ...], list[int]] = {}
+        for zone in zone_ids:
+            fed = _rules_fed([r for r in rows if r.zone_id == zone], local_rules, kind)
+            plans.setdefault(fed, []).append(zone)
+        for rules, zones in plans.items():
             codes = claim.execute(
                 sa.text("SELECT code FROM land.zones WHERE id = ANY(:z) ORDER BY id"), {"z": zones}
             ).scalars().all()
-            if codes:
-                done.run_ids.append(run_assessment(engine, as_of, codes, rules, workers=1).run_id)
-        if done.city:
-            done.run_ids.append(run_assessment(engine, as_of, None, city_rules, workers=1).run_id)
+            if rules and codes:
+                done.run_ids.append(run_assessment(engine, as_of, codes, list(rules), workers=1).run_id)
+        city_fed = _rules_fed([r for r in rows if r.zone_id is None], city_rules, kind)
+        if city_fed:
+            done.run_ids.append(run_assessment(engine, as_of, None, list(city_fed), workers=1).run_id)
         claim.execute(sa.text("DELETE FROM rules.reassess_queue WHERE id = ANY(:ids)"),
                       {"ids": [r.id for r in rows]})
     done.seconds = time.perf_counter() - t0
     return done
+
+
+def _rules_fed(rows, rules: list[str], kind: str) -> tuple[str, ...]:
+    """Which of ``rules`` the queued ``rows`` (of one zone, or the city's) must run again: for a
+    change to parameters, the rules read with them (:func:`gisapp.rules.registry.rules_read_with`);
+    for a zone whose change the parcels worker covered, its zone-wide rules (the parcel-local
+    ones are patched; a worker of every kind patches nothing and runs them all); else all."""
+    wanted: set[str] = set()
+    for row in rows:
+        if row.rules is not None:
+            wanted |= registry.rules_read_with(row.rules)
+        elif row.covered and row.parcel_id is None and kind != "all":
+            wanted |= {r for r in rules if r not in PARCEL_LOCAL_RULES}
+        else:
+            wanted |= set(rules)
+    return tuple(r for r in rules if r in wanted)
 
 
 #: a round of zones whose changes are all covered by parcel jobs takes at most this many zones:
@@ -132,22 +178,42 @@ def run_once(engine: Engine, kind: str = "all") -> RoundDone | PatchDone | None:
 COVERED_ZONES_PER_ROUND = 2
 
 
-def _claim_zones(claim) -> list:
+def _claim_zones(claim, settle: bool = False) -> list:
     """The zone rows a zones round takes (locked): every zone with a change its parcel-local
     rules still wait for (an uncovered row: a parameter, zone data, an import; shown as pending
-    on its parcels' own findings), with all their rows; else the rows of the few zones queued
-    longest (changes the parcels worker has covered: only their ranks and balances wait)."""
+    on its parcels' own findings), with their other rows (with ``settle``, those that have
+    settled: the uncovered change is not kept waiting by the ranks of a save made a moment ago);
+    else the rows of the few zones queued longest (changes the parcels worker has covered: only
+    their ranks and balances wait), with ``settle`` only those whose changes have settled
+    (:data:`ZONE_WIDE_SETTLE`)."""
     zone_rows = KINDS["zones"]
+    settled = (f"AND (NOT covered OR zone_id IN (SELECT zone_id FROM rules.reassess_queue "
+               f"WHERE {zone_rows} AND covered GROUP BY zone_id {_SETTLED}))") if settle else ""
     rows = claim.execute(sa.text(
-        f"SELECT id, zone_id, parcel_id, covered FROM rules.reassess_queue WHERE {zone_rows} AND zone_id IN "
-        f"(SELECT zone_id FROM rules.reassess_queue WHERE {zone_rows} AND NOT covered) "
-        "ORDER BY id FOR UPDATE SKIP LOCKED")).all()
+        f"SELECT id, zone_id, parcel_id, covered, rules FROM rules.reassess_queue WHERE {zone_rows} AND zone_id IN "
+        f"(SELECT zone_id FROM rules.reassess_queue WHERE {zone_rows} AND NOT covered) {settled} "
+        "ORDER BY id FOR UPDATE SKIP LOCKED"), vars(ZONE_WIDE_SETTLE)).all()
     if rows:
         return rows
     return claim.execute(sa.text(
-        f"SELECT id, zone_id, parcel_id, covered FROM rules.reassess_queue WHERE {zone_rows} AND zone_id IN "
-        f"(SELECT zone_id FROM rules.reassess_queue WHERE {zone_rows} GROUP BY zone_id ORDER BY min(id) LIMIT :n) "
-        "ORDER BY id FOR UPDATE SKIP LOCKED"), {"n": COVERED_ZONES_PER_ROUND}).all()
+        f"SELECT id, zone_id, parcel_id, covered, rules FROM rules.reassess_queue WHERE {zone_rows} AND zone_id IN "
+        f"(SELECT zone_id FROM rules.reassess_queue WHERE {zone_rows} "
+        f"GROUP BY zone_id {_SETTLED if settle else ''} ORDER BY min(id) LIMIT :n) "
+        "ORDER BY id FOR UPDATE SKIP LOCKED"), {"n": COVERED_ZONES_PER_ROUND, **vars(ZONE_WIDE_SETTLE)}).all()
+
+
+def _seconds_until_settled(engine: Engine, kind: str) -> float | None:
+    """How long until the first group of ``kind``'s rows (a zone's, the city's) that waits to
+    settle is due; None: none waits."""
+    # a zone with an uncovered change is no group that settles: it is taken at once
+    settle, rows, waits = ((ZONE_WIDE_SETTLE, KINDS["zones"], "HAVING bool_and(covered)") if kind == "zones"
+                           else (CITY_SETTLE, KINDS["city"], ""))
+    with engine.connect() as conn:
+        due = conn.execute(sa.text(
+            "SELECT min(least(last + make_interval(secs => :quiet), first + make_interval(secs => :max_wait)) "
+            "- clock_timestamp()) FROM (SELECT min(enqueued_at) AS first, max(enqueued_at) AS last "
+            f"FROM rules.reassess_queue WHERE {rows} GROUP BY zone_id {waits}) g"), vars(settle)).scalar()
+    return None if due is None else max(due.total_seconds(), 0.0)
 
 
 def describe(done: RoundDone | PatchDone) -> str:
@@ -183,6 +249,10 @@ def queue_daily_pass(engine: Engine) -> bool:
     from gisapp.revitalization.snapshots import take_due_snapshot
 
     take_due_snapshot(engine)
+    # the runs the live worker superseded go (reviewed findings, the current runs and the latest
+    # few stay): a run per zone round under a day of edits is millions of rows that nobody reads,
+    # and a findings table left to grow slows every run and page that reads it
+    prune_findings(engine)
     return True
 
 
@@ -198,17 +268,18 @@ def run_forever(engine: Engine, stop: threading.Event | None = None, poll_second
             try:
                 if kind in ("zones", "all"):
                     queue_daily_pass(engine)
-                while not stop.is_set() and (done := run_once(engine, kind)) is not None:
+                while not stop.is_set() and (done := run_once(engine, kind, settle=True)) is not None:
                     log.info("%s", describe(done))
-                    if kind == "city":
-                        stop.wait(CITY_REST_SECONDS)
+                settling = _seconds_until_settled(engine, kind) if kind in ("zones", "city") else None
             except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
                 log.warning("a re-assessment round failed, retrying in %.0f s: %s", poll_seconds,
                             str(exc).splitlines()[0])
                 stop.wait(poll_seconds)
                 continue
-            # sleep until the next change (or the poll, which also catches the next day)
-            for _ in listener.notifies(timeout=poll_seconds, stop_after=1):
+            # sleep until the next change, queued changes have settled, or the poll (which also
+            # catches the next day)
+            wait = poll_seconds if settling is None else min(poll_seconds, settling + 0.05)
+            for _ in listener.notifies(timeout=wait, stop_after=1):
                 break
             for _ in listener.notifies(timeout=0):  # a burst is one round
                 pass

@@ -18,6 +18,10 @@ DECLARE
     -- how the change reaches the parcel-local rules: 'parcel' (through the parcels it touched:
     -- parcel jobs), 'zone' (through data of the whole zone) or 'none' (they do not read it)
     local text := TG_ARGV[3];
+    -- the column naming the one rule a row parameterizes (rules.parameter_overrides.rule): only
+    -- that rule's findings follow the change (NULL: every rule the data feeds)
+    rule_key text := nullif(TG_ARGV[4], '');
+    rule_names text[];
     changed text;
     zones text;
     parcels text;
@@ -52,6 +56,13 @@ BEGIN
                                          'OR EXISTS (SELECT 1 FROM (%1$s) c WHERE k IS NULL)', changed)
         WHEN 'every' THEN 'SELECT id FROM land.zones'
         ELSE NULL END;
+    IF rule_key IS NOT NULL AND TG_OP <> 'TRUNCATE' THEN
+        EXECUTE format(CASE TG_OP
+            WHEN 'INSERT' THEN 'SELECT array_agg(DISTINCT %1$I ORDER BY %1$I) FROM new_rows'
+            WHEN 'DELETE' THEN 'SELECT array_agg(DISTINCT %1$I ORDER BY %1$I) FROM old_rows'
+            ELSE 'SELECT array_agg(DISTINCT r ORDER BY r) FROM (SELECT %1$I AS r FROM old_rows '
+                 'UNION SELECT %1$I FROM new_rows) x' END, rule_key) INTO rule_names;
+    END IF;
     IF local = 'parcel' AND TG_OP <> 'TRUNCATE' THEN
         -- (zone, parcel) of every parcel the statement touched, in its zone before and after
         parcels := CASE
@@ -75,11 +86,11 @@ BEGIN
         END IF;
     END IF;
     IF zones IS NOT NULL THEN
-        EXECUTE format('INSERT INTO rules.reassess_queue (zone_id, source, covered) SELECT z, %L, %L FROM (%s) q(z)',
-                       TG_TABLE_NAME, covered, zones);
+        EXECUTE format('INSERT INTO rules.reassess_queue (zone_id, source, covered, rules) '
+                       'SELECT z, %L, %L, %L FROM (%s) q(z)', TG_TABLE_NAME, covered, rule_names, zones);
     END IF;
     IF city THEN
-        INSERT INTO rules.reassess_queue (zone_id, source) VALUES (NULL, TG_TABLE_NAME);
+        INSERT INTO rules.reassess_queue (zone_id, source, rules) VALUES (NULL, TG_TABLE_NAME, rule_names);
     END IF;
     PERFORM pg_notify('gisapp_reassess', '');
     RETURN NULL;
@@ -90,57 +101,58 @@ DO $$
 DECLARE
     -- table, how its rows name their zone, the column, whether the whole-city rules read it, how
     -- it reaches the parcel-local rules (gisapp.rules.registry.PARCEL_LOCAL_RULES; derived from
-    -- the frames they read and checked by tests/db/test_live_parcel_jobs.py)
+    -- the frames they read and checked by tests/db/test_live_parcel_jobs.py), the column naming
+    -- the one rule a row parameterizes ('': the row feeds every rule that reads the table)
     source record;
     op text;
     name text;
 BEGIN
     FOR source IN
         SELECT * FROM (VALUES
-            ('land', 'parcels', 'zone', 'zone_id', 'city', 'parcel'),
-            ('land', 'land_grants', 'parcel', 'parcel_id', 'city', 'parcel'),
-            ('land', 'grant_requirements', 'grant', 'grant_id', 'zones', 'parcel'),
-            ('land', 'grant_reviews', 'grant', 'grant_id', 'zones', 'parcel'),
-            ('land', 'construction_progress', 'parcel', 'parcel_id', 'city', 'parcel'),
-            ('land', 'construction_suspensions', 'parcel', 'parcel_id', 'zones', 'parcel'),
-            ('land', 'idle_exemptions', 'parcel', 'parcel_id', 'zones', 'parcel'),
+            ('land', 'parcels', 'zone', 'zone_id', 'city', 'parcel', ''),
+            ('land', 'land_grants', 'parcel', 'parcel_id', 'city', 'parcel', ''),
+            ('land', 'grant_requirements', 'grant', 'grant_id', 'zones', 'parcel', ''),
+            ('land', 'grant_reviews', 'grant', 'grant_id', 'zones', 'parcel', ''),
+            ('land', 'construction_progress', 'parcel', 'parcel_id', 'city', 'parcel', ''),
+            ('land', 'construction_suspensions', 'parcel', 'parcel_id', 'zones', 'parcel', ''),
+            ('land', 'idle_exemptions', 'parcel', 'parcel_id', 'zones', 'parcel', ''),
             -- casework the idle rule reads (frames case_extensions, idle_fee_decisions): a case is
             -- about one parcel; its steps and money name the case
-            ('land', 'cases', 'parcel', 'parcel_id', 'zones', 'parcel'),
-            ('land', 'case_steps', 'case', 'case_id', 'zones', 'parcel'),
-            ('land', 'case_money', 'case', 'case_id', 'zones', 'parcel'),
-            ('land', 'case_extensions', 'grant', 'grant_id', 'zones', 'parcel'),
-            ('land', 'enterprises', 'enterprise', 'id', 'zones', 'none'),
-            ('land', 'enterprise_metrics', 'parcel', 'parcel_id', 'zones', 'none'),
-            ('land', 'mixed_use_pilots', 'parcel', 'parcel_id', 'zones', 'parcel'),
-            ('land', 'mixed_use_components', 'parcel', 'parcel_id', 'zones', 'parcel'),
-            ('land', 'green_areas', 'parcel', 'parcel_id', 'zones', 'none'),
-            ('land', 'quota_accounts', 'none', 'id', 'city', 'none'),
-            ('land', 'quota_ledger', 'none', 'id', 'city', 'none'),
-            ('land', 'quota_requests', 'none', 'id', 'city', 'none'),
-            ('land', 'zone_assessments', 'zone', 'zone_id', 'zones', 'none'),
-            ('land', 'zone_indicator_values', 'zone', 'zone_id', 'city', 'none'),
-            ('land', 'zone_boundaries', 'zone', 'zone_id', 'city', 'none'),
-            ('land', 'zones', 'zone', 'id', 'city', 'none'),
-            ('land', 'districts', 'every', 'id', 'city', 'none'),
-            ('land', 'land_use_codes', 'every', 'code', 'city', 'zone'),
-            ('land', 'performance_indicators', 'every', 'code', 'city', 'zone'),
-            ('land', 'performance_methods', 'every', 'code', 'city', 'none'),
-            ('land', 'idle_exemption_reasons', 'every', 'code', 'city', 'zone'),
-            ('rules', 'parameter_overrides', 'zone_or_every', 'zone_id', 'city', 'zone')
-        ) AS s(schema_name, table_name, how, key, city, local)
+            ('land', 'cases', 'parcel', 'parcel_id', 'zones', 'parcel', ''),
+            ('land', 'case_steps', 'case', 'case_id', 'zones', 'parcel', ''),
+            ('land', 'case_money', 'case', 'case_id', 'zones', 'parcel', ''),
+            ('land', 'case_extensions', 'grant', 'grant_id', 'zones', 'parcel', ''),
+            ('land', 'enterprises', 'enterprise', 'id', 'zones', 'none', ''),
+            ('land', 'enterprise_metrics', 'parcel', 'parcel_id', 'zones', 'none', ''),
+            ('land', 'mixed_use_pilots', 'parcel', 'parcel_id', 'zones', 'parcel', ''),
+            ('land', 'mixed_use_components', 'parcel', 'parcel_id', 'zones', 'parcel', ''),
+            ('land', 'green_areas', 'parcel', 'parcel_id', 'zones', 'none', ''),
+            ('land', 'quota_accounts', 'none', 'id', 'city', 'none', ''),
+            ('land', 'quota_ledger', 'none', 'id', 'city', 'none', ''),
+            ('land', 'quota_requests', 'none', 'id', 'city', 'none', ''),
+            ('land', 'zone_assessments', 'zone', 'zone_id', 'zones', 'none', ''),
+            ('land', 'zone_indicator_values', 'zone', 'zone_id', 'city', 'none', ''),
+            ('land', 'zone_boundaries', 'zone', 'zone_id', 'city', 'none', ''),
+            ('land', 'zones', 'zone', 'id', 'city', 'none', ''),
+            ('land', 'districts', 'every', 'id', 'city', 'none', ''),
+            ('land', 'land_use_codes', 'every', 'code', 'city', 'zone', ''),
+            ('land', 'performance_indicators', 'every', 'code', 'city', 'zone', ''),
+            ('land', 'performance_methods', 'every', 'code', 'city', 'none', ''),
+            ('land', 'idle_exemption_reasons', 'every', 'code', 'city', 'zone', ''),
+            ('rules', 'parameter_overrides', 'zone_or_every', 'zone_id', 'city', 'zone', 'rule')
+        ) AS s(schema_name, table_name, how, key, city, local, rule_key)
     LOOP
         FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete', 'truncate'] LOOP
             name := 'reassess_on_' || op;
             EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I.%I', name, source.schema_name, source.table_name);
             EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I.%I %s FOR EACH STATEMENT '
-                           'EXECUTE FUNCTION rules.queue_reassessment(%L, %L, %L, %L)',
+                           'EXECUTE FUNCTION rules.queue_reassessment(%L, %L, %L, %L, %L)',
                            name, upper(op), source.schema_name, source.table_name,
                            CASE op WHEN 'insert' THEN 'REFERENCING NEW TABLE AS new_rows'
                                    WHEN 'update' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
                                    WHEN 'delete' THEN 'REFERENCING OLD TABLE AS old_rows'
                                    ELSE '' END,
-                           source.how, source.key, source.city, source.local);
+                           source.how, source.key, source.city, source.local, source.rule_key);
             EXECUTE format('ALTER TABLE %I.%I ENABLE ALWAYS TRIGGER %I', source.schema_name, source.table_name, name);
         END LOOP;
     END LOOP;

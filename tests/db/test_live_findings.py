@@ -195,14 +195,27 @@ def _import(engine, i: int, tmp_path) -> None:
     import_file(engine, "parcels", path)
 
 
+#: parameters the property test sets: (rule, name, value for step i, for one zone or city-wide).
+#: A change re-runs only the rules read with it (worker._rules_fed), the casework's none at all.
+PARAMETERS = [
+    ("idle_land", "idle_years", lambda i: 1 + i % 2, True),
+    ("per_mu", "class_cuts", lambda i: [0.2 + (i % 3) / 20, 0.6, 0.9], True),
+    ("grant_notice", "notice_days_min", lambda i: 20 + i % 20, False),
+    ("green_balance_zone", "max_unmeasured_share", lambda i: 0.05 + (i % 5) / 100, True),
+    ("zone_performance", "exit_bottom_n", lambda i: 3 + i % 3, False),
+    ("casework", "reply_days", lambda i: 25 + i % 10, False),
+]
+
+
 def _parameter(engine, i: int) -> None:
     from gisapp.rules.overrides import set_param
 
+    rule, name, value, per_zone = PARAMETERS[i % len(PARAMETERS)]
     with engine.connect() as conn:
         zone = conn.execute(sa.text("SELECT code FROM land.zones ORDER BY id OFFSET :o LIMIT 1"),
                             {"o": i % 10}).scalar_one()
-    set_param(engine, "idle_land", "idle_years", 1 + i % 2, source="live test", effective_from=dt.date(2021, 1, 1),
-              zone=zone)
+    set_param(engine, rule, name, value(i), source="live test", effective_from=dt.date(2021, 1, 1),
+              zone=zone if per_zone else None)
 
 
 def _ledger(engine, i: int) -> None:
@@ -250,15 +263,65 @@ def test_after_any_changes_the_workers_findings_are_the_batchs(live, tmp_path, c
     assert live_findings == batch
 
 
+def test_a_parameter_change_runs_the_rules_read_with_it_and_no_other(live):
+    """A zone's per-mu class cuts re-run per_mu in that zone; a casework period no rule; a
+    city-wide zone performance parameter only the city's ranking. The findings are the batch's."""
+    from gisapp.rules.overrides import set_param
+
+    _clear_queue(live)
+    with live.connect() as conn:
+        zone = conn.execute(sa.text("SELECT code FROM land.zones ORDER BY id LIMIT 1")).scalar_one()
+    set_param(live, "per_mu", "class_cuts", [0.3, 0.6, 0.9], source="live test", effective_from=dt.date(2021, 1, 1),
+              zone=zone)
+    done = run_once(assessor_engine(), "zones")
+    with live.connect() as conn:
+        ran = conn.execute(sa.text("SELECT zone_codes, rule_names FROM rules.assessment_runs WHERE id = ANY(:i)"),
+                           {"i": done.run_ids}).all()
+    assert [(list(z), list(r)) for z, r in ran] == [([zone], ["per_mu"])]
+    city = run_once(assessor_engine(), "city")
+    assert city.city and city.run_ids == []  # per_mu is no whole-city rule
+    set_param(live, "casework", "reply_days", 31, source="live test", effective_from=dt.date(2021, 1, 1))
+    assert run_once(assessor_engine(), "zones").run_ids == [] and run_once(assessor_engine(), "city").run_ids == []
+    set_param(live, "zone_performance", "exit_bottom_n", 4, source="live test", effective_from=dt.date(2021, 1, 1))
+    assert run_once(assessor_engine(), "zones").run_ids == []
+    city = run_once(assessor_engine(), "city")
+    with live.connect() as conn:
+        ran = conn.execute(sa.text("SELECT rule_names FROM rules.assessment_runs WHERE id = ANY(:i)"),
+                           {"i": city.run_ids}).scalars().all()
+    assert [list(r) for r in ran] == [["zone_performance"]]
+    assert _queued(live) == []
+    live_findings = _current(live)
+    run_assessment(assessor_engine())
+    assert _current(live) == live_findings
+    with live.begin() as conn:
+        conn.execute(sa.text("DELETE FROM rules.parameter_overrides WHERE source = 'live test'"))
+    _drain(live)
+
+
 def test_the_daily_pass_queues_every_zone_once_a_day(live):
     _clear_queue(live)
     with live.begin() as conn:
         conn.execute(sa.text("UPDATE rules.assessment_clock SET daily_pass_on = NULL"))
         zones = conn.execute(sa.text("SELECT count(*) FROM land.zones")).scalar_one()
+    old_runs = ("SELECT count(*) FROM rules.findings f WHERE f.review_status = 'open' AND NOT EXISTS "
+                "(SELECT 1 FROM rules.current_runs c WHERE c.run_id = f.run_id) AND f.run_id NOT IN "
+                "(SELECT id FROM rules.assessment_runs WHERE status = 'finished' ORDER BY id DESC LIMIT 3)")
+    reviewed = "SELECT count(*) FROM rules.findings WHERE review_status <> 'open'"
+    run_assessment(assessor_engine())  # supersedes the last full run: its findings are history now
+    with live.connect() as conn:
+        zone = conn.execute(sa.text("SELECT code FROM land.zones ORDER BY id LIMIT 1")).scalar_one()
+    for _ in range(3):  # and three later runs, so that it is not among the latest kept
+        run_assessment(assessor_engine(), DEMO_AS_OF, [zone], ["mixed_use"])
+    with live.connect() as conn:
+        assert conn.execute(sa.text(old_runs)).scalar_one() > 0
+        reviews = conn.execute(sa.text(reviewed)).scalar_one()
     assert queue_daily_pass(assessor_engine()) is True
     assert queue_daily_pass(assessor_engine()) is False  # once per day
     queued = _queued(live)
     assert len([q for q in queued if q[0] is not None]) == zones and (None, "daily pass") in queued
+    with live.connect() as conn:  # the superseded runs pruned, the reviews kept
+        assert conn.execute(sa.text(old_runs)).scalar_one() == 0
+        assert conn.execute(sa.text(reviewed)).scalar_one() == reviews
     _drain(live)
 
 

@@ -71,7 +71,7 @@ def test_the_triggers_know_which_tables_the_parcel_local_rules_read(live):
     read = {t for f in frames for t in re.findall(r"\b((?:land|rules)\.[a-z_]+)", FRAME_SQL[f])}
     args = _trigger_args(live)
     assert read <= set(args), read - set(args)
-    for table, (how, _key, _city, local) in args.items():
+    for table, (how, _key, _city, local, *_rule_key) in args.items():
         if table not in read:
             assert local == "none", f"{table} feeds no parcel-local rule but is marked {local}"
         elif how in ("parcel", "grant", "case") or table == "land.parcels":
@@ -279,3 +279,80 @@ def test_a_zones_round_takes_the_zones_whose_own_findings_wait_first(live):
     second = run_once(assessor_engine(), "zones")
     assert second.zone_ids == zones[:worker.COVERED_ZONES_PER_ROUND]
     _drain(live)
+
+
+def test_a_running_zones_worker_lets_covered_changes_settle(live):
+    """Covered changes (the parcels' own findings already current) wait until the zone has been
+    quiet a moment, or until the oldest has waited long enough; a change the parcels worker
+    cannot cover never waits."""
+    from gisapp.rules import worker
+
+    _clear_queue(live)
+    with live.connect() as conn:
+        zones = conn.execute(sa.text("SELECT id FROM land.zones ORDER BY id LIMIT 3")).scalars().all()
+    with live.begin() as conn:
+        for z in zones[:2]:
+            conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source, covered) "
+                                 "VALUES (:z, 'test', true)"), {"z": z})
+    assert run_once(assessor_engine(), "zones", settle=True) is None  # just saved: not yet
+    assert 0 < worker._seconds_until_settled(live, "zones") <= worker.ZONE_WIDE_SETTLE.quiet
+    with live.begin() as conn:
+        # zones[0] quiet for long enough; zones[1] edited all along, its first change long ago
+        conn.execute(sa.text("UPDATE rules.reassess_queue SET enqueued_at = enqueued_at - make_interval(secs => :s) "
+                             "WHERE zone_id = :z"), {"z": zones[0], "s": worker.ZONE_WIDE_SETTLE.quiet + 1})
+        conn.execute(sa.text("UPDATE rules.reassess_queue SET enqueued_at = enqueued_at - make_interval(secs => :s) "
+                             "WHERE zone_id = :z"), {"z": zones[1], "s": worker.ZONE_WIDE_SETTLE.max_wait + 1})
+        conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source, covered) VALUES (:z, 'test', true)"),
+                     {"z": zones[1]})
+        conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source) VALUES (:z, 'test')"),
+                     {"z": zones[2]})
+    assert run_once(assessor_engine(), "zones", settle=True).zone_ids == [zones[2]]  # uncovered: at once
+    assert run_once(assessor_engine(), "zones", settle=True).zone_ids == zones[:2]
+    assert worker._seconds_until_settled(live, "zones") is None
+    _drain(live)
+
+
+def test_a_zones_change_does_not_wait_for_the_ranks_of_a_save_just_made(live):
+    """A zone parameter set a moment after a save in the same zone: a running zones worker runs
+    the parameter's rule at once and leaves the save's zone-wide rules to settle."""
+    from gisapp.rules import worker
+
+    _clear_queue(live)
+    with live.connect() as conn:
+        zone = conn.execute(sa.text("SELECT id FROM land.zones ORDER BY id LIMIT 1")).scalar_one()
+    with live.begin() as conn:
+        conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source, covered) VALUES (:z, 'test', true)"),
+                     {"z": zone})
+        conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source, rules) "
+                             "VALUES (:z, 'parameter_overrides', '{idle_land}')"), {"z": zone})
+    done = run_once(assessor_engine(), "zones", settle=True)
+    assert done.zone_ids == [zone] and done.queued_rows == 1
+    with live.connect() as conn:
+        ran = conn.execute(sa.text("SELECT rule_names FROM rules.assessment_runs WHERE id = ANY(:i)"),
+                           {"i": done.run_ids}).scalars().all()
+    assert [sorted(r) for r in ran] == [["idle_land", "land_inventory"]]  # the idle module's rules
+    assert [c for _z, c in _queued(live)] == ["test"]  # the save's ranks wait to settle
+    assert 0 < worker._seconds_until_settled(live, "zones") <= worker.ZONE_WIDE_SETTLE.quiet
+    _drain(live)
+
+
+def test_a_running_city_worker_lets_the_citys_changes_settle(live):
+    """The whole-city rules run once the changes feeding them pause, or once the oldest has
+    waited long enough: not once per save. `gisapp worker --once` (no settling) takes them at once."""
+    from gisapp.rules import worker
+
+    _clear_queue(live)
+    with live.begin() as conn:
+        conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source) VALUES (NULL, 'test')"))
+    assert run_once(assessor_engine(), "city", settle=True) is None
+    assert 0 < worker._seconds_until_settled(live, "city") <= worker.CITY_SETTLE.quiet
+    with live.begin() as conn:
+        conn.execute(sa.text("UPDATE rules.reassess_queue SET enqueued_at = enqueued_at - make_interval(secs => :s)"),
+                     {"s": worker.CITY_SETTLE.max_wait + 1})
+        conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source) VALUES (NULL, 'test')"))
+    done = run_once(assessor_engine(), "city", settle=True)  # saves all along: the oldest waited enough
+    assert done.city and done.queued_rows == 2
+    with live.begin() as conn:
+        conn.execute(sa.text("INSERT INTO rules.reassess_queue (zone_id, source) VALUES (NULL, 'test')"))
+    assert run_once(assessor_engine(), "city").city
+    assert _queued(live) == []
