@@ -15,8 +15,11 @@ The database is the 1M-parcel one of bench/load_demo_1m.py (migrated first). Pha
      GET /api/parcels/<code> shows its idle-land finding changed and not pending (the parcels
      worker's patch; the zone-wide findings follow with the zone's run);
    - zone changes: the zone's idle-years parameter is set (as `gisapp params set` does, a
-     committed row of rules.parameter_overrides); timed until the API shows the zone's findings
-     made current after the commit and nothing pending;
+     committed row of rules.parameter_overrides), which moves the idle-land finding of every
+     parcel of the zone; timed until the API shows a parcel's idle-land finding made current
+     after the commit and not pending (the zone-wide findings of the parcel probe's save just
+     before may still wait for their settling, gisapp.rules.worker.ZONE_WIDE_SETTLE: they are
+     not this change's);
    - an import of 10,000 new parcels into the probe zone (`gisapp import`'s bulk path), timed
      from its commit until the API shows the zone's findings made current and nothing pending
      (the parcels are deleted again afterwards).
@@ -133,7 +136,7 @@ def zone_probe(engine, session, base: str, zone_code: str, code: str, years: int
     set_param(engine, "idle_land", "idle_years", years, source="live findings bench",
               effective_from=dt.date(2021, 1, 1), zone=zone_code)
     committed = dt.datetime.now(dt.UTC)
-    return wait_until(session, base, code, lambda d: not d["findings_status"]["pending"]
+    return wait_until(session, base, code, lambda d: idle_finding(d).get("pending") is False
                       and dt.datetime.fromisoformat(d["findings_status"]["made_current_at"]) > committed)
 
 
