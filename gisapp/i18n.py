@@ -36,6 +36,7 @@ TEXTS.update({
     "auth.password": {"zh": "密码", "en": "Password"},
     "auth.submit": {"zh": "登录", "en": "Sign in"},
     "auth.logout": {"zh": "退出登录", "en": "Sign out"},
+    "auth.tokens": {"zh": "API 令牌", "en": "API tokens"},
     "auth.signed_in_as": {"zh": "当前用户：{name}（{role}）", "en": "Signed in as {name} ({role})"},
     "auth.refused": {"zh": "用户名或密码错误", "en": "Wrong user name or password"},
     "auth.throttled": {"zh": "登录失败次数过多，请约 {minutes} 分钟后再试",

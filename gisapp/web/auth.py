@@ -362,8 +362,12 @@ def user_bar(lang: str) -> list:
     label = signed_in_label(lang)
     if label is None:
         return []
+    from gisapp.web.components import page_url
+
     return [
         html.Span(label, id="app-user-name"),
+        # personal API tokens: for QGIS, GDAL and scripts (gisapp.web.tokens_page)
+        html.A(t("auth.tokens", lang), id="app-tokens", className="user-tokens", href=page_url("/account/tokens", lang)),
         html.Form(
             [
                 dcc.Input(type="hidden", name="csrf", value=csrf_token()),

@@ -133,6 +133,7 @@ def header(lang: str, path: str = "/", query: dict | None = None) -> html.Div:
 # Autoescaped: a user's display name with HTML in it is shown as text.
 _USER_BAR_HTML = Environment(autoescape=True).from_string("""\
 <div id="app-user" class="user-bar">{% if user %}<span id="app-user-name">{{ user }}</span>
+<a id="app-tokens" class="user-tokens" href="{{ tokens_href }}">{{ tokens }}</a>
 <form id="app-logout-form" class="logout-form" action="/logout" method="POST">
 <input type="hidden" name="csrf" value="{{ csrf }}"><button id="app-logout" type="submit">{{ logout }}</button></form>
 {%- endif %}</div>""")
@@ -174,7 +175,8 @@ def user_bar_html(lang: str) -> Markup:
     from gisapp.web.auth import csrf_token, signed_in_label
 
     user = signed_in_label(lang)
-    return Markup(_USER_BAR_HTML.render(user=user, csrf=csrf_token() if user else "", logout=t("auth.logout", lang)))
+    return Markup(_USER_BAR_HTML.render(user=user, csrf=csrf_token() if user else "", logout=t("auth.logout", lang),
+                                        tokens=t("auth.tokens", lang), tokens_href=page_url("/account/tokens", lang)))
 
 
 def header_html(lang: str, path: str, query: dict | None = None) -> Markup:

@@ -162,3 +162,21 @@ def test_the_navigation_links_the_import_page_for_admins_only(signed_in_browser,
     _open(driver, f"{live_server}/dashboard?lang=en", "dash-kpis")
     assert driver.find_elements(By.ID, "app-nav-dashboard")
     assert not driver.find_elements(By.ID, "app-nav-import")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("page", ["map", "import"])
+def test_signed_in_users_reach_their_api_tokens_from_the_user_bar(admin_browser, live_server, parcel_code, page, lang):
+    """From a Dash page and from a page Flask renders: the tokens QGIS and GDAL need are one
+    click away, in the page's language."""
+    from selenium.webdriver.common.by import By
+
+    driver = admin_browser
+    path, ready = PAGES[page]
+    _open(driver, f"{live_server}{path.format(code=parcel_code)}?lang={lang}", ready)
+    link = driver.find_element(By.ID, "app-tokens")
+    assert link.text == t("auth.tokens", lang)
+    assert driver.execute_script(COVERED_BY, link) is None
+    link.click()
+    _wait(driver, lambda d: f"/account/tokens?lang={lang}" in d.current_url)
+    _wait(driver, lambda d: t("tokens.page.title", lang) in d.find_element(By.TAG_NAME, "body").text)
