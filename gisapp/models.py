@@ -442,6 +442,8 @@ class ReassessQueueEntry(Base):
     covered: Mapped[bool] = mapped_column(Boolean)  # the parcel-local rules need only its parcel jobs
     source: Mapped[str] = mapped_column(Text)
     enqueued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # the rules whose parameters the change set; NULL: every rule its data feeds (migration 1900)
+    rules = mapped_column(ARRAY(Text), nullable=True)
 
 
 class ParcelPatch(Base):
