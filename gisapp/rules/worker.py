@@ -181,18 +181,17 @@ COVERED_ZONES_PER_ROUND = 2
 def _claim_zones(claim, settle: bool = False) -> list:
     """The zone rows a zones round takes (locked): every zone with a change its parcel-local
     rules still wait for (an uncovered row: a parameter, zone data, an import; shown as pending
-    on its parcels' own findings), with their other rows (with ``settle``, those that have
-    settled: the uncovered change is not kept waiting by the ranks of a save made a moment ago);
-    else the rows of the few zones queued longest (changes the parcels worker has covered: only
-    their ranks and balances wait), with ``settle`` only those whose changes have settled
-    (:data:`ZONE_WIDE_SETTLE`)."""
+    on its parcels' own findings), with their other rows (with ``settle``, without them: the
+    uncovered change is not kept waiting by the ranks of saves, which follow in a round of their
+    own once settled); else the rows of the few zones queued longest (changes the parcels worker
+    has covered: only their ranks and balances wait), with ``settle`` only those whose changes
+    have settled (:data:`ZONE_WIDE_SETTLE`)."""
     zone_rows = KINDS["zones"]
-    settled = (f"AND (NOT covered OR zone_id IN (SELECT zone_id FROM rules.reassess_queue "
-               f"WHERE {zone_rows} AND covered GROUP BY zone_id {_SETTLED}))") if settle else ""
+    settled = "AND NOT covered" if settle else ""
     rows = claim.execute(sa.text(
         f"SELECT id, zone_id, parcel_id, covered, rules FROM rules.reassess_queue WHERE {zone_rows} AND zone_id IN "
         f"(SELECT zone_id FROM rules.reassess_queue WHERE {zone_rows} AND NOT covered) {settled} "
-        "ORDER BY id FOR UPDATE SKIP LOCKED"), vars(ZONE_WIDE_SETTLE)).all()
+        "ORDER BY id FOR UPDATE SKIP LOCKED")).all()
     if rows:
         return rows
     return claim.execute(sa.text(
