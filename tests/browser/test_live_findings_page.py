@@ -44,9 +44,13 @@ def _sign_out(driver) -> None:
 
 
 def _wait(driver, condition, timeout: float = WAIT):
+    """Until ``condition`` holds; an element redrawn while it was read (the findings follow the
+    worker by themselves) is read again."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+                         ).until(condition)
 
 
 def test_a_pending_change_is_shown_as_pending_never_as_current(chromium, isolated_server, isolated_engine,
