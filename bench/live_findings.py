@@ -7,7 +7,10 @@ city-scale database while 20 zone-office editors save statuses (loopback only).
 The database is the 1M-parcel one of bench/load_demo_1m.py (migrated first). Phases, one run:
 
 1. Editors alone: `gisapp serve --no-worker` and 20 HTTP editors (bench/edit_load.py's) for
-   ``--seconds``: their edit p95, the reference for "the editors' own p95 no worse".
+   ``--seconds``: their edit p95, the reference for "the editors' own p95 no worse". The probes'
+   own requests run beside them as in phase 2 (the import, a construction start and a parameter
+   change every 10 s, the API polled every 50 ms; other parcels of the probe zone), so that the
+   two phases differ by the workers alone.
 2. Live: `gisapp serve` (its parcels, zones and city workers) and the same editors; in a probe
    zone of about 2,000 parcels that no editor touches:
    - parcel changes: a zone editor posts a construction start for a suspected-idle parcel
@@ -69,15 +72,21 @@ def prepare(db: str):
     return engine
 
 
-def choose_zones(engine, editors: int):
-    """Four zones for the editors and one probe zone, each of about 2,000 parcels."""
+def choose_zones(engine, idle_needed: int):
+    """Four zones for the editors and one probe zone, each of about 2,000 parcels; the probe
+    zone with ``idle_needed`` suspected idle parcels left (each run's probes start construction
+    on some: a database benched often moves on to the next zone)."""
     import sqlalchemy as sa
 
     with engine.connect() as conn:
         rows = conn.execute(sa.text(
-            "SELECT z.code, z.id, count(*) AS n FROM land.zones z JOIN land.parcels p ON p.zone_id = z.id "
-            "GROUP BY z.code, z.id ORDER BY abs(count(*) - 2000), z.id LIMIT 5")).all()
-    return [r.code for r in rows[1:5]], rows[0]
+            "SELECT z.code, z.id, count(*) AS n, (SELECT count(*) FROM rules.current_findings f "
+            "  JOIN land.parcels q ON q.id = f.parcel_id WHERE q.zone_id = z.id AND f.rule = 'idle_land' "
+            "  AND f.outcome = 'idle_not_started') AS idle "
+            "FROM land.zones z JOIN land.parcels p ON p.zone_id = z.id "
+            "GROUP BY z.code, z.id ORDER BY abs(count(*) - 2000), z.id LIMIT 40")).all()
+    probe = next((r for r in rows if r.idle >= idle_needed), rows[0])
+    return [r.code for r in rows if r.code != probe.code][:4], probe
 
 
 def idle_parcels(engine, zone_id: int, n: int) -> list[str]:
@@ -190,6 +199,30 @@ def remove_imported(engine) -> None:
         conn.execute(sa.text("DELETE FROM rules.parameter_overrides WHERE source = 'live findings bench'"))
 
 
+#: how often phase 1 sends a probe's edits (phase 2's probes take about this long each)
+PROBE_PERIOD = 10.0
+
+
+def probe_traffic(engine, session, base: str, codes: list[str], zone_code: str, watch: str, gpkg: str,
+                  as_of: dt.date, stop: float) -> None:
+    """Phase 1's stand-in for the probes: their requests, with no worker to wait for."""
+    from gisapp.io.importer import import_file
+    from gisapp.rules.overrides import set_param
+
+    import_file(engine, "parcels", gpkg)
+    due, i = time.perf_counter(), 0
+    while time.perf_counter() < stop:
+        if time.perf_counter() >= due and i < len(codes):
+            session.post(f"{base}/api/edits/parcels/{codes[i]}/progress", timeout=30, json={
+                "reported_on": as_of.isoformat(), "started_on": (as_of - dt.timedelta(days=10)).isoformat(),
+                "developed_area_m2": "10", "should_develop_area_m2": "1000", "reason": "live findings bench"})
+            set_param(engine, "idle_land", "idle_years", 2 if i % 2 == 0 else 1, source="live findings bench",
+                      effective_from=dt.date(2021, 1, 1), zone=zone_code)
+            due, i = due + PROBE_PERIOD, i + 1
+        session.get(f"{base}/api/parcels/{watch}", timeout=30)
+        time.sleep(POLL_SECONDS)
+
+
 def editors_phase(base: str, editors, pool, seconds: float) -> Tally:
     tally = Tally()
     stop = time.perf_counter() + seconds
@@ -211,21 +244,25 @@ def main() -> None:
     import sqlalchemy as sa
 
     from gisapp.db.engine import assessor_engine
-    from gisapp.queries.users import add_user, find_account
+    from gisapp.queries.users import add_user, find_account, set_user_zones
     from gisapp.rules.assess import run_assessment
 
     engine = prepare(args.db)
-    zones, probe = choose_zones(engine, args.editors)
+    zones, probe = choose_zones(engine, 2 * args.probes + 1)
     editors = ensure_editors(engine, args.editors, zones)
     pool = pools(engine, zones)
     try:
-        find_account(engine, "bench.prober")
+        prober = find_account(engine, "bench.prober")
     except Exception:  # noqa: BLE001 - NotFoundError: first run on this database
         add_user(engine, "bench.prober", PASSWORD, "zone_editor", (probe.code,))
+    else:
+        if tuple(prober.zone_codes) != (probe.code,):  # the probe zone moved on (choose_zones)
+            set_user_zones(engine, "bench.prober", (probe.code,))
     with engine.connect() as conn:
         as_of = conn.execute(sa.text("SELECT rules.live_as_of()")).scalar_one()
-    candidates = idle_parcels(engine, probe.id, args.probes + 1)
-    if len(candidates) < args.probes + 1:
+    candidates = idle_parcels(engine, probe.id, 2 * args.probes + 1)
+    alone_codes, candidates = candidates[args.probes:2 * args.probes], candidates[:args.probes] + candidates[-1:]
+    if len(candidates) < args.probes + 1 or len(alone_codes) < args.probes:
         sys.exit(f"the probe zone {probe.code} has only {len(candidates)} suspected idle parcels; "
                  "run `gisapp assess` on this database first")
     remove_imported(engine)  # a run that stopped half-way
@@ -242,10 +279,17 @@ def main() -> None:
         port = free_port()
         server = start_server(args.db, port, "--no-worker")
         try:
-            alone = editors_phase(f"http://127.0.0.1:{port}", editors, pool, args.seconds)
+            base = f"http://127.0.0.1:{port}"
+            prober = threading.Thread(target=probe_traffic, args=(
+                engine, signed_in(base, "bench.prober"), base, alone_codes, probe.code, candidates[-1], gpkg, as_of,
+                time.perf_counter() + args.seconds), daemon=True)
+            prober.start()
+            alone = editors_phase(base, editors, pool, args.seconds)
+            prober.join()
         finally:
             server.terminate()
             server.wait(timeout=30)
+            remove_imported(engine)
         with engine.begin() as conn:  # what the editors queued without a worker is not this run's
             conn.execute(sa.text("DELETE FROM rules.reassess_queue"))
 
