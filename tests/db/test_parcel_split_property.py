@@ -36,7 +36,10 @@ def _snapshot(conn, code: str) -> tuple:
         FROM land.parcels p WHERE p.code = :c"""), {"c": code}).one())
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomized: the same cuts every run, so that the check below (both outcomes seen) cannot
+# fail by the luck of a draw
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pick=st.integers(min_value=0, max_value=10**6), degrees=st.integers(0, 179),
        percent=st.integers(-60, 60))
 def test_random_cuts_keep_every_invariant_or_change_nothing(isolated_engine, candidates, pick, degrees, percent):
