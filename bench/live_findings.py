@@ -126,11 +126,23 @@ def idle_finding(detail: dict) -> dict:
     return next((f for f in detail["findings"] if f["rule"] == "idle_land"), {})
 
 
+def post_start(session, base: str, code: str, as_of: dt.date):
+    """A zone editor records that construction on ``code`` started ten days ago (the answer)."""
+    return session.post(f"{base}/api/edits/parcels/{code}/progress", timeout=30, json={
+        "reported_on": as_of.isoformat(), "started_on": (as_of - dt.timedelta(days=10)).isoformat(),
+        "developed_area_m2": "10", "should_develop_area_m2": "1000", "reason": "live findings bench"})
+
+
+def set_idle_years(engine, zone_code: str, years: int) -> None:
+    """The zone's idle-years parameter set, as `gisapp params set` does (removed by remove_imported)."""
+    from gisapp.rules.overrides import set_param
+
+    set_param(engine, "idle_land", "idle_years", years, source="live findings bench",
+              effective_from=dt.date(2021, 1, 1), zone=zone_code)
+
+
 def parcel_probe(session, base: str, code: str, as_of: dt.date) -> float | None:
-    started = (as_of - dt.timedelta(days=10)).isoformat()
-    answer = session.post(f"{base}/api/edits/parcels/{code}/progress", timeout=30, json={
-        "reported_on": as_of.isoformat(), "started_on": started, "developed_area_m2": "10",
-        "should_develop_area_m2": "1000", "reason": "live findings bench"})
+    answer = post_start(session, base, code, as_of)
     if answer.status_code != 200:
         sys.exit(f"the probe edit of {code} was refused: {answer.status_code} {answer.text[:200]}")
     # the parcel's own finding current (the API marks each finding pending while a change it
@@ -140,10 +152,7 @@ def parcel_probe(session, base: str, code: str, as_of: dt.date) -> float | None:
 
 
 def zone_probe(engine, session, base: str, zone_code: str, code: str, years: int) -> float | None:
-    from gisapp.rules.overrides import set_param
-
-    set_param(engine, "idle_land", "idle_years", years, source="live findings bench",
-              effective_from=dt.date(2021, 1, 1), zone=zone_code)
+    set_idle_years(engine, zone_code, years)
     committed = dt.datetime.now(dt.UTC)
     return wait_until(session, base, code, lambda d: idle_finding(d).get("pending") is False
                       and dt.datetime.fromisoformat(d["findings_status"]["made_current_at"]) > committed)
@@ -207,17 +216,13 @@ def probe_traffic(engine, session, base: str, codes: list[str], zone_code: str, 
                   as_of: dt.date, stop: float) -> None:
     """Phase 1's stand-in for the probes: their requests, with no worker to wait for."""
     from gisapp.io.importer import import_file
-    from gisapp.rules.overrides import set_param
 
     import_file(engine, "parcels", gpkg)
     due, i = time.perf_counter(), 0
     while time.perf_counter() < stop:
         if time.perf_counter() >= due and i < len(codes):
-            session.post(f"{base}/api/edits/parcels/{codes[i]}/progress", timeout=30, json={
-                "reported_on": as_of.isoformat(), "started_on": (as_of - dt.timedelta(days=10)).isoformat(),
-                "developed_area_m2": "10", "should_develop_area_m2": "1000", "reason": "live findings bench"})
-            set_param(engine, "idle_land", "idle_years", 2 if i % 2 == 0 else 1, source="live findings bench",
-                      effective_from=dt.date(2021, 1, 1), zone=zone_code)
+            post_start(session, base, codes[i], as_of)
+            set_idle_years(engine, zone_code, 2 if i % 2 == 0 else 1)
             due, i = due + PROBE_PERIOD, i + 1
         session.get(f"{base}/api/parcels/{watch}", timeout=30)
         time.sleep(POLL_SECONDS)
@@ -280,12 +285,12 @@ def main() -> None:
         server = start_server(args.db, port, "--no-worker")
         try:
             base = f"http://127.0.0.1:{port}"
-            prober = threading.Thread(target=probe_traffic, args=(
+            probing = threading.Thread(target=probe_traffic, args=(
                 engine, signed_in(base, "bench.prober"), base, alone_codes, probe.code, candidates[-1], gpkg, as_of,
                 time.perf_counter() + args.seconds), daemon=True)
-            prober.start()
+            probing.start()
             alone = editors_phase(base, editors, pool, args.seconds)
-            prober.join()
+            probing.join()
         finally:
             server.terminate()
             server.wait(timeout=30)

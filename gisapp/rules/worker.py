@@ -187,10 +187,10 @@ def _claim_zones(claim, settle: bool = False) -> list:
     has covered: only their ranks and balances wait), with ``settle`` only those whose changes
     have settled (:data:`ZONE_WIDE_SETTLE`)."""
     zone_rows = KINDS["zones"]
-    settled = "AND NOT covered" if settle else ""
+    alone = "AND NOT covered" if settle else ""
     rows = claim.execute(sa.text(
         f"SELECT id, zone_id, parcel_id, covered, rules FROM rules.reassess_queue WHERE {zone_rows} AND zone_id IN "
-        f"(SELECT zone_id FROM rules.reassess_queue WHERE {zone_rows} AND NOT covered) {settled} "
+        f"(SELECT zone_id FROM rules.reassess_queue WHERE {zone_rows} AND NOT covered) {alone} "
         "ORDER BY id FOR UPDATE SKIP LOCKED")).all()
     if rows:
         return rows
