@@ -263,11 +263,14 @@ def pct(values: list[float], q: float) -> float:
 
 def start_server(db: str, port: int, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "GISAPP_DB_NAME": db}
+    # BENCH_SERVER_LOG=<file>: keep the server's log (the workers' rounds) to see where time goes
+    log_path = os.environ.get("BENCH_SERVER_LOG")
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - the server's life
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gisapp"), "serve", "--host", "127.0.0.1", "--port", str(port), *extra],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
         cwd=ROOT,
     )
     import requests

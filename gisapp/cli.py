@@ -343,7 +343,7 @@ def worker(once: bool, kind: str) -> None:
         while (done := run_once(engine, kind)) is not None:
             click.echo(describe(done))
         return
-    logging.basicConfig(level=logging.INFO, format="gisapp worker: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s gisapp worker %(process)d: %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
