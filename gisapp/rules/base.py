@@ -70,28 +70,52 @@ def resolve_params_with_provenance(spec: RuleSpec, overrides: pd.DataFrame | Non
                                    ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Like :func:`resolve_params`, with the provenance stored with a finding: for each
     parameter its value, source and effective date, taken from the override when one applies."""
+    return resolve_in_force(spec, overrides_in_force(spec, overrides, as_of), zone_id, year)
+
+
+def overrides_in_force(spec: RuleSpec, overrides: pd.DataFrame | None, as_of: dt.date) -> list[dict[str, Any]]:
+    """The rows of ``overrides`` for ``spec``'s rule in force on ``as_of``, as plain records in
+    the frame's order: what :func:`resolve_in_force` chooses from, once per zone and year (a
+    rule resolving a few zones' parameters would otherwise filter the frame again for each
+    parameter of each zone, most of a live re-assessment of a few parcels)."""
+    if overrides is None or overrides.empty:
+        return []
+    mine = overrides[overrides["rule"] == spec.name]
+    if mine.empty:
+        return []
+    return mine[(pd.to_datetime(mine["effective_from"]).dt.date <= as_of).to_numpy()].to_dict("records")
+
+
+def resolve_in_force(spec: RuleSpec, in_force: list[dict[str, Any]], zone_id: int | None = None,
+                     year: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Values and provenance of ``spec``'s parameters for a zone and year, from the overrides in
+    force (:func:`overrides_in_force`): the most specific wins (zone and year, then zone, then
+    year, then city-wide), among equals the latest ``effective_from``, and among rows equal in
+    both the last of the frame; else the rule's default."""
     values = {p.name: p.default for p in spec.params}
     provenance = param_provenance(spec, values)
-    if overrides is None or overrides.empty:
-        return values, provenance
-    mine = overrides[(overrides["rule"] == spec.name) & (pd.to_datetime(overrides["effective_from"]).dt.date <= as_of)]
-    for name in list(values):
-        cand = mine[mine["name"] == name]
-        if cand.empty:
+    best: dict[str, tuple[tuple[int, Any], dict[str, Any]]] = {}
+    for row in in_force:
+        name = row["name"]
+        if name not in values:
             continue
-        zone_match = cand["zone_id"].isna() | (cand["zone_id"] == zone_id)
-        year_match = cand["year"].isna() | (cand["year"] == year)
-        cand = cand[zone_match & year_match].copy()
-        if cand.empty:
+        zone_set, year_set = not _missing(row["zone_id"]), not _missing(row["year"])
+        if (zone_set and row["zone_id"] != zone_id) or (year_set and row["year"] != year):
             continue
-        cand["specificity"] = cand["zone_id"].notna().astype(int) * 2 + cand["year"].notna().astype(int)
-        best = cand.sort_values(["specificity", "effective_from"]).iloc[-1]
-        value = best["value"]
+        rank = (zone_set * 2 + year_set, row["effective_from"])
+        if name not in best or rank >= best[name][0]:
+            best[name] = (rank, row)
+    for name, (_rank, row) in best.items():
+        value = row["value"]
         values[name] = json.loads(value) if isinstance(value, str) else value
-        provenance[name] = {"value": values[name], "source": str(best["source"]),
-                            "effective_from": pd.Timestamp(best["effective_from"]).date().isoformat(),
+        provenance[name] = {"value": values[name], "source": str(row["source"]),
+                            "effective_from": pd.Timestamp(row["effective_from"]).date().isoformat(),
                             "override": True}
     return values, provenance
+
+
+def _missing(value: Any) -> bool:
+    return value is None or bool(pd.isna(value))
 
 
 def param_provenance(spec: RuleSpec, values: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp.gc_pause import gc_paused  # noqa: F401 - the rules import it from here
-from gisapp.rules.base import FINDING_COLUMNS, RuleSpec, resolve_params_with_provenance
+from gisapp.rules.base import FINDING_COLUMNS, RuleSpec, overrides_in_force, resolve_in_force
 from gisapp.rules.columnar import same_column_types
 from gisapp.units import MU_PER_M2  # noqa: F401 - the rules import it from here
 
@@ -138,12 +138,11 @@ class ZoneParams:
         self._codes = np.asarray(codes).ravel()
         self._values: list[dict[str, Any]] = []
         self._prov: list[dict[str, Any]] = []
+        in_force = overrides_in_force(spec, overrides, as_of)
         for key in uniq.tolist():
             zone_id, year = divmod(key, 100_000)
             year -= 1
-            values, prov = resolve_params_with_provenance(
-                spec, overrides, as_of=as_of, zone_id=zone_id, year=None if year == -1 else year
-            )
+            values, prov = resolve_in_force(spec, in_force, zone_id, None if year == -1 else year)
             self._values.append(values)
             self._prov.append(prov)
         self.n = zones.size
@@ -242,8 +241,8 @@ def zone_params(spec: RuleSpec, overrides: pd.DataFrame | None, *, as_of: dt.dat
     if overrides is not None and not overrides.empty and aliases:
         overrides = overrides.copy()
         overrides.loc[overrides["rule"].isin(list(aliases)), "rule"] = spec.name
-    return {key: resolve_params_with_provenance(spec, overrides, as_of=as_of, zone_id=key[0], year=key[1])
-            for key in dict.fromkeys(keys)}
+    in_force = overrides_in_force(spec, overrides, as_of)
+    return {key: resolve_in_force(spec, in_force, zone_id=key[0], year=key[1]) for key in dict.fromkeys(keys)}
 
 
 def concat_findings(frames: list[pd.DataFrame]) -> pd.DataFrame:
