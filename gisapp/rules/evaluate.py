@@ -8,6 +8,8 @@ a findings frame with one row per rule and subject.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import time
 from collections.abc import Sequence
 
@@ -61,13 +63,22 @@ def evaluate_module(
     if missing:
         raise InputError(f"rule module {module.__name__} needs input frame(s) {', '.join(missing)}")
     start = time.perf_counter()
-    found = module.evaluate(inputs, as_of, inputs.get("parameter_overrides"))
+    if rule_names and takes_rules(module):
+        found = module.evaluate(inputs, as_of, inputs.get("parameter_overrides"), rules=list(rule_names))
+    else:
+        found = module.evaluate(inputs, as_of, inputs.get("parameter_overrides"))
     if seconds is not None:
         seconds[module.__name__.rsplit(".", 1)[-1]] = time.perf_counter() - start
     if rule_names:
         found = found[found["rule"].isin(rule_names)]
     _check(module.__name__, found)
     return found
+
+
+@functools.cache
+def takes_rules(module) -> bool:
+    """Whether ``module.evaluate`` takes ``rules`` (the names asked for) and skips the others."""
+    return "rules" in inspect.signature(module.evaluate).parameters
 
 
 def _check(module: str, found: pd.DataFrame) -> None:

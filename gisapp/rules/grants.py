@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -117,16 +118,21 @@ STAGE_EN = {stage: TEXTS[f"stage.{stage}"]["en"] for stage in ("acceptance", "pr
 
 @gc_paused
 def evaluate(
-    inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None
+    inputs: dict[str, pd.DataFrame], as_of: dt.date, overrides: pd.DataFrame | None = None,
+    rules: Collection[str] | None = None,
 ) -> pd.DataFrame:
-    """Findings of ``grant_review``, ``grant_notice`` and ``grant_term`` as of ``as_of``."""
+    """Findings of ``grant_review``, ``grant_notice`` and ``grant_term`` as of ``as_of`` (of
+    those in ``rules`` only, when given: a live re-assessment of a few parcels asks for the first
+    two, and the term's zone report is a third of the module's time)."""
     day = as_day(as_of)
     grants = inputs["land_grants"]
     grants = grants[grants["granted_on"] <= day].reset_index(drop=True)
+    wanted = [spec for spec in SPECS if rules is None or spec.name in rules]
     parts = [
-        review_findings(grants, inputs["grant_requirements"], inputs["grant_reviews"], as_of, overrides),
-        notice_findings(grants, as_of, overrides),
-        term_findings(grants, as_of, overrides),
+        review_findings(grants, inputs["grant_requirements"], inputs["grant_reviews"], as_of, overrides)
+        if REVIEW in wanted else empty_findings(),
+        notice_findings(grants, as_of, overrides) if NOTICE in wanted else empty_findings(),
+        term_findings(grants, as_of, overrides) if TERM in wanted else empty_findings(),
     ]
     parts = [p for p in parts if not p.empty]
     return concat_findings(parts) if parts else empty_findings()

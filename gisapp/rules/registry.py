@@ -12,7 +12,8 @@ A rule module exposes:
   (:mod:`gisapp.scaleout` may then run zones apart), and ``TYPICAL_SECONDS``: what it costs a
   city-scale run (`gisapp assess` starts the costliest first);
 - ``evaluate(inputs, as_of, overrides=None) -> DataFrame``: the findings frame (columns
-  ``FINDING_COLUMNS``, made with :func:`gisapp.rules.common.findings`).
+  ``FINDING_COLUMNS``, made with :func:`gisapp.rules.common.findings`); a module writing several
+  rules may also take ``rules`` (the names asked for) and skip the work of the others.
 
 Adding a rule family = adding its module path here (declare, don't branch).
 

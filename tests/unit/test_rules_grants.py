@@ -222,3 +222,29 @@ def test_term_report_uses_each_zones_own_maximum():
     assert term_report(found, 2)["evidence"]["above_max"] == 0
     assert term_report(found, 2)["evidence"]["normal_max_years"] == 30
     assert "最长 30 年" in term_report(found, 2)["explanation_zh"]
+
+
+# -- asked for some rules only ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("asked", [["grant_review"], ["grant_notice", "grant_review"], ["grant_term"], []])
+def test_rules_asked_for_are_those_of_the_whole_module(asked):
+    """A live re-assessment asks the module for its parcels' rules only (gisapp.rules.evaluate):
+    it gets exactly the findings the whole module computes for them, and nothing else."""
+    from gisapp.rules.evaluate import evaluate_module
+
+    grant_rows = [STD, {**STD, "parcel_id": 2}, {"parcel_id": 3, "granted_on": "2020-01-01"}]
+    inputs = {
+        "parcels": frame("parcels", [{}] * 3),
+        "land_grants": frame("land_grants", [{"parcel_id": 1} | g for g in grant_rows]),
+        "grant_requirements": frame("grant_requirements", [req("tax_per_mu", lo=50)]),
+        "grant_reviews": frame("grant_reviews", [rev("tax_per_mu", 40.0)]),
+        "parameter_overrides": frame("parameter_overrides", []),
+    }
+    whole = grants.evaluate(inputs, AS_OF, inputs["parameter_overrides"])
+    assert set(whole["rule"]) == {"grant_review", "grant_notice", "grant_term"}
+    part = evaluate_module(grants, inputs, AS_OF, asked, None)
+    expected = whole[whole["rule"].isin(asked)] if asked else whole
+    pd.testing.assert_frame_equal(part.reset_index(drop=True).astype(object), expected.reset_index(drop=True).astype(object))
+    if asked:
+        assert set(grants.evaluate(inputs, AS_OF, None, rules=asked)["rule"]) <= set(asked)
