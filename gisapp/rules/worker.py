@@ -51,6 +51,16 @@ log = logging.getLogger(__name__)
 CHANNEL = "gisapp_reassess"
 #: how long the worker sleeps without a notification before it looks at the queue anyway
 POLL_SECONDS = 5.0
+#: the notifications (their payload names the work queued, sql/security/0800_live_findings.sql)
+#: that wake a worker of each kind at once. The others of its kind ('zones settling' for the
+#: zones worker, 'city' for the city worker) wake it only when it knows of nothing settling yet,
+#: to learn when they will have settled: a worker woken by each of 20 saves a second would spend
+#: its core on asking whether anything has settled.
+WAKES = {"parcels": {"parcels"}, "zones": {"zones"}, "city": set(),
+         "all": {"parcels", "zones", "zones settling", "city"}}
+#: what each kind of worker takes (the payloads of its rows)
+TAKES = {"parcels": {"parcels"}, "zones": {"zones", "zones settling"}, "city": {"city"},
+         "all": WAKES["all"]}
 
 
 @dataclass(frozen=True)
@@ -275,15 +285,29 @@ def run_forever(engine: Engine, stop: threading.Event | None = None, poll_second
                             str(exc).splitlines()[0])
                 stop.wait(poll_seconds)
                 continue
-            # sleep until the next change, queued changes have settled, or the poll (which also
-            # catches the next day)
+            # sleep until a change to take now, queued changes have settled, or the poll (which
+            # also catches the next day)
             wait = poll_seconds if settling is None else min(poll_seconds, settling + 0.05)
-            for _ in listener.notifies(timeout=wait, stop_after=1):
-                break
-            for _ in listener.notifies(timeout=0):  # a burst is one round
-                pass
+            _sleep_until_work(listener, kind, wait, settling_known=settling is not None)
     finally:
         listener.close()
+
+
+def _sleep_until_work(listener: psycopg.Connection, kind: str, seconds: float, settling_known: bool) -> bool:
+    """Wait up to ``seconds`` for a notification that wakes a worker of ``kind`` (:data:`WAKES`;
+    one of the changes it settles, too, while it knows of none settling), then take the other
+    notifications that came meanwhile: a burst is one round. True: woken; False: time is up."""
+    end = time.monotonic() + seconds
+    woken = False
+    while not woken and (left := end - time.monotonic()) > 0:
+        # the whole batch the first notification came in (one left unread would be lost)
+        notes = list(listener.notifies(timeout=left, stop_after=1))
+        if not notes:
+            break
+        woken = any(n.payload in WAKES[kind] or (not settling_known and n.payload in TAKES[kind]) for n in notes)
+    for _ in listener.notifies(timeout=0):
+        pass
+    return woken
 
 
 def _listen(engine: Engine) -> psycopg.Connection:

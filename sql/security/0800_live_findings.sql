@@ -83,16 +83,20 @@ BEGIN
             EXECUTE format('INSERT INTO rules.reassess_queue (zone_id, parcel_id, source) '
                            'SELECT DISTINCT z, p, %L FROM (%s) q WHERE z IS NOT NULL', TG_TABLE_NAME, parcels);
             covered := true;
+            PERFORM pg_notify('gisapp_reassess', 'parcels');
         END IF;
     END IF;
+    -- the payload says which worker's work this is (gisapp.rules.worker.WAKES): 'zones' wakes the
+    -- zones worker at once; 'zones settling' (covered) and 'city' only tell it when to look
     IF zones IS NOT NULL THEN
         EXECUTE format('INSERT INTO rules.reassess_queue (zone_id, source, covered, rules) '
                        'SELECT z, %L, %L, %L FROM (%s) q(z)', TG_TABLE_NAME, covered, rule_names, zones);
+        PERFORM pg_notify('gisapp_reassess', CASE WHEN covered THEN 'zones settling' ELSE 'zones' END);
     END IF;
     IF city THEN
         INSERT INTO rules.reassess_queue (zone_id, source, rules) VALUES (NULL, TG_TABLE_NAME, rule_names);
+        PERFORM pg_notify('gisapp_reassess', 'city');
     END IF;
-    PERFORM pg_notify('gisapp_reassess', '');
     RETURN NULL;
 END
 $$;

@@ -22,7 +22,9 @@ from gisapp.io.importer import import_file
 from gisapp.queries import edits
 from gisapp.queries.edits import Actor
 from gisapp.queries.rule_inputs import FRAME_SQL
+from gisapp.rules import worker
 from gisapp.rules.assess import run_assessment
+from gisapp.rules.overrides import set_param
 from gisapp.rules.worker import queue_daily_pass, run_once
 from tests.fresh_parcels import new_parcels
 
@@ -118,6 +120,45 @@ def test_an_edit_queues_its_zone_and_the_city_in_its_own_transaction(live):
     with live.begin() as conn:
         conn.execute(sa.text("UPDATE land.green_areas SET green_area_m2 = 1 WHERE false"))
     assert _queued(live) == []
+
+
+def test_a_change_wakes_the_workers_whose_work_it_is_and_no_other(live):
+    """A save wakes the parcels worker at once; the zones and city workers (its ranks and the
+    city's wait to settle) only while they know of nothing settling yet; a parameter of one
+    zone's rule wakes the zones worker at once (gisapp.rules.worker.WAKES)."""
+    _clear_queue(live)
+    kinds = ("parcels", "zones", "city", "all")
+
+    def woken(change, settling_known: bool) -> dict[str, bool]:
+        listeners = {kind: worker._listen(assessor_engine()) for kind in kinds}
+        try:
+            change()
+            return {kind: worker._sleep_until_work(listeners[kind], kind, 0.5, settling_known) for kind in kinds}
+        finally:
+            for listener in listeners.values():
+                listener.close()
+
+    p = _parcel(live, "p.status = 'granted_unbuilt'", offset=1)
+    editor = Actor("live.editor", "zone_editor", (p["zone_id"],))
+    reports = iter(DEMO_AS_OF - dt.timedelta(days=d) for d in (2, 1))
+
+    def save():
+        edits.record_progress(live, editor, p["code"], {"reported_on": next(reports).isoformat(),
+                                                        "started_on": "2026-03-01", "developed_area_m2": "10",
+                                                        "should_develop_area_m2": "100"})
+
+    assert woken(save, settling_known=True) == {"parcels": True, "zones": False, "city": False, "all": True}
+    assert woken(save, settling_known=False) == {"parcels": True, "zones": True, "city": True, "all": True}
+    with live.connect() as conn:
+        zone = conn.execute(sa.text("SELECT code FROM land.zones WHERE id = :z"), {"z": p["zone_id"]}).scalar_one()
+
+    def parameter():
+        set_param(live, "per_mu", "year_lag", 1, source="wake test", effective_from=dt.date(2021, 1, 1), zone=zone)
+
+    assert woken(parameter, settling_known=True) == {"parcels": False, "zones": True, "city": False, "all": True}
+    with live.begin() as conn:
+        conn.execute(sa.text("DELETE FROM rules.parameter_overrides WHERE source = 'wake test'"))
+    _clear_queue(live)
 
 
 def test_an_import_is_one_row_per_zone_not_one_per_parcel(live, tmp_path):
