@@ -35,6 +35,7 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from gisapp.db.adbc_connections import adbc_connection
 from gisapp.errors import GisappError, InputError
 
 # `:zone_ids` is NULL for "all zones"; the planner folds the test away for bound values.
@@ -490,13 +491,11 @@ def read_in_snapshot(engine: Engine, snapshot: str, names: Iterable[str],
 @contextmanager
 def snapshot_reader(engine: Engine, snapshot: str) -> Iterator[Callable[[str, dict], pd.DataFrame]]:
     """``read(name, params)``: a frame read in ``snapshot``, on one connection held for the block
-    (an ADBC connection to the engine's database: binary COPY decoded in C++, no per-row Python)."""
-    import adbc_driver_postgresql.dbapi as adbc
-
+    (an ADBC connection to the engine's database: binary COPY decoded in C++, no per-row Python;
+    kept open for the process's next reader, gisapp.db.adbc_connections)."""
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with _driver_errors("opening the rule inputs' snapshot"):
-        conn = adbc.connect(url, autocommit=True)
-    with conn, conn.cursor() as cur:  # closing the connection ends its read-only transaction
+    with _driver_errors("opening the rule inputs' snapshot"), adbc_connection(url) as conn, \
+            conn.cursor() as cur:  # the connection's end of the block rolls its transaction back
         with _driver_errors("opening the rule inputs' snapshot"):
             cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             cur.execute(f"SET TRANSACTION SNAPSHOT '{_snapshot_id(snapshot)}'")
