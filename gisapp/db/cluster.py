@@ -223,10 +223,6 @@ class LocalCluster:
             "max_connections": "200",
             "synchronous_commit": "off",
             "jit": "off",
-            # the data is in memory or on SSD: at the default 4 the planner priced a zone's
-            # grants read by index (2,000 rows, 8 ms) above hashing all 760,000 (92 ms) as soon as
-            # the zone's statistics were stale (a 10,000-parcel import since deleted)
-            "random_page_cost": "1.1",
             # `gisapp assess` writes ~4M findings (~2.5 GB) per city-scale run: with the default 1 GB
             # of WAL between checkpoints each run forced several checkpoints, each followed by
             # full-page images of every touched page (measured: COPY of 2M findings 46 s -> 30 s)
