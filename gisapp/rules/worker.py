@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import threading
 import time
@@ -75,8 +76,9 @@ class Settle:
 
 #: a zone whose queued changes the parcels worker has all covered (its parcels' own findings are
 #: current; its ranks, balances and QA wait): five people saving statuses in one zone get it
-#: re-ranked twice a minute, not a zone run per save
-ZONE_WIDE_SETTLE = Settle(quiet=3.0, max_wait=30.0)
+#: re-ranked once a minute, not a zone run per save (a zone-wide run of 2,000 parcels costs half
+#: a second of CPU, which the people saving would otherwise wait for)
+ZONE_WIDE_SETTLE = Settle(quiet=3.0, max_wait=60.0)
 #: the whole-city rules (zone performance ranks every zone, ~3 s at city scale; quota ledgers):
 #: nearly every save feeds them, and a ranking of every zone a minute older misleads nobody
 CITY_SETTLE = Settle(quiet=5.0, max_wait=60.0)
@@ -184,8 +186,9 @@ def _rules_fed(rows, rules: list[str], kind: str) -> tuple[str, ...]:
 
 
 #: a round of zones whose changes are all covered by parcel jobs takes at most this many zones:
-#: a change waiting for its zone's parcel-local rules then waits for a short round at most
-COVERED_ZONES_PER_ROUND = 2
+#: a change waiting for its zone's parcel-local rules (a parameter, an import) then waits for
+#: one zone's round at most
+COVERED_ZONES_PER_ROUND = 1
 
 
 def _claim_zones(claim, settle: bool = False) -> list:
@@ -271,6 +274,12 @@ def run_forever(engine: Engine, stop: threading.Event | None = None, poll_second
     notification, or every ``poll_seconds``), until ``stop`` is set. A failed round is logged and
     retried."""
     stop = stop or threading.Event()
+    # the rules' modules imported, then their objects (and the libraries') kept out of the
+    # collector's walks: a worker allocates a few hundred thousand objects a round, and each
+    # collection of the oldest generation would walk the whole interpreter again
+    registry.rule_modules()
+    gc.collect()
+    gc.freeze()
     listener = _listen(engine)
     try:
         while not stop.is_set():
