@@ -335,7 +335,7 @@ def worker(once: bool, kind: str) -> None:
     import threading
 
     from gisapp.db.engine import assessor_engine
-    from gisapp.rules.worker import describe, run_forever, run_once
+    from gisapp.rules.worker import describe, run_forever, run_once, settle_in
 
     ensure_database(owner=False)
     engine = assessor_engine()
@@ -344,6 +344,7 @@ def worker(once: bool, kind: str) -> None:
             click.echo(describe(done))
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s gisapp worker %(process)d: %(message)s")
+    settle_in()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -8,8 +8,8 @@ whose block failed is closed, not kept.
 
 A forked process (the assessment's module processes) never uses its parent's connections: they
 share the parent's sockets. It keeps them referenced, unused, until it exits (closing one would
-end the parent's session; multiprocessing's children leave by ``os._exit``, which closes none).
-The process's own idle connections are closed when it exits normally.
+end the parent's session). A process's own idle connections are closed when it exits normally;
+the assessment's forked processes, which leave by ``os._exit``, close theirs when their job ends.
 """
 
 from __future__ import annotations

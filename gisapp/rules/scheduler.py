@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
+from gisapp.db import adbc_connections
 from gisapp.db.binary_copy import copy_arrow
 from gisapp.queries.rule_inputs import read_frames, snapshot_reader, uses_param
 from gisapp.rules import registry
@@ -126,6 +127,7 @@ def _forked_job() -> list[ModuleDone]:
         return modules_job(_FORKED_PLAN, engine)
     finally:
         engine.dispose()
+        adbc_connections.close_idle()  # the process ends by os._exit, which would close none
 
 
 def modules_job(plan: ModulePlan, engine: Engine) -> list[ModuleDone]:

@@ -31,7 +31,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 import threading
 import time
@@ -268,18 +267,24 @@ def queue_daily_pass(engine: Engine) -> bool:
     return True
 
 
+def settle_in() -> None:
+    """For a process that will be a worker for good (`gisapp worker`): the rules' modules imported,
+    then their objects (and the libraries') kept out of the collector's walks. A worker allocates
+    a few hundred thousand objects a round, and each collection of the oldest generation would
+    walk the whole interpreter again. Not for a process that does other things besides."""
+    import gc
+
+    registry.rule_modules()
+    gc.collect()
+    gc.freeze()
+
+
 def run_forever(engine: Engine, stop: threading.Event | None = None, poll_seconds: float = POLL_SECONDS,
                 kind: str = "all") -> None:
     """Re-assess what is queued of ``kind`` whenever something is (woken by the queue's
     notification, or every ``poll_seconds``), until ``stop`` is set. A failed round is logged and
     retried."""
     stop = stop or threading.Event()
-    # the rules' modules imported, then their objects (and the libraries') kept out of the
-    # collector's walks: a worker allocates a few hundred thousand objects a round, and each
-    # collection of the oldest generation would walk the whole interpreter again
-    registry.rule_modules()
-    gc.collect()
-    gc.freeze()
     listener = _listen(engine)
     try:
         while not stop.is_set():
