@@ -52,6 +52,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     init_cors(app, settings)
     init_auth(app, settings)
     init_security_headers(app, settings)
+    # a path with an empty segment (an encoded "/" in a parcel code) is not redirected: Werkzeug's
+    # merge_slashes answers it with an HTML 308 page, where the API owes a JSON answer
+    app.server.url_map.merge_slashes = False
     app.server.register_blueprint(api)
     app.server.register_blueprint(tiles)
     app.server.register_blueprint(tile_docs)

@@ -238,3 +238,11 @@ def test_hostile_codes_and_ids_in_an_edit_path_get_a_4xx_sentence_and_write_noth
     _assert_contract(resp, url[:300])
     if resp.status_code >= 400:
         assert fingerprint(isolated_engine) == before, f"{url[:200]}: refused ({resp.status_code}) yet written"
+
+
+def test_an_encoded_slash_in_a_code_gets_a_json_answer_not_a_redirect(client):
+    """Found by the read-route fuzz: Werkzeug merged the empty segment with an HTML 308 page."""
+    for url in ("/api/edits/parcels/0%2F/as-of/%0A", "/api/parcels/WGQ%2F", "/api//parcels/WGQ-00001"):
+        resp = client.get(url)
+        _assert_contract(resp, url)
+        assert resp.status_code != 308 and resp.mimetype != "text/html", url
