@@ -5,11 +5,8 @@ Errors that a person can fix (GisappError) are printed as one sentence, without 
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import sys
-from contextlib import contextmanager
 from functools import wraps
 
 import click
@@ -181,65 +178,12 @@ def serve(host: str | None, port: int | None, threads: int | None, dev: bool,
 
         create_app().run(host=host, port=port, debug=debug)
         return
+    from gisapp.rules.worker_processes import workers_beside
     from gisapp.web.server import run_server
 
-    with _worker_beside(not no_worker):
+    with workers_beside(not no_worker):
         run_server(host, port, threads=threads, settings=settings,
                    announce=lambda line: click.echo(f"{line} (waitress; Ctrl+C stops)"))
-
-
-def _interrupt(_signum, _frame):
-    raise KeyboardInterrupt
-
-
-#: how much lower than the server's the CPU priority of the zones' and the city's workers is
-#: (nice): someone waiting for a page or a save goes before a zone's re-ranking, which takes the
-#: cores the requests leave. The parcels worker keeps the server's: its patch is the finding the
-#: person who saved is waiting to see.
-BACKGROUND_NICENESS = 5
-
-
-def _end_with_parent() -> None:
-    """In a worker process before it starts: the kernel sends it SIGTERM when the server that
-    started it ends, however it ends (Linux's PR_SET_PDEATHSIG), so no worker is left behind."""
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-
-
-def _in_background() -> None:
-    """:func:`_end_with_parent`, at :data:`BACKGROUND_NICENESS`."""
-    _end_with_parent()
-    os.nice(BACKGROUND_NICENESS)
-
-
-@contextmanager
-def _worker_beside(start: bool):
-    """`gisapp worker` in processes of their own while the server runs (the rules would otherwise
-    compete with the requests for the server's interpreter): one for the parcels' own rules, one
-    for the zones' and one for the whole city's (an edit's findings need wait neither for its
-    zone's ranks nor for the city's ranking), stopped with it."""
-    if not start:
-        yield []
-        return
-    procs = [subprocess.Popen([sys.executable, "-c", "from gisapp.cli import main; main()", "worker", "--kind", k],
-                              preexec_fn=_end_with_parent if k == "parcels" else _in_background)
-             for k in ("parcels", "zones", "city")]
-    # SIGTERM (a service manager's stop) ends the server through the finally below, not past it
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        yield procs
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def _assess_demo_once(engine) -> None:
@@ -286,9 +230,10 @@ def demo() -> None:
     if accounts:
         click.echo("sign in with a demo account (user, password, role; kept in .gisapp/demo_accounts.txt):")
         click.echo("\n".join(accounts))
+    from gisapp.rules.worker_processes import workers_beside
     from gisapp.web.server import run_server
 
-    with _worker_beside(True):
+    with workers_beside(True):
         run_server(settings=settings,
                    announce=lambda line: click.echo(f"{line}  (synthetic demo data; Ctrl+C stops)"))
 

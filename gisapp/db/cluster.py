@@ -14,6 +14,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,9 +155,10 @@ class LocalCluster:
     def _prepare_dirs(self) -> None:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            probe = self.data_dir / ".write-test"
-            probe.write_text("ok")
-            probe.unlink()
+            # a file of its own: the server's three workers start at once, and one's probe of a
+            # shared name was unlinked under another, which then ended as "not writable"
+            with tempfile.TemporaryFile(dir=self.data_dir):
+                pass
         except OSError as exc:
             raise SetupError(f"The data folder {self.data_dir} is not writable ({exc.strerror}). "
                              "Set GISAPP_DATA_DIR to a folder you can write.") from exc

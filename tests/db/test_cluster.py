@@ -108,3 +108,18 @@ def test_db_commands_refuse_when_an_external_database_is_configured():
     proc = subprocess.run([sys.executable, "-m", "gisapp.cli", "db", "up"], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=120)
     assert proc.returncode == 1 and "external database" in proc.stderr
+
+
+def test_processes_bringing_up_the_running_cluster_at_once_all_succeed():
+    """`gisapp serve` starts three workers at once, each making sure the cluster is up: none may
+    fail for another's doing (a shared probe file unlinked under one of them did)."""
+    from gisapp.settings import get_settings
+
+    settings = get_settings()
+    if not settings.uses_local_cluster:
+        pytest.skip("the suite's database is not the private cluster")
+    script = ("import sys; from gisapp.db.cluster import LocalCluster; from gisapp.settings import get_settings\n"
+              "for _ in range(40): LocalCluster(get_settings()).up()\n")
+    procs = [subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    failures = [err for p in procs if (err := p.communicate(timeout=300)[1]) and p.returncode != 0]
+    assert not failures, failures[0]

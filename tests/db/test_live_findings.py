@@ -457,10 +457,8 @@ def _alive(pids: set[int]) -> set[int]:
             open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"}
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
-def test_serve_starts_three_workers_and_none_outlives_it(live, stop):
-    """`gisapp serve` runs a parcels, a zones and a city worker; stopped (SIGTERM) or killed, it
-    leaves no worker behind."""
+def _serve(**popen) -> subprocess.Popen:
+    """`gisapp serve` with its workers, answering its health check."""
     import requests
 
     from tests.servers import free_port
@@ -468,18 +466,30 @@ def test_serve_starts_three_workers_and_none_outlives_it(live, stop):
     port = free_port()
     server = subprocess.Popen([sys.executable, "-c", "from gisapp.cli import main; main()", "serve", "--host",
                                "127.0.0.1", "--port", str(port), "--threads", "2"],
-                              env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env={**os.environ}, stdout=subprocess.DEVNULL, **popen)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.3)
+    return server
+
+
+def _worker_kinds(pids: set[int]) -> dict[str, int]:
+    return {open(f"/proc/{p}/cmdline").read().split("\0")[-2]: p for p in _alive(pids)}
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_serve_starts_three_workers_and_none_outlives_it(live, stop):
+    """`gisapp serve` runs a parcels, a zones and a city worker; stopped (SIGTERM) or killed, it
+    leaves no worker behind."""
+    server = _serve(stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.3)
         workers = _children(server.pid)
         assert len(workers) == 3, workers
-        kinds = {open(f"/proc/{p}/cmdline").read().split("\0")[-2] for p in workers}
+        kinds = set(_worker_kinds(workers))
         assert kinds == {"parcels", "zones", "city"}
         server.send_signal(stop)
         server.wait(timeout=30)
@@ -490,3 +500,42 @@ def test_serve_starts_three_workers_and_none_outlives_it(live, stop):
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_serve_starts_a_worker_again_when_it_ends(live):
+    """A worker that ends while the server runs (killed here; a crash at its start did it) is
+    started again and says so, and the findings of a later edit are made current by the new one."""
+    server = _serve(stderr=subprocess.PIPE, text=True)
+    try:
+        first = _worker_kinds(_children(server.pid))
+        assert set(first) == {"parcels", "zones", "city"}, first
+        os.kill(first["parcels"], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = _worker_kinds(_children(server.pid))
+            if now.get("parcels", first["parcels"]) != first["parcels"]:
+                break
+            time.sleep(0.2)
+        assert now.get("parcels", first["parcels"]) != first["parcels"], "the parcels worker was not started again"
+        assert now["zones"] == first["zones"] and now["city"] == first["city"], "only the one that ended is replaced"
+        # the new worker does its work: a status change's own findings made current
+        with live.connect() as conn:
+            parcel_id, code = conn.execute(sa.text("SELECT id, code FROM land.parcels ORDER BY id LIMIT 1")).one()
+        edits.record_progress(live, ADMIN, code, {"reported_on": DEMO_AS_OF.isoformat(),
+                                                  "started_on": (DEMO_AS_OF - dt.timedelta(days=20)).isoformat()})
+        patched = sa.text("SELECT count(*) FROM rules.assessment_runs WHERE status = 'finished' "
+                          "AND :p = ANY(parcel_ids)")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with live.connect() as conn:
+                if conn.execute(patched, {"p": parcel_id}).scalar_one():
+                    break
+            time.sleep(0.3)
+        assert not _jobs(live), "the new parcels worker took nothing"
+        with live.connect() as conn:
+            assert conn.execute(patched, {"p": parcel_id}).scalar_one(), "no patch of the edited parcel"
+    finally:
+        server.terminate()
+        _out, err = server.communicate(timeout=30)
+    assert re.search(r"the parcels worker ended \(exit status -9\); starting another in [\d.]+ s", err), err
+    assert "the parcels worker started again" in err
