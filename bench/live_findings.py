@@ -353,6 +353,8 @@ def main() -> None:
             f"import of {args.import_parcels:,} parcels ({import_own:.1f} s itself) -> the zone's findings current: "
             + (f"{import_s:.2f} s" if import_s is not None else "timed out"),
             f"probes that timed out after {PROBE_TIMEOUT:.0f} s: {missed}",
+            "each probe (s): parcel " + " ".join(f"{x:.2f}" for x in sorted(parcel_s))
+            + "; zone " + " ".join(f"{x:.2f}" for x in sorted(zone_s)),
             f"editors' edit p95: {pct(alone.latencies, 0.95):.0f} ms without the workers, "
             f"{pct(tally.latencies, 0.95):.0f} ms with them ({len(alone.latencies)} and {len(tally.latencies)} edits, "
             f"{args.editors} editors, {args.seconds:.0f} s each)",

@@ -279,6 +279,7 @@ def worker(once: bool, kind: str) -> None:
     import logging
     import threading
 
+    from gisapp.db.backend_priority import follow_this_process
     from gisapp.db.engine import assessor_engine
     from gisapp.rules.worker import describe, run_forever, run_once, settle_in
 
@@ -290,6 +291,7 @@ def worker(once: bool, kind: str) -> None:
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s gisapp worker %(process)d: %(message)s")
     settle_in()
+    follow_this_process(engine)  # its database sessions at its own priority (below the server's)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from gisapp.db import backend_priority
+
 #: idle connections kept per process and database (the assessment reads two frames at a time)
 MAX_IDLE = 2
 
@@ -41,12 +43,19 @@ def adbc_connection(url: str) -> Iterator[Any]:
         conn = None  # the server ended it meanwhile (a restart, a dropped database)
     if conn is None:
         conn = adbc.connect(url, autocommit=True)
+        backend_priority.on_new_session(lambda sql: _first_row(conn, sql))
     try:
         yield conn
     except BaseException:
         conn.close()
         raise
     _give_back(url, conn)
+
+
+def _first_row(conn: Any, sql: str) -> tuple:
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchone()
 
 
 def _alive(conn: Any) -> bool:

@@ -11,6 +11,7 @@ the next restart of the server.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -23,11 +24,14 @@ from contextlib import contextmanager
 #: the kinds of worker beside the server (gisapp.rules.worker.KINDS)
 KINDS_BESIDE = ("parcels", "zones", "city")
 
-#: how much lower than the server's the CPU priority of the zones' and the city's workers is
-#: (nice): someone waiting for a page or a save goes before a zone's re-ranking, which takes the
-#: cores the requests leave. The parcels worker keeps the server's: its patch is the finding the
-#: person who saved is waiting to see.
-BACKGROUND_NICENESS = 5
+#: the parcels worker's CPU priority (nice, 19 the lowest): below the server's, so that the
+#: people saving are never the ones who wait for it (the server's requests are a pipeline through
+#: one interpreter, and a worker that takes its core holds every request up); under load its
+#: rounds then take longer and gather more saves each
+PARCELS_NICENESS = 19
+#: the zones' and the city's workers run only on cores nothing else wants (Linux's SCHED_IDLE),
+#: below the parcels worker too: a zone's re-ranking can wait for a save's own findings
+IDLE_KINDS = ("zones", "city")
 
 #: how long after a worker ended another is started, the first time; doubled for each further
 #: end within RESTART_CALM of the last start, up to RESTART_MAX (a worker that cannot start, e.g.
@@ -47,16 +51,19 @@ def _end_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
-def _in_background() -> None:
-    """:func:`_end_with_parent`, at :data:`BACKGROUND_NICENESS`."""
+def _in_background(kind: str) -> None:
+    """:func:`_end_with_parent`, at the priority of ``kind`` (:data:`PARCELS_NICENESS`,
+    :data:`IDLE_KINDS`)."""
     _end_with_parent()
-    os.nice(BACKGROUND_NICENESS)
+    os.nice(PARCELS_NICENESS)
+    if kind in IDLE_KINDS:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def start_worker(kind: str) -> subprocess.Popen:
     """`gisapp worker --kind <kind>` as a child of this process (ended with it)."""
     return subprocess.Popen([sys.executable, "-c", "from gisapp.cli import main; main()", "worker", "--kind", kind],
-                            preexec_fn=_end_with_parent if kind == "parcels" else _in_background)
+                            preexec_fn=functools.partial(_in_background, kind))
 
 
 class Supervisor:

@@ -489,8 +489,14 @@ def test_serve_starts_three_workers_and_none_outlives_it(live, stop):
     try:
         workers = _children(server.pid)
         assert len(workers) == 3, workers
-        kinds = set(_worker_kinds(workers))
-        assert kinds == {"parcels", "zones", "city"}
+        kinds = _worker_kinds(workers)
+        assert set(kinds) == {"parcels", "zones", "city"}
+        # below the server's priority: the parcels worker at the lowest niceness, the zones' and
+        # the city's only on cores nothing else wants (fields 19 and 41 of proc(5))
+        priority = {k: tuple(int(x) for x in open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[16:39:22])
+                    for k, p in kinds.items()}
+        assert priority == {"parcels": (19, os.SCHED_OTHER), "zones": (19, os.SCHED_IDLE),
+                            "city": (19, os.SCHED_IDLE)}, priority
         server.send_signal(stop)
         server.wait(timeout=30)
         deadline = time.monotonic() + 20
