@@ -31,25 +31,34 @@ _following = False
 _refused = False
 
 
-def _backend_on_this_machine(pid: int, server_addr: str | None) -> bool:
-    """Whether the session's backend ``pid`` is a process of this machine: a Unix socket (no
-    address) or a loopback address, and the process is a PostgreSQL backend."""
+def _backend_on_this_machine(session: tuple) -> bool:
+    """Whether the session's backend (``pid, server_addr, client_port, user, database`` as the
+    server sees them) is a process of this machine: reached on a Unix socket or a loopback address,
+    and the process of that number here is a PostgreSQL backend of that user and database for a
+    client at that port (its title says so: ``postgres: gis gisapp 127.0.0.1(40412) idle``). A
+    tunnel to another machine's server also arrives on its loopback; the title tells them apart."""
+    pid, server_addr, client_port, user, database = session
     if server_addr is not None and not ipaddress.ip_address(server_addr.split("/")[0]).is_loopback:
         return False
+    client = "[local]" if client_port is None else f"({client_port})"
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().startswith(b"postgres")
+        with open(f"/proc/{int(pid)}/cmdline", "rb") as f:
+            title = f.read().decode(errors="replace")
     except OSError:
         return False
+    # "postgres: " then the cluster's name and a colon if it has one (cluster_name)
+    return title.startswith("postgres: ") and f" {user} {database} " in title and client in title
 
 
-def give_my_priority(pid: int, server_addr: str | None) -> bool:
-    """Give the backend ``pid`` this process's niceness and scheduling policy; True if done."""
+def give_my_priority(session: tuple) -> bool:
+    """Give the session's backend (:func:`_backend_on_this_machine`) this process's niceness and
+    scheduling policy; True if done."""
     global _refused
     niceness = os.getpriority(os.PRIO_PROCESS, 0)
     policy = os.sched_getscheduler(0)
-    if (niceness == 0 and policy == os.SCHED_OTHER) or not _backend_on_this_machine(pid, server_addr):
+    if (niceness == 0 and policy == os.SCHED_OTHER) or not _backend_on_this_machine(session):
         return False
+    pid = int(session[0])
     try:
         os.setpriority(os.PRIO_PROCESS, pid, niceness)
         if policy != os.SCHED_OTHER:
@@ -62,17 +71,16 @@ def give_my_priority(pid: int, server_addr: str | None) -> bool:
     return True
 
 
-def _backend_of(run_sql) -> tuple[int, str | None]:
-    return run_sql("SELECT pg_backend_pid(), host(inet_server_addr())")
+#: what identifies a session's backend (:func:`_backend_on_this_machine`)
+SESSION_SQL = ("SELECT pg_backend_pid(), host(inet_server_addr()), inet_client_port(), session_user, "
+               "current_database()")
 
 
 def on_new_session(run_sql) -> None:
     """For a new session of this process (``run_sql(sql)`` returns the first row): its backend
     at this process's priority, once :func:`follow_this_process` was called."""
-    if not _following or _refused:
-        return
-    pid, addr = _backend_of(run_sql)
-    give_my_priority(int(pid), addr)
+    if _following and not _refused:
+        give_my_priority(tuple(run_sql(SESSION_SQL)))
 
 
 def follow_this_process(engine: Engine) -> None:

@@ -9,8 +9,10 @@ import subprocess
 import sys
 
 import pytest
+import sqlalchemy as sa
 
 from gisapp.db import backend_priority
+from gisapp.db.engine import assessor_engine
 
 pytestmark = pytest.mark.db
 
@@ -18,6 +20,7 @@ pytestmark = pytest.mark.db
 PROBE = """
 import os, sys
 from gisapp.db import backend_priority
+from gisapp.db.engine import assessor_engine
 from gisapp.db.adbc_connections import adbc_connection
 from gisapp.db.engine import assessor_engine
 import sqlalchemy as sa
@@ -58,8 +61,15 @@ def test_a_process_at_the_normal_priority_leaves_its_sessions_alone():
 
 
 def test_a_database_on_another_machine_is_never_touched():
-    # this very process's pid stands for a backend: were the address trusted, it would be reniced
-    assert not backend_priority._backend_on_this_machine(os.getpid(), "10.20.30.40")
-    assert not backend_priority._backend_on_this_machine(os.getpid(), "192.168.1.5")
-    # a loopback address, but not a PostgreSQL process
-    assert not backend_priority._backend_on_this_machine(os.getpid(), "127.0.0.1")
+    engine = assessor_engine()
+    with engine.connect() as conn:
+        session = tuple(conn.execute(sa.text(backend_priority.SESSION_SQL)).one())
+        assert backend_priority._backend_on_this_machine(session), "the suite's own cluster is on this machine"
+        pid, _addr, port, user, database = session
+        # the same session seen at another machine's address
+        assert not backend_priority._backend_on_this_machine((pid, "10.20.30.40", port, user, database))
+        # a tunnel: the other machine's server sees a loopback address too, but the process of
+        # that number here (this very test, say) is no backend of that client
+        assert not backend_priority._backend_on_this_machine((os.getpid(), "127.0.0.1", port, user, database))
+        assert not backend_priority._backend_on_this_machine((pid, "127.0.0.1", port + 1, user, database))
+        assert not backend_priority._backend_on_this_machine((pid, "127.0.0.1", port, user, "another_db"))
