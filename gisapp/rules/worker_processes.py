@@ -24,14 +24,15 @@ from contextlib import contextmanager
 #: the kinds of worker beside the server (gisapp.rules.worker.KINDS)
 KINDS_BESIDE = ("parcels", "zones", "city")
 
-#: the parcels worker's CPU priority (nice, 19 the lowest): below the server's, so that the
-#: people saving are never the ones who wait for it (the server's requests are a pipeline through
-#: one interpreter, and a worker that takes its core holds every request up); under load its
-#: rounds then take longer and gather more saves each
-PARCELS_NICENESS = 19
-#: the zones' and the city's workers run only on cores nothing else wants (Linux's SCHED_IDLE),
-#: below the parcels worker too: a zone's re-ranking can wait for a save's own findings
-IDLE_KINDS = ("zones", "city")
+#: the workers' CPU priority (nice, 19 the lowest): below the server's, so that the people
+#: saving are never the ones who wait for them (the server's requests are a pipeline through one
+#: interpreter, and a worker that takes its core holds every request up); under load the parcels
+#: worker's rounds then take longer and gather more saves each
+WORKER_NICENESS = 19
+#: the workers that run only on cores nothing else wants (Linux's SCHED_IDLE), after the others:
+#: the city's ranking of every zone, which nobody waits for (the zones worker stays at
+#: WORKER_NICENESS: a parameter's or an import's own findings wait for its round)
+IDLE_KINDS = ("city",)
 
 #: how long after a worker ended another is started, the first time; doubled for each further
 #: end within RESTART_CALM of the last start, up to RESTART_MAX (a worker that cannot start, e.g.
@@ -49,13 +50,16 @@ def _end_with_parent() -> None:
     import ctypes
 
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    # Ctrl+C in a terminal reaches the whole process group: the server alone takes it and stops
+    # the workers, which would otherwise end first and be reported as ended
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _in_background(kind: str) -> None:
-    """:func:`_end_with_parent`, at the priority of ``kind`` (:data:`PARCELS_NICENESS`,
+    """:func:`_end_with_parent`, at the priority of ``kind`` (:data:`WORKER_NICENESS`,
     :data:`IDLE_KINDS`)."""
     _end_with_parent()
-    os.nice(PARCELS_NICENESS)
+    os.nice(WORKER_NICENESS)
     if kind in IDLE_KINDS:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 

@@ -491,11 +491,11 @@ def test_serve_starts_three_workers_and_none_outlives_it(live, stop):
         assert len(workers) == 3, workers
         kinds = _worker_kinds(workers)
         assert set(kinds) == {"parcels", "zones", "city"}
-        # below the server's priority: the parcels worker at the lowest niceness, the zones' and
-        # the city's only on cores nothing else wants (fields 19 and 41 of proc(5))
+        # below the server's priority: at the lowest niceness, the city's only on cores nothing
+        # else wants (fields 19 and 41 of proc(5))
         priority = {k: tuple(int(x) for x in open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[16:39:22])
                     for k, p in kinds.items()}
-        assert priority == {"parcels": (19, os.SCHED_OTHER), "zones": (19, os.SCHED_IDLE),
+        assert priority == {"parcels": (19, os.SCHED_OTHER), "zones": (19, os.SCHED_OTHER),
                             "city": (19, os.SCHED_IDLE)}, priority
         server.send_signal(stop)
         server.wait(timeout=30)
@@ -545,3 +545,25 @@ def test_serve_starts_a_worker_again_when_it_ends(live):
         _out, err = server.communicate(timeout=30)
     assert re.search(r"the parcels worker ended \(exit status -9\); starting another in [\d.]+ s", err), err
     assert "the parcels worker started again" in err
+
+
+def test_ctrl_c_in_a_terminal_stops_the_server_and_its_workers_quietly(live):
+    """Ctrl+C reaches the whole process group: the server stops its workers, none is reported as
+    ended (and started again) on the way, none is left behind."""
+    server = _serve(stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        workers = _children(server.pid)
+        assert len(workers) == 3, workers
+        for pid in workers:  # the server alone takes Ctrl+C (SigIgn: the signals ignored, proc(5))
+            ignored = int(re.search(r"^SigIgn:\s*([0-9a-f]+)", open(f"/proc/{pid}/status").read(), re.M).group(1), 16)
+            assert ignored & (1 << (signal.SIGINT - 1)), f"worker {pid} would end on Ctrl+C before the server"
+        os.killpg(server.pid, signal.SIGINT)
+        _out, err = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    deadline = time.monotonic() + 20
+    while _alive(workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(workers), "a worker outlived the server"
+    assert "worker ended" not in err and "started again" not in err, err
