@@ -324,26 +324,44 @@ def prune_findings(engine: Engine, keep_runs: int = 3) -> int:
     runs, and every reviewed finding (the zone offices' work is history worth keeping). The rows
     of a run whose process died are deleted too. A city-scale run writes ~4M rows, so history
     grows by gigabytes per run without this.
+
+    The runs are chosen under the assessments' locks (no run is then in progress, so one still
+    "running" died); their rows are deleted after the locks are let go, a few runs a transaction:
+    a run superseded is never made current again, and a day's history deleted in one statement
+    held up every assessment and the live worker's rounds for as long as it took.
     """
     if keep_runs < 0:
         raise InputError(f"keep_runs must be 0 or more, not {keep_runs}")
     with engine.begin() as conn:
         for key in locks.ASSESSMENTS:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-        # with the lock held no run is in progress: a run still "running" died (killed process)
         conn.execute(
             sa.text(
                 "UPDATE rules.assessment_runs SET status = 'failed', finished_at = clock_timestamp() "
                 "WHERE status = 'running'"
             )
         )
-        return conn.execute(
+        old = conn.execute(
             sa.text(
-                "DELETE FROM rules.findings f USING rules.assessment_runs r "
-                "WHERE f.run_id = r.id AND f.review_status = 'open' "
-                "AND NOT EXISTS (SELECT 1 FROM rules.current_runs c WHERE c.run_id = r.id) "
+                "SELECT r.id FROM rules.assessment_runs r "
+                "WHERE NOT EXISTS (SELECT 1 FROM rules.current_runs c WHERE c.run_id = r.id) "
                 "AND r.id NOT IN (SELECT id FROM rules.assessment_runs WHERE status = 'finished' "
-                "                 ORDER BY id DESC LIMIT :keep)"
+                "                 ORDER BY id DESC LIMIT :keep) "
+                "AND EXISTS (SELECT 1 FROM rules.findings f WHERE f.run_id = r.id AND f.review_status = 'open') "
+                "ORDER BY r.id"
             ),
             {"keep": keep_runs},
-        ).rowcount
+        ).scalars().all()
+    deleted = 0
+    for start in range(0, len(old), PRUNE_RUNS_PER_TRANSACTION):
+        with engine.begin() as conn:
+            deleted += conn.execute(
+                sa.text("DELETE FROM rules.findings WHERE run_id = ANY(:ids) AND review_status = 'open'"),
+                {"ids": old[start:start + PRUNE_RUNS_PER_TRANSACTION]},
+            ).rowcount
+    return deleted
+
+
+#: how many old runs' findings one transaction of :func:`prune_findings` deletes (the live
+#: worker's runs hold a zone's findings each, a few thousand rows; a full run's, millions)
+PRUNE_RUNS_PER_TRANSACTION = 20

@@ -394,6 +394,41 @@ def test_pruning_keeps_current_recent_and_reviewed_findings(isolated_engine, fir
     assert prune_findings(isolated_engine, 0) == 0
 
 
+def test_pruning_deletes_without_holding_up_the_assessments(isolated_engine, first_run, monkeypatch):
+    """The old runs are chosen under the assessments' locks, but their rows are deleted after:
+    a day's history is not one statement that every run and the live worker wait behind."""
+    from gisapp.db import locks
+    from gisapp.db.engine import assessor_engine
+    from gisapp.rules import assess
+    from gisapp.rules.assess import prune_findings, run_assessment
+
+    runs = [run_assessment(isolated_engine, DEMO_AS_OF, rule_names=["grant_notice"]) for _ in range(4)]
+    monkeypatch.setattr(assess, "PRUNE_RUNS_PER_TRANSACTION", 1)
+    engine = assessor_engine()
+    free_while_deleting: list[bool] = []
+
+    def look(_conn, _cursor, statement, *_):
+        if statement.startswith("DELETE FROM rules.findings"):
+            with isolated_engine.connect() as other:
+                free = all(other.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": k}).scalar()
+                           for k in locks.ASSESSMENTS)
+                other.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+            free_while_deleting.append(free)
+
+    sa.event.listen(engine, "before_cursor_execute", look)
+    try:
+        deleted = prune_findings(engine, keep_runs=1)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", look)
+    # the first run (first_run's rules) and the three superseded grant_notice runs, one a transaction
+    assert len(free_while_deleting) >= 3 and all(free_while_deleting), free_while_deleting
+    open_ = "SELECT count(*) FROM rules.findings WHERE run_id = :r AND review_status = 'open'"
+    assert [scalar(isolated_engine, open_, r=r.run_id) for r in runs[:3]] == [0, 0, 0]
+    assert scalar(isolated_engine, "SELECT count(*) FROM rules.findings WHERE run_id = :r",
+                  r=runs[-1].run_id) == runs[-1].finding_count, "the current run is whole"
+    assert deleted > 0
+
+
 def test_a_finding_without_evidence_is_stored_with_empty_evidence(isolated_engine, first_run, monkeypatch):
     import sys
     import types
