@@ -9,8 +9,9 @@ from the requests of the people saving. PostgreSQL has no priority of its own pe
 operating system's is the one that counts (the pg_prioritize extension sets it the same way).
 
 Nothing is done for a database on another machine (``inet_server_addr()`` not a loopback
-address), for a process at the normal priority, or where the system refuses (another user's
-backends without the privilege): the sessions then run as they always did.
+address, or no process here carrying the session's title), for a process at the normal priority,
+or where the system refuses (another user's backends without the privilege): the sessions then
+run as they always did.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ the next restart of the server.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import signal
@@ -44,12 +45,16 @@ RESTART_CALM = 120.0
 WATCH_SECONDS = 1.0
 
 
-def _end_with_parent() -> None:
-    """In a worker process before it starts: the kernel sends it SIGTERM when the server that
-    started it ends, however it ends (Linux's PR_SET_PDEATHSIG), so no worker is left behind."""
-    import ctypes
+#: libc's prctl, looked up here: the child of a fork in a threaded server must not load
+#: anything between fork and exec (another thread may have held the loader's lock at the fork)
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl
 
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+def _end_with_parent() -> None:
+    """In a worker process before it starts (system calls only): the kernel sends it SIGTERM
+    when the server that started it ends, however it ends (Linux's PR_SET_PDEATHSIG), so no
+    worker is left behind."""
+    _PRCTL(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
     # Ctrl+C in a terminal reaches the whole process group: the server alone takes it and stops
     # the workers, which would otherwise end first and be reported as ended
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -478,7 +478,17 @@ def _serve(**popen) -> subprocess.Popen:
 
 
 def _worker_kinds(pids: set[int]) -> dict[str, int]:
-    return {open(f"/proc/{p}/cmdline").read().split("\0")[-2]: p for p in _alive(pids)}
+    """{kind: pid} of the workers among ``pids`` (a child between its fork and its exec of
+    `gisapp worker`, or one ending, is none yet)."""
+    kinds = {}
+    for pid in _alive(pids):
+        try:
+            args = open(f"/proc/{pid}/cmdline").read().split("\0")
+        except OSError:
+            continue
+        if "worker" in args and "--kind" in args[:-1]:
+            kinds[args[args.index("--kind") + 1]] = pid
+    return kinds
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
