@@ -60,9 +60,7 @@ def _first_row(conn: Any, sql: str) -> tuple:
 
 def _alive(conn: Any) -> bool:
     try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1")
-            cur.fetchall()
+        _first_row(conn, "SELECT 1")
         return True
     except Exception:  # noqa: BLE001 - any failure: the connection is not usable
         try:

@@ -20,10 +20,10 @@ pytestmark = pytest.mark.db
 PROBE = """
 import os, sys
 from gisapp.db import backend_priority
-from gisapp.db.engine import assessor_engine
 from gisapp.db.adbc_connections import adbc_connection
 from gisapp.db.engine import assessor_engine
 import sqlalchemy as sa
+from tests.procs import priority
 
 if sys.argv[1] != "normal":
     os.nice(19)
@@ -37,8 +37,7 @@ with adbc_connection(engine.url.set(drivername='postgresql').render_as_string(hi
     cur.execute("SELECT pg_backend_pid()")
     reader = cur.fetchone()[0]
 for pid in (pooled, reader):
-    stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    print(stat[16], stat[38])  # nice, scheduling policy (fields 19 and 41 of proc(5))
+    print(*priority(pid))
 """
 
 

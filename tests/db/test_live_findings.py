@@ -27,6 +27,7 @@ from gisapp.rules.assess import run_assessment
 from gisapp.rules.overrides import set_param
 from gisapp.rules.worker import queue_daily_pass, run_once
 from tests.fresh_parcels import new_parcels
+from tests.procs import priority, state
 
 pytestmark = pytest.mark.db
 
@@ -454,7 +455,7 @@ def _children(pid: int) -> set[int]:
 
 def _alive(pids: set[int]) -> set[int]:
     return {p for p in pids if os.path.exists(f"/proc/{p}") and
-            open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"}
+            state(p) != "Z"}
 
 
 def _serve(**popen) -> subprocess.Popen:
@@ -502,11 +503,10 @@ def test_serve_starts_three_workers_and_none_outlives_it(live, stop):
         kinds = _worker_kinds(workers)
         assert set(kinds) == {"parcels", "zones", "city"}
         # below the server's priority: at the lowest niceness, the city's only on cores nothing
-        # else wants (fields 19 and 41 of proc(5))
-        priority = {k: tuple(int(x) for x in open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[16:39:22])
-                    for k, p in kinds.items()}
-        assert priority == {"parcels": (19, os.SCHED_OTHER), "zones": (19, os.SCHED_OTHER),
-                            "city": (19, os.SCHED_IDLE)}, priority
+        # else wants (nice, scheduling policy)
+        priorities = {k: priority(p) for k, p in kinds.items()}
+        assert priorities == {"parcels": (19, os.SCHED_OTHER), "zones": (19, os.SCHED_OTHER),
+                            "city": (19, os.SCHED_IDLE)}, priorities
         server.send_signal(stop)
         server.wait(timeout=30)
         deadline = time.monotonic() + 20
